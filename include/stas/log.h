@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * log.h - the one logging path of stas. Targets: stderr with syslog "<N>" level prefixes (which
+ * journald understands when stderr is a journal stream), or syslog(3) (--syslog). The maximum
+ * level is changed at run time (tron). Tests can install a sink that receives every line.
+ * Secrets never go through here: use LOG_SECRET() to print a secret-bearing value.
+ */
+#pragma once
+
+#include <errno.h>
+#include <stdbool.h>
+#include <syslog.h>
+
+#include "stas/macro.h"
+
+typedef enum LogTarget {
+        LOG_TARGET_STDERR,
+        LOG_TARGET_SYSLOG,
+} LogTarget;
+
+typedef void (*LogSink)(int level, const char *line, void *userdata);
+
+/* log_open() - set identity and target; may be called again (e.g. after option parsing). */
+void log_open(const char *ident, LogTarget target);
+void log_close(void);
+void log_set_max_level(int level);
+int log_get_max_level(void);
+/* log_set_sink() - tests: receive each formatted line (without prefix). NULL restores output. */
+void log_set_sink(LogSink sink, void *userdata);
+
+/*
+ * log_internal() - format and emit. If @error is non-zero, errno is set to |error| while
+ * formatting so "%m" prints it. Return: -|error| (so callers can 'return log_error_errno(r, ...)').
+ */
+int log_internal(int level, int error, const char *file, int line, const char *func, const char *fmt, ...)
+        _printf_(6, 7);
+
+#define log_full_errno(level, error, ...)                                                 \
+        ({                                                                                \
+                int _l = (level), _e = (error);                                           \
+                (_l <= log_get_max_level())                                               \
+                        ? log_internal(_l, _e, __FILE__, __LINE__, __func__, __VA_ARGS__) \
+                        : -abs(_e);                                                       \
+        })
+#define log_full(level, ...) (void) log_full_errno((level), 0, __VA_ARGS__)
+
+#define log_debug(...) log_full(LOG_DEBUG, __VA_ARGS__)
+#define log_info(...) log_full(LOG_INFO, __VA_ARGS__)
+#define log_notice(...) log_full(LOG_NOTICE, __VA_ARGS__)
+#define log_warning(...) log_full(LOG_WARNING, __VA_ARGS__)
+#define log_error(...) log_full(LOG_ERR, __VA_ARGS__)
+
+#define log_debug_errno(e, ...) log_full_errno(LOG_DEBUG, (e), __VA_ARGS__)
+#define log_info_errno(e, ...) log_full_errno(LOG_INFO, (e), __VA_ARGS__)
+#define log_warning_errno(e, ...) log_full_errno(LOG_WARNING, (e), __VA_ARGS__)
+#define log_error_errno(e, ...) log_full_errno(LOG_ERR, (e), __VA_ARGS__)
+
+/* log_oom() - "Out of memory." at error level; returns -ENOMEM. */
+#define log_oom() log_full_errno(LOG_ERR, ENOMEM, "Out of memory.")
+
+/* LOG_SECRET() - what to print (or publish) in place of a secret: "(set)" or "". */
+#define LOG_SECRET(s) (isempty(s) ? "" : "(set)")
+
+/* log_level_to_string() - "DEBUG", "INFO", ... as nvme-stas's log_level property shows them. */
+const char *log_level_to_string(int level);

@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "stas/log.h"
+#include "stas/strv.h"
+
+static void test_strv_split_join(void **state) {
+        _cleanup_strv_free_ char **l = strv_split("tcp+rdma++fc+", "+");
+        _cleanup_free_ char *j = NULL;
+
+        assert_int_equal(strv_length(l), 3);
+        assert_true(strv_contains(l, "rdma"));
+        assert_false(strv_contains(l, "loop"));
+        j = strv_join(l, ",");
+        assert_string_equal(j, "tcp,rdma,fc");
+}
+
+static void test_strv_copy_extend(void **state) {
+        _cleanup_strv_free_ char **l = NULL, **c = NULL;
+
+        assert_int_equal(strv_extend(&l, "a"), 0);
+        assert_int_equal(strv_extend(&l, NULL), 0);
+        c = strv_copy(l);
+        assert_int_equal(strv_length(c), 2);
+        assert_string_equal(c[1], "");
+}
+
+static int last_level;
+static char last_line[256];
+
+static void sink(int level, const char *line, void *userdata) {
+        last_level = level;
+        snprintf(last_line, sizeof(last_line), "%s", line);
+}
+
+static void test_log_levels_and_errno(void **state) {
+        int r;
+
+        log_set_sink(sink, NULL);
+        log_set_max_level(LOG_INFO);
+        last_line[0] = 0;
+        log_debug("hidden");
+        assert_string_equal(last_line, "");
+        r = log_error_errno(-ENOENT, "open '%s': %m", "x");
+        assert_int_equal(r, -ENOENT);
+        assert_int_equal(last_level, LOG_ERR);
+        assert_string_equal(last_line, "open 'x': No such file or directory");
+        r = log_debug_errno(EIO, "not shown");
+        assert_int_equal(r, -EIO);
+        log_set_max_level(LOG_DEBUG);
+        log_debug("shown");
+        assert_string_equal(last_line, "shown");
+        assert_string_equal(log_level_to_string(LOG_DEBUG), "DEBUG");
+        assert_string_equal(log_level_to_string(LOG_INFO), "INFO");
+        assert_string_equal(LOG_SECRET("DHHC-1:00:abc="), "(set)");
+        assert_string_equal(LOG_SECRET(""), "");
+        log_set_sink(NULL, NULL);
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_strv_split_join),
+                cmocka_unit_test(test_strv_copy_extend),
+                cmocka_unit_test(test_log_levels_and_errno),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
