@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * task.h - run one blocking call on a worker thread and complete it on the sd-event loop.
+ *
+ * A StasTaskPool owns up to @max_threads worker threads and an eventfd watched by the loop.
+ * task_submit() queues work(); work() runs on a worker thread and must not touch loop-owned
+ * state other than its own userdata. When work() returns, done() is called on the loop thread
+ * with work()'s return value. task_cancel() before completion guarantees done() is never
+ * called (the worker may still be running work(); its result is discarded and cleanup() is
+ * called on the loop thread when it finishes). Nothing here logs above debug level.
+ */
+#pragma once
+
+#include <systemd/sd-event.h>
+
+#include "stas/macro.h"
+
+typedef struct StasTaskPool StasTaskPool;
+typedef struct StasTask StasTask;
+
+/* work() runs on a worker thread; its return value (0 or -errno, or any int) goes to done(). */
+typedef int (*StasTaskWork)(void *userdata);
+/* done() runs on the loop thread. The StasTask is freed after done() returns. */
+typedef void (*StasTaskDone)(int result, void *userdata);
+/* cleanup() (optional) runs on the loop thread after done(), or after a cancelled work() ends. */
+typedef void (*StasTaskCleanup)(void *userdata);
+
+/* task_pool_new() - attach a pool to @event. Return: 0 or -errno. */
+int task_pool_new(sd_event *event, unsigned max_threads, StasTaskPool **ret);
+/*
+ * task_pool_free() - cancel queued tasks (cleanup() called for each), wait for running ones
+ * to finish, join the threads. NULL-tolerant; returns NULL.
+ */
+StasTaskPool *task_pool_free(StasTaskPool *pool);
+DEFINE_TRIVIAL_CLEANUP_FUNC(StasTaskPool *, task_pool_free);
+
+/*
+ * task_submit() - queue @work. @ret (optional) receives a handle valid until done()/cleanup()
+ * has run; use it only for task_cancel(). Return: 0 or -errno.
+ */
+int task_submit(
+        StasTaskPool *pool,
+        StasTaskWork work,
+        StasTaskDone done,
+        StasTaskCleanup cleanup,
+        void *userdata,
+        StasTask **ret);
+
+/* task_cancel() - see the header comment. Safe to call from done() of another task. */
+void task_cancel(StasTask *task);
+
+/* task_pool_pending() - tasks queued or running (not yet completed on the loop). */
+unsigned task_pool_pending(StasTaskPool *pool);
