@@ -15,21 +15,18 @@ static const struct {
         const char *name;
         int unit;
 } unit_names[] = {
-        { "w", UNIT_WEEKS },      { "wk", UNIT_WEEKS },    { "wks", UNIT_WEEKS },       { "week", UNIT_WEEKS },
-        { "weeks", UNIT_WEEKS },  { "d", UNIT_DAYS },      { "dy", UNIT_DAYS },         { "dys", UNIT_DAYS },
-        { "day", UNIT_DAYS },     { "days", UNIT_DAYS },   { "h", UNIT_HOURS },         { "hr", UNIT_HOURS },
-        { "hrs", UNIT_HOURS },    { "hour", UNIT_HOURS },  { "hours", UNIT_HOURS },     { "m", UNIT_MINS },
-        { "min", UNIT_MINS },     { "mins", UNIT_MINS },   { "minute", UNIT_MINS },     { "minutes", UNIT_MINS },
-        { "s", UNIT_SECS },       { "sec", UNIT_SECS },    { "secs", UNIT_SECS },       { "second", UNIT_SECS },
+        { "w", UNIT_WEEKS },      { "wk", UNIT_WEEKS },   { "wks", UNIT_WEEKS },   { "week", UNIT_WEEKS },
+        { "weeks", UNIT_WEEKS },  { "d", UNIT_DAYS },     { "dy", UNIT_DAYS },     { "dys", UNIT_DAYS },
+        { "day", UNIT_DAYS },     { "days", UNIT_DAYS },  { "h", UNIT_HOURS },     { "hr", UNIT_HOURS },
+        { "hrs", UNIT_HOURS },    { "hour", UNIT_HOURS }, { "hours", UNIT_HOURS }, { "m", UNIT_MINS },
+        { "min", UNIT_MINS },     { "mins", UNIT_MINS },  { "minute", UNIT_MINS }, { "minutes", UNIT_MINS },
+        { "s", UNIT_SECS },       { "sec", UNIT_SECS },   { "secs", UNIT_SECS },   { "second", UNIT_SECS },
         { "seconds", UNIT_SECS },
 };
 
 static const double unit_seconds[_UNIT_MAX] = {
-        [UNIT_WEEKS] = 7 * 86400.0,
-        [UNIT_DAYS] = 86400.0,
-        [UNIT_HOURS] = 3600.0,
-        [UNIT_MINS] = 60.0,
-        [UNIT_SECS] = 1.0,
+        [UNIT_WEEKS] = 7 * 86400.0, [UNIT_DAYS] = 86400.0, [UNIT_HOURS] = 3600.0,
+        [UNIT_MINS] = 60.0,         [UNIT_SECS] = 1.0,
 };
 
 static const char *skip_space(const char *p) {

@@ -106,12 +106,12 @@ static void test_timespan_combinations_and_separators(void **state) {
         check("1 day , 2 hours", 86400 + 7200);
         check("1 week 1 day", 8 * 86400);
         check("1.5h", 5400);
-        check("2 hours,", 7200); /* a trailing separator after a non-seconds part */
-        check_invalid("1 hour 1 day");     /* units must decrease */
-        check_invalid("1 hour 2 hours");   /* each unit once */
-        check_invalid("1 sec, ");          /* no separator after seconds */
-        check_invalid("1 min,, 2 s");      /* one separator */
-        check_invalid(", 1 min");          /* not before the first part */
+        check("2 hours,", 7200);         /* a trailing separator after a non-seconds part */
+        check_invalid("1 hour 1 day");   /* units must decrease */
+        check_invalid("1 hour 2 hours"); /* each unit once */
+        check_invalid("1 sec, ");        /* no separator after seconds */
+        check_invalid("1 min,, 2 s");    /* one separator */
+        check_invalid(", 1 min");        /* not before the first part */
         check_invalid("1.2.3 minutes");
         check_invalid(". minutes");
         check_invalid("minutes");
@@ -132,9 +132,9 @@ static void test_timespan_clock_forms(void **state) {
         check("1d, 1:00:00", 90000);
         check("-1:00", -60);
         check("1:02:03.25", 3723.25);
-        check_invalid("1:2");       /* seconds need two digits */
-        check_invalid("123:45");    /* M has at most two digits */
-        check_invalid("1:2:03");    /* MM needs two digits */
+        check_invalid("1:2");    /* seconds need two digits */
+        check_invalid("123:45"); /* M has at most two digits */
+        check_invalid("1:2:03"); /* MM needs two digits */
         check_invalid("1:02:03:04:05");
         check_invalid("1 hour 1:00:00"); /* only a days part may precede H:MM:SS */
         check_invalid("1 day 1:00");
