@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * timespan.h - parse the human time spans nvme-stas accepts for
+ * zeroconf-connections-persistence= (§3.6). Pure function: no allocation, no logging.
+ *
+ * Accepted forms (case-insensitive units, optional leading '+' or '-' then optional space):
+ *   - a plain decimal number of seconds: "0.5", "-1", "1e3" (inf/nan are rejected);
+ *   - unit parts in decreasing order, each at most once, separated by optional whitespace and
+ *     an optional ',' or '/': weeks (w wk wks week weeks), days (d dy dys day days), hours
+ *     (h hr hrs hour hours), minutes (m min mins minute minutes), seconds (s sec secs second
+ *     seconds); numbers may carry a fraction: "3 days 5 hours", "1h30m", "1.2 minutes";
+ *   - clock forms ":SS", "M:SS", "H:MM:SS" (optionally preceded by a days part),
+ *     "D:HH:MM:SS"; only the seconds field may carry a fraction.
+ */
+#pragma once
+
+/*
+ * timespan_parse() - parse @s into seconds.
+ * Return: 0 and *@ret set, or -EINVAL if @s is NULL, empty or not a time span.
+ */
+int timespan_parse(const char *s, double *ret);

@@ -1,0 +1,824 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "stas/conf.h"
+#include "stas/log.h"
+#include "stas/options.h"
+#include "stas/strv.h"
+#include "stas/tid.h"
+#include "stas/timespan.h"
+
+#define SECRET_FILE_MAX 4096
+
+#define D_STAFD (1u << STAS_DAEMON_STAFD)
+#define D_STACD (1u << STAS_DAEMON_STACD)
+#define D_BOTH (D_STAFD | D_STACD)
+
+static const char S_GLOBAL[] = "Global";
+static const char S_SD[] = "Service Discovery";
+static const char S_DCCM[] = "Discovery controller connection management";
+static const char S_IOCCM[] = "I/O controller connection management";
+static const char S_CTRLS[] = "Controllers";
+
+/* ---- value checkers, shared by [Global] and controller= overrides ---- */
+
+static int parse_bool(const char *v, bool *ret) {
+        if (strcasecmp(v, "true") == 0)
+                *ret = true;
+        else if (strcasecmp(v, "false") == 0)
+                *ret = false;
+        else
+                return -EINVAL;
+        return 0;
+}
+
+/* An integer as Python's int() reads it (optional sign, decimal digits), within [min, max]. */
+static int parse_int_range(const char *v, int min, int max, int *ret) {
+        const char *p = v;
+        long long n = 0;
+        bool neg = false;
+
+        if (*p == '+' || *p == '-')
+                neg = *p++ == '-';
+        if (!isdigit((unsigned char) *p))
+                return -EINVAL;
+        for (; isdigit((unsigned char) *p); p++) {
+                n = n * 10 + (*p - '0');
+                if (n > (long long) INT_MAX + 1)
+                        return -ERANGE;
+        }
+        if (*p)
+                return -EINVAL;
+        if (neg)
+                n = -n;
+        if (n < min || n > max)
+                return -ERANGE;
+        *ret = (int) n;
+        return 0;
+}
+
+typedef enum ConnKind {
+        CONN_BOOL,
+        CONN_INT,
+} ConnKind;
+
+typedef struct ConnOptDef {
+        const char *key;
+        ConnKind kind;
+        int min, max;
+        size_t offset; /* an int in StasConnectOptions */
+        unsigned daemons;
+        const char *expect; /* for messages */
+} ConnOptDef;
+
+#define CO(f) offsetof(StasConnectOptions, f)
+
+static const ConnOptDef conn_opts[] = {
+        { "hdr-digest", CONN_BOOL, 0, 1, CO(hdr_digest), D_BOTH, "true or false" },
+        { "data-digest", CONN_BOOL, 0, 1, CO(data_digest), D_BOTH, "true or false" },
+        { "kato", CONN_INT, 0, INT_MAX, CO(kato), D_BOTH, "an integer >= 0" },
+        { "queue-size", CONN_INT, 16, 1024, CO(queue_size), D_BOTH, "an integer in 16..1024" },
+        { "reconnect-delay", CONN_INT, 1, INT_MAX, CO(reconnect_delay), D_BOTH, "an integer >= 1" },
+        { "ctrl-loss-tmo", CONN_INT, -1, INT_MAX, CO(ctrl_loss_tmo), D_BOTH, "an integer >= -1" },
+        { "disable-sqflow", CONN_BOOL, 0, 1, CO(disable_sqflow), D_BOTH, "true or false" },
+        { "nr-io-queues", CONN_INT, 1, INT_MAX, CO(nr_io_queues), D_STACD, "an integer >= 1" },
+        { "nr-write-queues", CONN_INT, 0, INT_MAX, CO(nr_write_queues), D_STACD, "an integer >= 0" },
+        { "nr-poll-queues", CONN_INT, 0, INT_MAX, CO(nr_poll_queues), D_STACD, "an integer >= 0" },
+};
+
+static const ConnOptDef *conn_opt_find(const char *key) {
+        for (size_t i = 0; i < ELEMENTSOF(conn_opts); i++)
+                if (streq(conn_opts[i].key, key))
+                        return &conn_opts[i];
+        return NULL;
+}
+
+static int conn_opt_parse(const ConnOptDef *d, const char *v, int *ret) {
+        bool b;
+
+        if (d->kind == CONN_INT)
+                return parse_int_range(v, d->min, d->max, ret);
+        if (parse_bool(v, &b) < 0)
+                return -EINVAL;
+        *ret = b;
+        return 0;
+}
+
+static void conn_opt_store(const ConnOptDef *d, StasConnectOptions *o, int v) {
+        *(int *) ((char *) o + d->offset) = v;
+        if (d->offset == CO(ctrl_loss_tmo))
+                o->ctrl_loss_tmo_set = true;
+}
+
+/* ---- the option tables ---- */
+
+typedef struct OptDef OptDef;
+struct OptDef {
+        const char *section, *key;
+        unsigned daemons;
+        /* Return 0, or <0 with *reason set (then the default stays). */
+        int (*parse)(
+                const OptDef *d,
+                StasConf *c,
+                const char *v,
+                const char **reason,
+                const char *name,
+                unsigned line);
+        size_t offset;            /* for the generic parsers */
+        const char *default_text; /* for messages */
+};
+
+static int opt_bool(
+        const OptDef *d, StasConf *c, const char *v, const char **reason, const char *name, unsigned line) {
+        *reason = "expected true or false";
+        return parse_bool(v, (bool *) ((char *) c + d->offset));
+}
+
+static int opt_enabled(
+        const OptDef *d, StasConf *c, const char *v, const char **reason, const char *name, unsigned line) {
+        bool *b = (bool *) ((char *) c + d->offset);
+
+        *reason = "expected enabled or disabled";
+        if (streq(v, "enabled"))
+                *b = true;
+        else if (streq(v, "disabled"))
+                *b = false;
+        else
+                return -EINVAL;
+        return 0;
+}
+
+static int opt_conn(
+        const OptDef *d, StasConf *c, const char *v, const char **reason, const char *name, unsigned line) {
+        const ConnOptDef *co = conn_opt_find(d->key);
+        int n, r;
+
+        *reason = co->expect;
+        r = conn_opt_parse(co, v, &n);
+        if (r < 0)
+                return r;
+        conn_opt_store(co, &c->global, n);
+        return 0;
+}
+
+static int opt_ip_family(
+        const OptDef *d, StasConf *c, const char *v, const char **reason, const char *name, unsigned line) {
+        *reason = "expected ipv4, ipv6, ipv4+ipv6 or ipv6+ipv4";
+        if (streq(v, "ipv4"))
+                c->ip_family = STAS_IPFAM_V4, c->ipv6_first = false;
+        else if (streq(v, "ipv6"))
+                c->ip_family = STAS_IPFAM_V6, c->ipv6_first = true;
+        else if (streq(v, "ipv4+ipv6"))
+                c->ip_family = STAS_IPFAM_BOTH, c->ipv6_first = false;
+        else if (streq(v, "ipv6+ipv4"))
+                c->ip_family = STAS_IPFAM_BOTH, c->ipv6_first = true;
+        else
+                return -EINVAL;
+        return 0;
+}
+
+static int opt_persistence(
+        const OptDef *d, StasConf *c, const char *v, const char **reason, const char *name, unsigned line) {
+        double s;
+
+        *reason = "expected a time span such as 72hours, 3 days 5 hours or -1";
+        if (timespan_parse(v, &s) < 0)
+                return -EINVAL;
+        c->zeroconf_persistence_sec = s < 0 ? -1 : s;
+        return 0;
+}
+
+static int opt_disconnect_scope(
+        const OptDef *d, StasConf *c, const char *v, const char **reason, const char *name, unsigned line) {
+        static const StasDisconnectScope all[] = {
+                STAS_DISCONNECT_ONLY_STAS,
+                STAS_DISCONNECT_ALL_MATCHING,
+                STAS_DISCONNECT_NONE,
+        };
+
+        *reason =
+                "expected only-stas-connections, all-connections-matching-disconnect-trtypes or no-disconnect";
+        for (size_t i = 0; i < ELEMENTSOF(all); i++)
+                if (streq(v, stas_disconnect_scope_to_string(all[i]))) {
+                        c->disconnect_scope = all[i];
+                        return 0;
+                }
+        return -EINVAL;
+}
+
+static int opt_ncc(
+        const OptDef *d, StasConf *c, const char *v, const char **reason, const char *name, unsigned line) {
+        int n;
+
+        *reason = "expected 0 or an integer >= 2";
+        if (parse_int_range(v, 0, INT_MAX, &n) < 0) {
+                c->connect_attempts_on_ncc = 0;
+                return -EINVAL;
+        }
+        if (n == 1)
+                log_debug("connect-attempts-on-ncc=1 raised to 2.");
+        c->connect_attempts_on_ncc = n == 1 ? 2 : n;
+        return 0;
+}
+
+/* Defined later: needs the file name and line for per-item warnings. */
+static int opt_trtypes(
+        const OptDef *d, StasConf *c, const char *v, const char **reason, const char *name, unsigned line);
+
+#define CF(f) offsetof(StasConf, f)
+#define GLOBAL_CONN(k, dm, def) \
+        { S_GLOBAL, k, dm, opt_conn, 0, def }
+
+static const OptDef opt_table[] = {
+        { S_GLOBAL, "tron", D_BOTH, opt_bool, CF(tron), "false" },
+        GLOBAL_CONN("hdr-digest", D_BOTH, "false"),
+        GLOBAL_CONN("data-digest", D_BOTH, "false"),
+        GLOBAL_CONN("kato", D_STAFD, "30"),
+        GLOBAL_CONN("kato", D_STACD, "unset (kernel default)"),
+        GLOBAL_CONN("queue-size", D_BOTH, "unset (kernel default)"),
+        GLOBAL_CONN("reconnect-delay", D_BOTH, "unset (kernel default)"),
+        GLOBAL_CONN("ctrl-loss-tmo", D_BOTH, "unset (kernel default)"),
+        GLOBAL_CONN("disable-sqflow", D_BOTH, "unset (kernel default)"),
+        GLOBAL_CONN("nr-io-queues", D_STACD, "unset (kernel default)"),
+        GLOBAL_CONN("nr-write-queues", D_STACD, "unset (kernel default)"),
+        GLOBAL_CONN("nr-poll-queues", D_STACD, "unset (kernel default)"),
+        { S_GLOBAL, "ignore-iface", D_BOTH, opt_bool, CF(ignore_iface), "false" },
+        { S_GLOBAL, "ip-family", D_BOTH, opt_ip_family, 0, "ipv4+ipv6" },
+        { S_GLOBAL, "pleo", D_STAFD, opt_enabled, CF(pleo), "enabled" },
+        { S_SD, "zeroconf", D_STAFD, opt_enabled, CF(zeroconf), "enabled" },
+        { S_DCCM, "persistent-connections", D_STAFD, opt_bool, CF(persistent_connections), "true" },
+        { S_DCCM, "zeroconf-connections-persistence", D_STAFD, opt_persistence, 0, "72hours" },
+        { S_IOCCM, "disconnect-scope", D_STACD, opt_disconnect_scope, 0, "only-stas-connections" },
+        { S_IOCCM, "disconnect-trtypes", D_STACD, opt_trtypes, 0, "tcp" },
+        { S_IOCCM, "connect-attempts-on-ncc", D_STACD, opt_ncc, 0, "0" },
+        /* multi-valued, handled by load_entries() */
+        { S_CTRLS, "controller", D_BOTH, NULL, 0, NULL },
+        { S_CTRLS, "exclude", D_BOTH, NULL, 0, NULL },
+};
+
+static const OptDef *opt_find(StasDaemon d, const char *section, const char *key) {
+        for (size_t i = 0; i < ELEMENTSOF(opt_table); i++)
+                if ((opt_table[i].daemons & (1u << d)) && streq(opt_table[i].section, section) &&
+                    streq(opt_table[i].key, key))
+                        return &opt_table[i];
+        return NULL;
+}
+
+static bool section_valid(StasDaemon d, const char *section) {
+        for (size_t i = 0; i < ELEMENTSOF(opt_table); i++)
+                if ((opt_table[i].daemons & (1u << d)) && streq(opt_table[i].section, section))
+                        return true;
+        return false;
+}
+
+static int opt_trtypes(
+        const OptDef *d, StasConf *c, const char *v, const char **reason, const char *name, unsigned line) {
+        static const char *const valid[] = { "tcp", "rdma", "fc" };
+        _cleanup_strv_free_ char **items = NULL, **out = NULL;
+        int r;
+
+        *reason = "expected tcp, rdma and/or fc joined with '+'";
+        items = strv_split(v, "+");
+        if (!items)
+                return -ENOMEM;
+        STRV_FOREACH(i, items) {
+                char *b = *i, *e;
+                bool ok = false;
+
+                while (isspace((unsigned char) *b))
+                        b++;
+                for (e = b + strlen(b); e > b && isspace((unsigned char) e[-1]); e--)
+                        ;
+                *e = 0;
+                for (size_t k = 0; k < ELEMENTSOF(valid); k++)
+                        ok = ok || streq(b, valid[k]);
+                if (!ok) {
+                        log_warning(
+                                "%s:%u: [%s] %s=: ignoring invalid transport type '%s' (%s).",
+                                name,
+                                line,
+                                d->section,
+                                d->key,
+                                b,
+                                *reason);
+                        continue;
+                }
+                if (strv_contains(out, b))
+                        continue;
+                r = strv_extend(&out, b);
+                if (r < 0)
+                        return r;
+        }
+        if (!out)
+                return -EINVAL;
+        strv_free(c->disconnect_trtypes);
+        c->disconnect_trtypes = TAKE_PTR(out);
+        return 0;
+}
+
+/* ---- defaults, free ---- */
+
+const char *stas_ip_family_to_string(StasIpFamily f, bool ipv6_first) {
+        switch (f) {
+        case STAS_IPFAM_V4:
+                return "ipv4";
+        case STAS_IPFAM_V6:
+                return "ipv6";
+        default:
+                return ipv6_first ? "ipv6+ipv4" : "ipv4+ipv6";
+        }
+}
+
+const char *stas_disconnect_scope_to_string(StasDisconnectScope s) {
+        switch (s) {
+        case STAS_DISCONNECT_ALL_MATCHING:
+                return "all-connections-matching-disconnect-trtypes";
+        case STAS_DISCONNECT_NONE:
+                return "no-disconnect";
+        default:
+                return "only-stas-connections";
+        }
+}
+
+StasConf *stas_conf_free(StasConf *c) {
+        if (!c)
+                return NULL;
+        free(c->name);
+        strv_free(c->disconnect_trtypes);
+        connect_options_done(&c->global);
+        for (size_t i = 0; i < c->n_controllers; i++)
+                kv_free(c->controllers[i]);
+        free(c->controllers);
+        free(c->controller_lines);
+        for (size_t i = 0; i < c->n_excludes; i++)
+                kv_free(c->excludes[i]);
+        free(c->excludes);
+        free(c->exclude_lines);
+        free(c);
+        return NULL;
+}
+
+StasConf *stas_conf_new_default(StasDaemon d) {
+        _cleanup_(stas_conf_freep) StasConf *c = new0(StasConf, 1);
+
+        if (!c)
+                return NULL;
+        c->daemon = d;
+        c->name = strdup(d == STAS_DAEMON_STAFD ? "stafd.conf" : "stacd.conf");
+        if (!c->name || strv_extend(&c->disconnect_trtypes, "tcp") < 0)
+                return NULL;
+        c->ip_family = STAS_IPFAM_BOTH;
+        c->pleo = true;
+        c->zeroconf = true;
+        c->persistent_connections = true;
+        c->zeroconf_persistence_sec = STAS_ZEROCONF_PERSISTENCE_DEFAULT_SEC;
+        c->disconnect_scope = STAS_DISCONNECT_ONLY_STAS;
+        connect_options_init(&c->global);
+        c->global.hdr_digest = 0;
+        c->global.data_digest = 0;
+        if (d == STAS_DAEMON_STAFD)
+                c->global.kato = 30;
+        return TAKE_PTR(c);
+}
+
+/* ---- controller= / exclude= entries ---- */
+
+static const char *const identity_keys[] = {
+        "transport", "traddr", "trsvcid", "subsysnqn", "host-traddr", "host-iface", "host-nqn",
+};
+
+static bool is_secret_key(const char *k) {
+        return streq(k, "dhchap-secret") || streq(k, "dhchap-ctrl-secret");
+}
+
+static bool entry_key_known(const char *k) {
+        for (size_t i = 0; i < ELEMENTSOF(identity_keys); i++)
+                if (streq(identity_keys[i], k))
+                        return true;
+        return conn_opt_find(k) || is_secret_key(k);
+}
+
+/* A key that looks like a key (and so cannot be a secret typed in the wrong place). */
+static bool printable_key(const char *k) {
+        if (strlen(k) > 32)
+                return false;
+        for (; *k; k++)
+                if (!islower((unsigned char) *k) && !isdigit((unsigned char) *k) && *k != '-' && *k != '_')
+                        return false;
+        return true;
+}
+
+static char *strip(char *s) {
+        char *e;
+
+        while (isspace((unsigned char) *s))
+                s++;
+        for (e = s + strlen(s); e > s && isspace((unsigned char) e[-1]); e--)
+                ;
+        *e = 0;
+        return s;
+}
+
+/* The first line of @path, stripped. Return: 0, -ENODATA if empty, -errno. */
+static int read_secret_file(const char *path, char **ret) {
+        _cleanup_fclose_ FILE *f = NULL;
+        _cleanup_free_ char *buf = NULL;
+        size_t n;
+        char *s;
+
+        f = fopen(path, "re");
+        if (!f)
+                return -errno;
+        buf = malloc(SECRET_FILE_MAX + 1);
+        if (!buf)
+                return -ENOMEM;
+        n = fread(buf, 1, SECRET_FILE_MAX, f);
+        if (ferror(f))
+                return -(errno ?: EIO);
+        buf[n] = 0;
+        buf[strcspn(buf, "\n")] = 0;
+        s = strip(buf);
+        if (!*s)
+                return -ENODATA;
+        s = strdup(s);
+        explicit_bzero(buf, SECRET_FILE_MAX + 1);
+        if (!s)
+                return -ENOMEM;
+        *ret = s;
+        return 0;
+}
+
+int stas_conf_parse_entry(
+        StasDaemon d, bool exclude, const char *value, const char *name, unsigned line, StasKV **ret) {
+        const char *what = exclude ? "exclude" : "controller";
+        _cleanup_(kv_freep) StasKV *kv = NULL;
+        _cleanup_free_ char *copy = NULL;
+        const char *transport, *v;
+        bool unknown = false;
+        size_t field = 0;
+        char *state, *tok;
+        int r;
+
+        name = name ?: "<string>";
+        if (!value)
+                return log_warning_errno(EINVAL, "%s:%u: %s= without a value, ignoring.", name, line, what);
+        copy = strdup(value);
+        kv = kv_new();
+        if (!copy || !kv)
+                return -ENOMEM;
+
+        for (tok = strtok_r(copy, ";", &state); tok; tok = strtok_r(NULL, ";", &state)) {
+                _cleanup_free_ char *secret = NULL;
+                char *eq, *key, *val;
+
+                field++;
+                tok = strip(tok);
+                if (!*tok)
+                        continue;
+                eq = strchr(tok, '=');
+                if (!eq) {
+                        /* the text is not shown: it may be a mistyped secret */
+                        log_warning(
+                                "%s:%u: %s= field %zu has no '=', ignoring it.", name, line, what, field);
+                        continue;
+                }
+                *eq = 0;
+                key = strip(tok);
+                val = strip(eq + 1);
+                for (char *p = key; *p; p++)
+                        *p = (char) tolower((unsigned char) *p);
+                if (!*key) {
+                        log_warning(
+                                "%s:%u: %s= field %zu has no key, ignoring it.", name, line, what, field);
+                        continue;
+                }
+                if (streq(key, "nqn"))
+                        key = (char *) "subsysnqn";
+
+                if (streq(key, "dhchap-secret-file") || streq(key, "dhchap-ctrl-secret-file")) {
+                        r = read_secret_file(val, &secret);
+                        if (r == -ENOMEM)
+                                return r;
+                        if (r < 0) {
+                                log_warning_errno(
+                                        r,
+                                        "%s:%u: %s= %s: cannot read a secret from '%s' (%s), ignoring the key.",
+                                        name,
+                                        line,
+                                        what,
+                                        key,
+                                        val,
+                                        r == -ENODATA ? "empty first line" : strerror(-r));
+                                continue;
+                        }
+                        key[strlen(key) - strlen("-file")] = 0;
+                        val = secret;
+                } else if (!entry_key_known(key)) {
+                        if (!printable_key(key)) {
+                                /* not shown: it may contain a mistyped secret */
+                                log_warning(
+                                        "%s:%u: %s= field %zu has an unknown key, ignoring %s.",
+                                        name,
+                                        line,
+                                        what,
+                                        field,
+                                        exclude ? "the whole entry" : "the key");
+                                unknown = true;
+                                continue;
+                        }
+                        log_warning(
+                                "%s:%u: %s= has unknown key '%s', ignoring %s.",
+                                name,
+                                line,
+                                what,
+                                key,
+                                exclude ? "the whole entry" : "the key");
+                        unknown = true;
+                        continue;
+                }
+
+                if (!exclude && conn_opt_find(key)) {
+                        const ConnOptDef *co = conn_opt_find(key);
+                        char canon[16];
+                        int n;
+
+                        if (conn_opt_parse(co, val, &n) < 0) {
+                                log_warning(
+                                        "%s:%u: invalid value '%s' for %s= override %s (%s), using the [Global] value.",
+                                        name,
+                                        line,
+                                        val,
+                                        what,
+                                        key,
+                                        co->expect);
+                                continue;
+                        }
+                        if (co->kind == CONN_BOOL)
+                                snprintf(canon, sizeof(canon), "%s", n ? "true" : "false");
+                        else
+                                snprintf(canon, sizeof(canon), "%d", n);
+                        r = kv_set(kv, key, canon);
+                } else
+                        r = kv_set(kv, key, val);
+                if (secret)
+                        explicit_bzero(secret, strlen(secret));
+                if (r < 0)
+                        return r;
+        }
+        explicit_bzero(copy, strlen(value));
+
+        if (exclude) {
+                if (unknown)
+                        return -EINVAL;
+                (void) kv_remove(kv, "host-traddr");
+                if (kv->n == 0)
+                        return log_warning_errno(
+                                EINVAL,
+                                "%s:%u: exclude= entry matches nothing specific (no usable key), ignoring it.",
+                                name,
+                                line);
+                *ret = TAKE_PTR(kv);
+                return 0;
+        }
+
+        transport = kv_get(kv, "transport");
+        if (isempty(transport))
+                return log_warning_errno(
+                        EINVAL, "%s:%u: controller= entry without transport=, ignoring it.", name, line);
+        if (!streq(transport, "tcp") && !streq(transport, "rdma") && !streq(transport, "fc") &&
+            !streq(transport, "loop"))
+                return log_warning_errno(
+                        EINVAL,
+                        "%s:%u: controller= entry with unknown transport '%s' (expected tcp, rdma, fc or loop), ignoring it.",
+                        name,
+                        line,
+                        transport);
+        if (isempty(kv_get(kv, "traddr")) && !streq(transport, "loop"))
+                return log_warning_errno(
+                        EINVAL, "%s:%u: controller= entry without traddr=, ignoring it.", name, line);
+
+        v = kv_get(kv, "trsvcid");
+        if (streq(transport, "fc") || streq(transport, "loop")) {
+                if (!isempty(v))
+                        log_debug("%s:%u: trsvcid= does not apply to %s, dropped.", name, line, transport);
+                r = kv_set(kv, "trsvcid", "");
+        } else if (isempty(v))
+                r = kv_set(kv, "trsvcid", streq(transport, "tcp") ? "8009" : "4420");
+        else
+                r = 0;
+        if (r < 0)
+                return r;
+
+        if (isempty(kv_get(kv, "subsysnqn"))) {
+                if (d == STAS_DAEMON_STACD)
+                        return log_warning_errno(
+                                EINVAL,
+                                "%s:%u: controller= entry without nqn= (mandatory for I/O controllers), ignoring it.",
+                                name,
+                                line);
+                r = kv_set(kv, "subsysnqn", NVME_DISC_WKNQN);
+                if (r < 0)
+                        return r;
+        }
+
+        *ret = TAKE_PTR(kv);
+        return 0;
+}
+
+static int entries_add(StasKV ***list, unsigned **lines, size_t *n, StasKV *kv, unsigned line) {
+        StasKV **l;
+        unsigned *ln;
+
+        l = realloc(*list, sizeof(*l) * (*n + 1));
+        if (!l)
+                return -ENOMEM;
+        *list = l;
+        ln = realloc(*lines, sizeof(*ln) * (*n + 1));
+        if (!ln)
+                return -ENOMEM;
+        *lines = ln;
+        l[*n] = kv;
+        ln[*n] = line;
+        (*n)++;
+        return 0;
+}
+
+static int load_entries(StasConf *c, const StasIni *ini, bool exclude) {
+        const StasIniKey *k = ini_find(ini, S_CTRLS, exclude ? "exclude" : "controller");
+        int r;
+
+        for (size_t i = 0; k && i < k->n_values; i++) {
+                StasKV *kv = NULL;
+
+                r = stas_conf_parse_entry(
+                        c->daemon, exclude, k->values[i].value, c->name, k->values[i].line, &kv);
+                if (r == -ENOMEM)
+                        return r;
+                if (r < 0)
+                        continue;
+                r = exclude
+                        ? entries_add(&c->excludes, &c->exclude_lines, &c->n_excludes, kv, k->values[i].line)
+                        : entries_add(
+                                  &c->controllers,
+                                  &c->controller_lines,
+                                  &c->n_controllers,
+                                  kv,
+                                  k->values[i].line);
+                if (r < 0) {
+                        kv_free(kv);
+                        return r;
+                }
+        }
+        return 0;
+}
+
+/* ---- loading ---- */
+
+static void report_invalid(const StasConf *c, const StasIni *ini) {
+        for (size_t i = 0; i < ini->n_sections; i++)
+                if (!section_valid(c->daemon, ini->sections[i].name))
+                        log_error(
+                                "%s:%u: invalid section [%s], ignoring it.",
+                                c->name,
+                                ini->sections[i].line,
+                                ini->sections[i].name);
+
+        for (size_t i = 0; i < ini->n_keys; i++) {
+                const StasIniKey *k = &ini->keys[i];
+                const ConnOptDef *co;
+
+                if (!section_valid(c->daemon, k->section) || opt_find(c->daemon, k->section, k->key))
+                        continue;
+                co = conn_opt_find(k->key);
+                log_error(
+                        "%s:%u: invalid option '%s' in [%s]%s, ignoring it.",
+                        c->name,
+                        k->values[0].line,
+                        k->key,
+                        k->section,
+                        co && streq(k->section, S_GLOBAL) && !(co->daemons & (1u << c->daemon))
+                                ? " (only valid in stacd.conf)"
+                                : "");
+        }
+}
+
+static int load_ini(StasDaemon d, const StasIni *ini, StasConf **ret) {
+        _cleanup_(stas_conf_freep) StasConf *c = stas_conf_new_default(d);
+        int r;
+
+        if (!c || free_and_strdup(&c->name, ini->name) < 0)
+                return -ENOMEM;
+
+        report_invalid(c, ini);
+
+        for (size_t i = 0; i < ELEMENTSOF(opt_table); i++) {
+                const OptDef *o = &opt_table[i];
+                const StasIniValue *v;
+                const char *reason = NULL;
+                bool multi;
+
+                if (!o->parse || !(o->daemons & (1u << d)))
+                        continue;
+                v = ini_last(ini_find(ini, o->section, o->key), &multi);
+                if (!v)
+                        continue;
+                if (!v->value)
+                        r = -EINVAL, reason = "no value given";
+                else if (multi)
+                        r = -EINVAL, reason = "the value continues on indented lines";
+                else
+                        r = o->parse(o, c, v->value, &reason, c->name, v->line);
+                if (r == -ENOMEM)
+                        return r;
+                if (r < 0)
+                        log_warning(
+                                "%s:%u: invalid value '%s' for [%s] %s= (%s), using the default: %s.",
+                                c->name,
+                                v->line,
+                                strempty(v->value),
+                                o->section,
+                                o->key,
+                                strempty(reason),
+                                o->default_text);
+        }
+        c->hdr_digest = c->global.hdr_digest == 1;
+        c->data_digest = c->global.data_digest == 1;
+
+        r = load_entries(c, ini, false);
+        if (r < 0)
+                return r;
+        r = load_entries(c, ini, true);
+        if (r < 0)
+                return r;
+
+        *ret = TAKE_PTR(c);
+        return 0;
+}
+
+int stas_conf_load_string(StasDaemon d, const char *text, const char *name, StasConf **ret) {
+        _cleanup_(ini_freep) StasIni *ini = NULL;
+        int r;
+
+        r = ini_parse_string(text, name, &ini);
+        if (r < 0)
+                return r;
+        return load_ini(d, ini, ret);
+}
+
+int stas_conf_load(StasDaemon d, const char *path, StasConf **ret) {
+        _cleanup_(ini_freep) StasIni *ini = NULL;
+        int r;
+
+        r = ini_parse_file(path, &ini);
+        if (r < 0)
+                return r;
+        return load_ini(d, ini, ret);
+}
+
+int stas_conf_connect_options(const StasConf *c, const StasKV *entry, StasConnectOptions *ret) {
+        StasConnectOptions o = c->global;
+        const char *name = c->name;
+        unsigned line = 0;
+
+        o.dhchap_secret = o.dhchap_ctrl_secret = NULL;
+        for (size_t i = 0; i < c->n_controllers; i++)
+                if (c->controllers[i] == entry)
+                        line = c->controller_lines[i];
+
+        KV_FOREACH(i, entry) {
+                const char *k = entry->keys[i], *v = entry->values[i];
+                const ConnOptDef *co = conn_opt_find(k);
+                int n;
+
+                if (is_secret_key(k)) {
+                        char **dst = streq(k, "dhchap-secret") ? &o.dhchap_secret : &o.dhchap_ctrl_secret;
+
+                        if (free_and_strdup(dst, isempty(v) ? NULL : v) < 0) {
+                                connect_options_done(&o);
+                                return -ENOMEM;
+                        }
+                        continue;
+                }
+                if (!co)
+                        continue;
+                if (conn_opt_parse(co, v, &n) < 0) {
+                        log_warning(
+                                "%s:%u: invalid value '%s' for controller= override %s (%s), using the [Global] value.",
+                                name,
+                                line,
+                                v,
+                                k,
+                                co->expect);
+                        continue;
+                }
+                conn_opt_store(co, &o, n);
+        }
+        *ret = o;
+        return 0;
+}

@@ -1,0 +1,257 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "stas/conf.h"
+#include "stas/hostid.h"
+#include "stas/log.h"
+#include "stas/sysconf.h"
+
+#define FILE_PREFIX "file://"
+#define LINE_MAX_READ 4096
+
+static char *mfree(char *p) {
+        free(p);
+        return NULL;
+}
+
+StasSysConf *sysconf_free(StasSysConf *s) {
+        if (!s)
+                return NULL;
+        free(s->hostnqn);
+        free(s->hostid);
+        if (s->hostkey)
+                explicit_bzero(s->hostkey, strlen(s->hostkey));
+        free(s->hostkey);
+        free(s->symname);
+        free(s);
+        return NULL;
+}
+
+bool nqn_is_valid(const char *nqn) {
+        return nqn && strneq(nqn, "nqn.", 4) && strlen(nqn) <= NVME_NQN_MAX;
+}
+
+bool uuid_is_valid(const char *s) {
+        if (!s || strlen(s) != 36)
+                return false;
+        for (size_t i = 0; i < 36; i++) {
+                if (i == 8 || i == 13 || i == 18 || i == 23) {
+                        if (s[i] != '-')
+                                return false;
+                } else if (!isxdigit((unsigned char) s[i]))
+                        return false;
+        }
+        return true;
+}
+
+/* First line of @path; @whole: trimmed line, else its first whitespace-separated token.
+ * Return: 0 (*ret NULL when empty), -errno. */
+static int read_first(const char *path, bool whole, char **ret) {
+        _cleanup_fclose_ FILE *f = NULL;
+        char buf[LINE_MAX_READ], *b, *e;
+
+        *ret = NULL;
+        f = fopen(path, "re");
+        if (!f)
+                return -errno;
+        if (!fgets(buf, sizeof(buf), f)) {
+                if (ferror(f))
+                        return -(errno ?: EIO);
+                return 0;
+        }
+        buf[strcspn(buf, "\n")] = 0;
+        for (b = buf; isspace((unsigned char) *b); b++)
+                ;
+        if (whole)
+                for (e = b + strlen(b); e > b && isspace((unsigned char) e[-1]); e--)
+                        ;
+        else
+                for (e = b; *e && !isspace((unsigned char) *e); e++)
+                        ;
+        *e = 0;
+        if (*b) {
+                *ret = strdup(b);
+                if (!*ret)
+                        return -ENOMEM;
+        }
+        explicit_bzero(buf, sizeof(buf));
+        return 0;
+}
+
+typedef struct Source {
+        const char *name; /* file and line for messages */
+        unsigned line;
+        const char *file; /* a file:// target or NULL */
+} Source;
+
+/*
+ * Resolve key @key: the [Host] value or @def, then file:// indirection.
+ * Return: 0 with *ret (may be NULL), -ENOENT-like errors for unreadable targets (logged by the
+ * caller at its own level), -ENOMEM.
+ */
+static int resolve(
+        const StasIni *ini, const char *key, const char *def, bool whole, Source *src, char **ret) {
+        const StasIniValue *v = ini_last(ini_find(ini, "Host", key), NULL);
+        const char *value = def;
+
+        *ret = NULL;
+        *src = (Source){ .name = ini->name };
+        if (v && v->value) {
+                value = v->value;
+                src->line = v->line;
+        } else if (v)
+                log_warning("%s:%u: [Host] %s has no value, using the default.", ini->name, v->line, key);
+        if (!value)
+                return 0;
+        if (strneq(value, FILE_PREFIX, strlen(FILE_PREFIX))) {
+                src->file = value + strlen(FILE_PREFIX);
+                return read_first(src->file, whole, ret);
+        }
+        if (isempty(value))
+                return 0;
+        *ret = strdup(value);
+        return *ret ? 0 : -ENOMEM;
+}
+
+static void where(const Source *s, char *buf, size_t n) {
+        if (s->line > 0)
+                snprintf(buf, n, "%s:%u: ", s->name, s->line);
+        else
+                snprintf(buf, n, "%s: ", s->name);
+}
+
+int sysconf_load(const char *path, const char *root, StasSysConf **ret) {
+        static const char *const keys[] = { "nqn", "id", "key", "symname" };
+        _cleanup_(sysconf_freep) StasSysConf *s = NULL;
+        _cleanup_(ini_freep) StasIni *ini = NULL;
+        _cleanup_free_ char *def_nqn = NULL, *def_id = NULL, *def_key = NULL;
+        char at[512];
+        Source src;
+        int r;
+
+        root = strempty(root);
+        r = ini_parse_file(path ?: STAS_ETC_STAS "/sys.conf", &ini);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < ini->n_sections; i++)
+                if (!streq(ini->sections[i].name, "Host"))
+                        log_error(
+                                "%s:%u: invalid section [%s], ignoring it.",
+                                ini->name,
+                                ini->sections[i].line,
+                                ini->sections[i].name);
+        for (size_t i = 0; i < ini->n_keys; i++) {
+                bool ok = false;
+
+                for (size_t k = 0; k < ELEMENTSOF(keys); k++)
+                        ok = ok || streq(ini->keys[i].key, keys[k]);
+                if (streq(ini->keys[i].section, "Host") && !ok)
+                        log_error(
+                                "%s:%u: invalid option '%s' in [Host], ignoring it.",
+                                ini->name,
+                                ini->keys[i].values[0].line,
+                                ini->keys[i].key);
+        }
+
+        if (asprintf(&def_nqn, FILE_PREFIX "%s" STAS_ETC_NVME "/hostnqn", root) < 0 ||
+            asprintf(&def_id, FILE_PREFIX "%s" STAS_ETC_NVME "/hostid", root) < 0 ||
+            asprintf(&def_key, FILE_PREFIX "%s" STAS_ETC_NVME "/hostkey", root) < 0)
+                return -ENOMEM;
+        s = new0(StasSysConf, 1);
+        if (!s)
+                return -ENOMEM;
+
+        /* host NQN */
+        r = resolve(ini, "nqn", def_nqn, false, &src, &s->hostnqn);
+        if (r == -ENOMEM)
+                return r;
+        where(&src, at, sizeof(at));
+        if (r < 0)
+                log_warning_errno(
+                        r,
+                        "%scannot read the host NQN from %s: %m; deriving one (see stasadm hostnqn).",
+                        at,
+                        src.file);
+        else if (!s->hostnqn)
+                log_warning("%sthe host NQN is empty; deriving one (see stasadm hostnqn).", at);
+        else if (!nqn_is_valid(s->hostnqn)) {
+                log_error(
+                        "%sinvalid host NQN '%.*s' (must start with \"nqn.\" and have at most %d characters); deriving one.",
+                        at,
+                        64,
+                        s->hostnqn,
+                        NVME_NQN_MAX);
+                s->hostnqn = mfree(s->hostnqn);
+        }
+        if (!s->hostnqn) {
+                r = hostnqn_generate(root, true, &s->hostnqn);
+                if (r < 0)
+                        return log_error_errno(r, "Cannot derive a host NQN: %m");
+                s->hostnqn_derived = true;
+                log_warning("Using the derived host NQN %s.", s->hostnqn);
+        }
+
+        /* host ID */
+        r = resolve(ini, "id", def_id, false, &src, &s->hostid);
+        if (r == -ENOMEM)
+                return r;
+        where(&src, at, sizeof(at));
+        if (r < 0)
+                log_warning_errno(
+                        r,
+                        "%scannot read the host ID from %s: %m; deriving one (see stasadm hostid).",
+                        at,
+                        src.file);
+        else if (!s->hostid)
+                log_warning("%sthe host ID is empty; deriving one (see stasadm hostid).", at);
+        else if (!uuid_is_valid(s->hostid)) {
+                log_error("%sinvalid host ID '%.*s' (must be a UUID); deriving one.", at, 40, s->hostid);
+                s->hostid = mfree(s->hostid);
+        }
+        if (!s->hostid) {
+                _cleanup_free_ char *nqn = NULL;
+                const char *uuid = NULL;
+                size_t plen = strlen(NVME_HOSTNQN_UUID_PREFIX);
+
+                if (strneq(s->hostnqn, NVME_HOSTNQN_UUID_PREFIX, plen) && uuid_is_valid(s->hostnqn + plen))
+                        uuid = s->hostnqn + plen;
+                else if (
+                        hostnqn_generate(root, true, &nqn) >= 0 &&
+                        strneq(nqn, NVME_HOSTNQN_UUID_PREFIX, plen) && uuid_is_valid(nqn + plen))
+                        uuid = nqn + plen;
+                if (uuid) {
+                        s->hostid = strdup(uuid);
+                        if (!s->hostid)
+                                return -ENOMEM;
+                } else {
+                        r = hostid_generate(&s->hostid);
+                        if (r < 0)
+                                return log_error_errno(r, "Cannot generate a host ID: %m");
+                }
+                s->hostid_derived = true;
+                log_warning("Using the derived host ID %s.", s->hostid);
+        }
+
+        /* host key: optional, a secret */
+        r = resolve(ini, "key", def_key, false, &src, &s->hostkey);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0)
+                log_debug_errno(r, "No host key in %s: %m", src.file);
+
+        /* symbolic name: optional, the whole first line of a file */
+        r = resolve(ini, "symname", NULL, true, &src, &s->symname);
+        if (r == -ENOMEM)
+                return r;
+        where(&src, at, sizeof(at));
+        if (r < 0)
+                log_warning_errno(r, "%scannot read the host symbolic name from %s: %m", at, src.file);
+
+        *ret = TAKE_PTR(s);
+        return 0;
+}
