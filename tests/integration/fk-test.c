@@ -23,16 +23,17 @@ int fk_test_setup(struct fk_test *t, bool want_socket) {
         memset(t, 0, sizeof *t);
         t->sock = -1;
         snprintf(t->root, sizeof t->root, "/tmp/stas-fk-XXXXXX");
-        if (!mkdtemp(t->root))
+        const char *root = mkdtemp(t->root);
+        if (!root)
                 return -errno;
-        snprintf(t->scenario, sizeof t->scenario, "%s/scenario.json", t->root);
+        snprintf(t->scenario, sizeof t->scenario, "%s/scenario.json", root);
         setenv("FAKEKERNEL_ROOT", t->root, 1);
         setenv("FAKEKERNEL_SCENARIO", t->scenario, 1);
         if (!want_socket) {
                 unsetenv("STAS_UEVENT_SOCKET");
                 return 0;
         }
-        snprintf(t->sock_path, sizeof t->sock_path, "%s/uevent.sock", t->root);
+        snprintf(t->sock_path, sizeof t->sock_path, "%s/uevent.sock", root);
         snprintf(sa.sun_path, sizeof sa.sun_path, "%s", t->sock_path);
         t->sock = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
         if (t->sock < 0 || bind(t->sock, (struct sockaddr *) &sa, sizeof sa) < 0)
