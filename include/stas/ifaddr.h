@@ -25,16 +25,16 @@ typedef struct StasIpAddr {
 } StasIpAddr;
 
 /*
- * ip_parse() - parse a numeric IPv4/IPv6 address (an IPv6 "%scope" suffix is ignored);
+ * ifaddr_ip_parse() - parse a numeric IPv4/IPv6 address (an IPv6 "%scope" suffix is ignored);
  * IPv4-mapped IPv6 becomes AF_INET. Return: 0, or -EINVAL if @s is not a numeric address.
  */
-int ip_parse(const char *s, StasIpAddr *ret);
-/* ip_equal() - same family and bytes. */
-bool ip_equal(const StasIpAddr *a, const StasIpAddr *b);
+int ifaddr_ip_parse(const char *s, StasIpAddr *ret);
+/* ifaddr_ip_equal() - same family and bytes. */
+bool ifaddr_ip_equal(const StasIpAddr *a, const StasIpAddr *b);
 /*
- * ip_str_equal() - both parse and are equal. Return: false if either does not parse.
+ * ifaddr_ip_str_equal() - both parse and are equal. Return: false if either does not parse.
  */
-bool ip_str_equal(const char *a, const char *b);
+bool ifaddr_ip_str_equal(const char *a, const char *b);
 
 typedef struct StasIfAddr {
         char ifname[IF_NAMESIZE];

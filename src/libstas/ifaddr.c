@@ -5,7 +5,7 @@
 
 #include "stas/ifaddr.h"
 
-int ip_parse(const char *s, StasIpAddr *ret) {
+int ifaddr_ip_parse(const char *s, StasIpAddr *ret) {
         char buf[INET6_ADDRSTRLEN + 1];
         const char *pct;
         size_t len;
@@ -41,7 +41,7 @@ int ip_parse(const char *s, StasIpAddr *ret) {
         return -EINVAL;
 }
 
-bool ip_equal(const StasIpAddr *a, const StasIpAddr *b) {
+bool ifaddr_ip_equal(const StasIpAddr *a, const StasIpAddr *b) {
         if (!a || !b || a->family != b->family)
                 return false;
         if (a->family == AF_INET)
@@ -49,12 +49,12 @@ bool ip_equal(const StasIpAddr *a, const StasIpAddr *b) {
         return memcmp(&a->v6, &b->v6, sizeof(a->v6)) == 0;
 }
 
-bool ip_str_equal(const char *a, const char *b) {
+bool ifaddr_ip_str_equal(const char *a, const char *b) {
         StasIpAddr x, y;
 
-        if (ip_parse(a, &x) < 0 || ip_parse(b, &y) < 0)
+        if (ifaddr_ip_parse(a, &x) < 0 || ifaddr_ip_parse(b, &y) < 0)
                 return false;
-        return ip_equal(&x, &y);
+        return ifaddr_ip_equal(&x, &y);
 }
 
 StasIfMap *ifaddr_map_new(void) {
@@ -92,7 +92,7 @@ int ifaddr_map_add(StasIfMap *m, const char *ifname, const char *address) {
         StasIpAddr a;
         int r;
 
-        r = ip_parse(address, &a);
+        r = ifaddr_ip_parse(address, &a);
         if (r < 0)
                 return r;
         return map_append(m, ifname, &a);
@@ -136,7 +136,7 @@ int ifaddr_map_from_system(StasIfMap **ret) {
 
 const char *ifaddr_map_iface_of(const StasIfMap *m, const StasIpAddr *addr) {
         for (size_t i = 0; m && addr && i < m->n; i++)
-                if (ip_equal(&m->entries[i].addr, addr))
+                if (ifaddr_ip_equal(&m->entries[i].addr, addr))
                         return m->entries[i].ifname;
         return NULL;
 }

@@ -8,10 +8,10 @@ static bool traddr_equal(const char *transport, const char *a, const char *b) {
         StasIpAddr x, y;
 
         if (streq(transport, "tcp") || streq(transport, "rdma")) {
-                bool px = ip_parse(a, &x) >= 0, py = ip_parse(b, &y) >= 0;
+                bool px = ifaddr_ip_parse(a, &x) >= 0, py = ifaddr_ip_parse(b, &y) >= 0;
 
                 if (px && py)
-                        return ip_equal(&x, &y);
+                        return ifaddr_ip_equal(&x, &y);
                 if (px != py)
                         return false;
         }
@@ -22,19 +22,19 @@ static bool traddr_equal(const char *transport, const char *a, const char *b) {
 static bool match_tcp_legacy(const StasConnId *cid, const StasTid *tid, const StasIfMap *ifaces) {
         const char *cid_iface = strempty(cid->host_iface);
         StasIpAddr cid_host, tid_host;
-        bool have_cid_host = ip_parse(cid->host_traddr, &cid_host) >= 0;
+        bool have_cid_host = ifaddr_ip_parse(cid->host_traddr, &cid_host) >= 0;
 
         if (!isempty(tid->host_traddr)) {
-                if (ip_parse(tid->host_traddr, &tid_host) < 0)
+                if (ifaddr_ip_parse(tid->host_traddr, &tid_host) < 0)
                         return false;
                 if (have_cid_host) {
-                        if (!ip_equal(&cid_host, &tid_host))
+                        if (!ifaddr_ip_equal(&cid_host, &tid_host))
                                 return false;
                 } else if (!isempty(cid_iface)) {
                         /* The connection uses the primary address of its interface. */
                         const StasIpAddr *primary = ifaddr_map_primary(ifaces, cid_iface, tid_host.family);
 
-                        if (primary && !ip_equal(primary, &tid_host))
+                        if (primary && !ifaddr_ip_equal(primary, &tid_host))
                                 return false;
                 } else
                         log_debug(
@@ -78,10 +78,10 @@ bool match_cid_tid(const StasConnId *cid, const StasTid *tid, const StasIfMap *i
 
                 if (isempty(tid->host_traddr) && isempty(tid->host_iface))
                         return true;
-                if (ip_parse(cid->src_addr, &src) < 0)
+                if (ifaddr_ip_parse(cid->src_addr, &src) < 0)
                         return match_tcp_legacy(cid, tid, ifaces);
                 if (!isempty(tid->host_traddr) &&
-                    (ip_parse(tid->host_traddr, &host) < 0 || !ip_equal(&host, &src)))
+                    (ifaddr_ip_parse(tid->host_traddr, &host) < 0 || !ifaddr_ip_equal(&host, &src)))
                         return false;
                 if (!isempty(tid->host_iface) &&
                     !streq_ptr(tid->host_iface, ifaddr_map_iface_of(ifaces, &src)))
@@ -90,7 +90,7 @@ bool match_cid_tid(const StasConnId *cid, const StasTid *tid, const StasIfMap *i
                 if (strcasecmp(tid->host_traddr, strempty(cid->host_traddr)) != 0)
                         return false;
         } else if (streq(tid->transport, "rdma")) {
-                if (!isempty(tid->host_traddr) && !ip_str_equal(tid->host_traddr, cid->host_traddr))
+                if (!isempty(tid->host_traddr) && !ifaddr_ip_str_equal(tid->host_traddr, cid->host_traddr))
                         return false;
         }
         return true;

@@ -175,12 +175,12 @@ static void test_match_identity_fields(void **state) {
 static void test_match_ip_helpers(void **state) {
         StasIpAddr a;
 
-        assert_true(ip_str_equal("::ffff:1.2.3.4", "1.2.3.4"));
-        assert_true(ip_str_equal("FE80::1%eth0", "fe80:0::1"));
-        assert_false(ip_str_equal("1.2.3.4", "1.2.3.5"));
-        assert_false(ip_str_equal("", ""));
-        assert_int_equal(ip_parse("1.2.3.4%eth0", &a), -EINVAL);
-        assert_int_equal(ip_parse("nqn.x", &a), -EINVAL);
+        assert_true(ifaddr_ip_str_equal("::ffff:1.2.3.4", "1.2.3.4"));
+        assert_true(ifaddr_ip_str_equal("FE80::1%eth0", "fe80:0::1"));
+        assert_false(ifaddr_ip_str_equal("1.2.3.4", "1.2.3.5"));
+        assert_false(ifaddr_ip_str_equal("", ""));
+        assert_int_equal(ifaddr_ip_parse("1.2.3.4%eth0", &a), -EINVAL);
+        assert_int_equal(ifaddr_ip_parse("nqn.x", &a), -EINVAL);
 }
 
 static void test_match_system_map(void **state) {
@@ -188,7 +188,7 @@ static void test_match_system_map(void **state) {
         StasIpAddr lo;
 
         assert_int_equal(ifaddr_map_from_system(&m), 0);
-        assert_int_equal(ip_parse("127.0.0.1", &lo), 0);
+        assert_int_equal(ifaddr_ip_parse("127.0.0.1", &lo), 0);
         /* every Linux host with IPv4 has 127.0.0.1 on some interface (normally "lo") */
         if (m->n > 0)
                 assert_non_null(ifaddr_map_iface_of(m, &lo));
