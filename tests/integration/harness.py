@@ -359,7 +359,7 @@ class Daemon:
         self.starts += 1
         self.logpath = os.path.join(self.dir, f"{self.name}.{self.starts}.log")
         self.log = open(self.logpath, "w")
-        self.proc = self.world.spawn([self.exe, "-f", self.conf, "--tron"], env=self.env(),
+        self.proc = self.world.spawn([self.exe, "-f", self.conf], env=self.env(),
                                      stdout=self.log, stderr=subprocess.STDOUT)
         if wait:
             self.wait_ready()
@@ -414,6 +414,14 @@ class Daemon:
             except OSError:
                 pass
         return out
+
+    def log_count(self, pattern):
+        """How many lines of the current run's log match the regex pattern."""
+        try:
+            with open(self.logpath, errors="replace") as f:
+                return sum(1 for l in f if re.search(pattern, l))
+        except (OSError, AttributeError):
+            return 0
 
     # D-Bus helpers -------------------------------------------------------------------------
 
