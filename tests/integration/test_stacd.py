@@ -161,9 +161,9 @@ def test_ncc_connect_attempts(t):
               for i in range(2)]
     s = Setup(t, iocm=[("connect-attempts-on-ncc", "2")], ents=ents, extra_sc=refuse)
     t.wait(lambda: len(w.fk.connects(nqn=NQNS[0])) >= 2, "the NCC IOC is tried")
-    # Control: the non-NCC IOC keeps retrying on the same schedule; by its 3rd attempt the NCC one
-    # would have made its 3rd too if it were not limited.
-    t.wait(lambda: len(w.fk.connects(nqn=NQNS[1])) >= 3, "the non-NCC IOC keeps retrying", timeout=200)
+    # Control: the non-NCC IOC retries on the same backoff schedule (3 s doubling, +-25% jitter); by
+    # its 4th attempt the NCC one would have made its 3rd if it were not limited.
+    t.wait(lambda: len(w.fk.connects(nqn=NQNS[1])) >= 4, "the non-NCC IOC keeps retrying", timeout=240)
     t.eq(len(w.fk.connects(nqn=NQNS[0])), 2, "connect-attempts-on-ncc=2: the NCC IOC stops after 2 attempts")
 
     s.set_dlp([dlpe(IOS[0], NQNS[0], eflags=0), dlpe(IOS[1], NQNS[1], portid=2)], refuse[1:])
