@@ -22,6 +22,7 @@ Tests never assert on timing: they poll for a state with a generous deadline, an
 absence of an event with a fence (a later event that must be ordered after it).
 """
 
+import base64
 import json
 import os
 import re
@@ -33,6 +34,7 @@ import sys
 import tempfile
 import time
 import traceback
+import zlib
 
 WKNQN = "nqn.2014-08.org.nvmexpress.discovery"
 STAF = ("org.nvmexpress.staf", "/org/nvmexpress/staf", "org.nvmexpress.staf")
@@ -604,6 +606,14 @@ def dlpe(traddr, subnqn, trsvcid="4420", subtype="nvme", eflags=0, portid=1, adr
             "traddr": traddr}
 
 
+def dhchap(nbytes, seed):
+    """A well-formed DHHC-1 secret of nbytes key bytes (48 gives base64 '=' padding)."""
+    key = bytes((seed * 7 + i * 13) & 0xFF for i in range(nbytes))
+    crc = zlib.crc32(key).to_bytes(4, "little")
+    hid = {32: "01", 48: "02", 64: "03"}[nbytes]
+    return f"DHHC-1:{hid}:{base64.b64encode(key + crc).decode()}:"
+
+
 def referral(traddr, trsvcid="8009"):
     return dlpe(traddr, WKNQN, trsvcid=trsvcid, subtype="referral")
 
@@ -682,8 +692,9 @@ class Runner:
                 for d in list(world.daemons.values()):
                     if d.alive():
                         t.stop_clean(d)
-            except CheckFailed:
-                pass  # already recorded
+            except CheckFailed as e:
+                if not self.current_failed:  # raised outside t.check/t.wait: record it here
+                    self.record(name, False, str(e))
             except Exception:
                 self.record(name, False, "exception:\n" + traceback.format_exc())
             finally:

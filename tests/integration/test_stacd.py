@@ -211,7 +211,33 @@ def test_stacd_restart_no_reconnect(t):
     t.eq([s.iocs(i) for i in range(3)], [[devs[i]] for i in range(3)], "same kernel instances")
 
 
-TESTS = [test_three_iocs_host_iface, test_removed_only_stas_connections, test_removed_no_disconnect,
+def test_secrets_ioc(t):
+    """A configured IOC with DH-HMAC-CHAP secrets; stacd alone (no stafd: DESIGN 3)."""
+    w = t.w
+    hkey, ckey = H.dhchap(48, 3), H.dhchap(64, 4)
+    t.check(hkey.endswith("==:"), "test host secret has base64 '=' padding")
+    d = w.stacd(stacd_conf([ioc_cfg(IOS[0], NQNS[0]) + f";dhchap-secret={hkey};dhchap-ctrl-secret={ckey}"]))
+    t.wait(lambda: w.fk.find(traddr=IOS[0], subsysnqn=NQNS[0]), "the configured IOC is connected without stafd")
+    opts = w.fk.connects(nqn=NQNS[0])[0]
+    t.eq(opts.get("dhchap_secret"), hkey, "the host secret reaches the kernel intact, '=' padding included (DESIGN 1)")
+    t.eq(opts.get("dhchap_ctrl_secret"), ckey, "the controller secret reaches the kernel")
+    c = t.wait(lambda: d.find_controller(subsysnqn=NQNS[0]), "stacd lists the IOC")
+    t.eq((c.get("dhchap-secret"), c.get("dhchap-ctrl-secret")), ("(set)", "(set)"),
+         "list_controllers shows secrets as (set) (DESIGN 2)")
+    replies = {
+        "list_controllers(false)": json.dumps(d.list_controllers(False)),
+        "list_controllers(true)": json.dumps(d.list_controllers(True)),
+        "controller_info": json.dumps(d.controller_info(c)),
+        "process_info": json.dumps(d.process_info()),
+    }
+    for what, text in replies.items():
+        t.check(hkey[10:40] not in text and ckey[10:40] not in text, f"no secret in {what}", fatal=False)
+    t.stop_clean(d)
+    logs = "".join(x for _, x in d.logs())
+    t.check(hkey[10:40] not in logs and ckey[10:40] not in logs, "no secret in stacd's log (tron on)")
+
+
+TESTS = [test_secrets_ioc, test_three_iocs_host_iface, test_removed_only_stas_connections, test_removed_no_disconnect,
          test_removed_trtype_not_listed, test_removed_trtype_listed, test_stafd_killed_no_disconnect,
          test_ncc_connect_attempts, test_audit_foreign_connections, test_stacd_restart_no_reconnect]
 
