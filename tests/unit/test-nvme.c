@@ -448,7 +448,7 @@ static void test_nvme_sysfs_getters(void **state) {
         assert_string_equal(v, "cdc");
         assert_int_equal(stas_nvme_ctrl_is_registration_supported(c), 1);
         fake_attr = "none";
-        assert_int_equal(stas_nvme_ctrl_is_registration_supported(c), 0 * 0 - ENODATA);
+        assert_int_equal(stas_nvme_ctrl_is_registration_supported(c), -ENODATA); /* "none" = absent */
         fake_attr = "discovery";
         assert_int_equal(stas_nvme_ctrl_is_registration_supported(c), 0);
         fake_attr = NULL;
