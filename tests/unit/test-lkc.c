@@ -1,0 +1,341 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <dirent.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "config.h"
+#include "stas/lkc.h"
+#include "stas/log.h"
+
+static char dir[] = "/tmp/test-lkc-XXXXXX";
+static char path[256];
+static unsigned warnings;
+static char last_warning[512];
+
+static void sink(int level, const char *line, void *userdata) {
+        if (level <= LOG_WARNING) {
+                warnings++;
+                snprintf(last_warning, sizeof(last_warning), "%s", line);
+        }
+}
+
+static int group_setup(void **state) {
+        if (!mkdtemp(dir))
+                return -1;
+        snprintf(path, sizeof(path), "%s/%s", dir, LKC_FILENAME);
+        log_set_sink(sink, NULL);
+        return 0;
+}
+
+static int group_teardown(void **state) {
+        char cmd[128];
+
+        log_set_sink(NULL, NULL);
+        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+        return system(cmd) == 0 ? 0 : -1;
+}
+
+static void write_raw(const char *content, size_t len) {
+        FILE *f = fopen(path, "we");
+
+        assert_non_null(f);
+        assert_int_equal(fwrite(content, 1, len, f), len);
+        assert_int_equal(fclose(f), 0);
+}
+
+/* Number of entries in @d other than . and .. */
+static unsigned count_entries(const char *d) {
+        DIR *dp = opendir(d);
+        struct dirent *de;
+        unsigned n = 0;
+
+        assert_non_null(dp);
+        while ((de = readdir(dp)))
+                if (!streq(de->d_name, ".") && !streq(de->d_name, ".."))
+                        n++;
+        closedir(dp);
+        return n;
+}
+
+static struct json_object *sample(const char *tag) {
+        struct json_object *o = json_tokener_parse(
+                "{\"dcs\":[{\"transport\":\"tcp\",\"traddr\":\"::1\",\"trsvcid\":\"8009\","
+                "\"log_pages\":[{\"subnqn\":\"nqn.x\",\"portid\":\"1\"}],\"origin\":\"configured\"}],"
+                "\"n\":3,\"ok\":true,\"path\":\"/a/b\",\"unicode\":\"caf\\u00e9\"}");
+
+        assert_non_null(o);
+        json_object_object_add(o, "tag", json_object_new_string(tag));
+        return o;
+}
+
+static void test_lkc_round_trip(void **state) {
+        struct json_object *data = sample("one"), *back = NULL, *raw, *v;
+
+        assert_int_equal(lkc_save(path, "stafd", data), 0);
+        assert_int_equal(count_entries(dir), 1); /* no temporary file left */
+
+        warnings = 0;
+        assert_int_equal(lkc_load(path, "stafd", &back), 0);
+        assert_int_equal(warnings, 0);
+        assert_true(json_object_equal(data, back));
+        json_object_put(back);
+
+        /* the envelope on disk */
+        raw = json_object_from_file(path);
+        assert_non_null(raw);
+        assert_true(json_object_object_get_ex(raw, "format", &v));
+        assert_string_equal(json_object_get_string(v), "stas-last-known-config");
+        assert_true(json_object_object_get_ex(raw, "version", &v));
+        assert_int_equal(json_object_get_int(v), 1);
+        assert_true(json_object_object_get_ex(raw, "daemon", &v));
+        assert_string_equal(json_object_get_string(v), "stafd");
+        json_object_put(raw);
+
+        /* overwrite replaces, NULL data is stored as null */
+        assert_int_equal(lkc_save(path, "stafd", NULL), 0);
+        back = data;
+        assert_int_equal(lkc_load(path, "stafd", &back), 0);
+        assert_null(back);
+        assert_int_equal(count_entries(dir), 1);
+        json_object_put(data);
+
+        /* an empty array (stacd after an empty reconcile) */
+        data = json_object_new_array();
+        assert_int_equal(lkc_save(path, "stacd", data), 0);
+        assert_int_equal(lkc_load(path, "stacd", &back), 0);
+        assert_true(json_object_is_type(back, json_type_array));
+        assert_int_equal(json_object_array_length(back), 0);
+        json_object_put(back);
+        json_object_put(data);
+}
+
+static void test_lkc_missing_file(void **state) {
+        struct json_object *back = NULL;
+        char missing[300];
+
+        snprintf(missing, sizeof(missing), "%s/nope.json", dir);
+        warnings = 0;
+        assert_int_equal(lkc_load(missing, "stafd", &back), -ENOENT);
+        assert_null(back);
+        assert_int_equal(warnings, 0);
+        assert_int_equal(lkc_load(NULL, "stafd", &back), -EINVAL);
+        assert_int_equal(lkc_save(path, "", NULL), -EINVAL);
+}
+
+static void test_lkc_creates_missing_directory(void **state) {
+        struct json_object *data = sample("sub"), *back = NULL;
+        char sub[300], p[400];
+
+        snprintf(sub, sizeof(sub), "%s/stafd", dir);
+        snprintf(p, sizeof(p), "%s/%s", sub, LKC_FILENAME);
+        assert_int_equal(lkc_save(p, "stafd", data), 0);
+        assert_int_equal(lkc_load(p, "stafd", &back), 0);
+        assert_true(json_object_equal(data, back));
+        assert_int_equal(count_entries(sub), 1);
+        json_object_put(back);
+        json_object_put(data);
+        assert_int_equal(unlink(p), 0);
+        assert_int_equal(rmdir(sub), 0);
+
+        /* a deeper missing directory is an error, not a crash */
+        snprintf(p, sizeof(p), "%s/a/b/%s", dir, LKC_FILENAME);
+        assert_int_equal(lkc_save(p, "stafd", NULL), -ENOENT);
+}
+
+static void expect_old_content(const char *tag) {
+        struct json_object *back = NULL, *v;
+
+        assert_int_equal(lkc_load(path, "stafd", &back), 0);
+        assert_true(json_object_object_get_ex(back, "tag", &v));
+        assert_string_equal(json_object_get_string(v), tag);
+        json_object_put(back);
+}
+
+static void test_lkc_failed_write_keeps_old_content(void **state) {
+        struct json_object *old = sample("old"), *big = json_object_new_array();
+        struct rlimit saved, lim;
+        void (*prev)(int);
+        int r;
+
+        assert_int_equal(lkc_save(path, "stafd", old), 0);
+        for (int i = 0; i < 2000; i++)
+                json_object_array_add(big, sample("big"));
+
+        /* Make every write past 4 KiB fail with EFBIG (works as root too). */
+        assert_int_equal(getrlimit(RLIMIT_FSIZE, &saved), 0);
+        lim = saved;
+        lim.rlim_cur = 4096;
+        prev = signal(SIGXFSZ, SIG_IGN);
+        assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+        r = lkc_save(path, "stafd", big);
+        assert_int_equal(setrlimit(RLIMIT_FSIZE, &saved), 0);
+        signal(SIGXFSZ, prev);
+
+        assert_int_equal(r, -EFBIG);
+        assert_int_equal(count_entries(dir), 1);
+        expect_old_content("old");
+        json_object_put(old);
+        json_object_put(big);
+}
+
+static void test_lkc_unwritable_directory_keeps_old_content(void **state) {
+        struct json_object *old = sample("old"), *nw = sample("new");
+        pid_t pid;
+        int status = 0;
+
+        assert_int_equal(lkc_save(path, "stafd", old), 0);
+        if (geteuid() != 0) {
+                assert_int_equal(chmod(dir, 0500), 0);
+                assert_int_equal(lkc_save(path, "stafd", nw), -EACCES);
+                assert_int_equal(chmod(dir, 0700), 0);
+        } else {
+                /* root ignores modes: try as an unprivileged child in a root-owned 0755 dir */
+                assert_int_equal(chmod(dir, 0755), 0);
+                pid = fork();
+                assert_true(pid >= 0);
+                if (pid == 0) {
+                        if (setgid(65534) < 0 || setuid(65534) < 0)
+                                _exit(2);
+                        int r = lkc_save(path, "stafd", nw);
+
+                        /* free before _exit(): valgrind checks the child for leaks too */
+                        json_object_put(old);
+                        json_object_put(nw);
+                        _exit(r == -EACCES ? 0 : 1);
+                }
+                assert_int_equal(waitpid(pid, &status, 0), pid);
+                assert_true(WIFEXITED(status));
+                assert_int_equal(WEXITSTATUS(status), 0);
+                assert_int_equal(chmod(dir, 0700), 0);
+        }
+        assert_int_equal(count_entries(dir), 1);
+        expect_old_content("old");
+        json_object_put(old);
+        json_object_put(nw);
+}
+
+static void expect_rejected(
+        const char *content, size_t len, const char *daemon, int error, const char *reason) {
+        struct json_object *back = NULL;
+
+        write_raw(content, len);
+        warnings = 0;
+        assert_int_equal(lkc_load(path, daemon, &back), error);
+        assert_null(back);
+        assert_int_equal(warnings, 1);
+        assert_non_null(strstr(last_warning, path));
+        assert_non_null(strstr(last_warning, reason));
+}
+
+#define REJECT(s, daemon, error, reason) expect_rejected((s), strlen(s), (daemon), (error), (reason))
+
+static void test_lkc_corrupt_files(void **state) {
+        static const char good[] =
+                "{\"format\":\"stas-last-known-config\",\"version\":1,\"daemon\":\"stafd\",\"data\":{\"a\":[1,2]}}\n";
+        struct json_object *back = NULL;
+
+        REJECT("", "stafd", -EINVAL, "empty");
+        REJECT("not json", "stafd", -EINVAL, "not valid JSON");
+        REJECT("{", "stafd", -EINVAL, "truncated");
+        expect_rejected(good, strlen(good) / 2, "stafd", -EINVAL, "truncated");
+        expect_rejected(good, sizeof(good), "stafd", -EINVAL, "NUL"); /* includes the NUL */
+        REJECT("{\"format\":\"stas-last-known-config\",\"version\":1,\"daemon\":\"stafd\",\"data\":1} x",
+               "stafd",
+               -EINVAL,
+               "trailing");
+        REJECT("[1,2,3]", "stafd", -EINVAL, "not a JSON object");
+        REJECT("\"x\"", "stafd", -EINVAL, "not a JSON object");
+        REJECT("{\"version\":1,\"daemon\":\"stafd\",\"data\":{}}", "stafd", -EINVAL, "unknown format");
+        REJECT("{\"format\":\"nvme-stas\",\"version\":1,\"daemon\":\"stafd\",\"data\":{}}",
+               "stafd",
+               -EINVAL,
+               "unknown format");
+        REJECT("{\"format\":\"stas-last-known-config\",\"daemon\":\"stafd\",\"data\":{}}",
+               "stafd",
+               -EINVAL,
+               "no version");
+        REJECT("{\"format\":\"stas-last-known-config\",\"version\":\"1\",\"daemon\":\"stafd\",\"data\":{}}",
+               "stafd",
+               -EINVAL,
+               "no version");
+        REJECT("{\"format\":\"stas-last-known-config\",\"version\":2,\"daemon\":\"stafd\",\"data\":{}}",
+               "stafd",
+               -EPROTONOSUPPORT,
+               "unsupported version 2");
+        REJECT("{\"format\":\"stas-last-known-config\",\"version\":0,\"daemon\":\"stafd\",\"data\":{}}",
+               "stafd",
+               -EPROTONOSUPPORT,
+               "unsupported version 0");
+        REJECT("{\"format\":\"stas-last-known-config\",\"version\":1,\"data\":{}}",
+               "stafd",
+               -EINVAL,
+               "no daemon");
+        REJECT(good, "stacd", -EINVAL, "written by 'stafd', not 'stacd'");
+        REJECT("{\"format\":\"stas-last-known-config\",\"version\":1,\"daemon\":\"stafd\"}",
+               "stafd",
+               -EINVAL,
+               "no data");
+        /* a pickle from nvme-stas */
+        REJECT("\x80\x04\x95\x10\x00", "stafd", -EINVAL, "not valid JSON");
+
+        /* the good one loads, with trailing whitespace */
+        write_raw(good, strlen(good));
+        assert_int_equal(lkc_load(path, "stafd", &back), 0);
+        assert_true(json_object_is_type(back, json_type_object));
+        json_object_put(back);
+}
+
+static void test_lkc_not_a_regular_file(void **state) {
+        struct json_object *back = NULL;
+
+        warnings = 0;
+        assert_int_equal(lkc_load(dir, "stafd", &back), -EINVAL);
+        assert_int_equal(warnings, 1);
+        assert_non_null(strstr(last_warning, "not a regular file"));
+}
+
+static void test_lkc_default_path(void **state) {
+        _cleanup_free_ char *a = NULL, *b = NULL, *c = NULL, *d = NULL;
+
+        setenv("RUNTIME_DIRECTORY", "/run/stafd:/run/other", 1);
+        assert_int_equal(lkc_default_path("stafd", &a), 0);
+        assert_string_equal(a, "/run/stafd/last-known-config.json");
+
+        setenv("RUNTIME_DIRECTORY", "/run/stacd", 1);
+        assert_int_equal(lkc_default_path("stacd", &b), 0);
+        assert_string_equal(b, "/run/stacd/last-known-config.json");
+
+        setenv("RUNTIME_DIRECTORY", "", 1);
+        assert_int_equal(lkc_default_path("stacd", &c), 0);
+        assert_string_equal(c, STAS_RUNDIR "/stacd/last-known-config.json");
+
+        unsetenv("RUNTIME_DIRECTORY");
+        assert_int_equal(lkc_default_path("stafd", &d), 0);
+        assert_string_equal(d, STAS_RUNDIR "/stafd/last-known-config.json");
+        assert_int_equal(lkc_default_path(NULL, &d), -EINVAL);
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_lkc_round_trip),
+                cmocka_unit_test(test_lkc_missing_file),
+                cmocka_unit_test(test_lkc_creates_missing_directory),
+                cmocka_unit_test(test_lkc_failed_write_keeps_old_content),
+                cmocka_unit_test(test_lkc_unwritable_directory_keeps_old_content),
+                cmocka_unit_test(test_lkc_corrupt_files),
+                cmocka_unit_test(test_lkc_not_a_regular_file),
+                cmocka_unit_test(test_lkc_default_path),
+        };
+
+        return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
