@@ -257,7 +257,7 @@ static void check_ioc_match(
         m_other = match_cid_tid(&cid, other, ifaces);
         report("ioc-match",
                m_iface && m_traddr && !m_other && streq(d->src_addr, "127.0.0.1") &&
-                       streq(d->host_iface, "lo") && nvmedev_is_ioc(d) && !nvmedev_is_dc(d),
+                       streq(d->host_iface, "lo") && nvmedev_is_ioc(d),
                "%s src_addr=%s host_iface=%s cntrltype=%s children=%d io=%d dc=%d: host-iface=lo %d, "
                "host-traddr=127.0.0.1 %d, host-traddr=127.0.0.2 %d (want 1 1 0)",
                d->sysname,
