@@ -13,9 +13,8 @@
  *   dlp-changed      the log read again lists the new subsystem
  *   ioc-connect      an I/O controller with host-iface=lo
  *   ioc-match        sysfs enumeration finds it and §5.10 matching (with src_addr) accepts the
- *                    candidate TID and rejects one with another host-traddr. Not asserted:
- *                    nvmedev_is_dc() (upstream's rule counts a controller whose namespaces are
- *                    not scanned yet as a DC too; the detail line shows it).
+ *                    candidate TID and rejects one with another host-traddr; it is classified
+ *                    as an I/O controller and not as a DC, even before its namespaces appear.
  *   dim-unsupported  DIM registration on nvmet's DC (no TP8010) fails cleanly
  *   disconnect       both controllers go away
  */
@@ -257,7 +256,7 @@ static void check_ioc_match(
         m_other = match_cid_tid(&cid, other, ifaces);
         report("ioc-match",
                m_iface && m_traddr && !m_other && streq(d->src_addr, "127.0.0.1") &&
-                       streq(d->host_iface, "lo") && nvmedev_is_ioc(d),
+                       streq(d->host_iface, "lo") && nvmedev_is_ioc(d) && !nvmedev_is_dc(d),
                "%s src_addr=%s host_iface=%s cntrltype=%s children=%d io=%d dc=%d: host-iface=lo %d, "
                "host-traddr=127.0.0.1 %d, host-traddr=127.0.0.2 %d (want 1 1 0)",
                d->sysname,
