@@ -692,6 +692,9 @@ class Runner:
                 for d in list(world.daemons.values()):
                     if d.alive():
                         t.stop_clean(d)
+                    elif d.proc is not None:  # died on its own during the test
+                        t.check(False, f"{d.name} exited unexpectedly (status {d.proc.returncode})",
+                                fatal=False)
             except CheckFailed as e:
                 if not self.current_failed:  # raised outside t.check/t.wait: record it here
                     self.record(name, False, str(e))
