@@ -29,12 +29,18 @@ typedef struct StasSysConf {
 } StasSysConf;
 
 /*
- * sysconf_load() - read @path (NULL: STAS_ETC_STAS "/sys.conf"; missing = empty). @root (NULL or
+ * sysconf_load() - read @path (NULL: sysconf_default_path(); missing = empty). @root (NULL or
  * "" = none) prefixes the default file:// targets and the files hostnqn_generate() reads, for
  * tests. Unknown sections or keys are logged at error level; a syntax error fails the load.
  * Return: 0 and *@ret, -EINVAL on a syntax error, -errno, -ENOMEM.
  */
 int sysconf_load(const char *path, const char *root, StasSysConf **ret);
+
+/*
+ * sysconf_default_path() - $STAS_SYSCONF when set and not empty (tests, and anyone who keeps
+ * sys.conf elsewhere), else STAS_ETC_STAS "/sys.conf".
+ */
+const char *sysconf_default_path(void);
 
 /* sysconf_free() - NULL-tolerant; returns NULL. Wipes the host key. */
 StasSysConf *sysconf_free(StasSysConf *s);

@@ -125,6 +125,11 @@ static void where(const Source *s, char *buf, size_t n) {
                 snprintf(buf, n, "%s: ", s->name);
 }
 
+const char *sysconf_default_path(void) {
+        const char *e = getenv("STAS_SYSCONF");
+        return isempty(e) ? STAS_ETC_STAS "/sys.conf" : e;
+}
+
 int sysconf_load(const char *path, const char *root, StasSysConf **ret) {
         static const char *const keys[] = { "nqn", "id", "key", "symname" };
         _cleanup_(sysconf_freep) StasSysConf *s = NULL;
@@ -135,7 +140,7 @@ int sysconf_load(const char *path, const char *root, StasSysConf **ret) {
         int r;
 
         root = strempty(root);
-        r = ini_parse_file(path ?: STAS_ETC_STAS "/sys.conf", &ini);
+        r = ini_parse_file(path ?: sysconf_default_path(), &ini);
         if (r < 0)
                 return r;
         for (size_t i = 0; i < ini->n_sections; i++)

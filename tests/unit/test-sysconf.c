@@ -105,6 +105,22 @@ static void test_sysconf_literal_values(void **state) {
         sysconf_free(s);
 }
 
+static void test_sysconf_env_override(void **state) {
+        Fixture *f = *state;
+        StasSysConf *s = NULL;
+
+        put(f->root, "sys.conf", "[Host]\nnqn=" NQN "\nid=" ID "\n");
+        assert_int_equal(setenv("STAS_SYSCONF", f->path, 1), 0);
+        assert_string_equal(sysconf_default_path(), f->path);
+        assert_int_equal(sysconf_load(NULL, f->root, &s), 0);
+        assert_string_equal(s->hostnqn, NQN);
+        assert_string_equal(s->hostid, ID);
+        sysconf_free(s);
+        assert_int_equal(setenv("STAS_SYSCONF", "", 1), 0);
+        assert_string_equal(sysconf_default_path(), STAS_ETC_STAS "/sys.conf");
+        unsetenv("STAS_SYSCONF");
+}
+
 static void test_sysconf_file_targets(void **state) {
         Fixture *f = *state;
         char text[1024];
@@ -309,6 +325,7 @@ static void test_sysconf_validators(void **state) {
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_sysconf_literal_values, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_sysconf_env_override, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_sysconf_file_targets, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_sysconf_default_targets, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_sysconf_dev_null, setup, teardown),
