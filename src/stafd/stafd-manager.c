@@ -937,7 +937,10 @@ static int build_wanted(StafManager *m, Wanted *w) {
                                         refs[j]->trsvcid);
                                 continue;
                         }
-                        r = wanted_add(w, TAKE_PTR(refs[j]), STAS_ORIGIN_REFERRAL, NULL);
+                        StasTid *t = tid_copy(refs[j]);
+                        if (!t)
+                                return -ENOMEM;
+                        r = wanted_add(w, t, STAS_ORIGIN_REFERRAL, NULL);
                         if (r < 0)
                                 return r;
                         n_referrals++;
