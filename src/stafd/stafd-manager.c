@@ -79,7 +79,6 @@ static void json_object_putp_local(json_object **o) {
                 json_object_put(*o);
 }
 
-
 /* ---------------------------------------------------------------- JSON helpers */
 
 json_object *staf_json_from_kv(const StasKV *kv) {
