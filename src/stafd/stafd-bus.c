@@ -300,7 +300,7 @@ static const sd_bus_vtable staf_vtable[] = {
 static const sd_bus_vtable staf_debug_vtable[] = {
         SD_BUS_VTABLE_START(0),
         SD_BUS_WRITABLE_PROPERTY("tron", "b", prop_tron_get, prop_tron_set, 0, 0),
-        SD_BUS_PROPERTY("log_level", "s", prop_log_level_get, 0, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_PROPERTY("log_level", "s", prop_log_level_get, 0, 0),
         SD_BUS_METHOD_WITH_ARGS(
                 "process_info",
                 SD_BUS_NO_ARGS,
