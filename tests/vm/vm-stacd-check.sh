@@ -42,10 +42,10 @@ else
         fail stacd-ioc-connect "no controller to $STAS_VM_SUB1: $(ctrl_table | tr '\n' ';')"
 fi
 
-namespaces() { # $1 = nvmeN: its namespace block devices (multipath heads or plain), by name
-        local sd
-        sd=$(dirname "$(readlink -f "/sys/class/nvme/$1")")
-        { ls "$sd"; ls "/sys/class/nvme/$1"; } 2>/dev/null | grep -E '^nvme[0-9]+n[0-9]+$' | sort -u
+namespaces() { # $1 = nvmeN: its namespace block devices, by name. With native multipath the
+        # controller holds path devices nvme<S>c<C>n<N> whose block device is the head nvme<S>n<N>.
+        ls "/sys/class/nvme/$1" 2>/dev/null | grep -E '^nvme[0-9]+(c[0-9]+)?n[0-9]+$' |
+                sed -E 's/c[0-9]+n/n/' | sort -u
 }
 ns_present() { # $1 = nvmeN: at least one namespace block device with its /dev node
         local n
