@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * stafd-bus.h - stafd's D-Bus object /org/nvmexpress/staf: the org.nvmexpress.staf interface
+ * (list_controllers, get_log_pages, get_all_log_pages, signals log_pages_changed and
+ * dc_removed) and org.nvmexpress.staf.debug (tron, log_level, process_info, controller_info).
+ * Read-only members are unprivileged; bad arguments are answered with InvalidArgs.
+ */
+#pragma once
+
+#include <systemd/sd-bus.h>
+
+#include "stafd-manager.h"
+
+#define STAF_BUS_NAME "org.nvmexpress.staf"
+#define STAF_BUS_PATH "/org/nvmexpress/staf"
+#define STAF_BUS_IFACE "org.nvmexpress.staf"
+#define STAF_BUS_DEBUG_IFACE "org.nvmexpress.staf.debug"
+
+typedef struct StafBus StafBus;
+
+/* process_info() extras the daemon knows (kernel support). */
+typedef struct StafBusInfo {
+        bool tp8013;
+        bool host_iface;
+        void (*tron_changed)(bool tron, void *userdata);
+        void *userdata;
+} StafBusInfo;
+
+/* staf_bus_new() - register both interfaces on @bus (the name is requested separately). */
+int staf_bus_new(sd_bus *bus, StafManager *m, const StafBusInfo *info, StafBus **ret);
+StafBus *staf_bus_free(StafBus *b);
+DEFINE_TRIVIAL_CLEANUP_FUNC(StafBus *, staf_bus_free);
+
+int staf_bus_emit_log_pages_changed(StafBus *b, StafDc *dc);
+int staf_bus_emit_dc_removed(StafBus *b);

@@ -1,0 +1,433 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * stafd.c - the STorage Appliance Finder daemon: main(), start-up checks, the nvme-cli udev
+ * rule override (§5.11), reloads and the orderly stop. The DC logic lives in stafd-manager.c,
+ * the D-Bus object in stafd-bus.c.
+ *
+ * Test hooks (environment): STAS_NVMF_DEV (fabrics device path), STAS_UDEV_RULES_DIR (instead of
+ * /run/udev/rules.d), STAS_UDEV_RULE_TEMPLATE (instead of the installed template),
+ * STAS_SYSTEMCTL (instead of the configured systemctl), STAS_SYS_CONF (instead of
+ * /etc/stas/sys.conf), RUNTIME_DIRECTORY (the last-known-config directory).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <syslog.h>
+#include <unistd.h>
+#include <systemd/sd-bus.h>
+#include <systemd/sd-daemon.h>
+
+#include "config.h"
+#include "stafd-bus.h"
+#include "stafd-manager.h"
+#include "stas/kernel.h"
+#include "stas/lkc.h"
+#include "stas/log.h"
+#include "stas/nvme.h"
+#include "stas/sysconf.h"
+#include "stas/udev.h"
+
+#define UDEV_RULE_NAME "70-nvmf-autoconnect.rules"
+
+extern char **environ;
+
+typedef struct Stafd {
+        sd_event *event;
+        sd_bus *bus;
+        StafBus *sbus;
+        StafManager *m;
+        StasUdev *udev;
+        StasNvme *nvme;
+        StasTaskPool *pool;
+        StasCtrlNvmeCtx ctx;
+        const char *conf_path;
+        bool tron_flag;
+        char *rule_path; /* the override we installed */
+        bool stopping;
+} Stafd;
+
+static void help(void) {
+        printf("usage: stafd [-h] [-f FILE] [-s] [--tron] [-v]\n\n"
+               "STorage Appliance Finder (stafd): finds NVMe-oF discovery controllers.\n\n"
+               "options:\n"
+               "  -h, --help            show this help message and exit\n"
+               "  -f FILE, --conf-file FILE\n"
+               "                        configuration file (default: " STAS_ETC_STAS "/stafd.conf)\n"
+               "  -s, --syslog          send output to the journal/syslog instead of stdout\n"
+               "  --tron                trace on (debug logging)\n"
+               "  -v, --version         print the version and exit\n");
+}
+
+static const char *sysconf_path(void) {
+        const char *p = getenv("STAS_SYS_CONF");
+        return isempty(p) ? NULL : p;
+}
+
+/* ---- nvme-cli udev rule override (§5.11) */
+
+static void udev_rule_install(Stafd *d) {
+        const char *dir = getenv("STAS_UDEV_RULES_DIR"), *tpl = getenv("STAS_UDEV_RULE_TEMPLATE");
+        _cleanup_free_ char *path = NULL, *tmp = NULL;
+        _cleanup_close_ int in = -EBADF, out = -EBADF;
+        char buf[4096];
+        ssize_t n;
+
+        if (isempty(dir))
+                dir = "/run/udev/rules.d";
+        if (isempty(tpl))
+                tpl = STAS_DATADIR "/" UDEV_RULE_NAME;
+        if (asprintf(&path, "%s/" UDEV_RULE_NAME, dir) < 0 ||
+            asprintf(&tmp, "%s/.#" UDEV_RULE_NAME, dir) < 0) {
+                log_oom();
+                return;
+        }
+        if (access(path, F_OK) == 0) {
+                log_debug("%s exists; leaving it alone.", path);
+                return;
+        }
+        in = open(tpl, O_RDONLY | O_CLOEXEC);
+        if (in < 0) {
+                log_warning_errno(errno, "Cannot read the udev rule template %s: %m", tpl);
+                return;
+        }
+        (void) mkdir(dir, 0755);
+        out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        if (out < 0) {
+                log_warning_errno(errno, "Cannot write %s: %m", tmp);
+                return;
+        }
+        while ((n = read(in, buf, sizeof buf)) > 0)
+                if (write(out, buf, n) != n) {
+                        n = -1;
+                        break;
+                }
+        if (n < 0 || rename(tmp, path) < 0) {
+                log_warning_errno(errno, "Cannot install %s: %m", path);
+                (void) unlink(tmp);
+                return;
+        }
+        log_debug("Installed %s (masks nvme-cli's autoconnect rule).", path);
+        d->rule_path = TAKE_PTR(path);
+}
+
+static void udev_rule_remove(Stafd *d) {
+        if (!d->rule_path)
+                return;
+        if (unlink(d->rule_path) < 0 && errno != ENOENT)
+                log_warning_errno(errno, "Cannot remove %s: %m", d->rule_path);
+        free(d->rule_path);
+        d->rule_path = NULL;
+}
+
+/* ---- interop with nvme-cli's nvmf-connect@.service (§5.11) */
+
+static int append_opt(char **s, const char *key, const char *value) {
+        char *n = NULL;
+
+        if (isempty(value) || streq(value, "none"))
+                return 0;
+        if (asprintf(&n, "%s%s--%s\\x3d%s", strempty(*s), isempty(*s) ? "" : "\\x09", key, value) < 0)
+                return -ENOMEM;
+        free(*s);
+        *s = n;
+        return 0;
+}
+
+static int on_child(sd_event_source *s, const siginfo_t *si, void *userdata) {
+        sd_event_source_unref(s);
+        return 0;
+}
+
+static void foreign_dc_event(StafManager *m, const StasUevent *ev, void *userdata) {
+        Stafd *d = userdata;
+        _cleanup_(nvmedev_freep) StasNvmeDevice *dev = NULL;
+        _cleanup_free_ char *opts = NULL, *unit = NULL;
+        const char *systemctl = getenv("STAS_SYSTEMCTL");
+        pid_t pid;
+        int r;
+
+        if (nvmedev_read(NULL, ev->sysname, &dev) < 0 || !nvmedev_is_dc(dev))
+                return;
+        if (isempty(systemctl))
+                systemctl = STAS_SYSTEMCTL;
+        if (append_opt(&opts, "device", ev->sysname) < 0 ||
+            append_opt(&opts, "host-traddr", ev->host_traddr) < 0 ||
+            append_opt(&opts, "host-iface", ev->host_iface) < 0 ||
+            asprintf(&unit, "nvmf-connect@%s.service", opts) < 0) {
+                log_oom();
+                return;
+        }
+        char *argv[] = {
+                (char *) systemctl, (char *) "--quiet", (char *) "--no-block", (char *) "restart", unit, NULL
+        };
+        r = posix_spawn(&pid, systemctl, NULL, NULL, argv, environ);
+        if (r != 0) {
+                log_warning_errno(r, "Cannot run %s restart %s: %m", systemctl, unit);
+                return;
+        }
+        log_info("%s is not managed by stafd: %s restart %s", ev->sysname, systemctl, unit);
+        if (sd_event_add_child(d->event, NULL, pid, WEXITED, on_child, NULL) < 0)
+                (void) waitpid(pid, NULL, WNOHANG);
+}
+
+/* ---- hooks */
+
+static void hook_log_pages_changed(StafManager *m, StafDc *dc, void *userdata) {
+        Stafd *d = userdata;
+        int r = staf_bus_emit_log_pages_changed(d->sbus, dc);
+        if (r < 0)
+                log_debug_errno(r, "Cannot emit log_pages_changed: %m");
+}
+
+static void hook_dc_removed(StafManager *m, void *userdata) {
+        Stafd *d = userdata;
+        int r = staf_bus_emit_dc_removed(d->sbus);
+        if (r < 0)
+                log_debug_errno(r, "Cannot emit dc_removed: %m");
+}
+
+static void on_uevent(const StasUevent *ev, void *userdata) {
+        Stafd *d = userdata;
+
+        /* also while stopping: disposals follow remove events */
+        if (d->m)
+                staf_manager_uevent(d->m, ev);
+}
+
+static void set_host(StasNvmeHost *h, const StasSysConf *s) {
+        *h = (StasNvmeHost){
+                .hostnqn = s->hostnqn, .hostid = s->hostid, .hostkey = s->hostkey, .symname = s->symname
+        };
+}
+
+static void on_stopped(void *userdata) {
+        Stafd *d = userdata;
+        (void) sd_event_exit(d->event, 0);
+}
+
+static void on_stop(void *userdata) {
+        Stafd *d = userdata;
+
+        if (d->stopping)
+                return;
+        d->stopping = true;
+        (void) sd_notify(false, "STOPPING=1\nSTATUS=Stopping");
+        log_info("Stopping.");
+        if (staf_manager_stop(d->m, on_stopped, d) < 0)
+                (void) sd_event_exit(d->event, 0);
+}
+
+static void on_reload(void *userdata) {
+        Stafd *d = userdata;
+        _cleanup_(stas_conf_freep) StasConf *conf = NULL;
+        _cleanup_(sysconf_freep) StasSysConf *sys = NULL;
+        StasNvmeHost host;
+        int r;
+
+        if (d->stopping)
+                return;
+        (void) sd_notify(false, "RELOADING=1\nSTATUS=Reloading configuration");
+        r = stas_conf_load(STAS_DAEMON_STAFD, d->conf_path, &conf);
+        if (r < 0)
+                log_error_errno(r, "Cannot reload %s, keeping the running configuration: %m", d->conf_path);
+        else {
+                r = sysconf_load(sysconf_path(), NULL, &sys);
+                if (r < 0)
+                        log_error_errno(r, "Cannot reload sys.conf, keeping the running configuration: %m");
+        }
+        if (r >= 0) {
+                log_set_max_level(d->tron_flag || conf->tron ? LOG_DEBUG : LOG_INFO);
+                set_host(&host, sys);
+                if (stas_nvme_set_host(d->nvme, &host) < 0)
+                        log_warning("Cannot apply the new host identity.");
+                (void) staf_manager_reload(d->m, TAKE_PTR(conf), TAKE_PTR(sys));
+                log_info("Configuration reloaded.");
+        }
+        (void) sd_notify(false, "READY=1\nSTATUS=Running");
+}
+
+static void tron_changed(bool tron, void *userdata) {
+        /* libnvme keeps its own level per context; nothing else to do here */
+}
+
+int main(int argc, char *argv[]) {
+        static const struct option options[] = {
+                { "conf-file", required_argument, NULL, 'f' },
+                { "syslog", no_argument, NULL, 's' },
+                { "tron", no_argument, NULL, 'T' },
+                { "version", no_argument, NULL, 'v' },
+                { "help", no_argument, NULL, 'h' },
+                {},
+        };
+        Stafd d = { .conf_path = STAS_ETC_STAS "/stafd.conf" };
+        _cleanup_(stas_conf_freep) StasConf *conf = NULL;
+        _cleanup_(sysconf_freep) StasSysConf *sys = NULL;
+        _cleanup_free_ char *lkc = NULL;
+        StasKernelOptions kopts = {};
+        StasNvmeKernel kernel;
+        StasNvmeHost host;
+        bool use_syslog = false;
+        sigset_t ss;
+        int c, r, ret = EXIT_FAILURE;
+
+        while ((c = getopt_long(argc, argv, "f:svh", options, NULL)) >= 0)
+                switch (c) {
+                case 'f':
+                        d.conf_path = optarg;
+                        break;
+                case 's':
+                        use_syslog = true;
+                        break;
+                case 'T':
+                        d.tron_flag = true;
+                        break;
+                case 'v':
+                        printf("stas %s\nlibnvme %s\n", STAS_VERSION, stas_nvme_version());
+                        return EXIT_SUCCESS;
+                case 'h':
+                        help();
+                        return EXIT_SUCCESS;
+                default:
+                        fprintf(stderr, "usage: stafd [-h] [-f FILE] [-s] [--tron] [-v]\n");
+                        return 2;
+                }
+        if (optind < argc) {
+                fprintf(stderr, "stafd: unrecognized arguments: %s\n", argv[optind]);
+                return 2;
+        }
+
+        log_open("stafd", use_syslog ? LOG_TARGET_SYSLOG : LOG_TARGET_STDERR);
+        log_set_max_level(use_syslog && !d.tron_flag ? LOG_INFO : LOG_DEBUG);
+        if (geteuid() != 0) {
+                log_error("Permission denied. You need root privileges to run stafd.");
+                return EXIT_FAILURE;
+        }
+        if (!kernel_fabrics_present(kernel_fabrics_path())) {
+                log_error(
+                        "Fatal error: missing nvme-tcp kernel module (%s not found).",
+                        kernel_fabrics_path());
+                return EXIT_FAILURE;
+        }
+        r = stas_conf_load(STAS_DAEMON_STAFD, d.conf_path, &conf);
+        if (r < 0) {
+                log_error_errno(r, "Cannot load %s: %m", d.conf_path);
+                return EXIT_FAILURE;
+        }
+        log_set_max_level(d.tron_flag || conf->tron ? LOG_DEBUG : LOG_INFO);
+        r = sysconf_load(sysconf_path(), NULL, &sys);
+        if (r < 0) {
+                log_error_errno(r, "Cannot load sys.conf: %m");
+                return EXIT_FAILURE;
+        }
+
+        /* children are reaped through sd-event */
+        sigemptyset(&ss);
+        sigaddset(&ss, SIGCHLD);
+        (void) sigprocmask(SIG_BLOCK, &ss, NULL);
+
+        r = sd_event_default(&d.event);
+        if (r < 0) {
+                log_error_errno(r, "Cannot create the event loop: %m");
+                goto finish;
+        }
+        r = event_setup_signals(d.event, on_stop, on_reload, &d);
+        if (r < 0) {
+                log_error_errno(r, "Cannot set up signals: %m");
+                goto finish;
+        }
+        (void) kernel_options_probe(NULL, kernel_fabrics_path(), &kopts);
+        kernel = (StasNvmeKernel){ .host_iface = kopts.host_iface,
+                                   .discovery = kopts.discovery,
+                                   .dhchap_secret = kopts.dhchap_secret,
+                                   .dhchap_ctrl_secret = kopts.dhchap_ctrl_secret };
+        set_host(&host, sys);
+        r = stas_nvme_new(&host, &kernel, d.tron_flag || conf->tron ? LOG_DEBUG : LOG_ERR, &d.nvme);
+        if (r < 0) {
+                log_error_errno(r, "Cannot create the NVMe context: %m");
+                goto finish;
+        }
+        r = task_pool_new(d.event, 4, &d.pool);
+        if (r < 0) {
+                log_error_errno(r, "Cannot create the worker pool: %m");
+                goto finish;
+        }
+        d.ctx = (StasCtrlNvmeCtx){ .nvme = d.nvme, .pool = d.pool };
+
+        udev_rule_install(&d);
+
+        r = lkc_default_path("stafd", &lkc);
+        if (r < 0)
+                log_warning_errno(r, "No last-known-config file: %m");
+        const StafHooks hooks = {
+                .log_pages_changed = hook_log_pages_changed,
+                .dc_removed = hook_dc_removed,
+                .foreign_dc_event = foreign_dc_event,
+        };
+        r = staf_manager_new(
+                d.event, &stas_ctrl_nvme_ops, &d.ctx, TAKE_PTR(conf), TAKE_PTR(sys), lkc, &hooks, &d, &d.m);
+        if (r < 0) {
+                log_error_errno(r, "Cannot create the manager: %m");
+                goto finish;
+        }
+        r = stas_udev_new(d.event, on_uevent, &d, &d.udev);
+        if (r < 0) {
+                log_error_errno(r, "Cannot monitor udev: %m");
+                goto finish;
+        }
+        /* the cached log pages are restored before the bus name appears */
+        r = staf_manager_start(d.m);
+        if (r < 0) {
+                log_error_errno(r, "Cannot start: %m");
+                goto finish;
+        }
+
+        r = sd_bus_open_system_with_description(&d.bus, "stafd");
+        if (r < 0) {
+                log_error_errno(r, "Cannot connect to the system bus: %m");
+                goto finish;
+        }
+        r = sd_bus_attach_event(d.bus, d.event, SD_EVENT_PRIORITY_NORMAL);
+        if (r < 0)
+                goto finish;
+        const StafBusInfo info = { .tp8013 = kopts.discovery,
+                                   .host_iface = kopts.host_iface,
+                                   .tron_changed = tron_changed,
+                                   .userdata = &d };
+        r = staf_bus_new(d.bus, d.m, &info, &d.sbus);
+        if (r < 0) {
+                log_error_errno(r, "Cannot register the D-Bus object: %m");
+                goto finish;
+        }
+        r = sd_bus_request_name(d.bus, STAF_BUS_NAME, 0);
+        if (r < 0) {
+                log_error_errno(r, "Cannot acquire the bus name " STAF_BUS_NAME ": %m");
+                goto finish;
+        }
+        (void) sd_notify(false, "READY=1\nSTATUS=Running");
+        log_info("stafd %s started.", STAS_VERSION);
+
+        r = sd_event_loop(d.event);
+        if (r < 0)
+                log_error_errno(r, "Event loop failed: %m");
+        else
+                ret = EXIT_SUCCESS;
+finish:
+        udev_rule_remove(&d);
+        staf_bus_free(d.sbus);
+        if (d.bus)
+                sd_bus_flush_close_unref(d.bus);
+        stas_udev_free(d.udev);
+        staf_manager_free(d.m);
+        task_pool_free(d.pool);
+        stas_nvme_free(d.nvme);
+        kernel_options_done(&kopts);
+        sd_event_unref(d.event);
+        return ret;
+}
