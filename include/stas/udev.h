@@ -1,0 +1,153 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * udev.h - the kernel's nvme controller events and the nvme controllers already present.
+ *
+ * 1. The event parser uevent_parse() is a pure function over a property list ("KEY=VALUE"
+ *    strings). It keeps only events of SUBSYSTEM=nvme for controller devices nvmeN, with
+ *    ACTION add, remove or change. It extracts NVME_AEN (hex, as the kernel prints it with
+ *    "%#08x"; 0x70f002 = discovery log page changed), NVME_EVENT (connected, rediscover) and the
+ *    connection properties NVME_TRTYPE, NVME_TRADDR, NVME_TRSVCID, NVME_HOST_TRADDR,
+ *    NVME_HOST_IFACE, where the kernel's "none" and "(efault)" mean "" (as do missing keys).
+ *    The device name comes from SYSNAME=nvmeN, else the last component of DEVNAME=/dev/nvmeN,
+ *    else of DEVPATH.
+ *
+ * 2. StasUdev, a monitor on an sd-event loop: a libudev netlink monitor (source "udev")
+ *    filtered on subsystem nvme. Each event is turned into a property list (the device
+ *    properties plus SYSNAME) and parsed as above; the handler gets the parsed event.
+ *    Malformed or unexpected events are logged at debug level and dropped, never fatal.
+ *
+ *    TEST HOOK: when the environment variable STAS_UEVENT_SOCKET is set to a path when the
+ *    monitor is created, the monitor also binds an AF_UNIX SOCK_DGRAM socket at that path
+ *    (removing a stale socket file first, and again when freed). Each datagram is one uevent:
+ *    KEY=VALUE pairs separated by NUL bytes or newlines (empty pieces ignored; a trailing
+ *    separator optional), at most 8191 bytes, parsed by the same parser. It must contain
+ *    ACTION=add|remove|change, SUBSYSTEM=nvme and SYSNAME=nvmeN or DEVNAME=/dev/nvmeN, e.g.
+ *      "ACTION=change\0SUBSYSTEM=nvme\0SYSNAME=nvme0\0NVME_AEN=0x70f002\0"
+ *      "ACTION=change\nSUBSYSTEM=nvme\nDEVNAME=/dev/nvme3\nNVME_EVENT=rediscover\n"
+ *    With the hook set, failure to open the netlink monitor is tolerated (debug log).
+ *
+ * 3. Enumeration of existing controllers straight from sysfs, under an optional root prefix
+ *    (NULL or "" = "/"): <root>/sys/class/nvme/nvmeN/{uevent, address, transport, subsysnqn,
+ *    hostnqn, hostid, cntrltype, dctype, state, model, serial, firmware_rev} and whether the
+ *    controller has namespace children (nvmeXnY or nvmeXcYnZ entries). Connection fields come
+ *    from the uevent file's NVME_* keys, else from "transport" and "address"
+ *    (traddr=..,trsvcid=..,host_traddr=..,host_iface=..,src_addr=..). Missing attributes
+ *    read as "". Nothing here logs above debug level.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <systemd/sd-event.h>
+
+#include "stas/macro.h"
+#include "stas/match.h"
+
+#define STAS_AEN_DLP_CHANGED 0x70f002u
+
+typedef enum StasUeventAction {
+        STAS_UEVENT_ADD,
+        STAS_UEVENT_REMOVE,
+        STAS_UEVENT_CHANGE,
+} StasUeventAction;
+
+typedef enum StasNvmeEvent {
+        STAS_NVME_EVENT_NONE,       /* no NVME_EVENT key */
+        STAS_NVME_EVENT_CONNECTED,  /* NVME_EVENT=connected */
+        STAS_NVME_EVENT_REDISCOVER, /* NVME_EVENT=rediscover */
+        STAS_NVME_EVENT_OTHER,      /* any other value (e.g. the legacy "discovery") */
+} StasNvmeEvent;
+
+typedef struct StasUevent {
+        StasUeventAction action;
+        char *sysname; /* "nvmeN" */
+        int instance;  /* N */
+        bool has_aen;
+        uint32_t aen;
+        StasNvmeEvent nvme_event;
+        /* never NULL; "" when absent, "none" or "(efault)" */
+        char *trtype;
+        char *traddr;
+        char *trsvcid;
+        char *host_traddr;
+        char *host_iface;
+} StasUevent;
+
+StasUevent *uevent_free(StasUevent *ev);
+DEFINE_TRIVIAL_CLEANUP_FUNC(StasUevent *, uevent_free);
+
+/*
+ * uevent_parse() - parse a NULL-terminated list of "KEY=VALUE" strings.
+ * Return: 0; -EOPNOTSUPP for events that are valid but not for us (other subsystem, other
+ * action, not a controller device); -EBADMSG for malformed events (no ACTION, bad NVME_AEN,
+ * entries without '='...); -ENOMEM.
+ */
+int uevent_parse(char *const *props, StasUevent **ret);
+/* uevent_parse_datagram() - split @buf (@len bytes) on NUL/newline, then uevent_parse(). */
+int uevent_parse_datagram(const char *buf, size_t len, StasUevent **ret);
+/* uevent_is_dlp_changed() - a change event carrying AEN 0x70f002. */
+bool uevent_is_dlp_changed(const StasUevent *ev);
+
+typedef struct StasUdev StasUdev;
+/* The handler runs on the loop; @ev is valid only during the call. */
+typedef void (*StasUeventHandler)(const StasUevent *ev, void *userdata);
+
+/* stas_udev_new() - start monitoring (see above). Return: 0 or -errno. */
+int stas_udev_new(sd_event *event, StasUeventHandler handler, void *userdata, StasUdev **ret);
+/* stas_udev_free() - stop, close, remove the hook socket. NULL-tolerant; returns NULL. */
+StasUdev *stas_udev_free(StasUdev *u);
+DEFINE_TRIVIAL_CLEANUP_FUNC(StasUdev *, stas_udev_free);
+
+typedef struct StasNvmeDevice {
+        char *sysname; /* nvmeN */
+        int instance;
+        /* connection (NVME_* of the uevent file, else transport/address); never NULL */
+        char *transport;
+        char *traddr;
+        char *trsvcid;
+        char *host_traddr;
+        char *host_iface;
+        char *src_addr;
+        /* attributes; never NULL, "" when missing */
+        char *address;
+        char *subsysnqn;
+        char *hostnqn;
+        char *hostid;
+        char *cntrltype;
+        char *dctype;
+        char *state;
+        char *model;
+        char *serial;
+        char *firmware_rev;
+        bool has_children;
+} StasNvmeDevice;
+
+StasNvmeDevice *nvmedev_free(StasNvmeDevice *d);
+DEFINE_TRIVIAL_CLEANUP_FUNC(StasNvmeDevice *, nvmedev_free);
+StasNvmeDevice **nvmedev_list_free(StasNvmeDevice **l);
+DEFINE_TRIVIAL_CLEANUP_FUNC(StasNvmeDevice **, nvmedev_list_free);
+
+/*
+ * nvmedev_read() - read controller @sysname ("nvmeN") under @root.
+ * Return: 0; -EINVAL for a bad name; -ENOENT if it does not exist; -ENOMEM.
+ */
+int nvmedev_read(const char *root, const char *sysname, StasNvmeDevice **ret);
+/*
+ * nvmedev_enumerate() - every controller under @root, sorted by instance, as a
+ * NULL-terminated array (empty if /sys/class/nvme does not exist). Unreadable controllers
+ * are skipped. Return: number of controllers, or -errno.
+ */
+int nvmedev_enumerate(const char *root, StasNvmeDevice ***ret);
+/* nvmedev_is_dc() - §5.10: subsysnqn well-known, or cntrltype "discovery", or no children. */
+bool nvmedev_is_dc(const StasNvmeDevice *d);
+/* nvmedev_is_ioc() - §5.10: cntrltype "io", or has children. */
+bool nvmedev_is_ioc(const StasNvmeDevice *d);
+/* nvmedev_conn_id() - a StasConnId view of @d (borrows @d's strings) for match_cid_tid(). */
+void nvmedev_conn_id(const StasNvmeDevice *d, StasConnId *ret);
+
+/*
+ * address_parse_field() - the value of @key ("traddr", "src_addr"...) in a sysfs address
+ * string "k=v,k=v" (newline-terminated or not). Return: malloc'ed value ("" if absent), NULL
+ * on ENOMEM. "none" and "(efault)" become "".
+ */
+char *address_parse_field(const char *address, const char *key);

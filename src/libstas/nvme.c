@@ -1,0 +1,705 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The only file that includes libnvme.h. See nvme.h for the threading rules and the libnvme
+ * calls of each verb.
+ */
+#include <endian.h>
+#include <libnvme.h>
+
+#include "stas/dlp.h"
+#include "stas/log.h"
+#include "stas/nvme.h"
+
+struct StasNvme {
+        char *hostnqn;
+        char *hostid;
+        char *hostkey;
+        char *symname;
+        StasNvmeKernel kernel;
+        int log_level;
+};
+
+typedef struct NvmeOp NvmeOp;
+
+struct StasNvmeCtrl {
+        StasNvme *ctx;
+        nvme_root_t root;
+        nvme_host_t host;
+        nvme_ctrl_t ctrl;
+        StasConnectOptions opts; /* integers only; secrets are applied at creation and dropped */
+        bool discovery;
+        char *name;
+        int last_status;
+        NvmeOp *op;   /* in flight (the worker owns the tree) */
+        bool freeing; /* stas_nvme_ctrl_free() called while busy */
+};
+
+/* ---- errors ---- */
+
+int stas_nvme_map_error(int ret, int err, int *ret_status) {
+        if (ret == 0)
+                return 0;
+        if (ret > 0) {
+                if (ret_status)
+                        *ret_status = ret;
+                return -EREMOTEIO;
+        }
+        if (err <= 0)
+                return -EIO;
+        return -err;
+}
+
+const char *stas_nvme_strerror(int r) {
+        int e = r < 0 ? -r : r;
+
+        if (e >= STAS_NVME_ERRNO_BASE)
+                return nvme_errno_to_string(e);
+        if (e == EREMOTEIO)
+                return "NVMe command failed with a status (see the status text)";
+        return strerror(e);
+}
+
+const char *stas_nvme_status_string(int status) {
+        return nvme_status_to_string(status, true);
+}
+
+const char *stas_nvme_version(void) {
+        return nvme_get_version(NVME_VERSION_PROJECT);
+}
+
+/* ---- context ---- */
+
+static int host_copy(StasNvme *ctx, const StasNvmeHost *host) {
+        _cleanup_free_ char *nqn = NULL, *id = NULL, *key = NULL, *sym = NULL;
+
+        if (!host || isempty(host->hostnqn))
+                return -EINVAL;
+        nqn = strdup(host->hostnqn);
+        id = isempty(host->hostid) ? NULL : strdup(host->hostid);
+        key = isempty(host->hostkey) ? NULL : strdup(host->hostkey);
+        sym = isempty(host->symname) ? NULL : strdup(host->symname);
+        if (!nqn || (!isempty(host->hostid) && !id) || (!isempty(host->hostkey) && !key) ||
+            (!isempty(host->symname) && !sym))
+                return -ENOMEM;
+
+        free(ctx->hostnqn);
+        free(ctx->hostid);
+        if (ctx->hostkey)
+                explicit_bzero(ctx->hostkey, strlen(ctx->hostkey));
+        free(ctx->hostkey);
+        free(ctx->symname);
+        ctx->hostnqn = TAKE_PTR(nqn);
+        ctx->hostid = TAKE_PTR(id);
+        ctx->hostkey = TAKE_PTR(key);
+        ctx->symname = TAKE_PTR(sym);
+        return 0;
+}
+
+int stas_nvme_new(const StasNvmeHost *host, const StasNvmeKernel *kernel, int log_level, StasNvme **ret) {
+        _cleanup_(stas_nvme_freep) StasNvme *ctx = NULL;
+        int r;
+
+        ctx = new0(StasNvme, 1);
+        if (!ctx)
+                return -ENOMEM;
+        r = host_copy(ctx, host);
+        if (r < 0)
+                return r;
+        if (kernel)
+                ctx->kernel = *kernel;
+        ctx->log_level = log_level;
+        *ret = TAKE_PTR(ctx);
+        return 0;
+}
+
+StasNvme *stas_nvme_free(StasNvme *ctx) {
+        if (!ctx)
+                return NULL;
+        free(ctx->hostnqn);
+        free(ctx->hostid);
+        if (ctx->hostkey)
+                explicit_bzero(ctx->hostkey, strlen(ctx->hostkey));
+        free(ctx->hostkey);
+        free(ctx->symname);
+        free(ctx);
+        return NULL;
+}
+
+int stas_nvme_set_host(StasNvme *ctx, const StasNvmeHost *host) {
+        return host_copy(ctx, host);
+}
+
+void stas_nvme_set_kernel(StasNvme *ctx, const StasNvmeKernel *kernel) {
+        ctx->kernel = *kernel;
+}
+
+const StasNvmeKernel *stas_nvme_get_kernel(const StasNvme *ctx) {
+        return &ctx->kernel;
+}
+
+/* ---- options ---- */
+
+void stas_nvme_build_config(const StasConnectOptions *o, struct nvme_fabrics_config *cfg) {
+        nvmf_default_config(cfg);
+        if (!o)
+                return;
+        if (o->kato >= 0)
+                cfg->keep_alive_tmo = o->kato;
+        if (o->queue_size >= 0)
+                cfg->queue_size = o->queue_size;
+        if (o->nr_io_queues >= 0)
+                cfg->nr_io_queues = o->nr_io_queues;
+        if (o->nr_write_queues >= 0)
+                cfg->nr_write_queues = o->nr_write_queues;
+        if (o->nr_poll_queues >= 0)
+                cfg->nr_poll_queues = o->nr_poll_queues;
+        if (o->reconnect_delay >= 0)
+                cfg->reconnect_delay = o->reconnect_delay;
+        if (o->ctrl_loss_tmo_set)
+                cfg->ctrl_loss_tmo = o->ctrl_loss_tmo;
+        if (o->hdr_digest >= 0)
+                cfg->hdr_digest = o->hdr_digest;
+        if (o->data_digest >= 0)
+                cfg->data_digest = o->data_digest;
+        if (o->disable_sqflow >= 0)
+                cfg->disable_sqflow = o->disable_sqflow;
+}
+
+/* ---- controller ---- */
+
+static const char *nullable(const char *s) {
+        return isempty(s) ? NULL : s;
+}
+
+int stas_nvme_ctrl_new(
+        StasNvme *ctx,
+        const StasTid *tid,
+        const StasConnectOptions *opts,
+        bool discovery,
+        StasNvmeCtrl **ret) {
+        _cleanup_(stas_nvme_ctrl_freep) StasNvmeCtrl *c = NULL;
+        const char *subsysnqn;
+
+        if (!ctx || !tid || !ret || isempty(tid->transport))
+                return -EINVAL;
+        c = new0(StasNvmeCtrl, 1);
+        if (!c)
+                return -ENOMEM;
+        c->ctx = ctx;
+        c->discovery = discovery;
+        if (opts) {
+                c->opts = *opts;
+                c->opts.dhchap_secret = c->opts.dhchap_ctrl_secret = NULL;
+        } else
+                connect_options_init(&c->opts);
+
+        c->root = nvme_create_root(NULL, ctx->log_level);
+        if (!c->root)
+                return -ENOMEM;
+        c->host = nvme_lookup_host(
+                c->root, isempty(tid->host_nqn) ? ctx->hostnqn : tid->host_nqn, ctx->hostid);
+        if (!c->host)
+                return errno > 0 ? -errno : -ENOMEM;
+        nvme_host_set_hostsymname(c->host, ctx->symname);
+        if (ctx->hostkey && ctx->kernel.dhchap_secret)
+                nvme_host_set_dhchap_key(c->host, ctx->hostkey);
+
+        subsysnqn = isempty(tid->subsysnqn) && discovery ? NVME_DISC_WKNQN : tid->subsysnqn;
+        errno = 0;
+        c->ctrl = nvme_create_ctrl(
+                c->root,
+                subsysnqn,
+                tid->transport,
+                tid->traddr,
+                nullable(tid->host_traddr),
+                ctx->kernel.host_iface ? nullable(tid->host_iface) : NULL,
+                nullable(tid->trsvcid));
+        if (!c->ctrl)
+                return errno > 0 ? -errno : -EINVAL;
+        if (discovery)
+                nvme_ctrl_set_discovery_ctrl(c->ctrl, true);
+        if (opts && !isempty(opts->dhchap_secret) && ctx->kernel.dhchap_secret)
+                nvme_ctrl_set_dhchap_host_key(c->ctrl, opts->dhchap_secret);
+        if (opts && !isempty(opts->dhchap_ctrl_secret) && ctx->kernel.dhchap_ctrl_secret)
+                nvme_ctrl_set_dhchap_key(c->ctrl, opts->dhchap_ctrl_secret);
+
+        *ret = TAKE_PTR(c);
+        return 0;
+}
+
+static void ctrl_destroy(StasNvmeCtrl *c) {
+        /* the ctrl may or may not be linked under a subsystem: unlink+free it first */
+        if (c->ctrl)
+                nvme_free_ctrl(c->ctrl);
+        if (c->root)
+                nvme_free_tree(c->root);
+        free(c->name);
+        free(c);
+}
+
+struct NvmeOp {
+        StasNvmeCtrl *c;
+        StasTask *task;
+        int kind;
+        bool cancelled;
+        /* inputs (marshalled on the loop) */
+        struct nvme_fabrics_config cfg;
+        StasDimTask tas;
+        uint8_t lsp;
+        int max_retries;
+        /* outputs (written by the worker, read on the loop after completion) */
+        int status;
+        uint32_t result;
+        struct nvmf_discovery_log *log;
+        /* completion */
+        void *cb;
+        void *userdata;
+};
+
+enum { OP_CONNECT, OP_DISCONNECT, OP_REGISTER, OP_SUPPORTED, OP_GET_LOG };
+
+StasNvmeCtrl *stas_nvme_ctrl_free(StasNvmeCtrl *c) {
+        if (!c)
+                return NULL;
+        if (c->op) {
+                /* the worker still owns the tree: let the op's cleanup free everything */
+                c->freeing = true;
+                stas_nvme_ctrl_cancel(c);
+                return NULL;
+        }
+        ctrl_destroy(c);
+        return NULL;
+}
+
+bool stas_nvme_ctrl_busy(const StasNvmeCtrl *c) {
+        return c && c->op;
+}
+
+void stas_nvme_ctrl_cancel(StasNvmeCtrl *c) {
+        if (!c || !c->op || c->op->cancelled)
+                return;
+        c->op->cancelled = true;
+        task_cancel(c->op->task);
+}
+
+const char *stas_nvme_ctrl_name(const StasNvmeCtrl *c) {
+        return c ? c->name : NULL;
+}
+
+int stas_nvme_ctrl_last_status(const StasNvmeCtrl *c) {
+        return c ? c->last_status : 0;
+}
+
+static int refresh_name(StasNvmeCtrl *c) {
+        const char *n = nvme_ctrl_get_name(c->ctrl);
+
+        return free_and_strdup(&c->name, n);
+}
+
+/* ---- blocking parts: run on the thread that owns the tree; map errors before returning ---- */
+
+static int do_connect(StasNvmeCtrl *c, const struct nvme_fabrics_config *cfg, int *status) {
+        int r;
+
+        errno = 0;
+        r = nvmf_add_ctrl(c->host, c->ctrl, cfg);
+        return stas_nvme_map_error(r, errno, status);
+}
+
+static int do_disconnect(StasNvmeCtrl *c, int *status) {
+        int r;
+
+        errno = 0;
+        r = nvme_disconnect_ctrl(c->ctrl);
+        return stas_nvme_map_error(r, errno, status);
+}
+
+static int do_register(StasNvmeCtrl *c, StasDimTask tas, uint32_t *result, int *status) {
+        int r;
+
+        if (!nvmf_is_registration_supported(c->ctrl))
+                return -EOPNOTSUPP;
+        errno = 0;
+        r = nvmf_register_ctrl(c->ctrl, (enum nvmf_dim_tas) tas, result);
+        return stas_nvme_map_error(r, errno, status);
+}
+
+static int do_supported(StasNvmeCtrl *c, uint32_t *bits, int *status) {
+        struct nvme_supported_log_pages log = {};
+        int fd, r;
+
+        errno = 0;
+        fd = nvme_ctrl_get_fd(c->ctrl);
+        if (fd < 0)
+                return stas_nvme_map_error(-1, errno, status);
+        errno = 0;
+        r = nvme_get_log_supported_log_pages(fd, true, &log);
+        if (r != 0)
+                return stas_nvme_map_error(r, errno, status);
+        *bits = le32toh(log.lid_support[NVME_LOG_LID_DISCOVER]) >> 16;
+        return 0;
+}
+
+static int do_get_log(StasNvmeCtrl *c, uint8_t lsp, int max_retries, struct nvmf_discovery_log **ret) {
+        struct nvme_get_discovery_args args = {
+                .c = c->ctrl,
+                .args_size = sizeof(args),
+                .max_retries = max_retries,
+                .result = NULL,
+                .timeout = 0,
+                .lsp = lsp,
+        };
+        struct nvmf_discovery_log *log;
+
+        errno = 0;
+        log = nvmf_get_discovery_wargs(&args);
+        if (!log)
+                return stas_nvme_map_error(-1, errno, NULL);
+        *ret = log;
+        return 0;
+}
+
+/* Decode on the loop; takes ownership of @log. */
+static int decode_log(struct nvmf_discovery_log *log, StasKV ***ret, uint64_t *ret_genctr) {
+        _cleanup_free_ struct nvmf_discovery_log *l = log;
+        uint64_t numrec = le64toh(l->numrec);
+        size_t size;
+        int r;
+
+        /* libnvme allocated the header plus exactly numrec entries */
+        if (numrec > (SIZE_MAX - sizeof(*l)) / sizeof(struct nvmf_disc_log_entry))
+                return -EBADMSG;
+        size = sizeof(*l) + numrec * sizeof(struct nvmf_disc_log_entry);
+        r = dlp_decode(l, size, ret, ret_genctr);
+        if (r > 0)
+                log_debug("Dropped %d unusable discovery log entries", r);
+        return r < 0 ? r : 0;
+}
+
+/* ---- synchronous verbs ---- */
+
+#define CHECK_IDLE(c)                   \
+        do {                            \
+                if (!(c))               \
+                        return -EINVAL; \
+                if ((c)->op)            \
+                        return -EBUSY;  \
+        } while (0)
+
+static void record_status(StasNvmeCtrl *c, int r, int status) {
+        if (r == -EREMOTEIO)
+                c->last_status = status;
+}
+
+int stas_nvme_ctrl_connect(StasNvmeCtrl *c) {
+        struct nvme_fabrics_config cfg;
+        int r, status = 0;
+
+        CHECK_IDLE(c);
+        if (c->name)
+                return -EALREADY;
+        stas_nvme_build_config(&c->opts, &cfg);
+        r = do_connect(c, &cfg, &status);
+        record_status(c, r, status);
+        if (r < 0)
+                return r;
+        return refresh_name(c);
+}
+
+int stas_nvme_ctrl_adopt(StasNvmeCtrl *c, int instance) {
+        int r;
+
+        CHECK_IDLE(c);
+        if (c->name)
+                return -EALREADY;
+        if (instance < 0)
+                return -EINVAL;
+        errno = 0;
+        r = nvme_init_ctrl(c->host, c->ctrl, instance);
+        r = stas_nvme_map_error(r, errno, NULL);
+        if (r < 0)
+                return r;
+        return refresh_name(c);
+}
+
+int stas_nvme_ctrl_disconnect(StasNvmeCtrl *c) {
+        int r, status = 0;
+
+        CHECK_IDLE(c);
+        if (!c->name)
+                return -ENOTCONN;
+        r = do_disconnect(c, &status);
+        if (r < 0)
+                return r;
+        free(c->name);
+        c->name = NULL;
+        return 0;
+}
+
+static void apply_symname(StasNvmeCtrl *c) {
+        /* TP8010: the symbolic name sent is the host's current one (DESIGN 5: update on change) */
+        nvme_host_set_hostsymname(c->host, c->ctx->symname);
+}
+
+int stas_nvme_ctrl_register(StasNvmeCtrl *c, StasDimTask tas, uint32_t *ret_result) {
+        uint32_t result = 0;
+        int r, status = 0;
+
+        CHECK_IDLE(c);
+        if (!c->name)
+                return -ENOTCONN;
+        apply_symname(c);
+        r = do_register(c, tas, &result, &status);
+        record_status(c, r, status);
+        if (r < 0)
+                return r;
+        if (ret_result)
+                *ret_result = result;
+        return 0;
+}
+
+int stas_nvme_ctrl_supported_log_pages(StasNvmeCtrl *c, uint32_t *ret) {
+        uint32_t bits = 0;
+        int r, status = 0;
+
+        CHECK_IDLE(c);
+        if (!c->name)
+                return -ENOTCONN;
+        r = do_supported(c, &bits, &status);
+        record_status(c, r, status);
+        if (r < 0)
+                return r;
+        *ret = bits;
+        return 0;
+}
+
+int stas_nvme_ctrl_get_log_pages(
+        StasNvmeCtrl *c, uint8_t lsp, int max_retries, StasKV ***ret, uint64_t *ret_genctr) {
+        struct nvmf_discovery_log *log = NULL;
+        int r;
+
+        CHECK_IDLE(c);
+        if (!c->name)
+                return -ENOTCONN;
+        r = do_get_log(c, lsp, max_retries, &log);
+        if (r < 0)
+                return r;
+        return decode_log(log, ret, ret_genctr);
+}
+
+static int read_attr(StasNvmeCtrl *c, const char *attr, char **ret) {
+        char *v;
+        size_t n;
+
+        CHECK_IDLE(c);
+        if (!c->name)
+                return -ENOTCONN;
+        v = nvme_get_ctrl_attr(c->ctrl, attr);
+        if (!v)
+                v = strdup("");
+        if (!v)
+                return -ENOMEM;
+        n = strlen(v);
+        while (n > 0 && (v[n - 1] == '\n' || v[n - 1] == ' '))
+                v[--n] = 0;
+        if (streq(v, "none") || streq(v, "(efault)"))
+                v[0] = 0;
+        *ret = v;
+        return 0;
+}
+
+int stas_nvme_ctrl_dctype(StasNvmeCtrl *c, char **ret) {
+        return read_attr(c, "dctype", ret);
+}
+
+int stas_nvme_ctrl_cntrltype(StasNvmeCtrl *c, char **ret) {
+        return read_attr(c, "cntrltype", ret);
+}
+
+int stas_nvme_ctrl_state(StasNvmeCtrl *c, char **ret) {
+        return read_attr(c, "state", ret);
+}
+
+int stas_nvme_ctrl_is_registration_supported(StasNvmeCtrl *c) {
+        _cleanup_free_ char *dctype = NULL;
+        int r;
+
+        r = stas_nvme_ctrl_dctype(c, &dctype);
+        if (r < 0)
+                return r;
+        if (isempty(dctype))
+                return -ENODATA;
+        return streq(dctype, "ddc") || streq(dctype, "cdc");
+}
+
+/* ---- async verbs ---- */
+
+static int op_work(void *userdata) {
+        NvmeOp *op = userdata;
+        StasNvmeCtrl *c = op->c;
+
+        /* worker thread: only this op's controller tree and the op itself are touched */
+        switch (op->kind) {
+        case OP_CONNECT:
+                return do_connect(c, &op->cfg, &op->status);
+        case OP_DISCONNECT:
+                return do_disconnect(c, &op->status);
+        case OP_REGISTER:
+                return do_register(c, op->tas, &op->result, &op->status);
+        case OP_SUPPORTED:
+                return do_supported(c, &op->result, &op->status);
+        case OP_GET_LOG:
+                return do_get_log(c, op->lsp, op->max_retries, &op->log);
+        }
+        return -EINVAL;
+}
+
+static void op_done(int r, void *userdata) {
+        NvmeOp *op = userdata;
+        StasNvmeCtrl *c = op->c;
+        StasKV **entries = NULL;
+        uint64_t genctr = 0;
+
+        /* loop thread: the worker is finished, the tree is ours again */
+        c->op = NULL;
+        op->c = NULL; /* cleanup must not touch the controller: the callback may free it */
+        record_status(c, r, op->status);
+
+        switch (op->kind) {
+        case OP_CONNECT:
+                if (r >= 0)
+                        r = refresh_name(c);
+                ((StasNvmeDone) op->cb)(c, r, op->userdata);
+                break;
+        case OP_DISCONNECT:
+                if (r >= 0) {
+                        free(c->name);
+                        c->name = NULL;
+                }
+                ((StasNvmeDone) op->cb)(c, r, op->userdata);
+                break;
+        case OP_REGISTER:
+                ((StasNvmeRegisterDone) op->cb)(c, r, op->result, op->userdata);
+                break;
+        case OP_SUPPORTED:
+                ((StasNvmeSupportedDone) op->cb)(c, r, r >= 0 ? op->result : 0, op->userdata);
+                break;
+        case OP_GET_LOG:
+                if (r >= 0)
+                        r = decode_log(TAKE_PTR(op->log), &entries, &genctr);
+                ((StasNvmeLogPagesDone) op->cb)(c, r, r >= 0 ? entries : NULL, genctr, op->userdata);
+                break;
+        }
+}
+
+static void op_cleanup(void *userdata) {
+        NvmeOp *op = userdata;
+        StasNvmeCtrl *c = op->c;
+
+        /* loop thread, after op_done() or after a cancelled work() has returned */
+        if (c) {
+                c->op = NULL;
+                if (c->freeing)
+                        ctrl_destroy(c);
+        }
+        free(op->log);
+        free(op);
+}
+
+static int op_submit(StasNvmeCtrl *c, StasTaskPool *pool, NvmeOp *op_in) {
+        _cleanup_free_ NvmeOp *op = op_in;
+        int r;
+
+        if (!pool || !op->cb)
+                return -EINVAL;
+        op->c = c;
+        r = task_submit(pool, op_work, op_done, op_cleanup, op, &op->task);
+        if (r < 0)
+                return r;
+        c->op = TAKE_PTR(op);
+        return 0;
+}
+
+static NvmeOp *op_new(int kind, void *cb, void *userdata) {
+        NvmeOp *op = new0(NvmeOp, 1);
+
+        if (!op)
+                return NULL;
+        op->kind = kind;
+        op->cb = cb;
+        op->userdata = userdata;
+        return op;
+}
+
+int stas_nvme_ctrl_connect_async(StasNvmeCtrl *c, StasTaskPool *pool, StasNvmeDone cb, void *userdata) {
+        NvmeOp *op;
+
+        CHECK_IDLE(c);
+        if (c->name)
+                return -EALREADY;
+        op = op_new(OP_CONNECT, (void *) cb, userdata);
+        if (!op)
+                return -ENOMEM;
+        stas_nvme_build_config(&c->opts, &op->cfg);
+        return op_submit(c, pool, op);
+}
+
+int stas_nvme_ctrl_disconnect_async(StasNvmeCtrl *c, StasTaskPool *pool, StasNvmeDone cb, void *userdata) {
+        NvmeOp *op;
+
+        CHECK_IDLE(c);
+        if (!c->name)
+                return -ENOTCONN;
+        op = op_new(OP_DISCONNECT, (void *) cb, userdata);
+        if (!op)
+                return -ENOMEM;
+        return op_submit(c, pool, op);
+}
+
+int stas_nvme_ctrl_register_async(
+        StasNvmeCtrl *c, StasTaskPool *pool, StasDimTask tas, StasNvmeRegisterDone cb, void *userdata) {
+        NvmeOp *op;
+
+        CHECK_IDLE(c);
+        if (!c->name)
+                return -ENOTCONN;
+        op = op_new(OP_REGISTER, (void *) cb, userdata);
+        if (!op)
+                return -ENOMEM;
+        op->tas = tas;
+        apply_symname(c);
+        return op_submit(c, pool, op);
+}
+
+int stas_nvme_ctrl_supported_log_pages_async(
+        StasNvmeCtrl *c, StasTaskPool *pool, StasNvmeSupportedDone cb, void *userdata) {
+        NvmeOp *op;
+
+        CHECK_IDLE(c);
+        if (!c->name)
+                return -ENOTCONN;
+        op = op_new(OP_SUPPORTED, (void *) cb, userdata);
+        if (!op)
+                return -ENOMEM;
+        return op_submit(c, pool, op);
+}
+
+int stas_nvme_ctrl_get_log_pages_async(
+        StasNvmeCtrl *c,
+        StasTaskPool *pool,
+        uint8_t lsp,
+        int max_retries,
+        StasNvmeLogPagesDone cb,
+        void *userdata) {
+        NvmeOp *op;
+
+        CHECK_IDLE(c);
+        if (!c->name)
+                return -ENOTCONN;
+        op = op_new(OP_GET_LOG, (void *) cb, userdata);
+        if (!op)
+                return -ENOMEM;
+        op->lsp = lsp;
+        op->max_retries = max_retries;
+        return op_submit(c, pool, op);
+}

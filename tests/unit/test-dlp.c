@@ -1,0 +1,279 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <endian.h>
+
+#include "stas/dlp.h"
+
+static struct nvmf_discovery_log *new_log(size_t n, size_t *ret_size) {
+        size_t size = sizeof(struct nvmf_discovery_log) + n * sizeof(struct nvmf_disc_log_entry);
+        struct nvmf_discovery_log *log = calloc(1, size);
+
+        assert_non_null(log);
+        log->numrec = htole64(n);
+        log->genctr = htole64(42);
+        *ret_size = size;
+        return log;
+}
+
+/* Fill text fields the way a target does: space padding, no NUL. */
+static void pad(char *field, size_t width, const char *s) {
+        memset(field, ' ', width);
+        memcpy(field, s, strlen(s));
+}
+
+static void set_entry(
+        struct nvmf_disc_log_entry *e,
+        uint8_t trtype,
+        uint8_t subtype,
+        const char *traddr,
+        const char *trsvcid,
+        const char *subnqn) {
+        e->trtype = trtype;
+        e->adrfam = NVMF_ADDR_FAMILY_IP4;
+        e->subtype = subtype;
+        e->treq = NVMF_TREQ_NOT_SPECIFIED;
+        e->portid = htole16(1);
+        e->cntlid = htole16(0xffff);
+        e->asqsz = htole16(32);
+        e->eflags = htole16(0);
+        pad(e->traddr, sizeof(e->traddr), traddr);
+        pad(e->trsvcid, sizeof(e->trsvcid), trsvcid);
+        pad(e->subnqn, sizeof(e->subnqn), subnqn);
+}
+
+static void test_dlp_decode_keys_and_values(void **state) {
+        size_t size;
+        _cleanup_free_ struct nvmf_discovery_log *log = new_log(1, &size);
+        _cleanup_(dlp_list_freep) StasKV **l = NULL;
+        uint64_t genctr = 0;
+        static const char *const keys[] = { "trtype", "adrfam", "traddr", "trsvcid", "subnqn", "subtype",
+                                            "treq",   "portid", "cntlid", "asqsz",   "eflags" };
+
+        set_entry(&log->entries[0], NVMF_TRTYPE_TCP, NVME_NQN_NVME, "192.168.1.1", "4420", "nqn.io");
+        log->entries[0].eflags = htole16(NVMF_DISC_EFLAGS_NCC | NVMF_DISC_EFLAGS_EPCSD);
+        log->entries[0].portid = htole16(0x1234);
+
+        assert_int_equal(dlp_decode(log, size, &l, &genctr), 0);
+        assert_int_equal(genctr, 42);
+        assert_int_equal(dlp_list_length(l), 1);
+        assert_int_equal(l[0]->n, ELEMENTSOF(keys));
+        for (size_t i = 0; i < ELEMENTSOF(keys); i++)
+                assert_string_equal(l[0]->keys[i], keys[i]);
+        assert_string_equal(kv_get(l[0], "trtype"), "tcp");
+        assert_string_equal(kv_get(l[0], "adrfam"), "ipv4");
+        assert_string_equal(kv_get(l[0], "traddr"), "192.168.1.1");
+        assert_string_equal(kv_get(l[0], "trsvcid"), "4420");
+        assert_string_equal(kv_get(l[0], "subnqn"), "nqn.io");
+        assert_string_equal(kv_get(l[0], "subtype"), "nvme");
+        assert_string_equal(kv_get(l[0], "treq"), "not specified");
+        assert_string_equal(kv_get(l[0], "portid"), "4660");
+        assert_string_equal(kv_get(l[0], "cntlid"), "65535");
+        assert_string_equal(kv_get(l[0], "asqsz"), "32");
+        assert_string_equal(kv_get(l[0], "eflags"), "6");
+        assert_true(dlpe_is_ncc(l[0]));
+        assert_true(dlpe_is_nvme(l[0]));
+        assert_false(dlpe_is_referral(l[0]));
+}
+
+static void test_dlp_decode_enum_names_and_unknown(void **state) {
+        struct nvmf_disc_log_entry e = {};
+        static const struct {
+                uint8_t trtype, adrfam, subtype, treq;
+                const char *s_trtype, *s_adrfam, *s_subtype, *s_treq;
+        } v[] = {
+                { 0, 0, 1, 0, "unspecified", "pci", "referral", "not specified" },
+                { 1, 2, 2, 1, "rdma", "ipv6", "nvme", "required" },
+                { 2, 3, 3, 2, "fc", "infiniband", "discovery", "not required" },
+                { 254, 4, 3, 4, "loop", "fc", "discovery", "disable sqflow" },
+                { 9, 254, 0, 5, "9", "254", "0", "5" },
+                { 255, 5, 200, 3, "255", "5", "200", "3" },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(v); i++) {
+                _cleanup_(kv_freep) StasKV *kv = NULL;
+
+                set_entry(&e, v[i].trtype, v[i].subtype, "10.0.0.1", "8009", "nqn.x");
+                e.adrfam = v[i].adrfam;
+                e.treq = v[i].treq;
+                assert_int_equal(dlpe_from_entry(&e, &kv), 0);
+                assert_string_equal(kv_get(kv, "trtype"), v[i].s_trtype);
+                assert_string_equal(kv_get(kv, "adrfam"), v[i].s_adrfam);
+                assert_string_equal(kv_get(kv, "subtype"), v[i].s_subtype);
+                assert_string_equal(kv_get(kv, "treq"), v[i].s_treq);
+        }
+}
+
+static void test_dlp_decode_unterminated_fields(void **state) {
+        size_t size;
+        _cleanup_free_ struct nvmf_discovery_log *log = new_log(1, &size);
+        _cleanup_(dlp_list_freep) StasKV **l = NULL;
+        char nqn[257], traddr[257];
+
+        /* subnqn and traddr fill their whole 256 bytes: no NUL, no padding */
+        memset(nqn, 'q', 256);
+        nqn[256] = 0;
+        memset(traddr, 'a', 256);
+        traddr[256] = 0;
+        set_entry(&log->entries[0], NVMF_TRTYPE_FC, NVME_NQN_NVME, "x", "", "y");
+        memcpy(log->entries[0].subnqn, nqn, 256);
+        memcpy(log->entries[0].traddr, traddr, 256);
+        memset(log->entries[0].trsvcid, '9', 32);
+
+        assert_int_equal(dlp_decode(log, size, &l, NULL), 0);
+        assert_int_equal(dlp_list_length(l), 1);
+        assert_int_equal(strlen(kv_get(l[0], "subnqn")), 256);
+        assert_string_equal(kv_get(l[0], "subnqn"), nqn);
+        assert_string_equal(kv_get(l[0], "traddr"), traddr);
+        assert_int_equal(strlen(kv_get(l[0], "trsvcid")), 32);
+}
+
+static void test_dlp_decode_padding_trimmed(void **state) {
+        struct nvmf_disc_log_entry e = {};
+        _cleanup_(kv_freep) StasKV *kv = NULL;
+
+        set_entry(&e, NVMF_TRTYPE_TCP, NVME_NQN_NVME, "  10.0.0.1", "", "nqn.a");
+        memcpy(e.trsvcid, " 8009\0\0garbage", 14); /* bytes after the first NUL are ignored */
+        e.subnqn[10] = 0;                          /* NUL in the middle of padding */
+
+        assert_int_equal(dlpe_from_entry(&e, &kv), 0);
+        assert_string_equal(kv_get(kv, "traddr"), "10.0.0.1");
+        assert_string_equal(kv_get(kv, "trsvcid"), "8009");
+        assert_string_equal(kv_get(kv, "subnqn"), "nqn.a");
+}
+
+static void test_dlp_decode_drops_bad_entries(void **state) {
+        size_t size;
+        _cleanup_free_ struct nvmf_discovery_log *log = new_log(6, &size);
+        _cleanup_(dlp_list_freep) StasKV **l = NULL;
+
+        set_entry(&log->entries[0], NVMF_TRTYPE_TCP, NVME_NQN_NVME, "0.0.0.0", "4420", "nqn.a");
+        set_entry(&log->entries[1], NVMF_TRTYPE_TCP, NVME_NQN_NVME, "::", "4420", "nqn.b");
+        set_entry(&log->entries[2], NVMF_TRTYPE_TCP, NVME_NQN_NVME, "", "4420", "nqn.c");
+        set_entry(
+                &log->entries[3],
+                NVMF_TRTYPE_TCP,
+                NVME_NQN_NVME,
+                "10.0.0.4",
+                "4420",
+                "nqn.\x01"
+                "bad");
+        set_entry(&log->entries[4], NVMF_TRTYPE_TCP, NVME_NQN_NVME, "10.0.0.5\xff", "4420", "nqn.e");
+        set_entry(&log->entries[5], NVMF_TRTYPE_TCP, NVME_NQN_NVME, "10.0.0.6", "4420", "nqn.ok");
+
+        assert_int_equal(dlp_decode(log, size, &l, NULL), 5);
+        assert_int_equal(dlp_list_length(l), 1);
+        assert_string_equal(kv_get(l[0], "subnqn"), "nqn.ok");
+}
+
+static void test_dlp_decode_numrec_larger_than_buffer(void **state) {
+        size_t size;
+        _cleanup_free_ struct nvmf_discovery_log *log = new_log(2, &size);
+        _cleanup_(dlp_list_freep) StasKV **l = NULL, **empty = NULL;
+
+        set_entry(&log->entries[0], NVMF_TRTYPE_TCP, NVME_NQN_NVME, "10.0.0.1", "4420", "nqn.a");
+        set_entry(&log->entries[1], NVMF_TRTYPE_TCP, NVME_NQN_NVME, "10.0.0.2", "4420", "nqn.b");
+        log->numrec = htole64(UINT64_MAX);
+
+        /* only one and a half entries in the buffer: one decoded, nothing read past the end */
+        assert_int_equal(dlp_decode(log, size - 512, &l, NULL), 0);
+        assert_int_equal(dlp_list_length(l), 1);
+
+        assert_int_equal(dlp_decode(log, 100, &empty, NULL), -EBADMSG);
+        assert_int_equal(dlp_decode(log, sizeof(struct nvmf_discovery_log), &empty, NULL), 0);
+        assert_int_equal(dlp_list_length(empty), 0);
+}
+
+static StasKV *dlpe(const char *subtype, const char *traddr, const char *subnqn) {
+        StasKV *kv = kv_new();
+
+        assert_non_null(kv);
+        assert_int_equal(kv_set(kv, "trtype", "tcp"), 0);
+        assert_int_equal(kv_set(kv, "traddr", traddr), 0);
+        assert_int_equal(kv_set(kv, "trsvcid", "8009"), 0);
+        assert_int_equal(kv_set(kv, "subnqn", subnqn), 0);
+        assert_int_equal(kv_set(kv, "subtype", subtype), 0);
+        assert_int_equal(kv_set(kv, "eflags", "0"), 0);
+        return kv;
+}
+
+static void test_dlp_list_change_detection(void **state) {
+        _cleanup_(dlp_list_freep) StasKV **a = NULL, **b = NULL, **c = NULL;
+
+        assert_int_equal(dlp_list_append(&a, dlpe("nvme", "1.1.1.1", "nqn.a")), 0);
+        assert_int_equal(dlp_list_append(&a, dlpe("referral", "2.2.2.2", "nqn.b")), 0);
+        /* same content, other order: no change */
+        assert_int_equal(dlp_list_append(&b, dlpe("referral", "2.2.2.2", "nqn.b")), 0);
+        assert_int_equal(dlp_list_append(&b, dlpe("nvme", "1.1.1.1", "nqn.a")), 0);
+        assert_true(dlp_list_equal(a, b));
+        c = dlp_list_copy(a);
+        assert_true(dlp_list_equal(a, c));
+        /* one value changed */
+        assert_int_equal(kv_set(c[1], "eflags", "4"), 0);
+        assert_false(dlp_list_equal(a, c));
+        /* duplicates count */
+        assert_int_equal(dlp_list_append(&b, dlpe("nvme", "1.1.1.1", "nqn.a")), 0);
+        assert_false(dlp_list_equal(a, b));
+        assert_true(dlp_list_equal(NULL, NULL));
+        assert_false(dlp_list_equal(a, NULL));
+}
+
+static void test_dlp_referral_and_ioc_tids(void **state) {
+        _cleanup_(dlp_list_freep) StasKV **l = NULL;
+        _cleanup_(dlp_tids_freep) StasTid **refs = NULL, **iocs = NULL;
+        _cleanup_(tid_freep) StasTid *dc =
+                tid_new("tcp", "9.9.9.9", "8009", NVME_DISC_WKNQN, "10.0.0.1", "eth0", "nqn.host");
+
+        assert_int_equal(dlp_list_append(&l, dlpe("nvme", "1.1.1.1", "nqn.a")), 0);
+        assert_int_equal(dlp_list_append(&l, dlpe("referral", "2.2.2.2", "nqn.b")), 0);
+        assert_int_equal(dlp_list_append(&l, dlpe("discovery", "9.9.9.9", NVME_DISC_WKNQN)), 0);
+        assert_int_equal(dlp_list_append(&l, dlpe("nvme", "1.1.1.1", "nqn.a")), 0); /* duplicate */
+        assert_int_equal(dlp_list_append(&l, dlpe("nvme", "3.3.3.3", "nqn.c")), 0);
+
+        assert_int_equal(dlp_referral_tids(l, dc, &refs), 1);
+        assert_string_equal(refs[0]->transport, "tcp");
+        assert_string_equal(refs[0]->traddr, "2.2.2.2");
+        assert_string_equal(refs[0]->trsvcid, "8009");
+        assert_string_equal(refs[0]->subsysnqn, "nqn.b");
+        assert_string_equal(refs[0]->host_traddr, "10.0.0.1");
+        assert_string_equal(refs[0]->host_iface, "eth0");
+        assert_string_equal(refs[0]->host_nqn, "nqn.host");
+        assert_null(refs[1]);
+
+        assert_int_equal(dlp_ioc_tids(l, dc, &iocs), 2);
+        assert_string_equal(iocs[0]->traddr, "1.1.1.1");
+        assert_string_equal(iocs[1]->traddr, "3.3.3.3");
+        assert_string_equal(iocs[1]->host_nqn, "nqn.host");
+        assert_null(iocs[2]);
+}
+
+static void test_dlp_ncc_parsing(void **state) {
+        _cleanup_(kv_freep) StasKV *e = dlpe("nvme", "1.1.1.1", "nqn.a");
+
+        assert_false(dlpe_is_ncc(e));
+        assert_int_equal(kv_set(e, "eflags", "5"), 0);
+        assert_true(dlpe_is_ncc(e));
+        assert_int_equal(kv_set(e, "eflags", "4x"), 0);
+        assert_false(dlpe_is_ncc(e));
+        assert_int_equal(kv_set(e, "eflags", ""), 0);
+        assert_false(dlpe_is_ncc(e));
+        assert_false(dlpe_has_usable_traddr(NULL));
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_dlp_decode_keys_and_values),
+                cmocka_unit_test(test_dlp_decode_enum_names_and_unknown),
+                cmocka_unit_test(test_dlp_decode_unterminated_fields),
+                cmocka_unit_test(test_dlp_decode_padding_trimmed),
+                cmocka_unit_test(test_dlp_decode_drops_bad_entries),
+                cmocka_unit_test(test_dlp_decode_numrec_larger_than_buffer),
+                cmocka_unit_test(test_dlp_list_change_detection),
+                cmocka_unit_test(test_dlp_referral_and_ioc_tids),
+                cmocka_unit_test(test_dlp_ncc_parsing),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,362 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <ftw.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include "stas/strv.h"
+#include "stas/udev.h"
+
+static int parse(StasUevent **ret, ...) {
+        _cleanup_strv_free_ char **props = NULL;
+        va_list ap;
+        const char *s;
+
+        va_start(ap, ret);
+        while ((s = va_arg(ap, const char *)))
+                assert_int_equal(strv_extend(&props, s), 0);
+        va_end(ap);
+        if (!props)
+                props = new0(char *, 1);
+        return uevent_parse(props, ret);
+}
+
+static void test_udev_parse_aen(void **state) {
+        _cleanup_(uevent_freep) StasUevent *ev = NULL;
+
+        assert_int_equal(
+                parse(&ev,
+                      "ACTION=change",
+                      "SUBSYSTEM=nvme",
+                      "DEVPATH=/devices/virtual/nvme-fabrics/ctl/nvme3",
+                      "DEVNAME=/dev/nvme3",
+                      "NVME_AEN=0x70f002",
+                      "NVME_TRTYPE=tcp",
+                      "NVME_TRADDR=192.168.1.1",
+                      "NVME_TRSVCID=8009",
+                      "NVME_HOST_TRADDR=none",
+                      "NVME_HOST_IFACE=(efault)",
+                      NULL),
+                0);
+        assert_int_equal(ev->action, STAS_UEVENT_CHANGE);
+        assert_string_equal(ev->sysname, "nvme3");
+        assert_int_equal(ev->instance, 3);
+        assert_true(ev->has_aen);
+        assert_int_equal(ev->aen, 0x70f002);
+        assert_true(uevent_is_dlp_changed(ev));
+        assert_int_equal(ev->nvme_event, STAS_NVME_EVENT_NONE);
+        assert_string_equal(ev->trtype, "tcp");
+        assert_string_equal(ev->traddr, "192.168.1.1");
+        assert_string_equal(ev->trsvcid, "8009");
+        assert_string_equal(ev->host_traddr, "");
+        assert_string_equal(ev->host_iface, "");
+}
+
+static void test_udev_parse_events_and_names(void **state) {
+        _cleanup_(uevent_freep) StasUevent *a = NULL, *b = NULL, *c = NULL, *d = NULL, *e = NULL;
+
+        assert_int_equal(
+                parse(&a, "ACTION=change", "SUBSYSTEM=nvme", "SYSNAME=nvme0", "NVME_EVENT=connected", NULL),
+                0);
+        assert_int_equal(a->nvme_event, STAS_NVME_EVENT_CONNECTED);
+        assert_false(a->has_aen);
+        assert_false(uevent_is_dlp_changed(a));
+        assert_string_equal(a->traddr, "");
+
+        assert_int_equal(
+                parse(&b,
+                      "ACTION=change",
+                      "SUBSYSTEM=nvme",
+                      "DEVPATH=/x/nvme12",
+                      "NVME_EVENT=rediscover",
+                      NULL),
+                0);
+        assert_int_equal(b->nvme_event, STAS_NVME_EVENT_REDISCOVER);
+        assert_string_equal(b->sysname, "nvme12");
+
+        assert_int_equal(
+                parse(&c, "ACTION=change", "SUBSYSTEM=nvme", "SYSNAME=nvme1", "NVME_EVENT=discovery", NULL),
+                0);
+        assert_int_equal(c->nvme_event, STAS_NVME_EVENT_OTHER);
+
+        assert_int_equal(parse(&d, "ACTION=add", "SUBSYSTEM=nvme", "DEVNAME=/dev/nvme7", NULL), 0);
+        assert_int_equal(d->action, STAS_UEVENT_ADD);
+        assert_int_equal(d->instance, 7);
+
+        /* another AEN is not a DLP change */
+        assert_int_equal(
+                parse(&e, "ACTION=change", "SUBSYSTEM=nvme", "SYSNAME=nvme2", "NVME_AEN=0x000102", NULL), 0);
+        assert_int_equal(e->aen, 0x102);
+        assert_false(uevent_is_dlp_changed(e));
+}
+
+static void test_udev_parse_rejects(void **state) {
+        StasUevent *ev = NULL;
+
+        /* malformed */
+        assert_int_equal(parse(&ev, NULL), -EBADMSG);
+        assert_int_equal(parse(&ev, "SUBSYSTEM=nvme", "SYSNAME=nvme0", NULL), -EBADMSG);
+        assert_int_equal(parse(&ev, "ACTION=change", "SYSNAME=nvme0", NULL), -EBADMSG);
+        assert_int_equal(parse(&ev, "ACTION=change", "SUBSYSTEM=nvme", NULL), -EBADMSG);
+        assert_int_equal(
+                parse(&ev, "ACTION=change", "SUBSYSTEM=nvme", "SYSNAME=nvme0", "garbage", NULL), -EBADMSG);
+        assert_int_equal(
+                parse(&ev, "ACTION=change", "SUBSYSTEM=nvme", "SYSNAME=nvme0", "=x", NULL), -EBADMSG);
+        assert_int_equal(
+                parse(&ev, "ACTION=change", "SUBSYSTEM=nvme", "SYSNAME=nvme0", "NVME_AEN=0xzz", NULL),
+                -EBADMSG);
+        assert_int_equal(
+                parse(&ev, "ACTION=change", "SUBSYSTEM=nvme", "SYSNAME=nvme0", "NVME_AEN=", NULL), -EBADMSG);
+        assert_int_equal(
+                parse(&ev, "ACTION=change", "SUBSYSTEM=nvme", "SYSNAME=nvme0", "NVME_AEN=0x1ffffffff", NULL),
+                -EBADMSG);
+        assert_int_equal(
+                parse(&ev, "ACTION=change", "SUBSYSTEM=nvme", "SYSNAME=nvme0", "NVME_AEN=-1", NULL),
+                -EBADMSG);
+        /* valid, but not for us */
+        assert_int_equal(parse(&ev, "ACTION=change", "SUBSYSTEM=block", "SYSNAME=nvme0", NULL), -EOPNOTSUPP);
+        assert_int_equal(parse(&ev, "ACTION=bind", "SUBSYSTEM=nvme", "SYSNAME=nvme0", NULL), -EOPNOTSUPP);
+        assert_int_equal(parse(&ev, "ACTION=add", "SUBSYSTEM=nvme", "SYSNAME=nvme0n1", NULL), -EOPNOTSUPP);
+        assert_int_equal(
+                parse(&ev, "ACTION=add", "SUBSYSTEM=nvme", "SYSNAME=nvme-fabrics", NULL), -EOPNOTSUPP);
+        assert_int_equal(parse(&ev, "ACTION=add", "SUBSYSTEM=nvme", "SYSNAME=nvme01", NULL), -EOPNOTSUPP);
+        assert_int_equal(
+                parse(&ev, "ACTION=add", "SUBSYSTEM=nvme", "SYSNAME=nvme99999999999", NULL), -EOPNOTSUPP);
+        assert_null(ev);
+}
+
+static void test_udev_parse_datagram(void **state) {
+        static const char nul[] = "ACTION=remove\0SUBSYSTEM=nvme\0SYSNAME=nvme4\0";
+        static const char nl[] = "ACTION=change\nSUBSYSTEM=nvme\n\nDEVNAME=/dev/nvme5\nNVME_AEN=0x70f002";
+        _cleanup_(uevent_freep) StasUevent *a = NULL, *b = NULL;
+        StasUevent *c = NULL;
+
+        assert_int_equal(uevent_parse_datagram(nul, sizeof(nul) - 1, &a), 0);
+        assert_int_equal(a->action, STAS_UEVENT_REMOVE);
+        assert_int_equal(a->instance, 4);
+        assert_int_equal(uevent_parse_datagram(nl, strlen(nl), &b), 0);
+        assert_true(uevent_is_dlp_changed(b));
+        assert_string_equal(b->sysname, "nvme5");
+        assert_int_equal(uevent_parse_datagram("", 0, &c), -EBADMSG);
+        assert_int_equal(uevent_parse_datagram("\n\0\n", 3, &c), -EBADMSG);
+        /* a datagram cut in the middle of a key loses its '=' */
+        assert_int_equal(uevent_parse_datagram(nul, 20, &c), -EBADMSG);
+}
+
+/* ---- sysfs tree ---- */
+
+static void write_file(const char *dir, const char *name, const char *content) {
+        _cleanup_free_ char *p = NULL;
+        FILE *f;
+
+        assert_true(asprintf(&p, "%s/%s", dir, name) > 0);
+        f = fopen(p, "we");
+        assert_non_null(f);
+        fputs(content, f);
+        fclose(f);
+}
+
+static char *make_ctrl(const char *root, const char *name) {
+        char *p;
+
+        assert_true(asprintf(&p, "%s/sys/class/nvme/%s", root, name) > 0);
+        assert_int_equal(mkdir(p, 0755), 0);
+        return p;
+}
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
+        return remove(path);
+}
+
+static void test_udev_enumerate_sysfs(void **state) {
+        char root[] = "/tmp/stas-test-udev-XXXXXX";
+        _cleanup_free_ char *p = NULL, *c0 = NULL, *c1 = NULL, *c10 = NULL, *child = NULL;
+        _cleanup_(nvmedev_list_freep) StasNvmeDevice **l = NULL, **none = NULL;
+        StasConnId cid;
+
+        assert_non_null(mkdtemp(root));
+        /* no /sys/class/nvme: nothing, not an error */
+        assert_int_equal(nvmedev_enumerate(root, &none), 0);
+        assert_null(none[0]);
+
+        assert_true(asprintf(&p, "%s/sys", root) > 0);
+        assert_int_equal(mkdir(p, 0755), 0);
+        free(p);
+        assert_true(asprintf(&p, "%s/sys/class", root) > 0);
+        assert_int_equal(mkdir(p, 0755), 0);
+        free(p);
+        assert_true(asprintf(&p, "%s/sys/class/nvme", root) > 0);
+        assert_int_equal(mkdir(p, 0755), 0);
+
+        /* a DC (kernel >= 6.1 address with src_addr), udev properties in the uevent file */
+        c0 = make_ctrl(root, "nvme0");
+        write_file(
+                c0,
+                "uevent",
+                "MAJOR=240\nMINOR=0\nDEVNAME=nvme0\nNVME_TRTYPE=tcp\nNVME_TRADDR=192.168.1.1\n"
+                "NVME_TRSVCID=8009\nNVME_HOST_TRADDR=none\nNVME_HOST_IFACE=eth0\n");
+        write_file(c0, "address", "traddr=192.168.1.1,trsvcid=8009,host_iface=eth0,src_addr=192.168.1.10\n");
+        write_file(c0, "transport", "tcp\n");
+        write_file(c0, "subsysnqn", "nqn.2014-08.org.nvmexpress.discovery\n");
+        write_file(c0, "hostnqn", "nqn.host\n");
+        write_file(c0, "cntrltype", "discovery\n");
+        write_file(c0, "dctype", "cdc\n");
+        write_file(c0, "state", "live\n");
+
+        /* an IOC with a namespace, no uevent file: fields from transport/address */
+        c1 = make_ctrl(root, "nvme1");
+        write_file(c1, "address", "traddr=10.0.0.2,trsvcid=4420,host_traddr=10.0.0.1\n");
+        write_file(c1, "transport", "rdma\n");
+        write_file(c1, "subsysnqn", "nqn.io\n");
+        write_file(c1, "cntrltype", "(efault)\n");
+        write_file(c1, "model", "Linux  \n");
+        assert_true(asprintf(&child, "%s/nvme1c1n1", c1) > 0);
+        assert_int_equal(mkdir(child, 0755), 0);
+
+        c10 = make_ctrl(root, "nvme10");
+        write_file(c10, "transport", "fc\n");
+        /* not controllers */
+        free(make_ctrl(root, "nvme-fabrics"));
+        free(make_ctrl(root, "nvme2n1"));
+
+        assert_int_equal(nvmedev_enumerate(root, &l), 3);
+        assert_string_equal(l[0]->sysname, "nvme0");
+        assert_string_equal(l[1]->sysname, "nvme1");
+        assert_string_equal(l[2]->sysname, "nvme10");
+        assert_null(l[3]);
+
+        assert_string_equal(l[0]->transport, "tcp");
+        assert_string_equal(l[0]->traddr, "192.168.1.1");
+        assert_string_equal(l[0]->host_traddr, "");
+        assert_string_equal(l[0]->host_iface, "eth0");
+        assert_string_equal(l[0]->src_addr, "192.168.1.10");
+        assert_string_equal(l[0]->dctype, "cdc");
+        assert_string_equal(l[0]->state, "live");
+        assert_string_equal(l[0]->serial, "");
+        assert_false(l[0]->has_children);
+        assert_true(nvmedev_is_dc(l[0]));
+        assert_false(nvmedev_is_ioc(l[0]));
+
+        assert_string_equal(l[1]->transport, "rdma");
+        assert_string_equal(l[1]->traddr, "10.0.0.2");
+        assert_string_equal(l[1]->trsvcid, "4420");
+        assert_string_equal(l[1]->host_traddr, "10.0.0.1");
+        assert_string_equal(l[1]->src_addr, "");
+        assert_string_equal(l[1]->cntrltype, "");
+        assert_string_equal(l[1]->model, "Linux");
+        assert_true(l[1]->has_children);
+        assert_true(nvmedev_is_ioc(l[1]));
+        assert_false(nvmedev_is_dc(l[1]));
+
+        nvmedev_conn_id(l[0], &cid);
+        {
+                _cleanup_(tid_freep) StasTid *t = tid_new(
+                        "tcp", "192.168.1.1", "8009", NVME_DISC_WKNQN, "192.168.1.10", "", "nqn.host");
+
+                assert_true(match_cid_tid(&cid, t, NULL));
+        }
+
+        {
+                StasNvmeDevice *d = NULL;
+
+                assert_int_equal(nvmedev_read(root, "nvme5", &d), -ENOENT);
+                assert_int_equal(nvmedev_read(root, "../etc", &d), -EINVAL);
+        }
+        assert_int_equal(nftw(root, rm_entry, 16, FTW_DEPTH | FTW_PHYS), 0);
+}
+
+static void test_udev_address_parse(void **state) {
+        _cleanup_free_ char *a =
+                address_parse_field("traddr=1.1.1.1,trsvcid=none,src_addr=2.2.2.2\n", "src_addr");
+        _cleanup_free_ char *b = address_parse_field("traddr=1.1.1.1,trsvcid=none\n", "trsvcid");
+        _cleanup_free_ char *c = address_parse_field("xtraddr=1,traddr=3", "traddr");
+        _cleanup_free_ char *d = address_parse_field("", "traddr");
+
+        assert_string_equal(a, "2.2.2.2");
+        assert_string_equal(b, "");
+        assert_string_equal(c, "3");
+        assert_string_equal(d, "");
+}
+
+/* ---- monitor with the datagram hook on a real sd-event loop ---- */
+
+typedef struct Seen {
+        unsigned n;
+        StasUeventAction action;
+        int instance;
+        bool dlp_changed;
+} Seen;
+
+static void on_event(const StasUevent *ev, void *userdata) {
+        Seen *s = userdata;
+
+        s->n++;
+        s->action = ev->action;
+        s->instance = ev->instance;
+        s->dlp_changed = uevent_is_dlp_changed(ev);
+}
+
+static void send_dgram(const char *path, const char *buf, size_t len) {
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        _cleanup_close_ int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+        assert_true(fd >= 0);
+        strcpy(sa.sun_path, path);
+        assert_int_equal(sendto(fd, buf, len, 0, (struct sockaddr *) &sa, sizeof(sa)), (ssize_t) len);
+}
+
+static void test_udev_monitor_datagram_hook(void **state) {
+        char dir[] = "/tmp/stas-test-uevent-XXXXXX";
+        _cleanup_free_ char *path = NULL;
+        sd_event *e = NULL;
+        StasUdev *u = NULL;
+        Seen seen = {};
+        static const char bad[] = "ACTION=change\0SUBSYSTEM=nvme\0SYSNAME=nvme0\0NVME_AEN=bogus\0";
+        static const char other[] = "ACTION=add\0SUBSYSTEM=block\0SYSNAME=sda\0";
+        static const char good[] = "ACTION=change\0SUBSYSTEM=nvme\0SYSNAME=nvme6\0NVME_AEN=0x70f002\0";
+        struct stat st;
+
+        assert_non_null(mkdtemp(dir));
+        assert_true(asprintf(&path, "%s/uevent.sock", dir) > 0);
+        assert_int_equal(setenv("STAS_UEVENT_SOCKET", path, 1), 0);
+        assert_int_equal(sd_event_new(&e), 0);
+        assert_int_equal(stas_udev_new(e, on_event, &seen, &u), 0);
+        assert_int_equal(stat(path, &st), 0);
+        assert_true(S_ISSOCK(st.st_mode));
+
+        send_dgram(path, bad, sizeof(bad) - 1);
+        send_dgram(path, other, sizeof(other) - 1);
+        send_dgram(path, good, sizeof(good) - 1);
+        /* all three are queued; one dispatch reads them all. Bounded: never hang. */
+        for (int i = 0; i < 50 && seen.n == 0; i++)
+                assert_true(sd_event_run(e, 100 * 1000) >= 0);
+
+        assert_int_equal(seen.n, 1);
+        assert_int_equal(seen.action, STAS_UEVENT_CHANGE);
+        assert_int_equal(seen.instance, 6);
+        assert_true(seen.dlp_changed);
+
+        u = stas_udev_free(u);
+        assert_int_equal(stat(path, &st), -1);
+        sd_event_unref(e);
+        unsetenv("STAS_UEVENT_SOCKET");
+        assert_int_equal(rmdir(dir), 0);
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_udev_parse_aen),
+                cmocka_unit_test(test_udev_parse_events_and_names),
+                cmocka_unit_test(test_udev_parse_rejects),
+                cmocka_unit_test(test_udev_parse_datagram),
+                cmocka_unit_test(test_udev_enumerate_sysfs),
+                cmocka_unit_test(test_udev_address_parse),
+                cmocka_unit_test(test_udev_monitor_datagram_hook),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
