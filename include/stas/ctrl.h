@@ -1,0 +1,197 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * ctrl.h - the controller machinery stafd and stacd share: one StasCtrl per TID that keeps a
+ * kernel connection to that controller alive.
+ *
+ *  - Connect or adopt. Each attempt first asks the backend for an existing kernel controller
+ *    matching the TID (sysfs enumeration + §5.10 matching); if there is one it is adopted, else
+ *    a new connection is made (asynchronously: the loop never blocks on the network).
+ *  - Retries. A failed attempt is retried after a jittered exponential backoff (StasBackoff,
+ *    DESIGN 8): first retry after STAS_CTRL_RETRY_INITIAL_USEC, doubling, capped at
+ *    STAS_CTRL_RETRY_MAX_USEC. Exactly ONE error is logged per failure streak (the first
+ *    failure); later failures of the streak log at debug; success after a streak logs info.
+ *  - Device tracking. Once connected the kernel device name ("nvmeN") is known. The owner
+ *    routes its udev events here by name (stas_ctrl_handle_uevent()): "remove" forgets the
+ *    device, cancels any verb in flight and schedules a reconnect after a short backoff
+ *    (§5.6); the owner's cached state (e.g. log pages) is its own business and is kept.
+ *    "change" events are passed to the owner's change() callback.
+ *  - Verbs. The discovery verbs (DIM register, supported log pages, get log pages) are run
+ *    through the StasCtrl so it knows when the backend is busy. At most one verb is in flight
+ *    at a time (the backend returns -EBUSY otherwise).
+ *  - Dispose (the §5.12 terminator): stas_ctrl_dispose() never overtakes a connect or another
+ *    verb in flight: the controller is parked until the backend is idle, then (unless
+ *    @keep_connection) optionally DIM-deregistered and disconnected; then done() is called.
+ *    While disposing, the owner's callbacks are never called again.
+ *
+ * The kernel is reached only through a StasCtrlOps table (function pointers), so the state
+ * machines above it are unit-tested with a fake backend. stas_ctrl_nvme_ops is the real one,
+ * over the nvme adapter (nvme.h) and the worker pool (task.h).
+ *
+ * All calls and callbacks happen on the sd-event loop thread. Logging: connect failures and
+ * recoveries (once per streak, as above) at error/info, everything else at debug.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <systemd/sd-event.h>
+
+#include "stas/event.h"
+#include "stas/kv.h"
+#include "stas/macro.h"
+#include "stas/nvme.h"
+#include "stas/task.h"
+#include "stas/tid.h"
+#include "stas/types.h"
+#include "stas/udev.h"
+
+#define STAS_CTRL_RETRY_INITIAL_USEC (3 * USEC_PER_SEC)
+#define STAS_CTRL_RETRY_MAX_USEC (60 * USEC_PER_SEC)
+#define STAS_CTRL_RETRY_FACTOR 2.0
+#define STAS_CTRL_RETRY_JITTER 0.25
+
+/* Backend completion callbacks (called on the loop, once per accepted async call). */
+typedef void (*StasCtrlOpDone)(int r, void *userdata);
+typedef void (*StasCtrlRegisterDone)(int r, uint32_t result, void *userdata);
+typedef void (*StasCtrlSupportedDone)(int r, uint32_t lid_support, void *userdata);
+/* @entries (NULL when r < 0) is owned by the callee: free with dlp_list_free(). */
+typedef void (*StasCtrlLogPagesDone)(int r, StasKV **entries, uint64_t genctr, void *userdata);
+
+/*
+ * StasCtrlOps - the kernel backend. @ctx is the ops context given to stas_ctrl_new(); a handle
+ * (void *h) is one backend controller, created per connection attempt and freed (without
+ * disconnecting) when the attempt fails, the device goes away or the StasCtrl is freed.
+ * Async calls return 0 when accepted (the callback will run, unless cancel() is called
+ * first) or -errno (the callback will not run). Return conventions as nvme.h.
+ */
+typedef struct StasCtrlOps {
+        int (*ctrl_new)(
+                void *ctx, const StasTid *tid, const StasConnectOptions *opts, bool discovery, void **ret);
+        void (*ctrl_free)(void *h);
+        /* find an existing kernel controller for @tid: 1 and *@ret_instance, 0 if none, -errno */
+        int (*find)(void *ctx, const StasTid *tid, bool discovery, int *ret_instance);
+        int (*adopt)(void *h, int instance); /* synchronous, non-blocking (sysfs) */
+        int (*connect)(void *h, StasCtrlOpDone cb, void *userdata);
+        int (*disconnect)(void *h, StasCtrlOpDone cb, void *userdata);
+        int (*dim)(void *h, StasDimTask tas, StasCtrlRegisterDone cb, void *userdata);
+        int (*supported_log_pages)(void *h, StasCtrlSupportedDone cb, void *userdata);
+        int (*get_log_pages)(void *h, uint8_t lsp, StasCtrlLogPagesDone cb, void *userdata);
+        /* sysfs dctype: *@ret malloc'ed ("" when unknown). */
+        int (*dctype)(void *h, char **ret);
+        /* 1 (ddc/cdc), 0 (not a TP8010 DC), -ENODATA (kernel does not say; try and see) */
+        int (*registration_supported)(void *h);
+        const char *(*name)(void *h); /* "nvmeN" or NULL */
+        void (*cancel)(void *h);      /* cancel the verb in flight; its callback never runs */
+        const char *(*strerror)(int r);
+} StasCtrlOps;
+
+/* The real backend: ctx is a StasCtrlNvmeCtx (borrowed; must outlive the controllers). */
+typedef struct StasCtrlNvmeCtx {
+        StasNvme *nvme;
+        StasTaskPool *pool;
+        const char *sysfs_root; /* NULL = "/" */
+} StasCtrlNvmeCtx;
+extern const StasCtrlOps stas_ctrl_nvme_ops;
+
+typedef struct StasCtrl StasCtrl;
+
+/* Owner callbacks; all optional. Never called after stas_ctrl_dispose() or from free(). */
+typedef struct StasCtrlEvents {
+        /* a connect or adopt succeeded; stas_ctrl_device() is set */
+        void (*connected)(StasCtrl *c, void *userdata);
+        /* the kernel device was removed; pending verbs were cancelled, a reconnect is scheduled */
+        void (*removed)(StasCtrl *c, void *userdata);
+        /* a "change" uevent for our device */
+        void (*change)(StasCtrl *c, const StasUevent *ev, void *userdata);
+        /* attempt @attempt failed with @r: return false to stop retrying (stacd NCC rule) */
+        bool (*connect_failed)(StasCtrl *c, int r, unsigned attempt, void *userdata);
+} StasCtrlEvents;
+
+/*
+ * stas_ctrl_new() - a controller for @tid (copied) with @opts (deep-copied; NULL = defaults),
+ * not started. @discovery marks a DC. Return: 0, -ENOMEM.
+ */
+int stas_ctrl_new(
+        sd_event *event,
+        const StasCtrlOps *ops,
+        void *ops_ctx,
+        const StasTid *tid,
+        const StasConnectOptions *opts,
+        bool discovery,
+        const StasCtrlEvents *events,
+        void *userdata,
+        StasCtrl **ret);
+/*
+ * stas_ctrl_free() - cancel everything and free; the kernel connection is left alone (use
+ * stas_ctrl_dispose() for an orderly removal). Safe from the controller's own callbacks only
+ * via done() of dispose. NULL-tolerant; returns NULL.
+ */
+StasCtrl *stas_ctrl_free(StasCtrl *c);
+DEFINE_TRIVIAL_CLEANUP_FUNC(StasCtrl *, stas_ctrl_free);
+
+/* stas_ctrl_start() - schedule the first attempt right away (on the next loop iteration). */
+int stas_ctrl_start(StasCtrl *c);
+/*
+ * stas_ctrl_connect_now() - if not connected and no attempt is in flight: reset the attempt
+ * count and the backoff and attempt on the next loop iteration (stacd: SIGHUP, NCC cleared).
+ */
+int stas_ctrl_connect_now(StasCtrl *c);
+/* stas_ctrl_set_options() - replace the connect options (used from the next attempt on). */
+int stas_ctrl_set_options(StasCtrl *c, const StasConnectOptions *opts);
+/* stas_ctrl_set_backoff() - replace the retry policy (tests; attempt counter reset). */
+void stas_ctrl_set_backoff(StasCtrl *c, const StasBackoff *b);
+
+/*
+ * stas_ctrl_handle_uevent() - an event for stas_ctrl_device(c) (the caller routes by name;
+ * events for another device are ignored). Return: true if the event was for this controller.
+ */
+bool stas_ctrl_handle_uevent(StasCtrl *c, const StasUevent *ev);
+
+/*
+ * Verbs on the connected controller (see the header comment). Return: 0 when accepted (@cb
+ * will run unless the device is removed, the controller disposed or freed first), -ENOTCONN,
+ * -EBUSY (another verb or the connect in flight), or the backend's -errno.
+ */
+int stas_ctrl_dim(StasCtrl *c, StasDimTask tas, StasCtrlRegisterDone cb, void *userdata);
+int stas_ctrl_supported_log_pages(StasCtrl *c, StasCtrlSupportedDone cb, void *userdata);
+int stas_ctrl_get_log_pages(StasCtrl *c, uint8_t lsp, StasCtrlLogPagesDone cb, void *userdata);
+/* stas_ctrl_dctype() - sysfs dctype ("" unknown). Return: 0, -ENOTCONN, -ENOMEM. */
+int stas_ctrl_dctype(StasCtrl *c, char **ret);
+/* stas_ctrl_registration_supported() - as StasCtrlOps.registration_supported, -ENOTCONN. */
+int stas_ctrl_registration_supported(StasCtrl *c);
+
+typedef void (*StasCtrlDisposed)(StasCtrl *c, void *userdata);
+/*
+ * stas_ctrl_dispose() - orderly removal: stop retrying; wait until no connect or verb is in
+ * flight; then, unless @keep_connection: send DIM deregister if @deregister and the
+ * controller supports registration (failure logged at debug, ignored), and disconnect.
+ * Then call @done (which may free @c). Calling it twice is -EALREADY. Return: 0 or -errno.
+ */
+int stas_ctrl_dispose(
+        StasCtrl *c, bool keep_connection, bool deregister, StasCtrlDisposed done, void *userdata);
+
+const StasTid *stas_ctrl_tid(const StasCtrl *c);
+const StasConnectOptions *stas_ctrl_options(const StasCtrl *c);
+bool stas_ctrl_is_discovery(const StasCtrl *c);
+/* stas_ctrl_device() - "nvmeN" while connected, else NULL. */
+const char *stas_ctrl_device(const StasCtrl *c);
+bool stas_ctrl_connected(const StasCtrl *c);
+/* stas_ctrl_busy() - a connect or verb is in flight. */
+bool stas_ctrl_busy(const StasCtrl *c);
+bool stas_ctrl_disposing(const StasCtrl *c);
+/* stas_ctrl_attempts() - connect attempts of the current streak (reset on success/remove). */
+unsigned stas_ctrl_attempts(const StasCtrl *c);
+/* stas_ctrl_retry_pending() - a retry timer is armed. */
+bool stas_ctrl_retry_pending(const StasCtrl *c);
+/* stas_ctrl_retry_usec() - the period of the last armed retry (0 if none yet). */
+uint64_t stas_ctrl_retry_usec(const StasCtrl *c);
+/* stas_ctrl_last_error() - the error of the last failed attempt (0 if the last one succeeded). */
+int stas_ctrl_last_error(const StasCtrl *c);
+
+/*
+ * stas_ctrl_info() - add the upstream info() keys to @kv: "connect attempts", "retry connect
+ * timer" ("3.0s [off]" / "3.0s [1.2s]"), and while an attempt is in flight or failing,
+ * "connect operation" ("{'fail count': N, 'completed': False, 'alive': True[, 'error': '...']}").
+ * Return: 0 or -ENOMEM.
+ */
+int stas_ctrl_info(const StasCtrl *c, StasKV *kv);

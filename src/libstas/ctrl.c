@@ -1,0 +1,843 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * ctrl.c - the shared controller object: connect/adopt, retries with backoff, device
+ * tracking, verb bookkeeping and the orderly dispose (see ctrl.h).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "stas/ctrl.h"
+#include "stas/dlp.h"
+#include "stas/ifaddr.h"
+#include "stas/log.h"
+#include "stas/match.h"
+
+typedef enum Verb {
+        VERB_NONE,
+        VERB_CONNECT,
+        VERB_DIM,
+        VERB_SUPPORTED,
+        VERB_LOG,
+        VERB_DEREGISTER,
+        VERB_DISCONNECT,
+} Verb;
+
+struct StasCtrl {
+        sd_event *event;
+        const StasCtrlOps *ops;
+        void *ops_ctx;
+        StasTid *tid;
+        char *tid_str;
+        StasConnectOptions opts;
+        bool discovery;
+        StasCtrlEvents ev;
+        void *userdata;
+
+        void *h;      /* backend controller of the current attempt/connection */
+        char *device; /* "nvmeN" while connected */
+        bool connected;
+
+        Verb verb; /* in flight */
+        union {
+                StasCtrlRegisterDone dim;
+                StasCtrlSupportedDone supported;
+                StasCtrlLogPagesDone log;
+        } verb_cb;
+        void *verb_ud;
+
+        StasTimer *retry;
+        StasBackoff backoff;
+        unsigned attempts;
+        int last_error;
+        bool failing; /* a failure streak has been logged */
+        bool stopped; /* connect_failed() asked us to stop retrying */
+
+        bool disposing;
+        bool keep_connection;
+        bool deregister;
+        bool dereg_done;
+        StasCtrlDisposed done;
+        void *done_ud;
+        StasTimer *defer; /* runs dispose_step() outside the caller's stack */
+};
+
+static inline void *mfree(void *p) {
+        free(p);
+        return NULL;
+}
+
+static inline const char *strna(const char *s) {
+        return s ?: "n/a";
+}
+
+static void retry_cb(StasTimer *t, void *userdata);
+static void defer_cb(StasTimer *t, void *userdata);
+static void dispose_step(StasCtrl *c);
+
+static void backoff_default(StasBackoff *b) {
+        *b = (StasBackoff){
+                .initial_usec = STAS_CTRL_RETRY_INITIAL_USEC,
+                .max_usec = STAS_CTRL_RETRY_MAX_USEC,
+                .factor = STAS_CTRL_RETRY_FACTOR,
+                .jitter = STAS_CTRL_RETRY_JITTER,
+        };
+}
+
+static const char *ctrl_strerror(const StasCtrl *c, int r) {
+        if (c->ops->strerror)
+                return c->ops->strerror(r);
+        return strerror(r < 0 ? -r : r);
+}
+
+static int options_copy(StasConnectOptions *dst, const StasConnectOptions *src) {
+        StasConnectOptions n;
+
+        if (!src) {
+                connect_options_init(&n);
+                *dst = n;
+                return 0;
+        }
+        n = *src;
+        n.dhchap_secret = n.dhchap_ctrl_secret = NULL;
+        if (src->dhchap_secret && !(n.dhchap_secret = strdup(src->dhchap_secret)))
+                return -ENOMEM;
+        if (src->dhchap_ctrl_secret && !(n.dhchap_ctrl_secret = strdup(src->dhchap_ctrl_secret))) {
+                free(n.dhchap_secret);
+                return -ENOMEM;
+        }
+        *dst = n;
+        return 0;
+}
+
+/**
+ * stas_ctrl_new() - see ctrl.h.
+ */
+int stas_ctrl_new(
+        sd_event *event,
+        const StasCtrlOps *ops,
+        void *ops_ctx,
+        const StasTid *tid,
+        const StasConnectOptions *opts,
+        bool discovery,
+        const StasCtrlEvents *events,
+        void *userdata,
+        StasCtrl **ret) {
+        _cleanup_(stas_ctrl_freep) StasCtrl *c = NULL;
+        int r;
+
+        if (!event || !ops || !tid || !ret)
+                return -EINVAL;
+        c = new0(StasCtrl, 1);
+        if (!c)
+                return -ENOMEM;
+        connect_options_init(&c->opts);
+        c->event = sd_event_ref(event);
+        c->ops = ops;
+        c->ops_ctx = ops_ctx;
+        c->discovery = discovery;
+        c->userdata = userdata;
+        if (events)
+                c->ev = *events;
+        backoff_default(&c->backoff);
+        c->tid = tid_copy(tid);
+        if (!c->tid)
+                return -ENOMEM;
+        c->tid_str = tid_to_string(tid);
+        if (!c->tid_str)
+                return -ENOMEM;
+        r = options_copy(&c->opts, opts);
+        if (r < 0)
+                return r;
+        r = timer_new(event, retry_cb, c, &c->retry);
+        if (r < 0)
+                return r;
+        r = timer_new(event, defer_cb, c, &c->defer);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(c);
+        return 0;
+}
+
+static void backend_release(StasCtrl *c) {
+        if (c->h) {
+                if (c->verb != VERB_NONE && c->ops->cancel)
+                        c->ops->cancel(c->h);
+                c->ops->ctrl_free(c->h);
+                c->h = NULL;
+        }
+        c->verb = VERB_NONE;
+        c->connected = false;
+        c->device = mfree(c->device);
+}
+
+/**
+ * stas_ctrl_free() - see ctrl.h.
+ */
+StasCtrl *stas_ctrl_free(StasCtrl *c) {
+        if (!c)
+                return NULL;
+        backend_release(c);
+        timer_free(c->retry);
+        timer_free(c->defer);
+        connect_options_done(&c->opts);
+        tid_free(c->tid);
+        free(c->tid_str);
+        sd_event_unref(c->event);
+        free(c);
+        return NULL;
+}
+
+static void on_connected(StasCtrl *c) {
+        const char *name = c->ops->name ? c->ops->name(c->h) : NULL;
+
+        c->connected = true;
+        free(c->device);
+        c->device = name ? strdup(name) : NULL;
+        if (c->failing)
+                log_info(
+                        "Connected to controller %s (%s) after %u attempts.",
+                        c->tid_str,
+                        strna(c->device),
+                        c->attempts);
+        else
+                log_debug("Connected to controller %s (%s).", c->tid_str, strna(c->device));
+        c->failing = false;
+        c->attempts = 0;
+        c->last_error = 0;
+        backoff_reset(&c->backoff);
+        if (c->disposing)
+                dispose_step(c);
+        else if (c->ev.connected)
+                c->ev.connected(c, c->userdata);
+}
+
+static void on_failed(StasCtrl *c, int r) {
+        if (c->h) {
+                c->ops->ctrl_free(c->h);
+                c->h = NULL;
+        }
+        c->connected = false;
+        c->last_error = r;
+        if (c->disposing) {
+                dispose_step(c);
+                return;
+        }
+        if (!c->failing) {
+                log_error("Failed to connect to controller %s: %s", c->tid_str, ctrl_strerror(c, r));
+                c->failing = true;
+        } else
+                log_debug(
+                        "Connect attempt %u to controller %s failed: %s",
+                        c->attempts,
+                        c->tid_str,
+                        ctrl_strerror(c, r));
+        if (c->ev.connect_failed && !c->ev.connect_failed(c, r, c->attempts, c->userdata)) {
+                c->stopped = true;
+                log_debug("Controller %s: no more connect attempts.", c->tid_str);
+                return;
+        }
+        (void) timer_start(c->retry, backoff_next(&c->backoff));
+}
+
+static void connect_done(int r, void *userdata) {
+        StasCtrl *c = userdata;
+
+        c->verb = VERB_NONE;
+        if (r < 0)
+                on_failed(c, r);
+        else
+                on_connected(c);
+}
+
+static void attempt(StasCtrl *c) {
+        int instance = -1, r;
+
+        if (c->connected || c->verb != VERB_NONE || c->disposing)
+                return;
+        c->attempts++;
+        c->stopped = false;
+        if (!c->h) {
+                r = c->ops->ctrl_new(c->ops_ctx, c->tid, &c->opts, c->discovery, &c->h);
+                if (r < 0) {
+                        c->h = NULL;
+                        on_failed(c, r);
+                        return;
+                }
+        }
+        r = c->ops->find ? c->ops->find(c->ops_ctx, c->tid, c->discovery, &instance) : 0;
+        if (r < 0)
+                log_debug(
+                        "Controller %s: looking for an existing connection failed: %s",
+                        c->tid_str,
+                        strerror(-r));
+        if (r > 0) {
+                r = c->ops->adopt(c->h, instance);
+                if (r >= 0) {
+                        log_debug("Controller %s: adopted existing nvme%d.", c->tid_str, instance);
+                        on_connected(c);
+                        return;
+                }
+                log_debug(
+                        "Controller %s: adopting nvme%d failed (%s), connecting.",
+                        c->tid_str,
+                        instance,
+                        ctrl_strerror(c, r));
+        }
+        c->verb = VERB_CONNECT;
+        r = c->ops->connect(c->h, connect_done, c);
+        if (r < 0) {
+                c->verb = VERB_NONE;
+                on_failed(c, r);
+        }
+}
+
+static void retry_cb(StasTimer *t, void *userdata) {
+        attempt(userdata);
+}
+
+/**
+ * stas_ctrl_start() - see ctrl.h.
+ */
+int stas_ctrl_start(StasCtrl *c) {
+        if (!c)
+                return -EINVAL;
+        if (c->disposing)
+                return -ESHUTDOWN;
+        if (c->connected || c->verb == VERB_CONNECT)
+                return 0;
+        return timer_start(c->retry, 0);
+}
+
+/**
+ * stas_ctrl_connect_now() - see ctrl.h.
+ */
+int stas_ctrl_connect_now(StasCtrl *c) {
+        if (!c)
+                return -EINVAL;
+        if (c->disposing)
+                return -ESHUTDOWN;
+        if (c->connected || c->verb == VERB_CONNECT)
+                return 0;
+        c->attempts = 0;
+        backoff_reset(&c->backoff);
+        return timer_start(c->retry, 0);
+}
+
+/**
+ * stas_ctrl_set_options() - see ctrl.h.
+ */
+int stas_ctrl_set_options(StasCtrl *c, const StasConnectOptions *opts) {
+        StasConnectOptions n;
+        int r;
+
+        r = options_copy(&n, opts);
+        if (r < 0)
+                return r;
+        connect_options_done(&c->opts);
+        c->opts = n;
+        return 0;
+}
+
+/**
+ * stas_ctrl_set_backoff() - see ctrl.h.
+ */
+void stas_ctrl_set_backoff(StasCtrl *c, const StasBackoff *b) {
+        c->backoff = *b;
+        backoff_reset(&c->backoff);
+}
+
+/**
+ * stas_ctrl_handle_uevent() - see ctrl.h.
+ */
+bool stas_ctrl_handle_uevent(StasCtrl *c, const StasUevent *ev) {
+        if (!c || !ev || !c->device || !ev->sysname || !streq(c->device, ev->sysname))
+                return false;
+        switch (ev->action) {
+        case STAS_UEVENT_REMOVE:
+                log_debug("Controller %s: device %s removed.", c->tid_str, c->device);
+                backend_release(c);
+                c->attempts = 0;
+                c->failing = false;
+                backoff_reset(&c->backoff);
+                if (c->disposing) {
+                        dispose_step(c);
+                        break;
+                }
+                if (c->ev.removed)
+                        c->ev.removed(c, c->userdata);
+                (void) timer_start(c->retry, backoff_next(&c->backoff));
+                break;
+        case STAS_UEVENT_CHANGE:
+                if (!c->disposing && c->ev.change)
+                        c->ev.change(c, ev, c->userdata);
+                break;
+        default:
+                break;
+        }
+        return true;
+}
+
+static int verb_check(StasCtrl *c) {
+        if (!c)
+                return -EINVAL;
+        if (c->disposing)
+                return -ESHUTDOWN;
+        if (!c->connected || !c->h)
+                return -ENOTCONN;
+        if (c->verb != VERB_NONE)
+                return -EBUSY;
+        return 0;
+}
+
+static void dim_done(int r, uint32_t result, void *userdata) {
+        StasCtrl *c = userdata;
+        Verb v = c->verb;
+
+        c->verb = VERB_NONE;
+        if (v == VERB_DEREGISTER) {
+                if (r < 0)
+                        log_debug(
+                                "Controller %s: DIM deregister failed: %s", c->tid_str, ctrl_strerror(c, r));
+                c->dereg_done = true;
+                dispose_step(c);
+                return;
+        }
+        if (c->disposing) {
+                dispose_step(c);
+                return;
+        }
+        if (c->verb_cb.dim)
+                c->verb_cb.dim(r, result, c->verb_ud);
+}
+
+/**
+ * stas_ctrl_dim() - see ctrl.h.
+ */
+int stas_ctrl_dim(StasCtrl *c, StasDimTask tas, StasCtrlRegisterDone cb, void *userdata) {
+        int r = verb_check(c);
+
+        if (r < 0)
+                return r;
+        c->verb = VERB_DIM;
+        c->verb_cb.dim = cb;
+        c->verb_ud = userdata;
+        r = c->ops->dim(c->h, tas, dim_done, c);
+        if (r < 0)
+                c->verb = VERB_NONE;
+        return r;
+}
+
+static void supported_done(int r, uint32_t lid_support, void *userdata) {
+        StasCtrl *c = userdata;
+
+        c->verb = VERB_NONE;
+        if (c->disposing) {
+                dispose_step(c);
+                return;
+        }
+        if (c->verb_cb.supported)
+                c->verb_cb.supported(r, lid_support, c->verb_ud);
+}
+
+/**
+ * stas_ctrl_supported_log_pages() - see ctrl.h.
+ */
+int stas_ctrl_supported_log_pages(StasCtrl *c, StasCtrlSupportedDone cb, void *userdata) {
+        int r = verb_check(c);
+
+        if (r < 0)
+                return r;
+        c->verb = VERB_SUPPORTED;
+        c->verb_cb.supported = cb;
+        c->verb_ud = userdata;
+        r = c->ops->supported_log_pages(c->h, supported_done, c);
+        if (r < 0)
+                c->verb = VERB_NONE;
+        return r;
+}
+
+static void log_done(int r, StasKV **entries, uint64_t genctr, void *userdata) {
+        StasCtrl *c = userdata;
+
+        c->verb = VERB_NONE;
+        if (c->disposing || !c->verb_cb.log) {
+                dlp_list_free(entries);
+                if (c->disposing)
+                        dispose_step(c);
+                return;
+        }
+        c->verb_cb.log(r, entries, genctr, c->verb_ud);
+}
+
+/**
+ * stas_ctrl_get_log_pages() - see ctrl.h.
+ */
+int stas_ctrl_get_log_pages(StasCtrl *c, uint8_t lsp, StasCtrlLogPagesDone cb, void *userdata) {
+        int r = verb_check(c);
+
+        if (r < 0)
+                return r;
+        c->verb = VERB_LOG;
+        c->verb_cb.log = cb;
+        c->verb_ud = userdata;
+        r = c->ops->get_log_pages(c->h, lsp, log_done, c);
+        if (r < 0)
+                c->verb = VERB_NONE;
+        return r;
+}
+
+/**
+ * stas_ctrl_dctype() - see ctrl.h.
+ */
+int stas_ctrl_dctype(StasCtrl *c, char **ret) {
+        if (!c || !c->connected || !c->h)
+                return -ENOTCONN;
+        if (!c->ops->dctype)
+                return (*ret = strdup("")) ? 0 : -ENOMEM;
+        return c->ops->dctype(c->h, ret);
+}
+
+/**
+ * stas_ctrl_registration_supported() - see ctrl.h.
+ */
+int stas_ctrl_registration_supported(StasCtrl *c) {
+        if (!c || !c->connected || !c->h)
+                return -ENOTCONN;
+        if (!c->ops->registration_supported)
+                return -ENODATA;
+        return c->ops->registration_supported(c->h);
+}
+
+static void disconnect_done(int r, void *userdata) {
+        StasCtrl *c = userdata;
+
+        c->verb = VERB_NONE;
+        if (r < 0)
+                log_debug("Controller %s: disconnect failed: %s", c->tid_str, ctrl_strerror(c, r));
+        else
+                log_debug("Controller %s: disconnected.", c->tid_str);
+        backend_release(c);
+        dispose_step(c);
+}
+
+static void dispose_step(StasCtrl *c) {
+        int r;
+
+        if (!c->disposing || c->verb != VERB_NONE)
+                return; /* parked until the verb in flight completes */
+
+        if (c->connected && !c->keep_connection) {
+                if (c->deregister && !c->dereg_done && c->ops->dim) {
+                        r = c->ops->registration_supported ? c->ops->registration_supported(c->h) : -ENODATA;
+                        if (r != 0) {
+                                c->verb = VERB_DEREGISTER;
+                                r = c->ops->dim(c->h, STAS_DIM_DEREGISTER, dim_done, c);
+                                if (r >= 0)
+                                        return;
+                                c->verb = VERB_NONE;
+                                log_debug(
+                                        "Controller %s: DIM deregister not sent: %s",
+                                        c->tid_str,
+                                        ctrl_strerror(c, r));
+                        }
+                        c->dereg_done = true;
+                }
+                c->verb = VERB_DISCONNECT;
+                r = c->ops->disconnect(c->h, disconnect_done, c);
+                if (r >= 0)
+                        return;
+                c->verb = VERB_NONE;
+                log_debug("Controller %s: disconnect not started: %s", c->tid_str, ctrl_strerror(c, r));
+                backend_release(c);
+        }
+
+        /* finished: done() may free us, so it is the last thing */
+        StasCtrlDisposed done = TAKE_PTR(c->done);
+        if (done)
+                done(c, c->done_ud);
+}
+
+static void defer_cb(StasTimer *t, void *userdata) {
+        dispose_step(userdata);
+}
+
+/**
+ * stas_ctrl_dispose() - see ctrl.h.
+ */
+int stas_ctrl_dispose(
+        StasCtrl *c, bool keep_connection, bool deregister, StasCtrlDisposed done, void *userdata) {
+        if (!c)
+                return -EINVAL;
+        if (c->disposing)
+                return -EALREADY;
+        c->disposing = true;
+        c->keep_connection = keep_connection;
+        c->deregister = deregister;
+        c->done = done;
+        c->done_ud = userdata;
+        timer_stop(c->retry);
+        log_debug(
+                "Controller %s: disposing (%s connection)%s.",
+                c->tid_str,
+                keep_connection ? "keep" : "drop",
+                c->verb != VERB_NONE ? ", waiting for the operation in flight" : "");
+        return timer_start(c->defer, 0);
+}
+
+const StasTid *stas_ctrl_tid(const StasCtrl *c) {
+        return c->tid;
+}
+
+const StasConnectOptions *stas_ctrl_options(const StasCtrl *c) {
+        return &c->opts;
+}
+
+bool stas_ctrl_is_discovery(const StasCtrl *c) {
+        return c->discovery;
+}
+
+const char *stas_ctrl_device(const StasCtrl *c) {
+        return c && c->connected ? c->device : NULL;
+}
+
+bool stas_ctrl_connected(const StasCtrl *c) {
+        return c && c->connected;
+}
+
+bool stas_ctrl_busy(const StasCtrl *c) {
+        return c && c->verb != VERB_NONE;
+}
+
+bool stas_ctrl_disposing(const StasCtrl *c) {
+        return c && c->disposing;
+}
+
+unsigned stas_ctrl_attempts(const StasCtrl *c) {
+        return c->attempts;
+}
+
+bool stas_ctrl_retry_pending(const StasCtrl *c) {
+        return timer_is_armed(c->retry);
+}
+
+uint64_t stas_ctrl_retry_usec(const StasCtrl *c) {
+        return timer_period(c->retry);
+}
+
+int stas_ctrl_last_error(const StasCtrl *c) {
+        return c->last_error;
+}
+
+/**
+ * stas_ctrl_info() - see ctrl.h.
+ */
+int stas_ctrl_info(const StasCtrl *c, StasKV *kv) {
+        char buf[64], num[32];
+        _cleanup_free_ char *op = NULL;
+        int r;
+
+        snprintf(num, sizeof num, "%u", c->attempts);
+        r = kv_set(kv, "connect attempts", num);
+        if (r < 0)
+                return r;
+        r = kv_set(kv, "retry connect timer", timer_to_string(c->retry, buf, sizeof buf));
+        if (r < 0)
+                return r;
+        if (c->verb == VERB_CONNECT || (!c->connected && c->attempts > 0)) {
+                bool in_flight = c->verb == VERB_CONNECT;
+                unsigned fails = in_flight ? c->attempts - 1 : c->attempts;
+
+                if (c->last_error != 0 && !in_flight)
+                        r = asprintf(
+                                &op,
+                                "{'fail count': %u, 'completed': False, 'alive': %s, 'error': '%s'}",
+                                fails,
+                                c->stopped ? "False" : "True",
+                                ctrl_strerror(c, c->last_error));
+                else
+                        r = asprintf(&op, "{'fail count': %u, 'completed': False, 'alive': True}", fails);
+                if (r < 0)
+                        return -ENOMEM;
+                r = kv_set(kv, "connect operation", op);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+/* ---- the real backend: nvme.h adapter on the worker pool ---- */
+
+typedef struct NvmeH {
+        StasNvmeCtrl *c;
+        StasCtrlNvmeCtx *ctx;
+        union {
+                StasCtrlOpDone op;
+                StasCtrlRegisterDone dim;
+                StasCtrlSupportedDone supported;
+                StasCtrlLogPagesDone log;
+        } cb;
+        void *ud;
+} NvmeH;
+
+static int nvme_h_new(
+        void *ctx, const StasTid *tid, const StasConnectOptions *opts, bool discovery, void **ret) {
+        StasCtrlNvmeCtx *x = ctx;
+        NvmeH *h;
+        int r;
+
+        h = new0(NvmeH, 1);
+        if (!h)
+                return -ENOMEM;
+        h->ctx = x;
+        r = stas_nvme_ctrl_new(x->nvme, tid, opts, discovery, &h->c);
+        if (r < 0) {
+                free(h);
+                return r;
+        }
+        *ret = h;
+        return 0;
+}
+
+static void nvme_h_free(void *p) {
+        NvmeH *h = p;
+
+        if (!h)
+                return;
+        stas_nvme_ctrl_free(h->c);
+        free(h);
+}
+
+static int nvme_h_find(void *ctx, const StasTid *tid, bool discovery, int *ret_instance) {
+        StasCtrlNvmeCtx *x = ctx;
+        _cleanup_(nvmedev_list_freep) StasNvmeDevice **devs = NULL;
+        _cleanup_(ifaddr_map_freep) StasIfMap *ifaces = NULL;
+        int r;
+
+        r = nvmedev_enumerate(x->sysfs_root, &devs);
+        if (r <= 0)
+                return r;
+        r = ifaddr_map_from_system(&ifaces);
+        if (r < 0) {
+                ifaces = ifaddr_map_new();
+                if (!ifaces)
+                        return -ENOMEM;
+        }
+        for (size_t i = 0; devs[i]; i++) {
+                StasConnId cid;
+
+                if (discovery ? !nvmedev_is_dc(devs[i]) : !nvmedev_is_ioc(devs[i]))
+                        continue;
+                if (streq(devs[i]->state, "deleting"))
+                        continue;
+                nvmedev_conn_id(devs[i], &cid);
+                if (match_cid_tid(&cid, tid, ifaces)) {
+                        *ret_instance = devs[i]->instance;
+                        return 1;
+                }
+        }
+        return 0;
+}
+
+static int nvme_h_adopt(void *p, int instance) {
+        NvmeH *h = p;
+        return stas_nvme_ctrl_adopt(h->c, instance);
+}
+
+static void nvme_op_tramp(StasNvmeCtrl *nc, int r, void *userdata) {
+        NvmeH *h = userdata;
+        h->cb.op(r, h->ud);
+}
+
+static int nvme_h_connect(void *p, StasCtrlOpDone cb, void *userdata) {
+        NvmeH *h = p;
+
+        h->cb.op = cb;
+        h->ud = userdata;
+        return stas_nvme_ctrl_connect_async(h->c, h->ctx->pool, nvme_op_tramp, h);
+}
+
+static int nvme_h_disconnect(void *p, StasCtrlOpDone cb, void *userdata) {
+        NvmeH *h = p;
+
+        h->cb.op = cb;
+        h->ud = userdata;
+        return stas_nvme_ctrl_disconnect_async(h->c, h->ctx->pool, nvme_op_tramp, h);
+}
+
+static void nvme_dim_tramp(StasNvmeCtrl *nc, int r, uint32_t result, void *userdata) {
+        NvmeH *h = userdata;
+        h->cb.dim(r, result, h->ud);
+}
+
+static int nvme_h_dim(void *p, StasDimTask tas, StasCtrlRegisterDone cb, void *userdata) {
+        NvmeH *h = p;
+
+        h->cb.dim = cb;
+        h->ud = userdata;
+        return stas_nvme_ctrl_register_async(h->c, h->ctx->pool, tas, nvme_dim_tramp, h);
+}
+
+static void nvme_supported_tramp(StasNvmeCtrl *nc, int r, uint32_t lid_support, void *userdata) {
+        NvmeH *h = userdata;
+        h->cb.supported(r, lid_support, h->ud);
+}
+
+static int nvme_h_supported(void *p, StasCtrlSupportedDone cb, void *userdata) {
+        NvmeH *h = p;
+
+        h->cb.supported = cb;
+        h->ud = userdata;
+        return stas_nvme_ctrl_supported_log_pages_async(h->c, h->ctx->pool, nvme_supported_tramp, h);
+}
+
+static void nvme_log_tramp(StasNvmeCtrl *nc, int r, StasKV **entries, uint64_t genctr, void *userdata) {
+        NvmeH *h = userdata;
+        h->cb.log(r, entries, genctr, h->ud);
+}
+
+static int nvme_h_get_log_pages(void *p, uint8_t lsp, StasCtrlLogPagesDone cb, void *userdata) {
+        NvmeH *h = p;
+
+        h->cb.log = cb;
+        h->ud = userdata;
+        return stas_nvme_ctrl_get_log_pages_async(
+                h->c, h->ctx->pool, lsp, STAS_DLP_MAX_RETRIES, nvme_log_tramp, h);
+}
+
+static int nvme_h_dctype(void *p, char **ret) {
+        NvmeH *h = p;
+        return stas_nvme_ctrl_dctype(h->c, ret);
+}
+
+static int nvme_h_registration_supported(void *p) {
+        NvmeH *h = p;
+        return stas_nvme_ctrl_is_registration_supported(h->c);
+}
+
+static const char *nvme_h_name(void *p) {
+        NvmeH *h = p;
+        return stas_nvme_ctrl_name(h->c);
+}
+
+static void nvme_h_cancel(void *p) {
+        NvmeH *h = p;
+        stas_nvme_ctrl_cancel(h->c);
+}
+
+const StasCtrlOps stas_ctrl_nvme_ops = {
+        .ctrl_new = nvme_h_new,
+        .ctrl_free = nvme_h_free,
+        .find = nvme_h_find,
+        .adopt = nvme_h_adopt,
+        .connect = nvme_h_connect,
+        .disconnect = nvme_h_disconnect,
+        .dim = nvme_h_dim,
+        .supported_log_pages = nvme_h_supported,
+        .get_log_pages = nvme_h_get_log_pages,
+        .dctype = nvme_h_dctype,
+        .registration_supported = nvme_h_registration_supported,
+        .name = nvme_h_name,
+        .cancel = nvme_h_cancel,
+        .strerror = stas_nvme_strerror,
+};

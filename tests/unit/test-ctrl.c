@@ -1,0 +1,397 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <errno.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "stas/ctrl.h"
+#include "stas/dlp.h"
+#include "stas/log.h"
+#include "fake-ctrl-ops.h"
+
+/* Hang guard only: nothing asserts on elapsed time. */
+#define RUN_UNTIL(e, cond)                                                     \
+        do {                                                                   \
+                for (unsigned _i = 0; !(cond) && _i < 2000; _i++)              \
+                        assert_true(sd_event_run((e), 5 * USEC_PER_SEC) >= 0); \
+                assert_true(cond);                                             \
+        } while (0)
+
+typedef struct Owner {
+        unsigned connected, removed, change, failed, disposed, logs;
+        bool stop_after; /* connect_failed() returns false from this attempt on */
+        unsigned stop_at;
+        uint64_t periods[32];
+        unsigned n_periods;
+        StasCtrl *ctrl;
+} Owner;
+
+static unsigned n_errors, n_infos;
+
+static void sink(int level, const char *line, void *userdata) {
+        if (level <= LOG_ERR)
+                n_errors++;
+        else if (level == LOG_INFO)
+                n_infos++;
+}
+
+static void on_connected(StasCtrl *c, void *ud) {
+        ((Owner *) ud)->connected++;
+}
+static void on_removed(StasCtrl *c, void *ud) {
+        ((Owner *) ud)->removed++;
+}
+static void on_change(StasCtrl *c, const StasUevent *ev, void *ud) {
+        ((Owner *) ud)->change++;
+}
+static bool on_failed(StasCtrl *c, int r, unsigned attempt, void *ud) {
+        Owner *o = ud;
+
+        o->failed++;
+        if (o->stop_at && attempt >= o->stop_at)
+                return false;
+        return true;
+}
+static void on_disposed(StasCtrl *c, void *ud) {
+        ((Owner *) ud)->disposed++;
+}
+
+static const StasCtrlEvents events = {
+        .connected = on_connected,
+        .removed = on_removed,
+        .change = on_change,
+        .connect_failed = on_failed,
+};
+
+typedef struct Env {
+        sd_event *e;
+        Fake f;
+        Owner o;
+        StasTid *tid;
+} Env;
+
+static int setup(void **state) {
+        Env *env = calloc(1, sizeof(Env));
+
+        assert_non_null(env);
+        assert_int_equal(sd_event_new(&env->e), 0);
+        fake_init(&env->f, env->e);
+        env->tid = tid_new("tcp", "192.168.1.1", "8009", NVME_DISC_WKNQN, "", "", "nqn.host");
+        assert_non_null(env->tid);
+        n_errors = n_infos = 0;
+        log_set_sink(sink, NULL);
+        log_set_max_level(LOG_DEBUG);
+        backoff_set_seed(42);
+        *state = env;
+        return 0;
+}
+
+static int teardown(void **state) {
+        Env *env = *state;
+
+        stas_ctrl_free(env->o.ctrl);
+        fake_done(&env->f);
+        tid_free(env->tid);
+        sd_event_unref(env->e);
+        log_set_sink(NULL, NULL);
+        free(env);
+        return 0;
+}
+
+static StasCtrl *mk(Env *env) {
+        StasCtrl *c = NULL;
+
+        assert_int_equal(
+                stas_ctrl_new(env->e, &fake_ops, &env->f, env->tid, NULL, true, &events, &env->o, &c), 0);
+        env->o.ctrl = c;
+        env->f.ctrl = c;
+        return c;
+}
+
+static const StasBackoff fast = {
+        .initial_usec = 1000,
+        .max_usec = 8000,
+        .factor = 2.0,
+        .jitter = 0.5,
+};
+
+static void test_ctrl_retry_backoff_sequence(void **state) {
+        Env *env = *state;
+        StasBackoff ref = fast;
+        uint64_t expect[8];
+        StasCtrl *c;
+
+        /* the expected delays from the same seed */
+        backoff_set_seed(7);
+        for (unsigned i = 0; i < 8; i++)
+                expect[i] = backoff_next(&ref);
+        backoff_set_seed(7);
+
+        env->f.auto_complete = true;
+        env->f.connect_result = -EHOSTUNREACH;
+        c = mk(env);
+        stas_ctrl_set_backoff(c, &fast);
+        assert_int_equal(stas_ctrl_start(c), 0);
+        RUN_UNTIL(env->e, env->f.n_connect >= 9);
+        assert_int_equal(env->f.n_periods, 9);
+        for (unsigned i = 0; i < 8; i++) {
+                /* connect #i+2 was triggered by the retry armed after failure #i+1 */
+                assert_int_equal(env->f.periods[i + 1], expect[i]);
+                assert_true(expect[i] <= fast.max_usec);
+        }
+        /* bounded: the later delays sit in [max*(1-jitter), max] */
+        assert_true(expect[7] >= fast.max_usec / 2);
+        /* the first retry is quick, the first delays grow */
+        assert_true(expect[0] <= fast.initial_usec);
+        assert_int_equal(stas_ctrl_last_error(c), -EHOSTUNREACH);
+        assert_false(stas_ctrl_connected(c));
+        assert_int_equal(env->o.connected, 0);
+}
+
+static void test_ctrl_default_policy(void **state) {
+        Env *env = *state;
+        StasCtrl *c;
+
+        env->f.auto_complete = true;
+        env->f.connect_result = -ECONNREFUSED;
+        c = mk(env);
+        assert_int_equal(stas_ctrl_start(c), 0);
+        RUN_UNTIL(env->e, env->o.failed >= 1);
+        /* first retry about 3 s (jitter 25 %), never more */
+        assert_true(stas_ctrl_retry_pending(c));
+        assert_true(stas_ctrl_retry_usec(c) <= 3 * USEC_PER_SEC);
+        assert_true(stas_ctrl_retry_usec(c) >= 3 * USEC_PER_SEC * 3 / 4);
+        /* the default policy is capped at 60 s */
+        StasBackoff b = { STAS_CTRL_RETRY_INITIAL_USEC,
+                          STAS_CTRL_RETRY_MAX_USEC,
+                          STAS_CTRL_RETRY_FACTOR,
+                          STAS_CTRL_RETRY_JITTER,
+                          0 };
+        uint64_t d = 0;
+        for (unsigned i = 0; i < 20; i++)
+                d = backoff_next(&b);
+        assert_true(d <= 60 * USEC_PER_SEC && d >= 45 * USEC_PER_SEC);
+}
+
+static void test_ctrl_single_error_per_streak(void **state) {
+        Env *env = *state;
+        StasCtrl *c;
+        _cleanup_(uevent_freep) StasUevent *ev = NULL;
+
+        env->f.auto_complete = true;
+        env->f.connect_result = -ETIMEDOUT;
+        c = mk(env);
+        stas_ctrl_set_backoff(c, &fast);
+        assert_int_equal(stas_ctrl_start(c), 0);
+        RUN_UNTIL(env->e, env->f.n_connect >= 5);
+        assert_int_equal(n_errors, 1);
+        env->f.connect_result = 0;
+        RUN_UNTIL(env->e, env->o.connected == 1);
+        assert_int_equal(n_errors, 1);
+        assert_int_equal(n_infos, 1); /* "connected after N attempts" */
+        assert_int_equal(stas_ctrl_attempts(c), 0);
+
+        /* a new streak after the device goes away logs one new error */
+        env->f.connect_result = -ETIMEDOUT;
+        ev = fake_uevent(STAS_UEVENT_REMOVE, stas_ctrl_device(c));
+        assert_true(stas_ctrl_handle_uevent(c, ev));
+        unsigned n = env->f.n_connect;
+        RUN_UNTIL(env->e, env->f.n_connect >= n + 4);
+        assert_int_equal(n_errors, 2);
+}
+
+static void test_ctrl_adopt_existing(void **state) {
+        Env *env = *state;
+        StasCtrl *c;
+
+        env->f.find_instance = 7;
+        c = mk(env);
+        assert_int_equal(stas_ctrl_start(c), 0);
+        RUN_UNTIL(env->e, env->o.connected == 1);
+        assert_int_equal(env->f.n_adopt, 1);
+        assert_int_equal(env->f.n_connect, 0);
+        assert_string_equal(stas_ctrl_device(c), "nvme7");
+}
+
+static void test_ctrl_remove_reconnects_after_backoff(void **state) {
+        Env *env = *state;
+        _cleanup_(uevent_freep) StasUevent *other = NULL, *chg = NULL, *rm = NULL;
+        StasCtrl *c;
+
+        env->f.auto_complete = true;
+        c = mk(env);
+        stas_ctrl_set_backoff(c, &fast);
+        assert_int_equal(stas_ctrl_start(c), 0);
+        RUN_UNTIL(env->e, env->o.connected == 1);
+        assert_string_equal(stas_ctrl_device(c), "nvme0");
+
+        other = fake_uevent(STAS_UEVENT_REMOVE, "nvme9");
+        assert_false(stas_ctrl_handle_uevent(c, other));
+        assert_true(stas_ctrl_connected(c));
+
+        chg = fake_uevent(STAS_UEVENT_CHANGE, "nvme0");
+        assert_true(stas_ctrl_handle_uevent(c, chg));
+        assert_int_equal(env->o.change, 1);
+
+        /* a verb in flight is cancelled by the remove; its callback never runs */
+        env->f.auto_complete = false;
+        assert_int_equal(stas_ctrl_get_log_pages(c, 0, fake_log_cb, &env->o.logs), 0);
+        assert_int_equal(stas_ctrl_get_log_pages(c, 0, fake_log_cb, &env->o.logs), -EBUSY);
+        env->f.auto_complete = true;
+
+        rm = fake_uevent(STAS_UEVENT_REMOVE, "nvme0");
+        assert_true(stas_ctrl_handle_uevent(c, rm));
+        assert_int_equal(env->o.removed, 1);
+        assert_null(stas_ctrl_device(c));
+        assert_false(stas_ctrl_connected(c));
+        assert_int_equal(env->f.n_cancel, 1);
+        assert_true(stas_ctrl_retry_pending(c));
+        assert_true(stas_ctrl_retry_usec(c) <= fast.initial_usec);
+        assert_int_equal(stas_ctrl_get_log_pages(c, 0, fake_log_cb, &env->o.logs), -ENOTCONN);
+
+        RUN_UNTIL(env->e, env->o.connected == 2);
+        assert_string_equal(stas_ctrl_device(c), "nvme1");
+        assert_int_equal(env->o.logs, 0);
+}
+
+static void test_ctrl_dispose_waits_for_connect(void **state) {
+        Env *env = *state;
+        StasCtrl *c;
+
+        env->f.registration = 1;
+        c = mk(env);
+        assert_int_equal(stas_ctrl_start(c), 0);
+        RUN_UNTIL(env->e, env->f.n_connect == 1);
+        assert_true(stas_ctrl_busy(c));
+
+        assert_int_equal(stas_ctrl_dispose(c, false, true, on_disposed, &env->o), 0);
+        assert_int_equal(stas_ctrl_dispose(c, false, true, on_disposed, &env->o), -EALREADY);
+        /* parked: several loop iterations, no disconnect may overtake the connect */
+        for (unsigned i = 0; i < 5; i++)
+                assert_true(sd_event_run(env->e, 1000) >= 0);
+        assert_int_equal(env->f.n_disconnect, 0);
+        assert_int_equal(env->o.disposed, 0);
+
+        env->f.auto_complete = true;
+        fake_complete(&env->f, 0); /* the connect succeeds now */
+        RUN_UNTIL(env->e, env->o.disposed == 1);
+        assert_string_equal(env->f.calls, "ncDd");
+        assert_int_equal(env->o.connected, 0); /* the owner never hears about it */
+}
+
+static void test_ctrl_dispose_keep_connection(void **state) {
+        Env *env = *state;
+        StasCtrl *c;
+
+        env->f.auto_complete = true;
+        env->f.registration = 1;
+        c = mk(env);
+        assert_int_equal(stas_ctrl_start(c), 0);
+        RUN_UNTIL(env->e, env->o.connected == 1);
+        assert_int_equal(stas_ctrl_dispose(c, true, true, on_disposed, &env->o), 0);
+        assert_int_equal(env->o.disposed, 0); /* never synchronous */
+        RUN_UNTIL(env->e, env->o.disposed == 1);
+        assert_int_equal(env->f.n_disconnect, 0);
+        assert_int_equal(env->f.n_dereg, 0);
+}
+
+static void test_ctrl_dispose_no_registration_support(void **state) {
+        Env *env = *state;
+        StasCtrl *c;
+
+        env->f.auto_complete = true;
+        env->f.registration = 0;
+        c = mk(env);
+        assert_int_equal(stas_ctrl_start(c), 0);
+        RUN_UNTIL(env->e, env->o.connected == 1);
+        assert_int_equal(stas_ctrl_dispose(c, false, true, on_disposed, &env->o), 0);
+        RUN_UNTIL(env->e, env->o.disposed == 1);
+        assert_int_equal(env->f.n_disconnect, 1);
+        assert_int_equal(env->f.n_dereg, 0);
+}
+
+static void test_ctrl_dispose_during_get_log(void **state) {
+        Env *env = *state;
+        StasCtrl *c;
+
+        env->f.auto_complete = true;
+        c = mk(env);
+        assert_int_equal(stas_ctrl_start(c), 0);
+        RUN_UNTIL(env->e, env->o.connected == 1);
+        assert_int_equal(stas_ctrl_get_log_pages(c, 0, fake_log_cb, &env->o.logs), 0);
+        RUN_UNTIL(env->e, env->o.logs == 1); /* delivered while not disposing */
+        env->f.auto_complete = false;
+        assert_int_equal(stas_ctrl_get_log_pages(c, 0, fake_log_cb, &env->o.logs), 0);
+        assert_int_equal(stas_ctrl_dispose(c, false, false, on_disposed, &env->o), 0);
+        for (unsigned i = 0; i < 3; i++)
+                assert_true(sd_event_run(env->e, 1000) >= 0);
+        assert_int_equal(env->f.n_disconnect, 0);
+        env->f.auto_complete = true;
+        fake_complete(&env->f, 0); /* log pages arrive: dropped (and freed), then disconnect */
+        RUN_UNTIL(env->e, env->o.disposed == 1);
+        assert_int_equal(env->o.logs, 1);
+        assert_int_equal(env->f.n_disconnect, 1);
+}
+
+static void test_ctrl_stop_retrying_and_connect_now(void **state) {
+        Env *env = *state;
+        StasCtrl *c;
+
+        env->f.auto_complete = true;
+        env->f.connect_result = -EIO;
+        env->o.stop_at = 3;
+        c = mk(env);
+        stas_ctrl_set_backoff(c, &fast);
+        assert_int_equal(stas_ctrl_start(c), 0);
+        RUN_UNTIL(env->e, env->o.failed == 3);
+        for (unsigned i = 0; i < 5; i++)
+                assert_true(sd_event_run(env->e, 2000) >= 0);
+        assert_int_equal(env->f.n_connect, 3);
+        assert_false(stas_ctrl_retry_pending(c));
+
+        env->o.stop_at = 0;
+        env->f.connect_result = 0;
+        assert_int_equal(stas_ctrl_connect_now(c), 0);
+        RUN_UNTIL(env->e, env->o.connected == 1);
+}
+
+static void test_ctrl_info(void **state) {
+        Env *env = *state;
+        _cleanup_(kv_freep) StasKV *kv = kv_new();
+        StasCtrl *c;
+
+        env->f.auto_complete = true;
+        env->f.connect_result = -ECONNREFUSED;
+        c = mk(env);
+        assert_int_equal(stas_ctrl_start(c), 0);
+        RUN_UNTIL(env->e, env->o.failed == 1);
+        assert_int_equal(stas_ctrl_info(c, kv), 0);
+        assert_string_equal(kv_get(kv, "connect attempts"), "1");
+        assert_non_null(strstr(kv_get(kv, "retry connect timer"), "s ["));
+        assert_null(strstr(kv_get(kv, "retry connect timer"), "[off]"));
+        assert_non_null(strstr(kv_get(kv, "connect operation"), "'fail count': 1"));
+        assert_non_null(strstr(kv_get(kv, "connect operation"), "'error'"));
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test_setup_teardown(test_ctrl_retry_backoff_sequence, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_ctrl_default_policy, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_ctrl_single_error_per_streak, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_ctrl_adopt_existing, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_ctrl_remove_reconnects_after_backoff, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_ctrl_dispose_waits_for_connect, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_ctrl_dispose_keep_connection, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_ctrl_dispose_no_registration_support, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_ctrl_dispose_during_get_log, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_ctrl_stop_retrying_and_connect_now, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_ctrl_info, setup, teardown),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
