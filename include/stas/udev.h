@@ -138,9 +138,12 @@ int nvmedev_read(const char *root, const char *sysname, StasNvmeDevice **ret);
  * are skipped. Return: number of controllers, or -errno.
  */
 int nvmedev_enumerate(const char *root, StasNvmeDevice ***ret);
-/* nvmedev_is_dc() - §5.10: subsysnqn well-known, or cntrltype "discovery", or no children. */
+/*
+ * nvmedev_is_dc() - cntrltype "discovery" when the kernel reports cntrltype (>= 5.18); on older
+ * kernels nvme-stas's rule (§5.10): subsysnqn well-known, or no children.
+ */
 bool nvmedev_is_dc(const StasNvmeDevice *d);
-/* nvmedev_is_ioc() - §5.10: cntrltype "io", or has children. */
+/* nvmedev_is_ioc() - cntrltype "io" when reported; on older kernels: has children (§5.10). */
 bool nvmedev_is_ioc(const StasNvmeDevice *d);
 /* nvmedev_conn_id() - a StasConnId view of @d (borrows @d's strings) for match_cid_tid(). */
 void nvmedev_conn_id(const StasNvmeDevice *d, StasConnId *ret);

@@ -71,6 +71,14 @@ static bool line_terminated(const Line *l) {
         return l->len > 0 && l->start[l->len - 1] == '\n';
 }
 
+/* The ']' that closes a section header starting at @rest, or NULL. */
+static const char *section_close(const char *rest, size_t rlen) {
+        for (size_t i = rlen; i > 1; i--)
+                if (rest[i - 1] == ']')
+                        return rest + i - 1;
+        return NULL;
+}
+
 static bool is_blank(char c) {
         return c == ' ' || c == '\t' || c == '\f' || c == '\v';
 }
@@ -113,8 +121,8 @@ static int classify(const char *text, const char *section, const char *key, Line
                 } else if (have_option && l->indent > opt_indent) {
                         l->kind = LINE_CONTINUATION;
                         l->matches = opt_matches;
-                } else if (rest[0] == '[' && memrchr(rest, ']', rlen) && memrchr(rest, ']', rlen) != rest) {
-                        const char *close = memrchr(rest, ']', rlen);
+                } else if (rest[0] == '[' && section_close(rest, rlen)) {
+                        const char *close = section_close(rest, rlen);
                         size_t nlen = (size_t) (close - rest) - 1;
 
                         l->kind = LINE_SECTION;

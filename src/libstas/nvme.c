@@ -201,8 +201,17 @@ int stas_nvme_ctrl_new(
         if (!c->host)
                 return errno > 0 ? -errno : -ENOMEM;
         nvme_host_set_hostsymname(c->host, ctx->symname);
-        if (ctx->hostkey && ctx->kernel.dhchap_secret)
-                nvme_host_set_dhchap_key(c->host, ctx->hostkey);
+        /*
+         * The per-connection host key goes on this controller's own host object: libnvme 1.3
+         * never frees a key set with nvme_ctrl_set_dhchap_host_key(), and falls back to the
+         * host's key when the controller has none, which gives the same connect options.
+         */
+        if (ctx->kernel.dhchap_secret) {
+                const char *hostkey =
+                        opts && !isempty(opts->dhchap_secret) ? opts->dhchap_secret : ctx->hostkey;
+                if (!isempty(hostkey))
+                        nvme_host_set_dhchap_key(c->host, hostkey);
+        }
 
         subsysnqn = isempty(tid->subsysnqn) && discovery ? NVME_DISC_WKNQN : tid->subsysnqn;
         errno = 0;
@@ -218,8 +227,6 @@ int stas_nvme_ctrl_new(
                 return errno > 0 ? -errno : -EINVAL;
         if (discovery)
                 nvme_ctrl_set_discovery_ctrl(c->ctrl, true);
-        if (opts && !isempty(opts->dhchap_secret) && ctx->kernel.dhchap_secret)
-                nvme_ctrl_set_dhchap_host_key(c->ctrl, opts->dhchap_secret);
         if (opts && !isempty(opts->dhchap_ctrl_secret) && ctx->kernel.dhchap_ctrl_secret)
                 nvme_ctrl_set_dhchap_key(c->ctrl, opts->dhchap_ctrl_secret);
 
@@ -522,13 +529,15 @@ int stas_nvme_ctrl_state(StasNvmeCtrl *c, char **ret) {
 
 int stas_nvme_ctrl_is_registration_supported(StasNvmeCtrl *c) {
         _cleanup_free_ char *dctype = NULL;
-        int r;
 
-        r = stas_nvme_ctrl_dctype(c, &dctype);
-        if (r < 0)
-                return r;
-        if (isempty(dctype))
+        CHECK_IDLE(c);
+        if (!c->name)
+                return -ENOTCONN;
+        /* libnvme returns NULL for a missing (kernel < 5.18) or empty attribute */
+        dctype = nvme_get_ctrl_attr(c->ctrl, "dctype");
+        if (!dctype)
                 return -ENODATA;
+        dctype[strcspn(dctype, " \n")] = 0;
         return streq(dctype, "ddc") || streq(dctype, "cdc");
 }
 

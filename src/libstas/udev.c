@@ -589,13 +589,24 @@ int nvmedev_enumerate(const char *root, StasNvmeDevice ***ret) {
 }
 
 bool nvmedev_is_dc(const StasNvmeDevice *d) {
-        return d &&
-                (streq(d->subsysnqn, NVME_DISC_WKNQN) || streq(d->cntrltype, "discovery") ||
-                 !d->has_children);
+        if (!d)
+                return false;
+        /*
+         * Kernels >= 5.18 say what the controller is. Only older ones need nvme-stas's
+         * heuristics, whose "no namespaces yet" rule misreads an I/O controller that has just
+         * connected (its namespaces appear in sysfs a little later).
+         */
+        if (!isempty(d->cntrltype))
+                return streq(d->cntrltype, "discovery");
+        return streq(d->subsysnqn, NVME_DISC_WKNQN) || !d->has_children;
 }
 
 bool nvmedev_is_ioc(const StasNvmeDevice *d) {
-        return d && (streq(d->cntrltype, "io") || d->has_children);
+        if (!d)
+                return false;
+        if (!isempty(d->cntrltype))
+                return streq(d->cntrltype, "io");
+        return d->has_children;
 }
 
 void nvmedev_conn_id(const StasNvmeDevice *d, StasConnId *ret) {

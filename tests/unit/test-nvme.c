@@ -265,8 +265,10 @@ static void test_nvme_connect_marshalling(void **state) {
         assert_string_equal(fake_add.host_iface, "eth0");
         assert_string_equal(fake_add.hostnqn, HOST.hostnqn);
         assert_string_equal(fake_add.symname, "sym-1");
-        assert_string_equal(fake_add.host_key, HOST.hostkey);
-        assert_string_equal(fake_add.ctrl_host_key, "DHHC-1:00:ctrlhost:");
+        /* the per-connection key replaces the sys.conf host key, on the connection's own host
+         * object (libnvme 1.3 leaks keys set with nvme_ctrl_set_dhchap_host_key) */
+        assert_string_equal(fake_add.host_key, "DHHC-1:00:ctrlhost:");
+        assert_string_equal(fake_add.ctrl_host_key, "");
         assert_string_equal(fake_add.ctrl_key, "DHHC-1:00:ctrl:");
         assert_false(fake_add.discovery);
 
@@ -274,6 +276,17 @@ static void test_nvme_connect_marshalling(void **state) {
         assert_int_equal(stas_nvme_ctrl_connect(c), -EALREADY);
         assert_int_equal(fake_add.calls, 1);
         c = stas_nvme_ctrl_free(c);
+}
+
+static void test_nvme_connect_sysconf_host_key(void **state) {
+        _cleanup_(stas_nvme_freep) StasNvme *ctx = ctx_new(true);
+        _cleanup_(tid_freep) StasTid *tid = tid_new("tcp", "10.0.0.1", "4420", "nqn.io", "", "", "");
+        _cleanup_(stas_nvme_ctrl_freep) StasNvmeCtrl *c = NULL;
+
+        assert_int_equal(stas_nvme_ctrl_new(ctx, tid, NULL, false, &c), 0);
+        assert_int_equal(stas_nvme_ctrl_connect(c), 0);
+        assert_string_equal(fake_add.host_key, HOST.hostkey);
+        assert_string_equal(fake_add.ctrl_host_key, "");
 }
 
 static void test_nvme_connect_kernel_gating(void **state) {
@@ -447,8 +460,8 @@ static void test_nvme_sysfs_getters(void **state) {
         assert_int_equal(stas_nvme_ctrl_dctype(c, &v), 0);
         assert_string_equal(v, "cdc");
         assert_int_equal(stas_nvme_ctrl_is_registration_supported(c), 1);
-        fake_attr = "none";
-        assert_int_equal(stas_nvme_ctrl_is_registration_supported(c), -ENODATA); /* "none" = absent */
+        fake_attr = "none\n"; /* a kernel that knows dctype, and a DC that is neither DDC nor CDC */
+        assert_int_equal(stas_nvme_ctrl_is_registration_supported(c), 0);
         fake_attr = "discovery";
         assert_int_equal(stas_nvme_ctrl_is_registration_supported(c), 0);
         fake_attr = NULL;
@@ -567,6 +580,7 @@ int main(void) {
                 cmocka_unit_test_setup(test_nvme_error_mapping, reset),
                 cmocka_unit_test_setup(test_nvme_build_config, reset),
                 cmocka_unit_test_setup(test_nvme_connect_marshalling, reset),
+                cmocka_unit_test_setup(test_nvme_connect_sysconf_host_key, reset),
                 cmocka_unit_test_setup(test_nvme_connect_kernel_gating, reset),
                 cmocka_unit_test_setup(test_nvme_connect_errors, reset),
                 cmocka_unit_test_setup(test_nvme_adopt_and_disconnect, reset),

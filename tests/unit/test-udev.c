@@ -348,6 +348,35 @@ static void test_udev_monitor_datagram_hook(void **state) {
         assert_int_equal(rmdir(dir), 0);
 }
 
+static void test_udev_dc_ioc_classification(void **state) {
+        StasNvmeDevice d = {
+                .subsysnqn = (char *) "nqn.io",
+                .cntrltype = (char *) "io",
+                .has_children = false, /* namespaces not scanned yet */
+        };
+
+        /* the kernel's cntrltype wins over the "no children" heuristic */
+        assert_true(nvmedev_is_ioc(&d));
+        assert_false(nvmedev_is_dc(&d));
+        d.cntrltype = (char *) "discovery";
+        d.subsysnqn = (char *) "nqn.unique-dc";
+        d.has_children = true;
+        assert_true(nvmedev_is_dc(&d));
+        assert_false(nvmedev_is_ioc(&d));
+        /* older kernels: nvme-stas's heuristics */
+        d.cntrltype = (char *) "";
+        d.has_children = false;
+        assert_true(nvmedev_is_dc(&d));
+        assert_false(nvmedev_is_ioc(&d));
+        d.has_children = true;
+        assert_false(nvmedev_is_dc(&d));
+        assert_true(nvmedev_is_ioc(&d));
+        d.subsysnqn = (char *) NVME_DISC_WKNQN;
+        assert_true(nvmedev_is_dc(&d));
+        assert_false(nvmedev_is_dc(NULL));
+        assert_false(nvmedev_is_ioc(NULL));
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_udev_parse_aen),
@@ -357,6 +386,7 @@ int main(void) {
                 cmocka_unit_test(test_udev_enumerate_sysfs),
                 cmocka_unit_test(test_udev_address_parse),
                 cmocka_unit_test(test_udev_monitor_datagram_hook),
+                cmocka_unit_test(test_udev_dc_ioc_classification),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
