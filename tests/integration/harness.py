@@ -1,0 +1,721 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
+"""harness.py - black-box integration harness for stafd and stacd (python3 stdlib only).
+
+Each test gets a fresh world: a private dbus-daemon (temporary config allowing everything), a
+fake kernel root (FAKEKERNEL_ROOT) with a scenario file (FAKEKERNEL_SCENARIO, JSON, see
+doc/testing.md), and the daemons started with LD_PRELOAD of the fake kernel and every path
+pointed into the temporary directory. D-Bus is driven with `busctl --json=short`, signals are
+recorded by a `busctl monitor` subprocess, kernel events are injected with fakekernel-ctl.
+Everything started is stopped (SIGTERM, then SIGKILL) and every temporary file removed, even
+when a test fails.
+
+Environment (set by tests/integration/meson.build):
+  STAFD, STACD, STAFCTL, STACCTL   daemon and CLI binaries (may be unset when not built)
+  FAKEKERNEL_LIB, FAKEKERNEL_CTL   the LD_PRELOAD fake kernel and its control CLI
+  STAS_UDEV_RULE_TEMPLATE          the configured udev/70-nvmf-autoconnect.rules
+  STAS_DBUS_XML_DIR                the dbus/ source directory (introspection XML)
+  ITEST_KEEP=1                     keep the temporary directory of failed tests
+  ITEST_VERBOSE=1                  print daemon logs of every test, not only failed ones
+
+Tests never assert on timing: they poll for a state with a generous deadline, and prove the
+absence of an event with a fence (a later event that must be ordered after it).
+"""
+
+import json
+import os
+import re
+import select
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+
+WKNQN = "nqn.2014-08.org.nvmexpress.discovery"
+STAF = ("org.nvmexpress.staf", "/org/nvmexpress/staf", "org.nvmexpress.staf")
+STAC = ("org.nvmexpress.stac", "/org/nvmexpress/stac", "org.nvmexpress.stac")
+TIMEOUT = float(os.environ.get("ITEST_TIMEOUT", "60"))  # default deadline of every wait
+TID_KEYS = ("transport", "traddr", "trsvcid", "subsysnqn", "host-traddr", "host-iface", "host-nqn")
+
+
+class CheckFailed(Exception):
+    """A check failed: the test stops here (the line is printed by the runner)."""
+
+
+class BusError(Exception):
+    """A D-Bus call returned an error (or busctl failed)."""
+
+
+def wait_for(pred, what, timeout=None, interval=0.1):
+    """Poll pred() until it returns a truthy value (returned); CheckFailed after the deadline."""
+    deadline = time.monotonic() + (timeout or TIMEOUT)
+    last_exc = None
+    while True:
+        try:
+            v = pred()
+            if v:
+                return v
+        except (BusError, OSError, ValueError) as e:
+            last_exc = e
+        if time.monotonic() > deadline:
+            extra = f" (last error: {last_exc})" if last_exc else ""
+            raise CheckFailed(f"timed out after {timeout or TIMEOUT:.0f}s waiting for {what}{extra}")
+        time.sleep(interval)
+
+
+def parse_opts(line):
+    """A connect option string ('a=b,flag,...') as a dict; flags map to True."""
+    d = {}
+    for tok in line.strip().split(","):
+        if not tok:
+            continue
+        k, eq, v = tok.partition("=")
+        d[k] = v if eq else True
+    return d
+
+
+# --------------------------------------------------------------------------------------------
+# private bus
+
+
+BUS_CONF = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>custom</type>
+  <listen>unix:path={path}</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow user="*"/>
+    <allow own="*"/>
+    <allow send_type="method_call"/>
+    <allow send_type="signal"/>
+    <allow send_destination="*" eavesdrop="true"/>
+    <allow receive_sender="*"/>
+    <allow eavesdrop="true"/>
+  </policy>
+</busconfig>
+"""
+
+
+class Bus:
+    """A private dbus-daemon and busctl-based client helpers."""
+
+    def __init__(self, world):
+        self.world = world
+        d = world.path("bus")
+        os.makedirs(d)
+        conf = os.path.join(d, "bus.conf")
+        with open(conf, "w") as f:
+            f.write(BUS_CONF.format(path=os.path.join(d, "socket")))
+        self.log = open(os.path.join(d, "dbus-daemon.log"), "w")
+        self.proc = world.spawn(
+            ["dbus-daemon", "--config-file=" + conf, "--nofork", "--print-address=1"],
+            stdout=subprocess.PIPE,
+            stderr=self.log,
+        )
+        r, _, _ = select.select([self.proc.stdout], [], [], TIMEOUT)
+        line = self.proc.stdout.readline().decode().strip() if r else ""
+        if not line.startswith("unix:"):
+            raise CheckFailed("dbus-daemon did not print its address")
+        self.address = line
+        self.monitors = []
+
+    def busctl(self, *args, check=True, timeout=None):
+        cmd = ["busctl", "--address=" + self.address, "--json=short"] + [str(a) for a in args]
+        p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout or TIMEOUT)
+        if p.returncode != 0:
+            raise BusError(p.stderr.strip() or f"busctl exit {p.returncode}")
+        return json.loads(p.stdout) if p.stdout.strip() else None
+
+    def call(self, svc, member, sig="", *args, iface=None):
+        """Call svc=(name, path, iface) member; return the list of out values."""
+        name, path, default_iface = svc
+        a = ["call", name, path, iface or default_iface, member]
+        if sig:
+            a += [sig] + list(args)
+        out = self.busctl(*a)
+        return out["data"] if out else []
+
+    def get_property(self, svc, iface, prop):
+        name, path, _ = svc
+        out = self.busctl("get-property", name, path, iface, prop)
+        return out["data"]
+
+    def has_owner(self, name):
+        out = self.busctl(
+            "call",
+            "org.freedesktop.DBus",
+            "/org/freedesktop/DBus",
+            "org.freedesktop.DBus",
+            "NameHasOwner",
+            "s",
+            name,
+        )
+        return out["data"][0]
+
+    def monitor(self, match):
+        m = Monitor(self, match)
+        self.monitors.append(m)
+        return m
+
+
+class Monitor:
+    """Records the messages matching a match rule (busctl monitor, one JSON object per line)."""
+
+    def __init__(self, bus, match):
+        n = len(bus.monitors)
+        self.path = bus.world.path(f"monitor-{n}.jsonl")
+        self.out = open(self.path, "w")
+        fence = f"/itest/fence{n}"
+        self.proc = bus.world.spawn(
+            ["busctl", "--address=" + bus.address, "monitor", "--json=short", "--match=" + match,
+             f"--match=type='signal',path='{fence}'"],
+            stdout=self.out,
+            stderr=subprocess.DEVNULL,
+        )
+
+        # Fence: once one of our own signals shows up, the monitor sees everything after it.
+        def ready():
+            if self.proc.poll() is not None:
+                raise CheckFailed("busctl monitor exited")
+            bus.busctl("emit", fence, "org.itest", "Fence")
+            return any(m.get("path") == fence for m in self.messages())
+
+        wait_for(ready, "busctl monitor to be active", interval=0.2)
+
+    def messages(self):
+        res = []
+        with open(self.path) as f:
+            for line in f:
+                line = line.strip()
+                if not line or not line.startswith("{"):
+                    continue
+                try:
+                    res.append(json.loads(line))
+                except ValueError:
+                    pass  # a partially written last line
+        return res
+
+    def signals(self, member):
+        """The payload data (list of args) of each recorded signal called member, in order."""
+        return [m.get("payload", {}).get("data", []) for m in self.messages()
+                if m.get("type") == "signal" and m.get("member") == member]
+
+
+# --------------------------------------------------------------------------------------------
+# fake kernel
+
+
+class FakeKernel:
+    def __init__(self, world):
+        self.world = world
+        self.root = world.path("fk")
+        os.makedirs(self.root)
+        self.scenario_path = world.path("scenario.json")
+        self.ctl_bin = os.environ["FAKEKERNEL_CTL"]
+        self.lib = os.environ["FAKEKERNEL_LIB"]
+        self.set_scenario({"controllers": []})
+
+    def set_scenario(self, sc):
+        """Atomically replace the scenario (the fake re-reads it on every use)."""
+        tmp = self.scenario_path + ".new"
+        with open(tmp, "w") as f:
+            json.dump(sc, f, indent=1)
+        os.rename(tmp, self.scenario_path)
+        self.scenario = sc
+
+    def env(self):
+        return {"FAKEKERNEL_ROOT": self.root, "FAKEKERNEL_SCENARIO": self.scenario_path}
+
+    def ctl(self, *args, socket=None):
+        """Run fakekernel-ctl; socket: the STAS_UEVENT_SOCKET to deliver the uevent to."""
+        env = dict(os.environ)
+        env.pop("LD_PRELOAD", None)
+        env.update(self.env())
+        if socket:
+            env["STAS_UEVENT_SOCKET"] = socket
+        else:
+            env.pop("STAS_UEVENT_SOCKET", None)
+        p = subprocess.run([self.ctl_bin] + list(args), env=env, capture_output=True, text=True,
+                           timeout=TIMEOUT)
+        if p.returncode != 0:
+            raise CheckFailed(f"fakekernel-ctl {' '.join(args)} failed: {p.stderr.strip()}")
+        return p.stdout.strip()
+
+    def _log(self, name):
+        try:
+            with open(os.path.join(self.root, name)) as f:
+                return [l.rstrip("\n") for l in f if l.strip()]
+        except FileNotFoundError:
+            return []
+
+    def connect_log(self):
+        """Every connect option string written to /dev/nvme-fabrics, parsed, in order."""
+        return [parse_opts(l) for l in self._log("connect.log")]
+
+    def connects(self, **match):
+        """The connect attempts whose options include all of match (keys use _ as the kernel)."""
+        return [o for o in self.connect_log() if all(o.get(k) == v for k, v in match.items())]
+
+    def dim_log(self):
+        res = []
+        for l in self._log("dim.log"):
+            dev, _, rest = l.partition(" ")
+            d = {"device": dev}
+            for m in re.finditer(r"(\w+)=(\S*)", rest):
+                d[m.group(1)] = m.group(2)
+            res.append(d)
+        return res
+
+    def admin_log(self):
+        return self._log("admin.log")
+
+    def get_log_reads(self, dev):
+        """Admin Get Log Page 0x70 commands at offset 0 sent to dev."""
+        return [l for l in self.admin_log()
+                if l.startswith(dev + " ") and "opc=0x02" in l and re.search(r"cdw10=0x\w{6}70 ", l)
+                and " off=0 " in l]
+
+    def controllers(self):
+        """Live fake controllers: {nvmeN: {attr: value, address keys...}}."""
+        res = {}
+        d = os.path.join(self.root, "sys", "class", "nvme")
+        try:
+            names = os.listdir(d)
+        except FileNotFoundError:
+            return res
+        for n in names:
+            if not re.fullmatch(r"nvme\d+", n):
+                continue
+            attrs = {}
+            for a in ("transport", "subsysnqn", "cntrltype", "dctype", "state", "hostnqn", "address"):
+                try:
+                    with open(os.path.join(d, n, a)) as f:
+                        attrs[a] = f.read().strip()
+                except OSError:
+                    pass
+            for tok in attrs.get("address", "").split(","):
+                k, _, v = tok.partition("=")
+                if k:
+                    attrs[k] = v
+            res[n] = attrs
+        return res
+
+    def find(self, **match):
+        """Names of live controllers whose attributes include match."""
+        return sorted(n for n, a in self.controllers().items()
+                      if all(a.get(k) == v for k, v in match.items()))
+
+
+# --------------------------------------------------------------------------------------------
+# daemons
+
+
+class Daemon:
+    def __init__(self, world, name, exe, svc, conf_text):
+        self.world, self.name, self.exe, self.svc = world, name, exe, svc
+        self.dir = world.path(name)
+        os.makedirs(self.dir, exist_ok=True)
+        self.conf = os.path.join(self.dir, name + ".conf")
+        self.runtime = os.path.join(self.dir, "run")
+        self.rules = os.path.join(self.dir, "rules.d")
+        self.socket = os.path.join(self.dir, "uevent.sock")
+        os.makedirs(self.runtime, exist_ok=True)
+        os.makedirs(self.rules, exist_ok=True)
+        self.write_conf(conf_text)
+        self.proc = None
+        self.starts = 0
+        self.exit_codes = []
+
+    def write_conf(self, text):
+        tmp = self.conf + ".new"
+        with open(tmp, "w") as f:
+            f.write(text)
+        os.rename(tmp, self.conf)
+
+    def env(self):
+        env = dict(os.environ)
+        env.update(self.world.fk.env())
+        env.update({
+            "LD_PRELOAD": self.world.fk.lib,
+            "DBUS_SYSTEM_BUS_ADDRESS": self.world.bus.address,
+            "STAS_UEVENT_SOCKET": self.socket,
+            "RUNTIME_DIRECTORY": self.runtime,
+            "STAS_UDEV_RULES_DIR": self.rules,
+        })
+        tpl = os.environ.get("STAS_UDEV_RULE_TEMPLATE")
+        if tpl:
+            env["STAS_UDEV_RULE_TEMPLATE"] = tpl
+        env.setdefault("ASAN_OPTIONS", "verify_asan_link_order=0:detect_leaks=1")
+        env.setdefault("UBSAN_OPTIONS", "print_stacktrace=1:halt_on_error=1")
+        return env
+
+    def start(self, wait=True):
+        if self.proc and self.proc.poll() is None:
+            raise CheckFailed(f"{self.name} already running")
+        self.starts += 1
+        self.logpath = os.path.join(self.dir, f"{self.name}.{self.starts}.log")
+        self.log = open(self.logpath, "w")
+        self.proc = self.world.spawn([self.exe, "-f", self.conf], env=self.env(),
+                                     stdout=self.log, stderr=subprocess.STDOUT)
+        if wait:
+            self.wait_ready()
+        return self
+
+    def wait_ready(self):
+        def ready():
+            if self.proc.poll() is not None:
+                raise CheckFailed(f"{self.name} exited with status {self.proc.returncode} at start")
+            return self.world.bus.has_owner(self.svc[0])
+        wait_for(ready, f"{self.name} to own {self.svc[0]}")
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def send_signal(self, sig):
+        if not self.alive():
+            raise CheckFailed(f"{self.name} is not running (status {self.proc.returncode})")
+        self.proc.send_signal(sig)
+
+    def reload(self, conf_text=None):
+        if conf_text is not None:
+            self.write_conf(conf_text)
+        self.send_signal(signal.SIGHUP)
+
+    def stop(self, sig=signal.SIGTERM, timeout=None):
+        """Stop the daemon; return its exit status (negative: killed by a signal)."""
+        if self.proc is None:
+            return None
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout or TIMEOUT)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+                self.world.note(f"{self.name} ignored {signal.Signals(sig).name}: killed")
+        self.exit_codes.append(self.proc.returncode)
+        self.log.close()
+        self.world.forget(self.proc)
+        rc = self.proc.returncode
+        self.proc = None
+        return rc
+
+    def logs(self):
+        out = []
+        for i in range(1, self.starts + 1):
+            p = os.path.join(self.dir, f"{self.name}.{i}.log")
+            try:
+                with open(p, errors="replace") as f:
+                    out.append((p, f.read()))
+            except OSError:
+                pass
+        return out
+
+    def log_count(self, pattern):
+        """How many lines of the current run's log match the regex pattern."""
+        try:
+            with open(self.logpath, errors="replace") as f:
+                return sum(1 for l in f if re.search(pattern, l))
+        except (OSError, AttributeError):
+            return 0
+
+    # D-Bus helpers -------------------------------------------------------------------------
+
+    def call(self, member, sig="", *args, iface=None):
+        return self.world.bus.call(self.svc, member, sig, *args, iface=iface)
+
+    def list_controllers(self, detailed=False):
+        return self.call("list_controllers", "b", "true" if detailed else "false")[0]
+
+    def process_info(self):
+        return json.loads(self.call("process_info", iface=self.svc[2] + ".debug")[0])
+
+    def controller_info(self, tid):
+        return json.loads(self.call("controller_info", "sssssss", *tid_args(tid),
+                                    iface=self.svc[2] + ".debug")[0])
+
+    def get_log_pages(self, tid):
+        return self.call("get_log_pages", "sssssss", *tid_args(tid))[0]
+
+    def get_all_log_pages(self, detailed=False):
+        return json.loads(self.call("get_all_log_pages", "b", "true" if detailed else "false")[0])
+
+    def find_controller(self, **match):
+        """The list_controllers() entry (short form) matching all of match (dict keys), or None."""
+        for c in self.list_controllers():
+            if all(c.get(k) == v for k, v in match.items()):
+                return c
+        return None
+
+
+def tid_args(c):
+    """The 7 TID strings of a controller dict (list_controllers / discovery-controller form)."""
+    return [c.get(k, "") for k in TID_KEYS]
+
+
+# --------------------------------------------------------------------------------------------
+# world: one per test
+
+
+class World:
+    def __init__(self, test_name):
+        self.dir = tempfile.mkdtemp(prefix=f"stas-itest-{test_name}-")
+        self.procs = []
+        self.notes = []
+        self.daemons = {}
+        self.bus = None
+        self.fk = None
+        try:
+            self.fk = FakeKernel(self)
+            self.bus = Bus(self)
+        except BaseException:
+            self.close()
+            raise
+
+    def path(self, *p):
+        return os.path.join(self.dir, *p)
+
+    def note(self, s):
+        self.notes.append(s)
+
+    def spawn(self, argv, **kw):
+        kw.setdefault("stdin", subprocess.DEVNULL)
+        p = subprocess.Popen(argv, start_new_session=True, **kw)
+        self.procs.append(p)
+        return p
+
+    def forget(self, p):
+        if p in self.procs:
+            self.procs.remove(p)
+
+    def stafd(self, conf_text, start=True):
+        exe = os.environ.get("STAFD")
+        if not exe:
+            raise CheckFailed("STAFD is not set (stafd not built)")
+        d = self.daemons.get("stafd") or Daemon(self, "stafd", exe, STAF, conf_text)
+        self.daemons["stafd"] = d
+        d.write_conf(conf_text)
+        return d.start() if start else d
+
+    def stacd(self, conf_text, start=True):
+        exe = os.environ.get("STACD")
+        if not exe:
+            raise CheckFailed("STACD is not set (stacd not built)")
+        d = self.daemons.get("stacd") or Daemon(self, "stacd", exe, STAC, conf_text)
+        self.daemons["stacd"] = d
+        d.write_conf(conf_text)
+        return d.start() if start else d
+
+    def cli(self, which, *args):
+        """Run stafctl/stacctl against the private bus; return (rc, stdout, stderr)."""
+        exe = os.environ.get(which.upper())
+        if not exe:
+            raise CheckFailed(f"{which.upper()} is not set ({which} not built)")
+        env = dict(os.environ)
+        env.pop("LD_PRELOAD", None)
+        env["DBUS_SYSTEM_BUS_ADDRESS"] = self.bus.address
+        p = subprocess.run([exe] + list(args), env=env, capture_output=True, text=True,
+                           timeout=TIMEOUT)
+        return p.returncode, p.stdout, p.stderr
+
+    def close(self):
+        """Stop everything (daemons first, SIGTERM then SIGKILL) and remove the temp dir."""
+        for d in list(self.daemons.values()):
+            try:
+                d.stop(timeout=20)
+            except Exception as e:  # keep cleaning up
+                self.note(f"stopping {d.name}: {e}")
+        for p in reversed(self.procs):
+            if p.poll() is None:
+                try:
+                    os.killpg(p.pid, signal.SIGTERM)
+                except ProcessLookupError:
+                    pass
+                try:
+                    p.wait(5)
+                except subprocess.TimeoutExpired:
+                    try:
+                        os.killpg(p.pid, signal.SIGKILL)
+                    except ProcessLookupError:
+                        pass
+                    p.wait()
+        self.procs = []
+        for m in (self.bus.monitors if self.bus else []):
+            m.out.close()
+        if self.bus:
+            self.bus.log.close()
+
+    def remove(self):
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+# --------------------------------------------------------------------------------------------
+# config text helpers
+
+
+def conf(sections):
+    """INI text from [(section, [(key, value), ...]), ...]."""
+    out = []
+    for sec, items in sections:
+        out.append(f"[{sec}]")
+        for k, v in items:
+            out.append(f"{k} = {v}")
+        out.append("")
+    return "\n".join(out)
+
+
+def entry(**kw):
+    """A controller=/exclude= value: entry(transport='tcp', traddr=..., host_iface='lo')."""
+    return ";".join(f"{k.replace('_', '-')}={v}" for k, v in kw.items())
+
+
+def stafd_conf(controllers=(), excludes=(), glob=(), dccm=()):
+    return conf([
+        ("Global", [("tron", "true")] + list(glob)),
+        ("Service Discovery", [("zeroconf", "disabled")]),
+        ("Discovery controller connection management", list(dccm)),
+        ("Controllers", [("controller", c) for c in controllers] + [("exclude", e) for e in excludes]),
+    ])
+
+
+def stacd_conf(controllers=(), excludes=(), glob=(), iocm=()):
+    return conf([
+        ("Global", [("tron", "true")] + list(glob)),
+        ("I/O controller connection management", list(iocm)),
+        ("Controllers", [("controller", c) for c in controllers] + [("exclude", e) for e in excludes]),
+    ])
+
+
+def dc(traddr, entries=(), trsvcid="8009", **kw):
+    """A scenario discovery controller with discovery log entries."""
+    c = {"transport": "tcp", "traddr": traddr, "trsvcid": trsvcid, "cntrltype": "discovery",
+         "dlp": {"genctr": 1, "entries": list(entries)}}
+    c.update(kw)
+    return c
+
+
+def dlpe(traddr, subnqn, trsvcid="4420", subtype="nvme", eflags=0, portid=1, adrfam="ipv4"):
+    return {"trtype": "tcp", "adrfam": adrfam, "subtype": subtype, "treq": 0, "portid": portid,
+            "cntlid": 65535, "asqsz": 32, "eflags": eflags, "trsvcid": trsvcid, "subnqn": subnqn,
+            "traddr": traddr}
+
+
+def referral(traddr, trsvcid="8009"):
+    return dlpe(traddr, WKNQN, trsvcid=trsvcid, subtype="referral")
+
+
+# --------------------------------------------------------------------------------------------
+# runner
+
+
+class T:
+    """Per-test context handed to test functions: the world plus check helpers."""
+
+    def __init__(self, runner, name, world):
+        self.runner, self.name, self.w = runner, name, world
+
+    def check(self, cond, msg, fatal=True):
+        self.runner.record(self.name, bool(cond), msg)
+        if not cond and fatal:
+            raise CheckFailed(msg)
+        return bool(cond)
+
+    def eq(self, got, want, msg, fatal=True):
+        ok = got == want
+        return self.check(ok, msg if ok else f"{msg}: got {got!r}, want {want!r}", fatal)
+
+    def wait(self, pred, msg, timeout=None):
+        """Wait for pred; record a passed check (or a failed one and stop)."""
+        try:
+            v = wait_for(pred, msg, timeout)
+        except CheckFailed as e:
+            self.runner.record(self.name, False, str(e))
+            raise CheckFailed(str(e)) from None
+        self.runner.record(self.name, True, msg)
+        return v
+
+    def stop_clean(self, daemon, sig=signal.SIGTERM):
+        """Stop a daemon and check it exited 0 without sanitizer reports."""
+        rc = daemon.stop(sig)
+        self.eq(rc, 0, f"{daemon.name} exits with status 0 on {signal.Signals(sig).name}", fatal=False)
+        self.check_logs(daemon)
+        return rc
+
+    def check_logs(self, daemon):
+        for p, text in daemon.logs():
+            bad = [l for l in text.splitlines()
+                   if "ERROR: AddressSanitizer" in l or "runtime error:" in l or "LeakSanitizer" in l]
+            self.check(not bad, f"{os.path.basename(p)}: no sanitizer report"
+                       + (f" ({bad[0].strip()})" if bad else ""), fatal=False)
+
+
+class Runner:
+    def __init__(self):
+        self.passed = 0
+        self.failed = 0
+        self.current_failed = False
+
+    def record(self, test, ok, msg):
+        print(f"{'ok  ' if ok else 'FAIL'} {test}: {msg}", flush=True)
+        if ok:
+            self.passed += 1
+        else:
+            self.failed += 1
+            self.current_failed = True
+
+    def run(self, tests, only=None):
+        for fn in tests:
+            name = fn.__name__.removeprefix("test_")
+            if only and not any(o in name for o in only):
+                continue
+            self.current_failed = False
+            world = None
+            t = None
+            try:
+                world = World(name)
+                t = T(self, name, world)
+                fn(t)
+                for d in list(world.daemons.values()):
+                    if d.alive():
+                        t.stop_clean(d)
+            except CheckFailed:
+                pass  # already recorded
+            except Exception:
+                self.record(name, False, "exception:\n" + traceback.format_exc())
+            finally:
+                if world:
+                    world.close()
+                    if self.current_failed or os.environ.get("ITEST_VERBOSE"):
+                        dump(world)
+                    if self.current_failed and os.environ.get("ITEST_KEEP"):
+                        print(f"     kept {world.dir}")
+                    else:
+                        world.remove()
+        print(f"{self.passed} passed, {self.failed} failed", flush=True)
+        return 1 if self.failed or not self.passed else 0
+
+
+def dump(world, tail=80):
+    for n in world.notes:
+        print(f"     note: {n}")
+    for d in world.daemons.values():
+        for p, text in d.logs():
+            lines = text.splitlines()
+            print(f"     ---- {os.path.basename(p)} (last {min(tail, len(lines))} of {len(lines)} lines)")
+            for l in lines[-tail:]:
+                print(f"     | {l}")
+    if world.fk:
+        cl = world.fk._log("connect.log")
+        print(f"     ---- connect.log ({len(cl)} lines)")
+        for l in cl[-30:]:
+            print(f"     | {l}")
+
+
+def main(tests):
+    """Run the test functions (names on the command line select by substring)."""
+    only = sys.argv[1:]
+    sys.exit(Runner().run(tests, only))

@@ -1,0 +1,219 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
+"""stacd black-box tests: real stafd + real stacd on a private bus over the fake kernel.
+Contract: upstream-nvme-stas.md §4.4, §5.8-5.10, §5.12-5.13; DESIGN.md 3.
+Run one test: python3 test_stacd.py <substring of the test name> (with the meson env)."""
+
+import json
+import os
+import signal
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness as H  # noqa: E402
+from harness import dc, dlpe, entry, stacd_conf, stafd_conf  # noqa: E402
+
+A = "192.0.2.10"
+IOS = ["192.0.2.101", "192.0.2.102", "192.0.2.103"]
+NQNS = [f"nqn.2024-01.io.stas.test:sub{i}" for i in range(1, 4)]
+FENCE = [("192.0.2.201", "nqn.2024-01.io.stas.test:fence1"), ("192.0.2.202", "nqn.2024-01.io.stas.test:fence2")]
+
+
+def entries(n=3, eflags=0):
+    return [dlpe(IOS[i], NQNS[i], eflags=eflags, portid=i + 1) for i in range(n)]
+
+
+def ioc_cfg(traddr, nqn):
+    return entry(transport="tcp", traddr=traddr, trsvcid="4420", nqn=nqn)
+
+
+class Setup:
+    """stafd with one DC (host-iface lo) whose log page lists IOCs, and stacd."""
+
+    def __init__(self, t, n=3, iocm=(), host_iface="lo", start_stacd=True, ents=None, extra_sc=()):
+        self.t, self.w = t, t.w
+        self.iocm = list(iocm)
+        self.extra = []
+        ents = entries(n) if ents is None else ents
+        n = len(ents)
+        self.set_dlp(ents, extra_sc)
+        kw = {"host_iface": host_iface} if host_iface else {}
+        self.stafd = self.w.stafd(stafd_conf([entry(transport="tcp", traddr=A, trsvcid="8009", **kw)]))
+        t.wait(lambda: self.dc_pages() is not None and len(self.dc_pages()) == n, f"stafd publishes {n} IOCs")
+        self.dc = self.stafd.find_controller(traddr=A)
+        self.stacd = self.w.stacd(self.stacd_text(), start=start_stacd)
+
+    def set_dlp(self, ents, extra_sc=()):
+        self.w.fk.set_scenario({"controllers": [dc(A, ents)] + list(extra_sc)})
+
+    def stacd_text(self, ctrls=()):
+        return stacd_conf(list(ctrls) + self.extra, iocm=self.iocm)
+
+    def dc_pages(self):
+        for e in self.stafd.get_all_log_pages(False):
+            if e["discovery-controller"].get("traddr") == A:
+                return e["log-pages"]
+        return None
+
+    def aen(self):
+        self.w.fk.ctl("aen", self.dc["device"], socket=self.stafd.socket)
+
+    def iocs(self, i):
+        return self.w.fk.find(traddr=IOS[i], subsysnqn=NQNS[i])
+
+    def wait_iocs(self, idx=(0, 1, 2)):
+        for i in idx:
+            self.t.wait(lambda: self.iocs(i), f"IOC {NQNS[i]} connected")
+        return {i: self.iocs(i)[0] for i in idx}
+
+    def fence(self, k, ctrls=()):
+        """SIGHUP stacd with one more configured IOC; wait until it is connected (a full reconcile)."""
+        traddr, nqn = FENCE[k]
+        cs = list(ctrls) + [ioc_cfg(*FENCE[j]) for j in range(k + 1)]
+        self.stacd.reload(self.stacd_text(cs))
+        self.t.wait(lambda: self.w.fk.find(traddr=traddr, subsysnqn=nqn), f"fence IOC {nqn} connected after SIGHUP")
+
+
+def test_three_iocs_host_iface(t):
+    s = Setup(t)
+    devs = s.wait_iocs()
+    w = t.w
+    for i in range(3):
+        c = w.fk.connects(traddr=IOS[i], nqn=NQNS[i])
+        t.eq(len(c), 1, f"{NQNS[i]}: exactly one connect")
+        t.eq((c[0].get("transport"), c[0].get("trsvcid"), c[0].get("host_iface"), c[0].get("hostnqn")),
+             ("tcp", "4420", "lo", s.dc["host-nqn"]),
+             f"{NQNS[i]}: connected with the DC's host-iface and host NQN (§5.8)")
+        t.check("discovery" not in c[0], f"{NQNS[i]}: no discovery flag on an I/O controller")
+    t.wait(lambda: len(s.stacd.list_controllers()) == 3, "stacd lists 3 controllers")
+    lc = {c["subsysnqn"]: c for c in s.stacd.list_controllers()}
+    for i in range(3):
+        c = lc.get(NQNS[i], {})
+        t.eq((c.get("traddr"), c.get("host-iface"), c.get("device")), (IOS[i], "lo", devs[i]),
+             f"stacd list_controllers entry of {NQNS[i]}")
+    det = s.stacd.list_controllers(True)
+    t.eq(len(det), 3, "list_controllers(true) answers")
+    if os.environ.get("STACCTL"):
+        rc, out, err = w.cli("stacctl", "--json", "ls")
+        t.eq(rc, 0, f"stacctl --json ls exits 0 {err.strip()}")
+        t.eq(sorted(c.get("subsysnqn") for c in json.loads(out)), NQNS, "stacctl --json ls lists them")
+
+
+def removal(t, iocm, expect_disconnect):
+    s = Setup(t, iocm=iocm)
+    devs = s.wait_iocs()
+    s.set_dlp(entries(2))
+    s.aen()
+    t.wait(lambda: len(s.dc_pages()) == 2, "stafd publishes the shorter log page")
+    t.wait(lambda: not any(c["subsysnqn"] == NQNS[2] for c in s.stacd.list_controllers()),
+           "stacd drops the removed IOC")
+    if expect_disconnect:
+        t.wait(lambda: not s.iocs(2), "the removed IOC is disconnected")
+    else:
+        s.fence(0)
+        t.eq(s.iocs(2), [devs[2]], "the removed IOC's kernel connection is kept")
+    t.eq((s.iocs(0), s.iocs(1)), ([devs[0]], [devs[1]]), "the other IOCs are untouched")
+    t.eq([len(t.w.fk.connects(nqn=n)) for n in NQNS], [1, 1, 1], "no reconnects")
+
+
+def test_removed_only_stas_connections(t):
+    removal(t, [], True)
+
+
+def test_removed_no_disconnect(t):
+    removal(t, [("disconnect-scope", "no-disconnect")], False)
+
+
+def test_removed_trtype_not_listed(t):
+    removal(t, [("disconnect-scope", "all-connections-matching-disconnect-trtypes"),
+                ("disconnect-trtypes", "rdma")], False)
+
+
+def test_removed_trtype_listed(t):
+    removal(t, [("disconnect-scope", "all-connections-matching-disconnect-trtypes"),
+                ("disconnect-trtypes", "rdma+tcp")], True)
+
+
+def test_stafd_killed_no_disconnect(t):
+    s = Setup(t)
+    devs = s.wait_iocs()
+    t.wait(lambda: len(s.stacd.list_controllers()) == 3, "stacd tracks the 3 IOCs")
+    s.stafd.stop(signal.SIGKILL)
+    t.wait(lambda: not t.w.bus.has_owner("org.nvmexpress.staf"), "stafd is gone from the bus")
+    s.fence(0)
+    t.eq([s.iocs(i) for i in range(3)], [[devs[i]] for i in range(3)],
+         "stafd absent: zero disconnects after a full stacd reconcile (DESIGN 3)")
+    t.check(s.stacd.alive(), "stacd keeps running without stafd")
+
+    s.stafd.start()
+    t.wait(lambda: s.dc_pages() is not None and len(s.dc_pages()) == 3, "stafd is back with the same pages")
+    s.fence(1)
+    t.eq([s.iocs(i) for i in range(3)], [[devs[i]] for i in range(3)],
+         "stafd back with the same pages: still zero disconnects")
+    t.eq([len(t.w.fk.connects(nqn=n)) for n in NQNS], [1, 1, 1], "and no reconnects")
+
+
+def test_ncc_connect_attempts(t):
+    w = t.w
+    # IOC 0 has NCC set, IOC 1 not; both refuse connections.
+    ents = [dlpe(IOS[0], NQNS[0], eflags=4), dlpe(IOS[1], NQNS[1], portid=2)]
+    refuse = [{"transport": "tcp", "traddr": IOS[i], "trsvcid": "4420", "connect_error": "ECONNREFUSED"}
+              for i in range(2)]
+    s = Setup(t, iocm=[("connect-attempts-on-ncc", "2")], ents=ents, extra_sc=refuse)
+    t.wait(lambda: len(w.fk.connects(nqn=NQNS[0])) >= 2, "the NCC IOC is tried")
+    # Control: the non-NCC IOC retries on the same backoff schedule (3 s doubling, +-25% jitter); by
+    # its 4th attempt the NCC one would have made its 3rd if it were not limited.
+    t.wait(lambda: len(w.fk.connects(nqn=NQNS[1])) >= 4, "the non-NCC IOC keeps retrying", timeout=240)
+    t.eq(len(w.fk.connects(nqn=NQNS[0])), 2, "connect-attempts-on-ncc=2: the NCC IOC stops after 2 attempts")
+
+    s.set_dlp([dlpe(IOS[0], NQNS[0], eflags=0), dlpe(IOS[1], NQNS[1], portid=2)], refuse[1:])
+    s.aen()
+    t.wait(lambda: s.iocs(0), "NCC cleared: the IOC is connected right away (§5.9)")
+
+
+def test_audit_foreign_connections(t):
+    w = t.w
+    iocm = [("disconnect-scope", "all-connections-matching-disconnect-trtypes"), ("disconnect-trtypes", "tcp")]
+    s = Setup(t, n=2, iocm=iocm, host_iface=None, start_stacd=False)
+    hn = s.dc["host-nqn"]
+
+    def foreign(traddr, nqn, transport="tcp", socket=None):
+        w.fk.ctl("connect", f"nqn={nqn},transport={transport},traddr={traddr},trsvcid=4420,hostnqn={hn}",
+                 socket=socket)
+        return w.fk.find(traddr=traddr, subsysnqn=nqn)[0]
+
+    foreign("192.0.2.150", "nqn.2024-01.io.stas.test:foreign")
+    f_known = foreign(IOS[0], NQNS[0])
+    f_rdma = foreign("192.0.2.160", "nqn.2024-01.io.stas.test:rdma", transport="rdma")
+    s.stacd.start()
+    t.wait(lambda: s.iocs(1), "the discovered IOC without a connection is connected")
+    t.wait(lambda: not w.fk.find(traddr="192.0.2.150"),
+           "audit: a foreign tcp connection neither configured nor discovered is removed")
+    t.eq(s.iocs(0), [f_known], "a foreign connection that is in the log page is adopted and kept")
+    t.eq(len(w.fk.connects(nqn=NQNS[0])), 1, "the adopted IOC is not connected a second time")
+    t.eq(w.fk.find(traddr="192.0.2.160"), [f_rdma], "a foreign rdma connection (not in disconnect-trtypes) is kept")
+
+    foreign("192.0.2.151", "nqn.2024-01.io.stas.test:late", socket=s.stacd.socket)
+    t.wait(lambda: not w.fk.find(traddr="192.0.2.151"), "audit on a udev add event removes a new foreign connection")
+
+
+def test_stacd_restart_no_reconnect(t):
+    s = Setup(t)
+    devs = s.wait_iocs()
+    t.wait(lambda: len(s.stacd.list_controllers()) == 3, "stacd tracks the 3 IOCs")
+    t.stop_clean(s.stacd)
+    t.eq([s.iocs(i) for i in range(3)], [[devs[i]] for i in range(3)], "IOCs stay connected when stacd exits")
+    s.stacd.start()
+    t.wait(lambda: sorted((c["subsysnqn"], c["device"]) for c in s.stacd.list_controllers())
+           == sorted((NQNS[i], devs[i]) for i in range(3)), "restarted stacd adopts the same kernel devices")
+    s.fence(0)
+    t.eq([len(t.w.fk.connects(nqn=n)) for n in NQNS], [1, 1, 1], "no reconnect after a stacd restart")
+    t.eq([s.iocs(i) for i in range(3)], [[devs[i]] for i in range(3)], "same kernel instances")
+
+
+TESTS = [test_three_iocs_host_iface, test_removed_only_stas_connections, test_removed_no_disconnect,
+         test_removed_trtype_not_listed, test_removed_trtype_listed, test_stafd_killed_no_disconnect,
+         test_ncc_connect_attempts, test_audit_foreign_connections, test_stacd_restart_no_reconnect]
+
+if __name__ == "__main__":
+    H.main(TESTS)

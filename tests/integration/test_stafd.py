@@ -1,0 +1,385 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
+"""stafd black-box tests: the real daemon on a private bus over the fake kernel.
+Contract: upstream-nvme-stas.md §2.1, §4.2-4.3, §5.3, §5.5-5.7, §5.11-5.13; DESIGN.md 1, 2, 4, 5, 9.
+Run one test: python3 test_stafd.py <substring of the test name> (with the meson env)."""
+
+import base64
+import json
+import os
+import signal
+import sys
+import zlib
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness as H  # noqa: E402
+from harness import dc, dlpe, entry, referral, stafd_conf  # noqa: E402
+
+A, B, C, D = "192.0.2.10", "192.0.2.20", "192.0.2.30", "192.0.2.40"
+IO1, IO2, IO3, IO4 = "192.0.2.101", "192.0.2.102", "192.0.2.103", "192.0.2.104"
+NQN1, NQN2, NQN3, NQN4 = (f"nqn.2024-01.io.stas.test:sub{i}" for i in range(1, 5))
+STAF_SIGNALS = "type='signal',interface='org.nvmexpress.staf'"
+
+
+def cfg(traddr, **kw):
+    return entry(transport="tcp", traddr=traddr, trsvcid="8009", **kw)
+
+
+def dc_entry(d, traddr):
+    """stafd's list_controllers() entry for the DC at traddr (or None)."""
+    return d.find_controller(traddr=traddr)
+
+
+def pages_of(d, traddr):
+    """(discovery-controller dict, log pages) of traddr from get_all_log_pages(false), or None."""
+    for e in d.get_all_log_pages(False):
+        if e.get("discovery-controller", {}).get("traddr") == traddr:
+            return e["discovery-controller"], e.get("log-pages", [])
+    return None
+
+
+def wait_pages(t, d, traddr, n, what=None):
+    return t.wait(lambda: (lambda r: r if r and len(r[1]) == n else None)(pages_of(d, traddr)),
+                  what or f"{n} log page entries of {traddr} published")
+
+
+def by_nqn(pages):
+    return sorted(pages, key=lambda p: (p.get("subnqn", ""), p.get("traddr", "")))
+
+
+def changed_for(mon, traddr):
+    return [s for s in mon.signals("log_pages_changed") if len(s) == 8 and s[1] == traddr]
+
+
+def test_configured_dc_dlp(t):
+    w = t.w
+    w.fk.set_scenario({"controllers": [dc(A, [dlpe(IO1, NQN1), dlpe(IO2, NQN2, eflags=4, portid=2)])]})
+    mon = w.bus.monitor(STAF_SIGNALS)
+    d = w.stafd(stafd_conf([cfg(A)]))
+    ctrl, pages = wait_pages(t, d, A, 2)
+
+    devs = w.fk.find(traddr=A, trsvcid="8009")
+    t.eq(len(devs), 1, "one kernel connection to the configured DC")
+    t.eq(w.fk.controllers()[devs[0]].get("cntrltype"), "discovery", "it is a discovery controller")
+    opts = w.fk.connects(traddr=A)
+    t.eq(opts[0].get("nqn"), H.WKNQN, "DC connected with the well-known discovery NQN")
+    t.eq(opts[0].get("discovery"), True, "the TP8013 'discovery' option is sent for a DC (§5.5)")
+    t.eq(opts[0].get("keep_alive_tmo"), "30", "DC kato defaults to 30 s (§3.3)")
+
+    lc = dc_entry(d, A)
+    t.check(lc is not None, "list_controllers(false) lists the DC")
+    t.eq({k: lc.get(k) for k in ("transport", "trsvcid", "subsysnqn", "host-traddr", "host-iface", "device")},
+         {"transport": "tcp", "trsvcid": "8009", "subsysnqn": H.WKNQN, "host-traddr": "", "host-iface": "",
+          "device": devs[0]}, "list_controllers entry has the TID keys and the kernel device")
+    t.check(lc.get("host-nqn", "").startswith("nqn."), f"the DC has a host NQN ({lc.get('host-nqn')})")
+    t.eq(H.tid_args(ctrl), H.tid_args(lc), "get_all_log_pages names the DC by the same TID")
+
+    want1 = {"trtype": "tcp", "adrfam": "ipv4", "traddr": IO1, "trsvcid": "4420", "subnqn": NQN1,
+             "subtype": "nvme", "treq": "not specified", "portid": "1", "cntlid": "65535", "asqsz": "32",
+             "eflags": "0"}
+    got = by_nqn(pages)
+    t.eq({k: got[0].get(k) for k in want1}, want1, "DLPE dict keys and stringified values (§4.2)")
+    t.eq((got[1].get("traddr"), got[1].get("eflags"), got[1].get("portid")), (IO2, "4", "2"),
+         "second DLPE (NCC eflags=4) published")
+
+    t.eq(by_nqn(d.get_log_pages(lc)), got, "get_log_pages(TID) returns the same entries")
+    other = dict(lc, traddr="192.0.2.250")
+    t.eq(d.get_log_pages(other), [], "get_log_pages of an unknown DC is an empty list")
+
+    detailed = d.get_all_log_pages(True)
+    t.check(any(e.get("discovery-controller", {}).get("traddr") == A and len(e.get("log-pages", [])) == 2
+                for e in detailed), "get_all_log_pages(true) has the DC and its entries")
+    t.check(dc_entry(d, A) and len(d.list_controllers(True)) == 1, "list_controllers(true) answers")
+
+    if os.environ.get("STAFCTL"):
+        rc, out, err = w.cli("stafctl", "--json", "adlp")
+        t.eq(rc, 0, f"stafctl --json adlp exits 0 {err.strip()}")
+        adlp = json.loads(out)
+        t.eq([by_nqn(e["log-pages"]) for e in adlp if e["discovery-controller"].get("traddr") == A], [got],
+             "stafctl --json adlp shows the same log pages")
+
+    sigs = t.wait(lambda: changed_for(mon, A), "log_pages_changed emitted for the DC")
+    t.eq(sigs[0], H.tid_args(lc) + [devs[0]], "log_pages_changed carries the TID and the device")
+    t.eq(w.fk.dim_log(), [], "no DIM sent to a DC whose dctype is unknown (§5.5)")
+
+    rule = os.path.join(d.rules, "70-nvmf-autoconnect.rules")
+    t.check(os.path.exists(rule), "udev rule masking nvme-cli's autoconnect installed while running (§5.11)")
+    t.stop_clean(d)
+    t.check(not os.path.exists(rule), "udev rule removed at exit")
+    t.eq(w.fk.find(traddr=A), devs, "persistent-connections (default true) keeps the DC connected at exit")
+
+
+def test_aen_changed_once(t):
+    w = t.w
+    e1, e2, e3, e4 = dlpe(IO1, NQN1), dlpe(IO2, NQN2), dlpe(IO3, NQN3), dlpe(IO4, NQN4)
+    w.fk.set_scenario({"controllers": [dc(A, [e1, e2])]})
+    mon = w.bus.monitor(STAF_SIGNALS)
+    d = w.stafd(stafd_conf([cfg(A)]))
+    wait_pages(t, d, A, 2)
+    dev = dc_entry(d, A)["device"]
+    t.wait(lambda: len(changed_for(mon, A)) >= 1, "log_pages_changed for the first log page")
+
+    w.fk.set_scenario({"controllers": [dc(A, [e1, e2, e3])]})
+    w.fk.ctl("aen", dev, socket=d.socket)
+    wait_pages(t, d, A, 3, "AEN 0x70f002: the new entry is published")
+    t.wait(lambda: len(changed_for(mon, A)) >= 2, "log_pages_changed emitted for the change")
+
+    # Same content again: the daemon re-reads (admin log) but must not signal (DESIGN 4).
+    reads = len(w.fk.get_log_reads(dev))
+    w.fk.ctl("aen", dev, socket=d.socket)
+    t.wait(lambda: len(w.fk.get_log_reads(dev)) > reads, "an AEN with unchanged content re-reads the log page")
+
+    # Fence: a further change; its signal is ordered after any signal of the unchanged re-read.
+    w.fk.set_scenario({"controllers": [dc(A, [e1, e2, e3, e4])]})
+
+    def fenced():
+        if len(pages_of(d, A)[1]) == 4 and len(changed_for(mon, A)) >= 3:
+            return True
+        fenced.n += 1
+        if fenced.n % 30 == 0:  # an AEN lost while a read was in flight is re-sent (not a timing check)
+            w.fk.ctl("aen", dev, socket=d.socket)
+        return False
+
+    fenced.n = 0
+    w.fk.ctl("aen", dev, socket=d.socket)
+    t.wait(fenced, "fence change published and signalled")
+    t.eq(len(changed_for(mon, A)), 3,
+         "log_pages_changed emitted exactly once per change, never for an unchanged re-read")
+
+
+def test_referral_added_removed(t):
+    w = t.w
+    base = dc(A, [dlpe(IO1, NQN1)])
+    dcb = dc(B, [dlpe(IO2, NQN2)])
+    w.fk.set_scenario({"controllers": [base, dcb]})
+    mon = w.bus.monitor(STAF_SIGNALS)
+    d = w.stafd(stafd_conf([cfg(A)]))
+    wait_pages(t, d, A, 1)
+    a = dc_entry(d, A)
+    t.eq(w.fk.find(traddr=B), [], "referred DC not connected before the referral exists")
+
+    w.fk.set_scenario({"controllers": [dc(A, [dlpe(IO1, NQN1), referral(B)]), dcb]})
+    w.fk.ctl("aen", a["device"], socket=d.socket)
+    t.wait(lambda: w.fk.find(traddr=B, trsvcid="8009"), "referral added: the referred DC is connected")
+    wait_pages(t, d, B, 1, "the referred DC's log page is published")
+    b = dc_entry(d, B)
+    t.eq((b["subsysnqn"], b["host-nqn"], b["host-iface"], b["host-traddr"]),
+         (H.WKNQN, a["host-nqn"], a["host-iface"], a["host-traddr"]),
+         "the referral inherits the referring DC's host identity (§5.3)")
+
+    w.fk.set_scenario({"controllers": [base, dcb]})
+    w.fk.ctl("aen", a["device"], socket=d.socket)
+    t.wait(lambda: dc_entry(d, B) is None, "referral removed: the referred DC is dropped from stafd")
+    t.wait(lambda: not w.fk.find(traddr=B), "the referred DC is disconnected (despite persistent-connections)")
+    t.wait(lambda: mon.signals("dc_removed"), "dc_removed emitted")
+    t.check(w.fk.find(traddr=A) and d.alive(), "the referring DC stays connected")
+
+
+def test_exclusion(t):
+    w = t.w
+    w.fk.set_scenario({"controllers": [
+        dc(A, [dlpe(IO1, NQN1), referral(B), referral(D)]), dc(B, [dlpe(IO2, NQN2)]),
+        dc(C, [dlpe(IO3, NQN3)]), dc(D, [dlpe(IO4, NQN4)])]})
+    d = w.stafd(stafd_conf([cfg(A), cfg(C)],
+                           excludes=[entry(transport="tcp", traddr=B), entry(traddr=C)]))
+    wait_pages(t, d, A, 3)
+    # Fence: D is referred by the same log page as B; once D's log page is in, B was decided.
+    wait_pages(t, d, D, 1, "the non-excluded referral is connected and read")
+    t.eq(w.fk.connects(traddr=B), [], "an excluded referral is never connected")
+    t.eq(w.fk.connects(traddr=C), [], "an excluded configured DC is never connected")
+    t.eq(sorted(c["traddr"] for c in d.list_controllers()), [A, D], "stafd tracks only non-excluded DCs")
+
+
+def test_remove_event_reconnect(t):
+    w = t.w
+    good = {"controllers": [dc(A, [dlpe(IO1, NQN1), dlpe(IO2, NQN2)])]}
+    w.fk.set_scenario(good)
+    d = w.stafd(stafd_conf([cfg(A)]))
+    _, pages = wait_pages(t, d, A, 2)
+    a = dc_entry(d, A)
+    n0 = len(w.fk.connects(traddr=A))
+
+    w.fk.set_scenario({"controllers": [dc(A, [], connect_error="ECONNREFUSED")]})
+    w.fk.ctl("remove", a["device"], socket=d.socket)
+    t.wait(lambda: len(w.fk.connects(traddr=A)) > n0, "after a remove uevent stafd tries to reconnect (§5.6)")
+    t.eq(by_nqn(d.get_log_pages(a)), by_nqn(pages), "the cached log pages are still served meanwhile")
+    t.check(dc_entry(d, A) is not None, "the DC object is kept while it reconnects")
+
+    w.fk.set_scenario(good)
+    t.wait(lambda: w.fk.find(traddr=A), "the DC is reconnected once reachable again", timeout=150)
+    t.wait(lambda: dc_entry(d, A) and dc_entry(d, A)["device"] == w.fk.find(traddr=A)[0],
+           "list_controllers shows the new device")
+    t.eq(by_nqn(d.get_log_pages(a)), by_nqn(pages), "log pages still served after the reconnect")
+
+
+def test_dim_register_deregister(t):
+    w = t.w
+    w.fk.set_scenario({"controllers": [dc(A, [dlpe(IO1, NQN1)], dctype="cdc"), dc(B, [dlpe(IO2, NQN2)])]})
+    d = w.stafd(stafd_conf([cfg(A), cfg(B)]))
+    wait_pages(t, d, A, 1)
+    wait_pages(t, d, B, 1)
+    a, b = dc_entry(d, A), dc_entry(d, B)
+    regs = t.wait(lambda: [x for x in w.fk.dim_log() if x["device"] == a["device"] and x.get("tas") == "register"],
+                  "TP8010 DIM register sent to the CDC on connect")
+    t.eq(regs[0].get("nqn"), a["host-nqn"], "the registration carries the host NQN")
+    t.eq([x for x in w.fk.dim_log() if x["device"] == b["device"]], [], "no DIM to a DC of unknown dctype")
+
+    d.reload(stafd_conf([cfg(B)]))
+    t.wait(lambda: [x for x in w.fk.dim_log() if x["device"] == a["device"] and x.get("tas") == "deregister"],
+           "DIM deregister sent when the CDC is removed from the config + SIGHUP (DESIGN 5)")
+    t.wait(lambda: not w.fk.find(traddr=A), "the removed CDC is disconnected")
+    t.wait(lambda: dc_entry(d, A) is None, "and dropped from list_controllers")
+    t.check(w.fk.find(traddr=B) and dc_entry(d, B), "the remaining DC is untouched")
+
+
+def test_sighup_broken_config(t):
+    w = t.w
+    w.fk.set_scenario({"controllers": [dc(A, [dlpe(IO1, NQN1)]), dc(B, [dlpe(IO2, NQN2)]),
+                                       dc(C, [dlpe(IO3, NQN3)])]})
+    d = w.stafd(stafd_conf([cfg(A)]))
+    wait_pages(t, d, A, 1)
+    dev = dc_entry(d, A)["device"]
+    errs = d.log_count(r":\d+: syntax error")
+    d.reload("controller = " + cfg(C) + "\n[Controllers]\n")
+    t.wait(lambda: d.log_count(r":\d+: syntax error") > errs, "the broken config is reported with file:line")
+    # Fence: a valid reload after the broken one; once B is in, the broken one was handled.
+    d.reload(stafd_conf([cfg(A), cfg(B)]))
+    wait_pages(t, d, B, 1, "a valid reload after the broken one is applied")
+    t.check(d.alive(), "stafd survives a SIGHUP with a syntax error in its config")
+    t.eq(w.fk.connects(traddr=C), [], "nothing from the broken config is applied")
+    t.eq((w.fk.find(traddr=A), len(w.fk.connects(traddr=A))), ([dev], 1),
+         "the running configuration is kept: the DC stays connected, no reconnect")
+
+    errs = d.log_count(r":\d+: syntax error")
+    d.reload("[Controllers]\ncontroller = " + cfg(C) + "\n=oops\n")
+    t.wait(lambda: d.log_count(r":\d+: syntax error") > errs, "a second broken config is reported")
+    t.check(d.alive(), "stafd survives it")
+    d.reload(stafd_conf([cfg(A), cfg(B)], glob=[("tron", "false")]))
+    t.wait(lambda: w.bus.get_property(H.STAF, "org.nvmexpress.staf.debug", "log_level") == "INFO",
+           "the next valid reload is applied (tron=false -> log_level INFO)")
+    t.eq(sorted(c["traddr"] for c in d.list_controllers()), [A, B], "the DC set is unchanged")
+    t.eq(w.fk.connects(traddr=C), [], "C is never connected")
+
+
+def test_restart_restores_cache(t):
+    w = t.w
+    w.fk.set_scenario({"controllers": [dc(A, [dlpe(IO1, NQN1), dlpe(IO2, NQN2)])]})
+    text = stafd_conf([cfg(A)], dccm=[("persistent-connections", "false")])
+    d = w.stafd(text)
+    _, pages = wait_pages(t, d, A, 2)
+    a = dc_entry(d, A)
+    t.stop_clean(d)
+    t.eq(w.fk.find(traddr=A), [], "persistent-connections=false disconnects the DC at exit (§5.12)")
+    lkc = os.listdir(d.runtime)
+    t.check(lkc, f"last known config written in $RUNTIME_DIRECTORY ({lkc})")
+
+    w.fk.set_scenario({"controllers": [dc(A, [], connect_error="ECONNREFUSED")]})
+    n0 = len(w.fk.connects(traddr=A))
+    d.start()
+    t.eq(by_nqn(d.get_log_pages(a)), by_nqn(pages),
+         "after a restart the cached log pages are served as soon as the bus name is up (§5.13)")
+    t.wait(lambda: len(w.fk.connects(traddr=A)) > n0, "the unreachable DC is retried")
+    t.eq(by_nqn(d.get_log_pages(a)), by_nqn(pages), "the cached pages survive the failed connect")
+    ad = pages_of(d, A)
+    t.check(ad and len(ad[1]) == 2, "get_all_log_pages also serves the cached pages")
+
+
+def test_restart_adopts_connection(t):
+    w = t.w
+    w.fk.set_scenario({"controllers": [dc(A, [dlpe(IO1, NQN1)])]})
+    d = w.stafd(stafd_conf([cfg(A)]))
+    wait_pages(t, d, A, 1)
+    dev = dc_entry(d, A)["device"]
+    t.stop_clean(d)
+    t.eq(w.fk.find(traddr=A), [dev], "the DC connection is kept at exit")
+    reads = len(w.fk.get_log_reads(dev))
+    d.start()
+    t.wait(lambda: len(w.fk.get_log_reads(dev)) > reads, "the restarted stafd reads the log page again")
+    t.wait(lambda: (dc_entry(d, A) or {}).get("device") == dev, "it adopts the existing device")
+    t.eq(len(w.fk.connects(traddr=A)), 1, "no second connect to the same DC (adopt before connect, §5.5)")
+
+
+def dhchap(nbytes, seed):
+    key = bytes((seed * 7 + i * 13) & 0xFF for i in range(nbytes))
+    crc = zlib.crc32(key).to_bytes(4, "little")
+    hid = {32: "01", 48: "02", 64: "03"}[nbytes]
+    return f"DHHC-1:{hid}:{base64.b64encode(key + crc).decode()}:"
+
+
+def test_secrets_not_on_dbus(t):
+    w = t.w
+    hkey, ckey = dhchap(48, 1), dhchap(32, 2)
+    t.check(hkey.endswith("==:"), "test host secret has base64 '=' padding")
+    w.fk.set_scenario({"controllers": [dc(A, [dlpe(IO1, NQN1)])]})
+    mon = w.bus.monitor(STAF_SIGNALS)
+    d = w.stafd(stafd_conf([cfg(A, dhchap_secret=hkey, dhchap_ctrl_secret=ckey)]))
+    wait_pages(t, d, A, 1)
+    opts = w.fk.connects(traddr=A)[0]
+    t.eq(opts.get("dhchap_secret"), hkey, "the host secret reaches the kernel intact, '=' padding included")
+    t.eq(opts.get("dhchap_ctrl_secret"), ckey, "the controller secret reaches the kernel")
+
+    a = dc_entry(d, A)
+    t.eq((a.get("dhchap-secret"), a.get("dhchap-ctrl-secret")), ("(set)", "(set)"),
+         "list_controllers shows secrets as (set) (DESIGN 2)")
+    replies = {
+        "list_controllers(false)": json.dumps(d.list_controllers(False)),
+        "list_controllers(true)": json.dumps(d.list_controllers(True)),
+        "get_all_log_pages(false)": json.dumps(d.get_all_log_pages(False)),
+        "get_all_log_pages(true)": json.dumps(d.get_all_log_pages(True)),
+        "controller_info": json.dumps(d.controller_info(a)),
+        "process_info": json.dumps(d.process_info()),
+        "signals": json.dumps(mon.messages()),
+    }
+    for what, text in replies.items():
+        t.check(hkey not in text and ckey not in text and hkey[10:40] not in text,
+                f"no secret in {what}", fatal=False)
+    t.stop_clean(d)
+    logs = "".join(x for _, x in d.logs())
+    t.check(hkey[10:40] not in logs and ckey[10:40] not in logs, "no secret in stafd's log (tron on)")
+
+
+def test_bad_dbus_args(t):
+    w = t.w
+    w.fk.set_scenario({"controllers": [dc(A, [dlpe(IO1, NQN1)])]})
+    d = w.stafd(stafd_conf([cfg(A)]))
+    wait_pages(t, d, A, 1)
+    dbg = "org.nvmexpress.staf.debug"
+    bad = [
+        ("get_log_pages with one argument", lambda: d.call("get_log_pages", "s", "tcp")),
+        ("get_log_pages with an int", lambda: d.call("get_log_pages", "sssssi", "a", "b", "c", "d", "e", 1)),
+        ("list_controllers with a string", lambda: d.call("list_controllers", "s", "yes")),
+        ("list_controllers without argument", lambda: d.call("list_controllers")),
+        ("get_all_log_pages with a string", lambda: d.call("get_all_log_pages", "s", "true")),
+        ("controller_info with three arguments", lambda: d.call("controller_info", "sss", "a", "b", "c", iface=dbg)),
+        ("an unknown method", lambda: d.call("no_such_method")),
+        ("setting tron to a string",
+         lambda: w.bus.busctl("set-property", *H.STAF[:2], dbg, "tron", "s", "yes")),
+        ("setting the read-only log_level",
+         lambda: w.bus.busctl("set-property", *H.STAF[:2], dbg, "log_level", "s", "DEBUG")),
+    ]
+    for what, fn in bad:
+        try:
+            fn()
+            t.check(False, f"{what}: D-Bus error expected", fatal=False)
+        except H.BusError as e:
+            t.check(True, f"{what}: D-Bus error ({str(e)[:60]})")
+        t.check(d.alive(), f"stafd still running after {what}")
+
+    huge = ["x" * 100000, "\t;=%s%n", "", "../../etc", "ü" * 300, "\\", "nqn."]
+    t.eq(d.get_log_pages(dict(zip(H.TID_KEYS, huge))), [], "get_log_pages with hostile strings: empty list")
+    t.eq(d.controller_info(dict(zip(H.TID_KEYS, huge))), {}, "controller_info of an unknown TID: {}")
+    w.bus.busctl("set-property", *H.STAF[:2], dbg, "tron", "b", "false")
+    t.eq(w.bus.get_property(H.STAF, dbg, "log_level"), "INFO", "tron=false gives log_level INFO (§4.3)")
+    w.bus.busctl("set-property", *H.STAF[:2], dbg, "tron", "b", "true")
+    t.eq(w.bus.get_property(H.STAF, dbg, "tron"), True, "tron reads back true")
+    t.eq(w.bus.get_property(H.STAF, dbg, "log_level"), "DEBUG", "tron=true gives log_level DEBUG")
+    t.check(dc_entry(d, A) and d.alive(), "stafd keeps serving after bad calls")
+
+
+TESTS = [test_configured_dc_dlp, test_aen_changed_once, test_referral_added_removed, test_exclusion,
+         test_remove_event_reconnect, test_dim_register_deregister, test_sighup_broken_config,
+         test_restart_restores_cache, test_restart_adopts_connection, test_secrets_not_on_dbus,
+         test_bad_dbus_args]
+
+if __name__ == "__main__":
+    H.main(TESTS)
