@@ -666,3 +666,34 @@ finish:
         stacd_candidates_free(cand, n_cand);
         return r;
 }
+
+/**
+ * stacd_discovered_keep_missing() - carry DCs not (yet) reported by a fresh stafd over.
+ * @new: the answer of the fresh stafd (updated)
+ * @old: the last known set
+ */
+int stacd_discovered_keep_missing(StacdDiscovered *new, const StacdDiscovered *old) {
+        int kept = 0;
+
+        if (!old->known)
+                return 0;
+        for (size_t i = 0; i < old->n; i++) {
+                bool empty = true;
+                int r;
+
+                if (dlp_list_length(old->dcs[i].dlpes) == 0)
+                        continue;
+                for (size_t j = 0; j < new->n; j++)
+                        if (tid_equal(new->dcs[j].tid, old->dcs[i].tid)) {
+                                empty = dlp_list_length(new->dcs[j].dlpes) == 0;
+                                break;
+                        }
+                if (!empty)
+                        continue;
+                r = stacd_discovered_set_dc(new, old->dcs[i].tid, old->dcs[i].dlpes);
+                if (r < 0)
+                        return r;
+                kept++;
+        }
+        return kept;
+}

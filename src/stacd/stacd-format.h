@@ -173,3 +173,10 @@ int stacd_plan(
         const StacdCurrentIoc *cur,
         size_t n_cur,
         StacdPlan *ret);
+
+/*
+ * stacd_discovered_keep_missing() - DESIGN 3 for the first answer of a stafd that just
+ * (re)appeared: it may not have read its DCs yet. Every DC of @old that @new lacks, or lists
+ * with no entry, keeps its @old entries in @new. Return: number of DCs kept that way, or -ENOMEM.
+ */
+int stacd_discovered_keep_missing(StacdDiscovered *new, const StacdDiscovered *old);

@@ -316,6 +316,12 @@ static void audit(StacdManager *m) {
 
         if (m->stopping || m->conf->disconnect_scope != STAS_DISCONNECT_ALL_MATCHING)
                 return;
+        if (!m->discovered.known) {
+                /* nothing adopted now could be removed, and a TID guessed from sysfs before the
+                 * set is known might differ from the one stafd will report: audit once known */
+                log_debug("Audit postponed until the discovered set is known.");
+                return;
+        }
         r = nvmedev_enumerate(m->ctrl_ctx.sysfs_root, &devs);
         if (r < 0) {
                 log_warning_errno(r, "Audit: cannot list the nvme controllers: %m");
@@ -373,8 +379,20 @@ static void audit(StacdManager *m) {
                 added++;
                 log_debug("Audit: tracking %s, not configured by stas.", d->sysname);
         }
+        /* let the new controllers adopt their device before the reconcile disposes of them */
         if (added > 0)
-                manager_schedule_reconcile(m, 0);
+                manager_schedule_reconcile(m, STACD_AUDIT_ADOPT_USEC);
+}
+
+/**
+ * manager_discovered_updated() - a live stafd answered: persist, reconcile, audit if needed.
+ * @m: the manager
+ */
+void manager_discovered_updated(StacdManager *m) {
+        manager_save_lkc(m);
+        manager_schedule_reconcile(m, 0);
+        if (m->conf->disconnect_scope == STAS_DISCONNECT_ALL_MATCHING && !timer_is_armed(m->audit_timer))
+                (void) timer_start(m->audit_timer, 0);
 }
 
 static void audit_timer_cb(StasTimer *t, void *userdata) {

@@ -31,6 +31,8 @@
 
 /* soak of the udev add audit (sysfs attributes lag the add uevent, §5.8) */
 #define STACD_AUDIT_SOAK_USEC (1 * USEC_PER_SEC)
+/* delay between an audit that tracked new devices and the reconcile that may remove them */
+#define STACD_AUDIT_ADOPT_USEC (200 * USEC_PER_MSEC)
 /* debounce of stafd signal bursts */
 #define STACD_STAF_DEBOUNCE_USEC (150 * USEC_PER_MSEC)
 /* retry of a failed read from a live stafd */
@@ -96,6 +98,8 @@ void manager_stop(StacdManager *m);
 
 /* manager_schedule_reconcile() - reconcile @usec from now (an armed earlier deadline is kept). */
 void manager_schedule_reconcile(StacdManager *m, uint64_t usec);
+/* manager_discovered_updated() - the discovered set changed (stafd answered). */
+void manager_discovered_updated(StacdManager *m);
 /* manager_save_lkc() - persist the IOC TIDs and the discovered set (failure: warning). */
 void manager_save_lkc(StacdManager *m);
 

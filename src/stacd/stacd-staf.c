@@ -37,6 +37,7 @@ struct StacdStaf {
         StacdManager *m;
         sd_bus_slot *owner_match, *lpc_match, *dcr_match, *get_owner;
         char *owner; /* unique name, NULL when absent */
+        bool fresh;  /* no full answer from this owner yet */
         StasTimer *debounce;
         bool want_all;
         StasTid **want_dcs;
@@ -85,6 +86,7 @@ static int get_all_reply(sd_bus_message *reply, void *userdata, sd_bus_error *re
         StafCall *c = userdata;
         StacdStaf *s = c->s;
         const sd_bus_error *e = sd_bus_message_get_error(reply);
+        StacdDiscovered d = {};
         const char *text = NULL;
         int r;
 
@@ -100,15 +102,30 @@ static int get_all_reply(sd_bus_message *reply, void *userdata, sd_bus_error *re
         }
         r = sd_bus_message_read(reply, "s", &text);
         if (r >= 0)
-                r = stacd_discovered_from_json(text, &s->m->discovered);
+                r = stacd_discovered_from_json(text, &d);
         if (r < 0) {
                 log_warning_errno(
                         r, "stafd: unusable get_all_log_pages answer, keeping the last known set: %m");
                 return 0;
         }
+        if (s->fresh) {
+                /* a stafd that just started may not have read its DCs yet (DESIGN 3) */
+                r = stacd_discovered_keep_missing(&d, &s->m->discovered);
+                if (r < 0) {
+                        stacd_discovered_done(&d);
+                        return log_oom(), 0;
+                }
+                if (r > 0)
+                        log_info(
+                                "stafd does not report entries for %d discovery controller(s) yet: keeping their "
+                                "last known entries until it does.",
+                                r);
+                s->fresh = false;
+        }
+        stacd_discovered_done(&s->m->discovered);
+        s->m->discovered = d;
         log_debug("stafd: discovered set read (%zu discovery controller(s)).", s->m->discovered.n);
-        manager_save_lkc(s->m);
-        manager_schedule_reconcile(s->m, 0);
+        manager_discovered_updated(s->m);
         return 0;
 }
 
@@ -148,10 +165,8 @@ static int get_one_reply(sd_bus_message *reply, void *userdata, sd_bus_error *re
                 schedule(s, 0);
         } else if (stacd_discovered_set_dc(&s->m->discovered, c->dc, l) < 0)
                 log_oom();
-        else {
-                manager_save_lkc(s->m);
-                manager_schedule_reconcile(s->m, 0);
-        }
+        else
+                manager_discovered_updated(s->m);
         call_free(c);
         return 0;
 }
@@ -259,6 +274,7 @@ static void owner_set(StacdStaf *s, const char *owner) {
                 return;
         }
         log_info("stafd is on the bus (%s): reading its discovery log pages.", owner);
+        s->fresh = true;
         calls_cancel(s);
         s->want_all = true;
         schedule(s, 0);

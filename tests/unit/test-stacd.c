@@ -349,6 +349,30 @@ static void test_stacd_plan_excluded_and_ip_family(void **state) {
         fix_done(&f);
 }
 
+static void test_stacd_fresh_stafd_keeps_missing_dcs(void **state) {
+        _cleanup_(stacd_discovered_done) StacdDiscovered old = {}, fresh = {}, gone = {}, later = {};
+        const char *no_pages = "[{\"discovery-controller\":" DC_TCP ",\"log-pages\":[]}]";
+
+        assert_int_equal(stacd_discovered_from_json(good_json, &old), 0);
+        /* a restarted stafd lists the DC without entries yet: the old entries stay */
+        assert_int_equal(stacd_discovered_from_json(no_pages, &fresh), 0);
+        assert_int_equal(stacd_discovered_keep_missing(&fresh, &old), 1);
+        assert_int_equal(fresh.n, 1);
+        assert_true(dlp_list_equal(fresh.dcs[0].dlpes, old.dcs[0].dlpes));
+        /* ... or does not list it at all */
+        assert_int_equal(stacd_discovered_from_json("[]", &gone), 0);
+        assert_int_equal(stacd_discovered_keep_missing(&gone, &old), 1);
+        assert_int_equal(gone.n, 1);
+        /* a DC with entries replaces the old ones */
+        assert_int_equal(stacd_discovered_from_json(good_json, &later), 0);
+        assert_int_equal(kv_set(later.dcs[0].dlpes[0], "traddr", "10.9.9.9"), 0);
+        assert_int_equal(stacd_discovered_keep_missing(&later, &old), 0);
+        assert_string_equal(kv_get(later.dcs[0].dlpes[0], "traddr"), "10.9.9.9");
+        /* nothing to keep from an unknown set */
+        stacd_discovered_done(&old);
+        assert_int_equal(stacd_discovered_keep_missing(&later, &old), 0);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_stacd_decode_good),
@@ -365,6 +389,7 @@ int main(void) {
                 cmocka_unit_test(test_stacd_plan_stafd_absent_keeps_set),
                 cmocka_unit_test(test_stacd_plan_disconnect_policy),
                 cmocka_unit_test(test_stacd_plan_excluded_and_ip_family),
+                cmocka_unit_test(test_stacd_fresh_stafd_keeps_missing_dcs),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
