@@ -1,0 +1,434 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* test-stafd - the DC manager of stafd on the fake controller backend and a real sd-event. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "fake-ctrl-ops.h"
+#include "stafd-manager.h"
+#include "stas/lkc.h"
+#include "stas/log.h"
+
+#define RUN_UNTIL(e, cond)                                                     \
+        do {                                                                   \
+                for (unsigned _i = 0; !(cond) && _i < 2000; _i++)              \
+                        assert_true(sd_event_run((e), 5 * USEC_PER_SEC) >= 0); \
+                assert_true(cond);                                             \
+        } while (0)
+
+typedef struct Env {
+        sd_event *e;
+        Fake f;
+        StafManager *m;
+        unsigned changed, removed, foreign, stopped;
+        char dir[64];
+        char lkc[128];
+} Env;
+
+static void hook_changed(StafManager *m, StafDc *dc, void *ud) {
+        ((Env *) ud)->changed++;
+}
+static void hook_removed(StafManager *m, void *ud) {
+        ((Env *) ud)->removed++;
+}
+static void hook_foreign(StafManager *m, const StasUevent *ev, void *ud) {
+        ((Env *) ud)->foreign++;
+}
+static void on_stopped(void *ud) {
+        ((Env *) ud)->stopped++;
+}
+
+static const StafHooks hooks = {
+        .log_pages_changed = hook_changed,
+        .dc_removed = hook_removed,
+        .foreign_dc_event = hook_foreign,
+};
+
+static StasSysConf *mk_sys(const char *symname) {
+        StasSysConf *s = calloc(1, sizeof(StasSysConf));
+
+        assert_non_null(s);
+        s->hostnqn = strdup("nqn.2014-08.org.nvmexpress:uuid:00000000-0000-0000-0000-000000000001");
+        s->hostid = strdup("00000000-0000-0000-0000-000000000001");
+        s->symname = symname ? strdup(symname) : NULL;
+        return s;
+}
+
+static StasConf *mk_conf(const char *text) {
+        StasConf *c = NULL;
+
+        assert_int_equal(stas_conf_load_string(STAS_DAEMON_STAFD, text, "test.conf", &c), 0);
+        return c;
+}
+
+static StasKV *mk_dlpe(const char *traddr, const char *trsvcid, const char *subnqn, const char *subtype) {
+        StasKV *e = kv_new();
+
+        assert_non_null(e);
+        kv_set(e, "trtype", "tcp");
+        kv_set(e, "adrfam", "ipv4");
+        kv_set(e, "traddr", traddr);
+        kv_set(e, "trsvcid", trsvcid);
+        kv_set(e, "subnqn", subnqn);
+        kv_set(e, "subtype", subtype);
+        kv_set(e, "treq", "not specified");
+        kv_set(e, "portid", "1");
+        kv_set(e, "cntlid", "65535");
+        kv_set(e, "asqsz", "32");
+        kv_set(e, "eflags", "0");
+        return e;
+}
+
+static void set_log(Env *env, StasKV **l) {
+        dlp_list_free(env->f.log_entries);
+        env->f.log_entries = l;
+}
+
+static int setup(void **state) {
+        Env *env = calloc(1, sizeof(Env));
+
+        assert_non_null(env);
+        assert_int_equal(sd_event_new(&env->e), 0);
+        fake_init(&env->f, env->e);
+        env->f.auto_complete = true;
+        snprintf(env->dir, sizeof env->dir, "/tmp/test-stafd.XXXXXX");
+        assert_non_null(mkdtemp(env->dir));
+        snprintf(env->lkc, sizeof env->lkc, "%s/lkc.json", env->dir);
+        log_set_max_level(LOG_DEBUG);
+        backoff_set_seed(1);
+        *state = env;
+        return 0;
+}
+
+static int teardown(void **state) {
+        Env *env = *state;
+
+        staf_manager_free(env->m);
+        fake_done(&env->f);
+        sd_event_unref(env->e);
+        unlink(env->lkc);
+        rmdir(env->dir);
+        free(env);
+        return 0;
+}
+
+#define CONF1                                                              \
+        "[Global]\npleo=enabled\n[Service Discovery]\nzeroconf=disabled\n" \
+        "[Controllers]\ncontroller=transport=tcp;traddr=10.0.0.1;trsvcid=8009;dhchap-secret=DHHC-1:00:abc=:\n"
+
+static void start(Env *env, const char *conf, const char *symname) {
+        assert_int_equal(
+                staf_manager_new(
+                        env->e,
+                        &fake_ops,
+                        &env->f,
+                        mk_conf(conf),
+                        mk_sys(symname),
+                        env->lkc,
+                        &hooks,
+                        env,
+                        &env->m),
+                0);
+        assert_int_equal(staf_manager_start(env->m), 0);
+}
+
+/* DIM register, then Supported Log Pages (PLEO), then Get Log Page with the PLEO bit */
+static void test_stafd_dim_pleo_log_sequence(void **state) {
+        Env *env = *state;
+        StasKV **l = NULL;
+
+        env->f.registration = 1;
+        env->f.lid_support = STAS_DLP_LID_PLEOS;
+        dlp_list_append(&l, mk_dlpe("10.0.0.5", "4420", "nqn.io1", "nvme"));
+        set_log(env, l);
+        start(env, CONF1, NULL);
+        RUN_UNTIL(env->e, env->changed == 1);
+        assert_string_equal(env->f.calls, "ncRSL");
+        assert_int_equal(env->f.last_lsp, STAS_DLP_LSP_PLEO);
+        assert_int_equal(staf_manager_n_dcs(env->m), 1);
+        StafDc *dc = staf_manager_dc(env->m, 0);
+        assert_int_equal(staf_dc_origin(dc), STAS_ORIGIN_CONFIGURED);
+        assert_int_equal(dlp_list_length(staf_dc_log_pages(dc)), 1);
+        assert_string_equal(staf_dc_tid(dc)->host_nqn, staf_manager_sysconf(env->m)->hostnqn);
+}
+
+/* a CDC gets no Supported Log Pages, and pleo=disabled neither; no DIM when not supported */
+static void test_stafd_cdc_skips_pleo(void **state) {
+        Env *env = *state;
+
+        env->f.registration = 1;
+        env->f.dctype = "cdc";
+        start(env, CONF1, NULL);
+        RUN_UNTIL(env->e, env->f.n_log == 1);
+        assert_string_equal(env->f.calls, "ncRL");
+        assert_int_equal(env->f.last_lsp, 0);
+}
+
+static void test_stafd_no_registration(void **state) {
+        Env *env = *state;
+
+        env->f.registration = 0;
+        start(env,
+              "[Global]\npleo=disabled\n[Service Discovery]\nzeroconf=disabled\n"
+              "[Controllers]\ncontroller=transport=tcp;traddr=10.0.0.1\n",
+              NULL);
+        RUN_UNTIL(env->e, env->f.n_log == 1);
+        assert_string_equal(env->f.calls, "ncL");
+}
+
+/* log_pages_changed only when the content changed; an AEN re-reads */
+static void test_stafd_aen_and_change_only_signal(void **state) {
+        Env *env = *state;
+        StasKV **l = NULL;
+        _cleanup_(uevent_freep) StasUevent *aen = NULL;
+        char *props[] = { (char *) "ACTION=change",
+                          (char *) "SUBSYSTEM=nvme",
+                          (char *) "SYSNAME=nvme0",
+                          (char *) "NVME_AEN=0x70f002",
+                          NULL };
+
+        dlp_list_append(&l, mk_dlpe("10.0.0.5", "4420", "nqn.io1", "nvme"));
+        set_log(env, l);
+        start(env, CONF1, NULL);
+        RUN_UNTIL(env->e, env->changed == 1);
+        assert_int_equal(uevent_parse(props, &aen), 0);
+
+        /* same content: read again, no signal */
+        staf_manager_uevent(env->m, aen);
+        RUN_UNTIL(env->e, env->f.n_log == 2);
+        for (unsigned i = 0; i < 3; i++)
+                assert_true(sd_event_run(env->e, 1000) >= 0);
+        assert_int_equal(env->changed, 1);
+
+        /* new content: signal */
+        l = NULL;
+        dlp_list_append(&l, mk_dlpe("10.0.0.6", "4420", "nqn.io2", "nvme"));
+        set_log(env, l);
+        staf_manager_uevent(env->m, aen);
+        RUN_UNTIL(env->e, env->changed == 2);
+        assert_int_equal(env->f.n_log, 3);
+        assert_int_equal(env->foreign, 0);
+}
+
+/* resync from the register step on NVME_EVENT=rediscover; foreign DC events go to the hook */
+static void test_stafd_rediscover_resyncs(void **state) {
+        Env *env = *state;
+        _cleanup_(uevent_freep) StasUevent *ev = NULL, *foreign = NULL;
+        char *props[] = { (char *) "ACTION=change",
+                          (char *) "SUBSYSTEM=nvme",
+                          (char *) "SYSNAME=nvme0",
+                          (char *) "NVME_EVENT=rediscover",
+                          NULL };
+        char *fprops[] = { (char *) "ACTION=change",
+                           (char *) "SUBSYSTEM=nvme",
+                           (char *) "SYSNAME=nvme9",
+                           (char *) "NVME_EVENT=rediscover",
+                           NULL };
+
+        env->f.registration = 1;
+        env->f.lid_support = 0;
+        start(env, CONF1, NULL);
+        RUN_UNTIL(env->e, env->f.n_log == 1);
+        assert_int_equal(uevent_parse(props, &ev), 0);
+        staf_manager_uevent(env->m, ev);
+        RUN_UNTIL(env->e, env->f.n_log == 2);
+        assert_string_equal(env->f.calls, "ncRSLRSL");
+        assert_int_equal(uevent_parse(fprops, &foreign), 0);
+        staf_manager_uevent(env->m, foreign);
+        assert_int_equal(env->foreign, 1);
+}
+
+/* remove -> reconnect, keeping the cached log pages */
+static void test_stafd_remove_keeps_cache(void **state) {
+        Env *env = *state;
+        StasKV **l = NULL;
+        _cleanup_(uevent_freep) StasUevent *rm = fake_uevent(STAS_UEVENT_REMOVE, "nvme0");
+
+        dlp_list_append(&l, mk_dlpe("10.0.0.5", "4420", "nqn.io1", "nvme"));
+        set_log(env, l);
+        start(env, CONF1, NULL);
+        RUN_UNTIL(env->e, env->changed == 1);
+        staf_manager_uevent(env->m, rm);
+        StafDc *dc = staf_manager_dc(env->m, 0);
+        assert_null(staf_dc_device(dc));
+        assert_int_equal(dlp_list_length(staf_dc_log_pages(dc)), 1);
+        /* reconnects (after ~3 s backoff) */
+        RUN_UNTIL(env->e, env->f.n_connect == 2 && env->f.n_log == 2);
+        assert_int_equal(env->changed, 1);
+}
+
+/* referrals are added; a referral cycle does not grow the set; removal drops them */
+static void test_stafd_referrals_loop_safe(void **state) {
+        Env *env = *state;
+        StasKV **l = NULL;
+
+        /* every DC refers to 10.0.0.2 and back to 10.0.0.1 */
+        dlp_list_append(&l, mk_dlpe("10.0.0.2", "8009", NVME_DISC_WKNQN, "referral"));
+        dlp_list_append(&l, mk_dlpe("10.0.0.1", "8009", NVME_DISC_WKNQN, "referral"));
+        set_log(env, l);
+        start(env, CONF1, NULL);
+        RUN_UNTIL(env->e, staf_manager_n_dcs(env->m) == 2 && env->f.n_log >= 2);
+        for (unsigned i = 0; i < 20; i++)
+                assert_true(sd_event_run(env->e, 20 * 1000) >= 0);
+        assert_int_equal(staf_manager_n_dcs(env->m), 2);
+        StafDc *ref = staf_manager_dc(env->m, 1);
+        assert_string_equal(staf_dc_tid(ref)->traddr, "10.0.0.2");
+        assert_int_equal(staf_dc_origin(ref), STAS_ORIGIN_REFERRAL);
+        assert_int_equal(staf_dc_origin(staf_manager_dc(env->m, 0)), STAS_ORIGIN_CONFIGURED);
+
+        /* the configured DC goes away: the referral cycle must not keep both alive */
+        assert_int_equal(
+                staf_manager_reload(
+                        env->m, mk_conf("[Service Discovery]\nzeroconf=disabled\n"), mk_sys(NULL)),
+                0);
+        RUN_UNTIL(env->e, staf_manager_n_dcs(env->m) == 0);
+        assert_true(env->removed >= 1);
+        RUN_UNTIL(env->e, staf_manager_n_disposing(env->m) == 0);
+        assert_true(env->f.n_disconnect >= 2);
+}
+
+/* exclusions and ip-family apply to configured DCs */
+static void test_stafd_exclude_and_family(void **state) {
+        Env *env = *state;
+
+        start(env,
+              "[Global]\nip-family=ipv6\n[Service Discovery]\nzeroconf=disabled\n"
+              "[Controllers]\ncontroller=transport=tcp;traddr=10.0.0.1\n"
+              "controller=transport=tcp;traddr=fe80::1\ncontroller=transport=tcp;traddr=fe80::2\n"
+              "exclude=traddr=fe80::2\n",
+              NULL);
+        assert_int_equal(staf_manager_reconcile_now(env->m), 0);
+        assert_int_equal(staf_manager_n_dcs(env->m), 1);
+        assert_string_equal(staf_dc_tid(staf_manager_dc(env->m, 0))->traddr, "fe80::1");
+}
+
+/* the DC set with origins and log pages survives a restart through the lkc file */
+static void test_stafd_lkc_round_trip(void **state) {
+        Env *env = *state;
+        StasKV **l = NULL;
+
+        dlp_list_append(&l, mk_dlpe("10.0.0.5", "4420", "nqn.io1", "nvme"));
+        set_log(env, l);
+        start(env, CONF1, NULL);
+        RUN_UNTIL(env->e, env->changed == 1);
+        assert_int_equal(staf_manager_stop(env->m, on_stopped, env), 0);
+        RUN_UNTIL(env->e, env->stopped == 1);
+        /* persistent-connections (default): no disconnect at exit */
+        assert_int_equal(env->f.n_disconnect, 0);
+        assert_int_equal(env->f.n_dereg, 0);
+        env->m = staf_manager_free(env->m);
+
+        /* restart with a backend that cannot connect: the cache is there at once */
+        env->f.connect_result = -ECONNREFUSED;
+        start(env, CONF1, NULL);
+        assert_int_equal(staf_manager_n_dcs(env->m), 1);
+        StafDc *dc = staf_manager_dc(env->m, 0);
+        assert_int_equal(staf_dc_origin(dc), STAS_ORIGIN_CONFIGURED);
+        assert_int_equal(dlp_list_length(staf_dc_log_pages(dc)), 1);
+        assert_string_equal(kv_get(staf_dc_log_pages(dc)[0], "subnqn"), "nqn.io1");
+        _cleanup_free_ char *json = NULL;
+        assert_int_equal(staf_manager_all_log_pages_json(env->m, false, &json), 0);
+        assert_non_null(strstr(json, "\"subnqn\":\"nqn.io1\""));
+        assert_non_null(strstr(json, "\"device\":\"nvme?\""));
+}
+
+/* non-persistent stop: DIM deregister, then disconnect */
+static void test_stafd_stop_not_persistent(void **state) {
+        Env *env = *state;
+
+        env->f.registration = 1;
+        start(env,
+              "[Service Discovery]\nzeroconf=disabled\n[Discovery controller connection management]\n"
+              "persistent-connections=false\n[Controllers]\ncontroller=transport=tcp;traddr=10.0.0.1\n",
+              NULL);
+        RUN_UNTIL(env->e, env->f.n_log == 1);
+        assert_int_equal(staf_manager_stop(env->m, on_stopped, env), 0);
+        RUN_UNTIL(env->e, env->stopped == 1);
+        assert_int_equal(env->f.n_dereg, 1);
+        assert_int_equal(env->f.n_disconnect, 1);
+        assert_non_null(strstr(env->f.calls, "Dd"));
+}
+
+/* a changed symbolic name sends DIM update (DESIGN 5) */
+static void test_stafd_symname_change_updates(void **state) {
+        Env *env = *state;
+
+        env->f.registration = 1;
+        start(env, CONF1, "host-a");
+        RUN_UNTIL(env->e, env->f.n_log == 1);
+        assert_int_equal(staf_manager_reload(env->m, mk_conf(CONF1), mk_sys("host-b")), 0);
+        RUN_UNTIL(env->e, env->f.n_log == 2);
+        assert_non_null(strstr(env->f.calls, "U"));
+        /* same name again: no update */
+        size_t n = strlen(env->f.calls);
+        assert_int_equal(staf_manager_reload(env->m, mk_conf(CONF1), mk_sys("host-b")), 0);
+        for (unsigned i = 0; i < 20; i++)
+                assert_true(sd_event_run(env->e, 20 * 1000) >= 0);
+        assert_int_equal(strlen(env->f.calls), n);
+}
+
+/* secrets never appear in the id dict */
+static void test_stafd_id_dict_hides_secrets(void **state) {
+        Env *env = *state;
+        _cleanup_(kv_freep) StasKV *kv = NULL;
+
+        start(env, CONF1, NULL);
+        assert_int_equal(staf_manager_reconcile_now(env->m), 0);
+        assert_int_equal(staf_dc_id_dict(staf_manager_dc(env->m, 0), true, &kv), 0);
+        assert_string_equal(kv_get(kv, "dhchap-secret"), "(set)");
+        assert_string_equal(kv_get(kv, "origin"), "configured");
+        assert_non_null(kv_get(kv, "connect attempts"));
+        assert_string_equal(kv_get(kv, "connected"), "False");
+}
+
+/* zeroconf DCs: added, kept while avahi forgets them, purged after the persistence time */
+static void test_stafd_zeroconf_lost_purged(void **state) {
+        Env *env = *state;
+        _cleanup_(kv_freep) StasKV *svc = kv_new();
+        StasKV *list[1] = { svc };
+
+        kv_set(svc, "transport", "tcp");
+        kv_set(svc, "traddr", "10.0.0.9");
+        kv_set(svc, "trsvcid", "8009");
+        kv_set(svc, "subsysnqn", NVME_DISC_WKNQN);
+        env->f.connect_result = -ECONNREFUSED;
+        start(env,
+              "[Service Discovery]\nzeroconf=enabled\n[Discovery controller connection management]\n"
+              "zeroconf-connections-persistence=1sec\n",
+              NULL);
+        assert_int_equal(staf_manager_set_zeroconf(env->m, list, 1), 0);
+        RUN_UNTIL(env->e, staf_manager_n_dcs(env->m) == 1);
+        assert_int_equal(staf_dc_origin(staf_manager_dc(env->m, 0)), STAS_ORIGIN_DISCOVERED);
+        assert_int_equal(staf_manager_set_zeroconf(env->m, NULL, 0), 0);
+        assert_int_equal(staf_manager_reconcile_now(env->m), 0);
+        assert_int_equal(staf_manager_n_dcs(env->m), 1); /* kept for now */
+        RUN_UNTIL(env->e, staf_manager_n_dcs(env->m) == 0);
+        assert_int_equal(env->removed, 1);
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test_setup_teardown(test_stafd_dim_pleo_log_sequence, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_stafd_cdc_skips_pleo, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_stafd_no_registration, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_stafd_aen_and_change_only_signal, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_stafd_rediscover_resyncs, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_stafd_remove_keeps_cache, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_stafd_referrals_loop_safe, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_stafd_exclude_and_family, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_stafd_lkc_round_trip, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_stafd_stop_not_persistent, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_stafd_symname_change_updates, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_stafd_id_dict_hides_secrets, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_stafd_zeroconf_lost_purged, setup, teardown),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
