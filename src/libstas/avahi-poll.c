@@ -185,7 +185,8 @@ static AvahiTimeout *timeout_new(
         t->callback = callback;
         t->userdata = userdata;
         /* accuracy 1 us: 0 would select sd-event's default slack of 250 ms */
-        r = sd_event_add_time(p->event, &t->source, CLOCK_REALTIME, tv ? timeval_to_usec(tv) : 0, 1, timeout_dispatch, t);
+        r = sd_event_add_time(
+                p->event, &t->source, CLOCK_REALTIME, tv ? timeval_to_usec(tv) : 0, 1, timeout_dispatch, t);
         if (r < 0) {
                 log_debug_errno(r, "avahi-poll: cannot add timeout: %m");
                 free(t);

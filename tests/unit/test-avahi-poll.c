@@ -252,7 +252,8 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_avahi_poll_watch_hup, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_avahi_poll_watch_free_in_callback, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_avahi_poll_timeout_fires_once, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_avahi_poll_timeout_absolute_and_disabled, setup, teardown),
+                cmocka_unit_test_setup_teardown(
+                        test_avahi_poll_timeout_absolute_and_disabled, setup, teardown),
                 cmocka_unit_test_setup_teardown(
                         test_avahi_poll_timeout_update_and_free_in_callback, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_avahi_poll_teardown_frees_leftovers, setup, teardown),
