@@ -8,8 +8,8 @@
  *   property log_level (s, read-only): "DEBUG" or "INFO";
  *   method process_info() -> s info_json;
  *   method controller_info(s transport, ..., s host_nqn) -> s info_json ("{}" if unknown).
- * Both methods are SD_BUS_VTABLE_UNPRIVILEGED (property reads always are). Both properties advertise the default
- * emits-change behaviour as nvme-stas's do, and unlike nvme-stas a PropertiesChanged signal is
+ * Both methods are SD_BUS_VTABLE_UNPRIVILEGED (property reads always are). Both properties advertise the
+ * default emits-change behaviour as nvme-stas's do, and unlike nvme-stas a PropertiesChanged signal is
  * actually sent when tron changes. Controller arguments are validated (bus_read_tid()).
  */
 #pragma once

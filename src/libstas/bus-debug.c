@@ -50,7 +50,10 @@ static int property_set_tron(
                 return r;
 
         log_set_max_level(b ? LOG_DEBUG : LOG_INFO);
-        log_info("Tracing %s (log level %s).", b ? "enabled" : "disabled", log_level_to_string(log_get_max_level()));
+        log_info(
+                "Tracing %s (log level %s).",
+                b ? "enabled" : "disabled",
+                log_level_to_string(log_get_max_level()));
         if (old != !!b) {
                 if (d->ops->tron_changed)
                         d->ops->tron_changed(d->userdata, b);
@@ -133,12 +136,7 @@ static const sd_bus_vtable debug_vtable[] = {
          */
         SD_BUS_WRITABLE_PROPERTY(
                 "tron", "b", property_get_tron, property_set_tron, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY(
-                "log_level",
-                "s",
-                property_get_log_level,
-                0,
-                SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("log_level", "s", property_get_log_level, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_VTABLE_END,
 };
 

@@ -94,7 +94,8 @@ int json_parse(const char *text, json_object **ret) {
                 return -ENOMEM;
         o = json_tokener_parse_ex(tok, text, (int) len);
         if (!o || json_tokener_get_error(tok) != json_tokener_success ||
-            text[json_tokener_get_parse_end(tok) + strspn(text + json_tokener_get_parse_end(tok), " \t\r\n")]) {
+            text[json_tokener_get_parse_end(tok) +
+                 strspn(text + json_tokener_get_parse_end(tok), " \t\r\n")]) {
                 /* a bare "null" parses to NULL successfully; it is not what we want either */
                 log_debug("Invalid JSON text: %s", json_tokener_error_desc(json_tokener_get_error(tok)));
                 json_object_put(o);
@@ -122,7 +123,8 @@ int json_to_kv(json_object *o, StasKV **ret) {
                 return -ENOMEM;
         json_object_object_foreach(o, key, val) {
                 if (!json_object_is_type(val, json_type_string))
-                        return log_debug_errno(SYNTHETIC_ERRNO(EINVAL), "JSON member '%s' is not a string", key);
+                        return log_debug_errno(
+                                SYNTHETIC_ERRNO(EINVAL), "JSON member '%s' is not a string", key);
                 r = kv_set(kv, key, json_object_get_string(val));
                 if (r < 0)
                         return r;
@@ -201,7 +203,8 @@ int json_parse_all_log_pages(const char *text, StasDcLogPages **ret, size_t *ret
                 if (!json_object_is_type(e, json_type_object) ||
                     !json_object_object_get_ex(e, "discovery-controller", &dc) ||
                     !json_object_object_get_ex(e, "log-pages", &pages)) {
-                        r = log_debug_errno(SYNTHETIC_ERRNO(EINVAL), "get_all_log_pages: bad element %zu", n);
+                        r = log_debug_errno(
+                                SYNTHETIC_ERRNO(EINVAL), "get_all_log_pages: bad element %zu", n);
                         goto fail;
                 }
                 r = json_to_kv(dc, &a[n].dc);

@@ -75,7 +75,13 @@ static int private_bus_start(PrivateBus *b) {
                         (void) dup2(null, STDERR_FILENO);
                 (void) prctl(PR_SET_PDEATHSIG, SIGTERM);
                 (void) fcntl(pipefd[1], F_SETFD, 0);
-                execlp("dbus-daemon", "dbus-daemon", "--nofork", "--nopidfile", "--nosyslog", confarg, fdarg,
+                execlp("dbus-daemon",
+                       "dbus-daemon",
+                       "--nofork",
+                       "--nopidfile",
+                       "--nosyslog",
+                       confarg,
+                       fdarg,
                        (char *) NULL);
                 _exit(127);
         }

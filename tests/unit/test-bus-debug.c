@@ -92,7 +92,8 @@ static int setup(void **state) {
             bus_open(f->event, "test-server", false, &f->server) < 0 ||
             bus_debug_new(f->server, STAF_PATH, &staf_ops, f, &f->debug) < 0 ||
             bus_debug_new(f->server, STAC_PATH, &stac_ops, f, &f->debug2) < 0 ||
-            bus_request_name(f->server, SERVER) < 0 || bus_open(f->event, "test-client", false, &f->client) < 0)
+            bus_request_name(f->server, SERVER) < 0 ||
+            bus_open(f->event, "test-client", false, &f->client) < 0)
                 goto fail;
         return 0;
 fail:
@@ -421,7 +422,9 @@ static char **xml_interface(const char *xml, const char *iface) {
                 if (closing) {
                         if (strneq(tag, "/interface", 10))
                                 inside = false;
-                        else if (strneq(tag, "/method", 7) || strneq(tag, "/signal", 7) || strneq(tag, "/property", 9))
+                        else if (
+                                strneq(tag, "/method", 7) || strneq(tag, "/signal", 7) ||
+                                strneq(tag, "/property", 9))
                                 member[0] = 0;
                         continue;
                 }
@@ -443,23 +446,38 @@ static char **xml_interface(const char *xml, const char *iface) {
                         _cleanup_free_ char *type = attr(tag, "type"), *access = attr(tag, "access");
 
                         snprintf(member, sizeof(member), "%s", strempty(name));
-                        snprintf(buf, sizeof(buf), "property %s %s %s", member, strempty(type), strempty(access));
+                        snprintf(
+                                buf,
+                                sizeof(buf),
+                                "property %s %s %s",
+                                member,
+                                strempty(type),
+                                strempty(access));
                         if (selfclose)
                                 member[0] = 0;
                 } else if (strneq(tag, "arg", 3)) {
                         _cleanup_free_ char *type = attr(tag, "type"), *dir = attr(tag, "direction");
 
-                        snprintf(buf,
-                                 sizeof(buf),
-                                 "arg %s %s %s %s",
-                                 member,
-                                 strempty(name),
-                                 strempty(type),
-                                 dir ? dir : streq(kind, "method") ? "in" : "-");
+                        snprintf(
+                                buf,
+                                sizeof(buf),
+                                "arg %s %s %s %s",
+                                member,
+                                strempty(name),
+                                strempty(type),
+                                dir                             ? dir
+                                        : streq(kind, "method") ? "in"
+                                                                : "-");
                 } else if (strneq(tag, "annotation", 10)) {
                         _cleanup_free_ char *value = attr(tag, "value");
 
-                        snprintf(buf, sizeof(buf), "annotation %s %s %s", member, strempty(name), strempty(value));
+                        snprintf(
+                                buf,
+                                sizeof(buf),
+                                "annotation %s %s %s",
+                                member,
+                                strempty(name),
+                                strempty(value));
                 }
                 if (buf[0])
                         assert_true(strv_extend(&out, buf) == 0);
@@ -509,7 +527,9 @@ static void check_introspection(Fixture *f, const char *path, const char *iface,
         data = getenv("STAS_TEST_DATA");
         assert_non_null(data);
         assert_non_null(strstr(data, "/tests/unit/data"));
-        assert_true(asprintf(&fn, "%.*s/dbus/%s", (int) (strstr(data, "/tests/unit/data") - data), data, file) > 0);
+        assert_true(
+                asprintf(&fn, "%.*s/dbus/%s", (int) (strstr(data, "/tests/unit/data") - data), data, file) >
+                0);
         doc = read_file(fn);
         documented = xml_interface(doc, iface);
 
@@ -547,8 +567,10 @@ static void test_bus_debug_request_name_taken(void **state) {
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_bus_debug_process_info, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_bus_debug_controller_info_known_and_unknown, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_bus_debug_controller_info_invalid_args, setup, teardown),
+                cmocka_unit_test_setup_teardown(
+                        test_bus_debug_controller_info_known_and_unknown, setup, teardown),
+                cmocka_unit_test_setup_teardown(
+                        test_bus_debug_controller_info_invalid_args, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_bus_debug_tron_and_log_level, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_bus_debug_log_level_read_only, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_bus_debug_tron_write_is_privileged, setup, teardown),
