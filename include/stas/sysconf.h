@@ -37,7 +37,7 @@ typedef struct StasSysConf {
 int sysconf_load(const char *path, const char *root, StasSysConf **ret);
 
 /*
- * sysconf_default_path() - $STAS_SYSCONF when set and not empty (tests, and anyone who keeps
+ * sysconf_default_path() - $STAS_SYS_CONF when set and not empty (tests, and anyone who keeps
  * sys.conf elsewhere), else STAS_ETC_STAS "/sys.conf".
  */
 const char *sysconf_default_path(void);

@@ -193,7 +193,14 @@ int stas_nvme_ctrl_new(
         } else
                 connect_options_init(&c->opts);
 
-        c->root = nvme_create_root(NULL, ctx->log_level);
+        /*
+         * libnvme 1.3 prints the whole connect string, DH-HMAC-CHAP secrets included, at debug
+         * level and has no hook to filter it: a connection that carries a secret never gets
+         * libnvme's debug output.
+         */
+        bool secret = (opts && (!isempty(opts->dhchap_secret) || !isempty(opts->dhchap_ctrl_secret))) ||
+                (!isempty(ctx->hostkey) && ctx->kernel.dhchap_secret);
+        c->root = nvme_create_root(NULL, secret && ctx->log_level > LOG_INFO ? LOG_INFO : ctx->log_level);
         if (!c->root)
                 return -ENOMEM;
         c->host = nvme_lookup_host(

@@ -126,7 +126,7 @@ static void where(const Source *s, char *buf, size_t n) {
 }
 
 const char *sysconf_default_path(void) {
-        const char *e = getenv("STAS_SYSCONF");
+        const char *e = getenv("STAS_SYS_CONF");
         return isempty(e) ? STAS_ETC_STAS "/sys.conf" : e;
 }
 

@@ -110,15 +110,15 @@ static void test_sysconf_env_override(void **state) {
         StasSysConf *s = NULL;
 
         put(f->root, "sys.conf", "[Host]\nnqn=" NQN "\nid=" ID "\n");
-        assert_int_equal(setenv("STAS_SYSCONF", f->path, 1), 0);
+        assert_int_equal(setenv("STAS_SYS_CONF", f->path, 1), 0);
         assert_string_equal(sysconf_default_path(), f->path);
         assert_int_equal(sysconf_load(NULL, f->root, &s), 0);
         assert_string_equal(s->hostnqn, NQN);
         assert_string_equal(s->hostid, ID);
         sysconf_free(s);
-        assert_int_equal(setenv("STAS_SYSCONF", "", 1), 0);
+        assert_int_equal(setenv("STAS_SYS_CONF", "", 1), 0);
         assert_string_equal(sysconf_default_path(), STAS_ETC_STAS "/sys.conf");
-        unsetenv("STAS_SYSCONF");
+        unsetenv("STAS_SYS_CONF");
 }
 
 static void test_sysconf_file_targets(void **state) {

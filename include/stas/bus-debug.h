@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * bus-debug.h - the debug interface both daemons serve next to their main interface
+ * (org.nvmexpress.staf.debug on stafd, org.nvmexpress.stac.debug on stacd, inventory §4.3),
+ * written once and parameterised by BusDebugOps:
+ *   property tron (b, read-write, privileged write): true sets the log level to LOG_DEBUG,
+ *            false to LOG_INFO;
+ *   property log_level (s, read-only): "DEBUG" or "INFO";
+ *   method process_info() -> s info_json;
+ *   method controller_info(s transport, ..., s host_nqn) -> s info_json ("{}" if unknown).
+ * Both methods are SD_BUS_VTABLE_UNPRIVILEGED (property reads always are). Both properties advertise the
+ * default emits-change behaviour as nvme-stas's do, and unlike nvme-stas a PropertiesChanged signal is
+ * actually sent when tron changes. Controller arguments are validated (bus_read_tid()).
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <systemd/sd-bus.h>
+
+#include "stas/macro.h"
+#include "stas/tid.h"
+
+typedef struct BusDebugOps {
+        /* interface name, e.g. "org.nvmexpress.staf.debug" */
+        const char *interface;
+        /* the process_info JSON object text (malloc'ed into *ret). Return: 0 or -errno. */
+        int (*process_info)(void *userdata, char **ret);
+        /*
+         * the controller_info JSON text for @tid (malloc'ed into *ret), or *ret = NULL when the
+         * controller is unknown (the caller then answers "{}"). Return: 0 or -errno.
+         */
+        int (*controller_info)(void *userdata, const StasTid *tid, char **ret);
+        /* optional: called after tron changed (e.g. to adjust libnvme's log level) */
+        void (*tron_changed)(void *userdata, bool tron);
+} BusDebugOps;
+
+typedef struct BusDebug BusDebug;
+
+/*
+ * bus_debug_new() - register the debug interface at @path on @bus. @ops must outlive the
+ * object. Return: 0 or -errno.
+ */
+int bus_debug_new(sd_bus *bus, const char *path, const BusDebugOps *ops, void *userdata, BusDebug **ret);
+
+/* bus_debug_free() - unregister and free; NULL-tolerant; returns NULL. */
+BusDebug *bus_debug_free(BusDebug *d);
+DEFINE_TRIVIAL_CLEANUP_FUNC(BusDebug *, bus_debug_free);
+
+/* bus_debug_tron() - true when the log level is LOG_DEBUG. */
+bool bus_debug_tron(void);

@@ -1,0 +1,950 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <avahi-client/client.h>
+#include <avahi-client/lookup.h>
+#include <avahi-common/address.h>
+#include <avahi-common/error.h>
+
+#include "stas/avahi-poll.h"
+#include "stas/avahi.h"
+#include "stas/log.h"
+#include "stas/strv.h"
+#include "stas/tid.h"
+
+#define ZC_KICK_USEC (60 * UINT64_C(1000000))
+#define ZC_PROBE_TIMEOUT_USEC (5 * UINT64_C(1000000))
+
+typedef struct ZcService ZcService;
+
+struct ZcService {
+        StasZeroconf *zc;
+        AvahiIfIndex ifindex;
+        AvahiProtocol protocol;
+        char *name, *type, *domain;
+        char ifname[IF_NAMESIZE];
+        AvahiServiceResolver *resolver;
+        StasKV *record; /* NULL until resolved with a valid TXT */
+        bool reachable;
+        unsigned failures;
+        int probe_fd;
+        sd_event_source *probe_io, *probe_timeout, *retry;
+        ZcService *next;
+};
+
+struct StasZeroconf {
+        sd_event *event;
+        bool discovery_supported;
+        StasZeroconfChanged cb;
+        void *userdata;
+        StasAvahiPoll *poll;
+        AvahiClient *client;
+        int available; /* -1 unknown, 0 no, 1 yes: only changes are logged */
+        char **stypes;
+        AvahiServiceBrowser **browsers; /* parallel to stypes (NULL entries while away) */
+        ZcService *services;            /* newest first; reported oldest first */
+        sd_event_source *kick;          /* re-create the client */
+        uint64_t kick_period;
+};
+
+/* ---- pure helpers ---------------------------------------------------------------------- */
+
+/**
+ * zc_retry_delay_usec() - re-probe delay: 5, 10, 30, 60, 300, 600 s, then 600 s.
+ * @failures: number of failed probes so far (0 is treated as 1)
+ */
+uint64_t zc_retry_delay_usec(unsigned failures) {
+        static const unsigned secs[] = { 5, 10, 30, 60, 300, 600 };
+        unsigned i = failures ? failures - 1 : 0;
+
+        if (i >= ELEMENTSOF(secs))
+                i = ELEMENTSOF(secs) - 1;
+        return secs[i] * UINT64_C(1000000);
+}
+
+/**
+ * zc_txt_parse() - decode a TXT record into a dict.
+ * @txt: avahi's string list (entries are byte strings, not NUL-terminated)
+ * @ret: the dict (caller frees)
+ */
+int zc_txt_parse(AvahiStringList *txt, StasKV **ret) {
+        _cleanup_(kv_freep) StasKV *kv = kv_new();
+        AvahiStringList *copy;
+        int r = 0;
+
+        if (!kv)
+                return -ENOMEM;
+        /* avahi's lists run last-added first: walk a reversed copy to keep the record's order */
+        copy = avahi_string_list_reverse(avahi_string_list_copy(txt));
+        if (txt && !copy)
+                return -ENOMEM;
+        for (AvahiStringList *l = copy; l && r >= 0; l = l->next) {
+                _cleanup_free_ char *key = NULL, *val = NULL;
+                size_t eq = SIZE_MAX;
+                bool ok = true;
+
+                for (size_t i = 0; i < l->size && ok; i++) {
+                        if (l->text[i] < 0x20 || l->text[i] > 0x7e)
+                                ok = false; /* not printable ASCII (NUL included) */
+                        else if (l->text[i] == '=')
+                                ok = eq == SIZE_MAX ? (eq = i, true) : false; /* exactly one '=' */
+                }
+                if (!ok || eq == SIZE_MAX || eq == 0)
+                        continue;
+                key = strndup((const char *) l->text, eq);
+                val = strndup((const char *) l->text + eq + 1, l->size - eq - 1);
+                if (!key || !val) {
+                        r = -ENOMEM;
+                        break;
+                }
+                for (char *c = key; *c; c++)
+                        *c = (char) tolower((unsigned char) *c);
+                r = kv_set(kv, key, val);
+        }
+        avahi_string_list_free(copy);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(kv);
+        return 0;
+}
+
+/* Trimmed copy of @s (ASCII whitespace). */
+static char *strdup_trim(const char *s) {
+        size_t n;
+
+        while (isspace((unsigned char) *s))
+                s++;
+        n = strlen(s);
+        while (n > 0 && isspace((unsigned char) s[n - 1]))
+                n--;
+        return strndup(s, n);
+}
+
+/**
+ * zc_proto_to_transport() - map the TXT p= value to a transport.
+ * @p: the value, NULL-tolerant
+ */
+const char *zc_proto_to_transport(const char *p) {
+        _cleanup_free_ char *t = NULL;
+
+        if (!p)
+                return NULL;
+        t = strdup_trim(p);
+        if (!t)
+                return NULL;
+        for (char *c = t; *c; c++)
+                *c = (char) tolower((unsigned char) *c);
+        if (streq(t, "tcp"))
+                return "tcp";
+        if (streq(t, "roce") || streq(t, "iwarp") || streq(t, "rdma"))
+                return "rdma";
+        return NULL;
+}
+
+/**
+ * zc_record_new() - build the controller record of a resolved service.
+ * @txt: the parsed TXT record
+ * @address: the service's address as text
+ * @port: the service's port
+ * @ifname: name of the interface the service was seen on
+ * @discovery_supported: the kernel supports the TP8013 "discovery" option
+ * @ret: the record (caller frees)
+ */
+int zc_record_new(
+        const StasKV *txt,
+        const char *address,
+        uint16_t port,
+        const char *ifname,
+        bool discovery_supported,
+        StasKV **ret) {
+        _cleanup_(kv_freep) StasKV *kv = NULL;
+        _cleanup_free_ char *nqn = NULL, *traddr = NULL;
+        const char *transport = zc_proto_to_transport(kv_get(txt, "p"));
+        char trsvcid[8];
+
+        if (!transport)
+                return -EPROTO;
+        kv = kv_new();
+        traddr = strdup_trim(strempty(address));
+        if (discovery_supported && kv_get(txt, "nqn"))
+                nqn = strdup_trim(kv_get(txt, "nqn"));
+        else
+                nqn = strdup(NVME_DISC_WKNQN);
+        if (!kv || !traddr || !nqn)
+                return -ENOMEM;
+        snprintf(trsvcid, sizeof(trsvcid), "%u", port);
+        if (kv_set(kv, "transport", transport) < 0 || kv_set(kv, "traddr", traddr) < 0 ||
+            kv_set(kv, "trsvcid", trsvcid) < 0 ||
+            kv_set(kv, "host-iface", streq(transport, "tcp") ? strempty(ifname) : "") < 0 ||
+            kv_set(kv, "subsysnqn", nqn) < 0)
+                return -ENOMEM;
+        *ret = TAKE_PTR(kv);
+        return 0;
+}
+
+/* ---- services ---------------------------------------------------------------------------- */
+
+static void zc_notify(StasZeroconf *z) {
+        if (z->cb)
+                z->cb(z, z->userdata);
+}
+
+static void probe_stop(ZcService *s) {
+        s->probe_io = sd_event_source_disable_unref(s->probe_io);
+        s->probe_timeout = sd_event_source_disable_unref(s->probe_timeout);
+        if (s->probe_fd >= 0) {
+                close(s->probe_fd);
+                s->probe_fd = -1;
+        }
+}
+
+static void service_free(ZcService *s) {
+        probe_stop(s);
+        sd_event_source_disable_unref(s->retry);
+        if (s->resolver)
+                avahi_service_resolver_free(s->resolver);
+        kv_free(s->record);
+        free(s->name);
+        free(s->type);
+        free(s->domain);
+        free(s);
+}
+
+/* Unlink and free the services for which @pred is true; returns true if a reachable one went. */
+static bool services_drop(StasZeroconf *z, bool (*pred)(ZcService *s, const void *arg), const void *arg) {
+        bool changed = false;
+
+        for (ZcService **p = &z->services; *p;) {
+                ZcService *s = *p;
+
+                if (pred && !pred(s, arg)) {
+                        p = &s->next;
+                        continue;
+                }
+                *p = s->next;
+                changed |= s->reachable;
+                service_free(s);
+        }
+        return changed;
+}
+
+static bool service_has_type(ZcService *s, const void *type) {
+        return streq(s->type, (const char *) type);
+}
+
+static void service_set_reachable(ZcService *s, bool reachable) {
+        bool changed = s->reachable != reachable;
+
+        s->reachable = reachable;
+        if (changed)
+                zc_notify(s->zc);
+}
+
+static void probe_start(ZcService *s);
+
+static int on_retry(sd_event_source *src, uint64_t usec, void *userdata) {
+        ZcService *s = userdata;
+
+        s->retry = sd_event_source_disable_unref(s->retry);
+        probe_start(s);
+        return 0;
+}
+
+static void probe_done(ZcService *s, int error) {
+        const char *traddr = kv_get(s->record, "traddr"), *port = kv_get(s->record, "trsvcid");
+        uint64_t now = 0, delay;
+        int r;
+
+        probe_stop(s);
+        if (error == 0) {
+                log_debug("zeroconf: %s:%s reachable via %s", traddr, port, s->ifname);
+                s->failures = 0;
+                service_set_reachable(s, true);
+                return;
+        }
+        s->failures++;
+        delay = zc_retry_delay_usec(s->failures);
+        if (s->failures == 1)
+                log_info(
+                        "Unable to verify TCP connectivity with %s:%s on %s (%s); retrying in %" PRIu64
+                        " s.",
+                        traddr,
+                        port,
+                        s->ifname,
+                        strerror(abs(error)),
+                        delay / UINT64_C(1000000));
+        else
+                log_debug("zeroconf: %s:%s still unreachable (%s)", traddr, port, strerror(abs(error)));
+        service_set_reachable(s, false);
+
+        (void) sd_event_now(s->zc->event, CLOCK_MONOTONIC, &now);
+        s->retry = sd_event_source_disable_unref(s->retry);
+        r = sd_event_add_time(s->zc->event, &s->retry, CLOCK_MONOTONIC, now + delay, 0, on_retry, s);
+        if (r < 0)
+                log_debug_errno(r, "zeroconf: cannot arm retry timer: %m");
+}
+
+static int on_probe_io(sd_event_source *src, int fd, uint32_t revents, void *userdata) {
+        ZcService *s = userdata;
+        int err = 0;
+        socklen_t len = sizeof(err);
+
+        if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+                err = errno;
+        else if (err == 0 && (revents & (EPOLLERR | EPOLLHUP)))
+                err = ECONNREFUSED;
+        probe_done(s, -err);
+        return 0;
+}
+
+static int on_probe_timeout(sd_event_source *src, uint64_t usec, void *userdata) {
+        probe_done(userdata, -ETIMEDOUT);
+        return 0;
+}
+
+/* A non-blocking TCP connect to the service, bound to its interface, on the loop. */
+static void probe_start(ZcService *s) {
+        union {
+                struct sockaddr sa;
+                struct sockaddr_in in;
+                struct sockaddr_in6 in6;
+        } sa = {};
+        socklen_t salen;
+        const char *traddr = kv_get(s->record, "traddr");
+        unsigned long port = strtoul(kv_get(s->record, "trsvcid"), NULL, 10);
+        uint64_t now = 0;
+        int r;
+
+        probe_stop(s);
+        if (inet_pton(AF_INET, traddr, &sa.in.sin_addr) == 1) {
+                sa.in.sin_family = AF_INET;
+                sa.in.sin_port = htons((uint16_t) port);
+                salen = sizeof(sa.in);
+        } else if (inet_pton(AF_INET6, traddr, &sa.in6.sin6_addr) == 1) {
+                sa.in6.sin6_family = AF_INET6;
+                sa.in6.sin6_port = htons((uint16_t) port);
+                sa.in6.sin6_scope_id = (uint32_t) s->ifindex; /* needed for link-local addresses */
+                salen = sizeof(sa.in6);
+        } else {
+                probe_done(s, -EINVAL);
+                return;
+        }
+
+        s->probe_fd = socket(sa.sa.sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        if (s->probe_fd < 0) {
+                probe_done(s, -errno);
+                return;
+        }
+        if (s->ifname[0] &&
+            setsockopt(
+                    s->probe_fd, SOL_SOCKET, SO_BINDTODEVICE, s->ifname, (socklen_t) strlen(s->ifname) + 1) <
+                    0)
+                log_debug_errno(errno, "zeroconf: cannot bind probe to %s: %m", s->ifname);
+
+        if (connect(s->probe_fd, &sa.sa, salen) == 0) {
+                probe_done(s, 0);
+                return;
+        }
+        if (errno != EINPROGRESS) {
+                probe_done(s, -errno);
+                return;
+        }
+        r = sd_event_add_io(s->zc->event, &s->probe_io, s->probe_fd, EPOLLOUT, on_probe_io, s);
+        if (r >= 0) {
+                (void) sd_event_now(s->zc->event, CLOCK_MONOTONIC, &now);
+                r = sd_event_add_time(
+                        s->zc->event,
+                        &s->probe_timeout,
+                        CLOCK_MONOTONIC,
+                        now + ZC_PROBE_TIMEOUT_USEC,
+                        0,
+                        on_probe_timeout,
+                        s);
+        }
+        if (r < 0)
+                probe_done(s, r);
+}
+
+static void check_duplicate_ips(StasZeroconf *z, ZcService *s) {
+        const char *ip = kv_get(s->record, "traddr");
+
+        for (ZcService *o = z->services; o; o = o->next)
+                if (o != s && o->record && o->ifindex != s->ifindex &&
+                    streq(kv_get(o->record, "traddr"), ip)) {
+                        log_error(
+                                "IP address %s was found on multiple interfaces: %s and %s.",
+                                ip,
+                                o->ifname,
+                                s->ifname);
+                        return;
+                }
+}
+
+static void on_resolved(
+        AvahiServiceResolver *r,
+        AvahiIfIndex ifindex,
+        AvahiProtocol protocol,
+        AvahiResolverEvent event,
+        const char *name,
+        const char *type,
+        const char *domain,
+        const char *host_name,
+        const AvahiAddress *a,
+        uint16_t port,
+        AvahiStringList *txt,
+        AvahiLookupResultFlags flags,
+        void *userdata) {
+        ZcService *s = userdata;
+        _cleanup_(kv_freep) StasKV *parsed = NULL, *record = NULL;
+        char addr[AVAHI_ADDRESS_STR_MAX] = "";
+        int k;
+
+        if (event != AVAHI_RESOLVER_FOUND) {
+                k = avahi_client_errno(avahi_service_resolver_get_client(r));
+                if (k != AVAHI_ERR_TIMEOUT)
+                        log_error(
+                                "zeroconf: cannot resolve service %s (%s, %s): %s",
+                                name,
+                                type,
+                                s->ifname,
+                                avahi_strerror(k));
+                return;
+        }
+        if (a)
+                avahi_address_snprint(addr, sizeof(addr), a);
+        if (zc_txt_parse(txt, &parsed) < 0) {
+                log_oom();
+                return;
+        }
+        k = zc_record_new(parsed, addr, port, s->ifname, s->zc->discovery_supported, &record);
+        if (k == -EPROTO) {
+                log_error(
+                        "Received invalid/undefined protocol in mDNS TXT field: address=%s, iface=%s, p=%s",
+                        addr,
+                        s->ifname,
+                        kv_get(parsed, "p") ?: "(none)");
+                record = NULL;
+        } else if (k < 0) {
+                log_oom();
+                return;
+        }
+        log_debug("zeroconf: resolved %s (%s) on %s: %s port %u", name, type, s->ifname, addr, port);
+
+        if (s->record && record && kv_equal(s->record, record))
+                return; /* same data again (a TXT refresh): keep the probe state */
+        probe_stop(s);
+        s->retry = sd_event_source_disable_unref(s->retry);
+        s->failures = 0;
+        kv_free(s->record);
+        s->record = TAKE_PTR(record);
+        if (!s->record) {
+                service_set_reachable(s, false);
+                return;
+        }
+        check_duplicate_ips(s->zc, s);
+        if (streq(kv_get(s->record, "transport"), "tcp")) {
+                /* a changed record of a reachable service is a change too */
+                if (s->reachable) {
+                        s->reachable = false;
+                        zc_notify(s->zc);
+                }
+                probe_start(s);
+        } else {
+                s->reachable = false;
+                service_set_reachable(s, true);
+        }
+}
+
+static ZcService *service_find(
+        StasZeroconf *z,
+        AvahiIfIndex i,
+        AvahiProtocol p,
+        const char *name,
+        const char *type,
+        const char *domain) {
+        for (ZcService *s = z->services; s; s = s->next)
+                if (s->ifindex == i && s->protocol == p && streq(s->name, name) && streq(s->type, type) &&
+                    streq(s->domain, domain))
+                        return s;
+        return NULL;
+}
+
+static void on_browse(
+        AvahiServiceBrowser *b,
+        AvahiIfIndex ifindex,
+        AvahiProtocol protocol,
+        AvahiBrowserEvent event,
+        const char *name,
+        const char *type,
+        const char *domain,
+        AvahiLookupResultFlags flags,
+        void *userdata) {
+        StasZeroconf *z = userdata;
+        ZcService *s;
+
+        switch (event) {
+        case AVAHI_BROWSER_NEW:
+                if (!name || !type || !domain || service_find(z, ifindex, protocol, name, type, domain))
+                        return;
+                s = new0(ZcService, 1);
+                if (!s) {
+                        log_oom();
+                        return;
+                }
+                s->zc = z;
+                s->probe_fd = -1;
+                s->ifindex = ifindex;
+                s->protocol = protocol;
+                s->name = strdup(name);
+                s->type = strdup(type);
+                s->domain = strdup(domain);
+                if (!s->name || !s->type || !s->domain) {
+                        service_free(s);
+                        log_oom();
+                        return;
+                }
+                if (!if_indextoname((unsigned) ifindex, s->ifname))
+                        snprintf(s->ifname, sizeof(s->ifname), "%d", ifindex);
+                s->resolver = avahi_service_resolver_new(
+                        avahi_service_browser_get_client(b),
+                        ifindex,
+                        protocol,
+                        name,
+                        type,
+                        domain,
+                        AVAHI_PROTO_UNSPEC,
+                        0,
+                        on_resolved,
+                        s);
+                if (!s->resolver) {
+                        log_error(
+                                "zeroconf: cannot resolve service %s (%s): %s",
+                                name,
+                                type,
+                                avahi_strerror(avahi_client_errno(avahi_service_browser_get_client(b))));
+                        service_free(s);
+                        return;
+                }
+                log_debug("zeroconf: new service %s (%s) on %s", name, type, s->ifname);
+                s->next = z->services;
+                z->services = s;
+                return;
+        case AVAHI_BROWSER_REMOVE:
+                for (ZcService **p = &z->services; *p; p = &(*p)->next) {
+                        s = *p;
+                        if (s->ifindex == ifindex && s->protocol == protocol && streq_ptr(s->name, name) &&
+                            streq_ptr(s->type, type) && streq_ptr(s->domain, domain)) {
+                                bool was = s->reachable;
+
+                                log_debug("zeroconf: service %s (%s) on %s removed", name, type, s->ifname);
+                                *p = s->next;
+                                service_free(s);
+                                if (was)
+                                        zc_notify(z);
+                                return;
+                        }
+                }
+                return;
+        case AVAHI_BROWSER_FAILURE:
+                log_error(
+                        "zeroconf: browsing %s failed: %s",
+                        strempty(type),
+                        avahi_strerror(avahi_client_errno(avahi_service_browser_get_client(b))));
+                return;
+        case AVAHI_BROWSER_ALL_FOR_NOW:
+        case AVAHI_BROWSER_CACHE_EXHAUSTED:
+                return;
+        }
+}
+
+/* ---- client and browsers ---------------------------------------------------------------- */
+
+static void browsers_free(StasZeroconf *z) {
+        for (size_t i = 0; z->browsers && i < strv_length(z->stypes); i++)
+                if (z->browsers[i]) {
+                        avahi_service_browser_free(z->browsers[i]);
+                        z->browsers[i] = NULL;
+                }
+}
+
+/* Create the browsers that are missing (client running). */
+static void browsers_create(StasZeroconf *z, AvahiClient *c) {
+        size_t n = strv_length(z->stypes);
+
+        for (size_t i = 0; i < n; i++) {
+                if (z->browsers[i])
+                        continue;
+                z->browsers[i] = avahi_service_browser_new(
+                        c, AVAHI_IF_UNSPEC, AVAHI_PROTO_UNSPEC, z->stypes[i], "local", 0, on_browse, z);
+                if (!z->browsers[i])
+                        log_error(
+                                "zeroconf: cannot browse %s: %s",
+                                z->stypes[i],
+                                avahi_strerror(avahi_client_errno(c)));
+        }
+}
+
+static void set_available(StasZeroconf *z, bool available) {
+        if (z->available == (int) available)
+                return;
+        z->available = available;
+        if (available)
+                log_info("avahi-daemon service available, zeroconf supported.");
+        else
+                log_warning("avahi-daemon not available, zeroconf not supported.");
+}
+
+static void drop_everything(StasZeroconf *z) {
+        bool changed = services_drop(z, NULL, NULL);
+
+        browsers_free(z);
+        if (changed)
+                zc_notify(z);
+}
+
+static void client_free(StasZeroconf *z) {
+        drop_everything(z);
+        if (z->client) {
+                avahi_client_free(z->client);
+                z->client = NULL;
+        }
+}
+
+static int kick_arm(StasZeroconf *z, uint64_t usec);
+
+static void on_client_state(AvahiClient *c, AvahiClientState state, void *userdata) {
+        StasZeroconf *z = userdata;
+
+        z->client = c; /* also called from inside avahi_client_new(), before it returns */
+        switch (state) {
+        case AVAHI_CLIENT_S_RUNNING:
+                set_available(z, true);
+                browsers_create(z, c);
+                break;
+        case AVAHI_CLIENT_CONNECTING:
+                set_available(z, false);
+                break;
+        case AVAHI_CLIENT_FAILURE:
+                /* avahi-daemon went away (or the bus did): drop all, reconnect from the loop */
+                log_debug("zeroconf: avahi client failure: %s", avahi_strerror(avahi_client_errno(c)));
+                set_available(z, false);
+                drop_everything(z);
+                (void) kick_arm(z, 0);
+                break;
+        case AVAHI_CLIENT_S_REGISTERING:
+        case AVAHI_CLIENT_S_COLLISION:
+                break;
+        }
+}
+
+static void client_create(StasZeroconf *z) {
+        AvahiClient *c;
+        int error = 0;
+
+        if (z->client || strv_length(z->stypes) == 0)
+                return;
+        c = avahi_client_new(stas_avahi_poll_get(z->poll), AVAHI_CLIENT_NO_FAIL, on_client_state, z, &error);
+        if (!c) {
+                /* no system bus at all: try again later */
+                z->client = NULL;
+                log_debug("zeroconf: cannot create avahi client: %s", avahi_strerror(error));
+                set_available(z, false);
+                (void) kick_arm(z, ZC_KICK_USEC);
+                return;
+        }
+        z->client = c;
+}
+
+static int on_kick(sd_event_source *s, uint64_t usec, void *userdata) {
+        StasZeroconf *z = userdata;
+
+        z->kick = sd_event_source_disable_unref(z->kick);
+        if (z->client && avahi_client_get_state(z->client) == AVAHI_CLIENT_FAILURE)
+                client_free(z);
+        client_create(z);
+        return 0;
+}
+
+static int kick_arm(StasZeroconf *z, uint64_t usec) {
+        uint64_t now = 0;
+        int r;
+
+        z->kick = sd_event_source_disable_unref(z->kick);
+        z->kick_period = usec;
+        (void) sd_event_now(z->event, CLOCK_MONOTONIC, &now);
+        r = sd_event_add_time(z->event, &z->kick, CLOCK_MONOTONIC, now + usec, 0, on_kick, z);
+        if (r < 0)
+                return log_debug_errno(r, "zeroconf: cannot arm kick timer: %m");
+        return 0;
+}
+
+/* ---- public API ----------------------------------------------------------------------------- */
+
+/**
+ * zc_new() - create the zeroconf browser (idle until service types are set).
+ * @event: the loop
+ * @discovery_supported: use TXT nqn= as the subsystem NQN (kernel supports "discovery")
+ * @cb: called when the reachable set changes (may be NULL)
+ * @userdata: passed to @cb
+ * @ret: the object
+ */
+int zc_new(
+        sd_event *event,
+        bool discovery_supported,
+        StasZeroconfChanged cb,
+        void *userdata,
+        StasZeroconf **ret) {
+        StasZeroconf *z;
+        int r;
+
+        if (!event || !ret)
+                return -EINVAL;
+        z = new0(StasZeroconf, 1);
+        if (!z)
+                return -ENOMEM;
+        z->event = sd_event_ref(event);
+        z->discovery_supported = discovery_supported;
+        z->cb = cb;
+        z->userdata = userdata;
+        z->available = -1;
+        r = stas_avahi_poll_new(event, &z->poll);
+        if (r < 0) {
+                zc_free(z);
+                return r;
+        }
+        *ret = z;
+        return 0;
+}
+
+/**
+ * zc_free() - free the browser, its services and the avahi client.
+ * @z: NULL-tolerant
+ */
+StasZeroconf *zc_free(StasZeroconf *z) {
+        if (!z)
+                return NULL;
+        z->cb = NULL; /* no notifications while tearing down */
+        client_free(z);
+        z->kick = sd_event_source_disable_unref(z->kick);
+        stas_avahi_poll_free(z->poll);
+        strv_free(z->stypes);
+        free(z->browsers);
+        sd_event_unref(z->event);
+        free(z);
+        return NULL;
+}
+
+/**
+ * zc_set_service_types() - choose the service types to browse.
+ * @z: the browser
+ * @stypes: NULL-terminated list, NULL or empty disables zeroconf
+ */
+int zc_set_service_types(StasZeroconf *z, char *const *stypes) {
+        _cleanup_strv_free_ char **new_types = NULL;
+        AvahiServiceBrowser **nb;
+        size_t n_old = strv_length(z->stypes), n;
+        bool changed = false;
+
+        STRV_FOREACH(t, (char **) stypes)
+                if (!strv_contains(new_types, *t) && strv_extend(&new_types, *t) < 0)
+                        return -ENOMEM;
+        n = strv_length(new_types);
+        nb = new0(AvahiServiceBrowser *, n + 1);
+        if (!nb)
+                return -ENOMEM;
+
+        /* keep the browsers of kept types, free the others and drop their services */
+        for (size_t i = 0; i < n_old; i++) {
+                bool kept = false;
+
+                for (size_t j = 0; j < n; j++)
+                        if (streq(z->stypes[i], new_types[j])) {
+                                nb[j] = z->browsers[i];
+                                kept = true;
+                        }
+                if (kept)
+                        continue;
+                if (z->browsers[i])
+                        avahi_service_browser_free(z->browsers[i]);
+                changed |= services_drop(z, service_has_type, z->stypes[i]);
+        }
+        free(z->browsers);
+        z->browsers = nb;
+        strv_free(z->stypes);
+        z->stypes = TAKE_PTR(new_types);
+
+        if (n == 0) {
+                log_debug("zeroconf: disabled");
+                client_free(z);
+                z->kick = sd_event_source_disable_unref(z->kick);
+                z->available = -1;
+        } else if (!z->client)
+                client_create(z);
+        else if (avahi_client_get_state(z->client) == AVAHI_CLIENT_S_RUNNING)
+                browsers_create(z, z->client);
+        if (changed)
+                zc_notify(z);
+        return 0;
+}
+
+/**
+ * zc_kick() - reconnect to avahi now if away; re-probe unreachable tcp services now.
+ * @z: the browser
+ */
+void zc_kick(StasZeroconf *z) {
+        if (!z || strv_length(z->stypes) == 0)
+                return;
+        if (!z->client || avahi_client_get_state(z->client) == AVAHI_CLIENT_FAILURE)
+                (void) kick_arm(z, 0);
+        for (ZcService *s = z->services; s; s = s->next)
+                if (s->record && !s->reachable && s->retry) {
+                        s->retry = sd_event_source_disable_unref(s->retry);
+                        probe_start(s);
+                }
+}
+
+/**
+ * zc_is_available() - is avahi-daemon connected and running?
+ * @z: the browser
+ */
+bool zc_is_available(const StasZeroconf *z) {
+        return z && z->client && avahi_client_get_state(z->client) == AVAHI_CLIENT_S_RUNNING;
+}
+
+/**
+ * zc_get_controllers() - copies of the records of the reachable services.
+ * @z: the browser
+ * @ret: NULL-terminated list (caller frees with kvv_free())
+ */
+int zc_get_controllers(const StasZeroconf *z, StasKV ***ret) {
+        _cleanup_(kvv_freep) StasKV **list = new0(StasKV *, 1);
+        size_t n = 0;
+        ZcService **v;
+
+        if (!list)
+                return -ENOMEM;
+        for (ZcService *s = z ? z->services : NULL; s; s = s->next)
+                n++;
+        v = new0(ZcService *, n + 1);
+        if (!v)
+                return -ENOMEM;
+        n = 0;
+        for (ZcService *s = z ? z->services : NULL; s; s = s->next)
+                v[n++] = s;
+        /* the list is newest first; report in discovery order */
+        for (size_t i = n; i > 0; i--) {
+                StasKV *kv;
+
+                if (!v[i - 1]->reachable || !v[i - 1]->record)
+                        continue;
+                kv = kv_copy(v[i - 1]->record);
+                if (!kv || kvv_consume(&list, kv) < 0) {
+                        free(v);
+                        return -ENOMEM;
+                }
+        }
+        free(v);
+        *ret = TAKE_PTR(list);
+        return 0;
+}
+
+static int json_add_string(json_object *o, const char *key, const char *value) {
+        json_object *s = json_object_new_string(value);
+
+        if (!s)
+                return -ENOMEM;
+        if (json_object_object_add(o, key, s) < 0) {
+                json_object_put(s);
+                return -ENOMEM;
+        }
+        return 0;
+}
+
+/**
+ * zc_info() - the process_info "avahi" member.
+ * @z: the browser
+ */
+json_object *zc_info(const StasZeroconf *z) {
+        json_object *o = json_object_new_object(), *types = json_object_new_array(),
+                    *services = json_object_new_object();
+        char timer[64];
+
+        if (!o || !types || !services)
+                goto fail;
+        if (z->kick) {
+                uint64_t when = 0, now = 0;
+
+                (void) sd_event_source_get_time(z->kick, &when);
+                (void) sd_event_now(z->event, CLOCK_MONOTONIC, &now);
+                snprintf(
+                        timer,
+                        sizeof(timer),
+                        "%.1fs [%.1fs]",
+                        (double) z->kick_period / 1e6,
+                        when > now ? (double) (when - now) / 1e6 : 0.0);
+        } else
+                snprintf(timer, sizeof(timer), "%.1fs [off]", (double) ZC_KICK_USEC / 1e6);
+        if (json_add_string(o, "avahi wake up timer", timer) < 0)
+                goto fail;
+        STRV_FOREACH(t, z->stypes) {
+                json_object *s = json_object_new_string(*t);
+
+                if (!s || json_object_array_add(types, s) < 0) {
+                        json_object_put(s);
+                        goto fail;
+                }
+        }
+        for (ZcService *s = z->services; s; s = s->next) {
+                json_object *d = json_object_new_object();
+                char key[1024];
+
+                if (!d)
+                        goto fail;
+                KV_FOREACH(i, s->record)
+                        if (json_add_string(d, s->record->keys[i], s->record->values[i]) < 0) {
+                                json_object_put(d);
+                                goto fail;
+                        }
+                if (json_add_string(d, "reachable", s->reachable ? "True" : "False") < 0) {
+                        json_object_put(d);
+                        goto fail;
+                }
+                snprintf(
+                        key,
+                        sizeof(key),
+                        "(%s, %s, %s.%s, %s)",
+                        s->ifname,
+                        s->protocol == AVAHI_PROTO_INET            ? "IPv4"
+                                : s->protocol == AVAHI_PROTO_INET6 ? "IPv6"
+                                                                   : "unspecified",
+                        s->name,
+                        s->domain,
+                        s->type);
+                if (json_object_object_add(services, key, d) < 0) {
+                        json_object_put(d);
+                        goto fail;
+                }
+        }
+        if (json_object_object_add(o, "service types", types) < 0)
+                goto fail;
+        types = NULL;
+        if (json_object_object_add(o, "services", services) < 0)
+                goto fail;
+        return o;
+fail:
+        json_object_put(types);
+        json_object_put(services);
+        json_object_put(o);
+        return NULL;
+}

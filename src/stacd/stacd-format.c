@@ -1,0 +1,699 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <errno.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "stacd-format.h"
+#include "stas/dlp.h"
+#include "stas/filter.h"
+#include "stas/reconcile.h"
+#include "stas/log.h"
+#include "stas/macro.h"
+
+static bool field_is_sane(const char *s) {
+        size_t n = 0;
+
+        if (!s)
+                return true;
+        for (; s[n]; n++) {
+                unsigned char c = (unsigned char) s[n];
+
+                if (c < 0x20 || c == 0x7f)
+                        return false;
+        }
+        return n <= STACD_FIELD_MAX;
+}
+
+/**
+ * stacd_tid_is_sane() - a TID that came from another process may be used.
+ * @tid: the TID
+ */
+bool stacd_tid_is_sane(const StasTid *tid) {
+        return tid && !isempty(tid->transport) && !isempty(tid->traddr) && field_is_sane(tid->transport) &&
+                field_is_sane(tid->traddr) && field_is_sane(tid->trsvcid) && field_is_sane(tid->subsysnqn) &&
+                field_is_sane(tid->host_traddr) && field_is_sane(tid->host_iface) &&
+                field_is_sane(tid->host_nqn);
+}
+
+static void dc_done(StacdDc *dc) {
+        dc->tid = tid_free(dc->tid);
+        dc->dlpes = dlp_list_free(dc->dlpes);
+}
+
+/**
+ * stacd_discovered_done() - free the contents of a discovered set.
+ * @d: the set
+ */
+void stacd_discovered_done(StacdDiscovered *d) {
+        for (size_t i = 0; i < d->n; i++)
+                dc_done(&d->dcs[i]);
+        free(d->dcs);
+        *d = (StacdDiscovered){};
+}
+
+/* A flat JSON object of strings -> dict. */
+static int object_to_kv(json_object *o, StasKV **ret) {
+        _cleanup_(kv_freep) StasKV *kv = NULL;
+
+        if (!json_object_is_type(o, json_type_object))
+                return -EINVAL;
+        kv = kv_new();
+        if (!kv)
+                return -ENOMEM;
+        json_object_object_foreach(o, key, val) {
+                if (!json_object_is_type(val, json_type_string))
+                        return -EINVAL;
+                if (!field_is_sane(key) || strlen(json_object_get_string(val)) > 4096)
+                        return -EINVAL;
+                if (kv_set(kv, key, json_object_get_string(val)) < 0)
+                        return -ENOMEM;
+        }
+        *ret = TAKE_PTR(kv);
+        return 0;
+}
+
+static json_object *kv_to_object(const StasKV *kv) {
+        json_object *o = json_object_new_object();
+
+        if (!o)
+                return NULL;
+        KV_FOREACH(i, kv) {
+                json_object *v = json_object_new_string(kv->values[i]);
+
+                if (!v || json_object_object_add(o, kv->keys[i], v) < 0) {
+                        json_object_put(v);
+                        json_object_put(o);
+                        return NULL;
+                }
+        }
+        return o;
+}
+
+/**
+ * stacd_discovered_from_object() - decode the get_all_log_pages array.
+ * @array: the parsed JSON
+ * @ret: the set to replace on success
+ */
+int stacd_discovered_from_object(json_object *array, StacdDiscovered *ret) {
+        _cleanup_free_ StacdDc *dcs = NULL;
+        size_t len, n = 0;
+        int r = 0;
+
+        if (!json_object_is_type(array, json_type_array))
+                return log_debug_errno(SYNTHETIC_ERRNO(EINVAL), "get_all_log_pages: not an array");
+        len = json_object_array_length(array);
+        dcs = new0(StacdDc, len ? len : 1);
+        if (!dcs)
+                return -ENOMEM;
+
+        for (; n < len; n++) {
+                json_object *e = json_object_array_get_idx(array, n), *dco, *pages;
+                _cleanup_(kv_freep) StasKV *dckv = NULL;
+                size_t np;
+
+                if (!json_object_is_type(e, json_type_object) ||
+                    !json_object_object_get_ex(e, "discovery-controller", &dco) ||
+                    !json_object_object_get_ex(e, "log-pages", &pages) ||
+                    !json_object_is_type(pages, json_type_array)) {
+                        r = log_debug_errno(
+                                SYNTHETIC_ERRNO(EINVAL), "get_all_log_pages: bad element %zu", n);
+                        goto fail;
+                }
+                r = object_to_kv(dco, &dckv);
+                if (r < 0)
+                        goto fail;
+                dcs[n].tid = tid_from_kv(dckv);
+                if (!dcs[n].tid) {
+                        r = -ENOMEM;
+                        n++;
+                        goto fail;
+                }
+                if (!stacd_tid_is_sane(dcs[n].tid)) {
+                        r = log_debug_errno(SYNTHETIC_ERRNO(EINVAL), "get_all_log_pages: bad DC %zu", n);
+                        n++;
+                        goto fail;
+                }
+                np = json_object_array_length(pages);
+                dcs[n].dlpes = new0(StasKV *, np + 1);
+                if (!dcs[n].dlpes) {
+                        r = -ENOMEM;
+                        n++;
+                        goto fail;
+                }
+                for (size_t j = 0; j < np; j++) {
+                        r = object_to_kv(json_object_array_get_idx(pages, j), &dcs[n].dlpes[j]);
+                        if (r < 0) {
+                                log_debug_errno(
+                                        r, "get_all_log_pages: bad log page entry %zu of DC %zu", j, n);
+                                n++;
+                                goto fail;
+                        }
+                }
+        }
+
+        stacd_discovered_done(ret);
+        ret->dcs = TAKE_PTR(dcs);
+        ret->n = n;
+        ret->known = true;
+        return 0;
+fail:
+        for (size_t i = 0; i < n; i++)
+                dc_done(&dcs[i]);
+        return r;
+}
+
+/**
+ * stacd_discovered_from_json() - decode stafd's get_all_log_pages text.
+ * @text: the string (hostile)
+ * @ret: the set to replace on success
+ */
+int stacd_discovered_from_json(const char *text, StacdDiscovered *ret) {
+        json_tokener *tok;
+        json_object *o;
+        size_t len;
+        bool ok;
+        int r;
+
+        if (!text)
+                return -EINVAL;
+        len = strlen(text);
+        if (len > INT32_MAX)
+                return -EINVAL;
+        tok = json_tokener_new();
+        if (!tok)
+                return -ENOMEM;
+        o = json_tokener_parse_ex(tok, text, (int) len);
+        ok = o && json_tokener_get_error(tok) == json_tokener_success &&
+                (size_t) json_tokener_get_parse_end(tok) == len;
+        json_tokener_free(tok);
+        if (!ok) {
+                json_object_put(o);
+                return log_debug_errno(SYNTHETIC_ERRNO(EINVAL), "get_all_log_pages: not valid JSON");
+        }
+        r = stacd_discovered_from_object(o, ret);
+        json_object_put(o);
+        return r;
+}
+
+/**
+ * stacd_discovered_to_object() - the set as a get_all_log_pages array.
+ * @d: the set
+ */
+json_object *stacd_discovered_to_object(const StacdDiscovered *d) {
+        json_object *a = json_object_new_array();
+
+        if (!a)
+                return NULL;
+        for (size_t i = 0; i < d->n; i++) {
+                _cleanup_(kv_freep) StasKV *dckv = tid_to_kv(d->dcs[i].tid);
+                json_object *e, *pages, *dco;
+
+                e = json_object_new_object();
+                if (!e || json_object_array_add(a, e) < 0) {
+                        json_object_put(e);
+                        goto fail;
+                }
+                dco = dckv ? kv_to_object(dckv) : NULL;
+                if (!dco || json_object_object_add(e, "discovery-controller", dco) < 0) {
+                        json_object_put(dco);
+                        goto fail;
+                }
+                pages = json_object_new_array();
+                if (!pages || json_object_object_add(e, "log-pages", pages) < 0) {
+                        json_object_put(pages);
+                        goto fail;
+                }
+                for (StasKV **p = d->dcs[i].dlpes; p && *p; p++) {
+                        json_object *po = kv_to_object(*p);
+
+                        if (!po || json_object_array_add(pages, po) < 0) {
+                                json_object_put(po);
+                                goto fail;
+                        }
+                }
+        }
+        return a;
+fail:
+        json_object_put(a);
+        return NULL;
+}
+
+/**
+ * stacd_discovered_set_dc() - replace (or add) the entries of one DC.
+ * @d: the set
+ * @dc: the DC
+ * @dlpes: its entries (copied; NULL = none)
+ */
+int stacd_discovered_set_dc(StacdDiscovered *d, const StasTid *dc, StasKV *const *dlpes) {
+        _cleanup_(dlp_list_freep) StasKV **copy = dlp_list_copy(dlpes);
+        StacdDc *t;
+
+        if (!copy)
+                return -ENOMEM;
+        for (size_t i = 0; i < d->n; i++)
+                if (tid_equal(d->dcs[i].tid, dc)) {
+                        dlp_list_free(d->dcs[i].dlpes);
+                        d->dcs[i].dlpes = TAKE_PTR(copy);
+                        return 0;
+                }
+        t = realloc(d->dcs, sizeof(StacdDc) * (d->n + 1));
+        if (!t)
+                return -ENOMEM;
+        d->dcs = t;
+        d->dcs[d->n].tid = tid_copy(dc);
+        if (!d->dcs[d->n].tid)
+                return -ENOMEM;
+        d->dcs[d->n].dlpes = TAKE_PTR(copy);
+        d->n++;
+        return 0;
+}
+
+/**
+ * stacd_candidates_free() - free a candidate array.
+ * @c: the array (NULL-tolerant)
+ * @n: its length
+ */
+void stacd_candidates_free(StacdCandidate *c, size_t n) {
+        for (size_t i = 0; c && i < n; i++)
+                tid_free(c[i].tid);
+        free(c);
+}
+
+/**
+ * stacd_discovered_iocs() - the IOC candidates of the discovered set (§5.8).
+ * @d: the set
+ * @ignore_iface: [Global] ignore-iface
+ * @ret: the candidates (free with stacd_candidates_free())
+ * @ret_n: their number
+ */
+int stacd_discovered_iocs(const StacdDiscovered *d, bool ignore_iface, StacdCandidate **ret, size_t *ret_n) {
+        StacdCandidate *c = NULL;
+        size_t n = 0, total = 0;
+
+        for (size_t i = 0; i < d->n; i++)
+                total += dlp_list_length(d->dcs[i].dlpes);
+        c = new0(StacdCandidate, total ? total : 1);
+        if (!c)
+                return -ENOMEM;
+
+        for (size_t i = 0; i < d->n; i++) {
+                const StasTid *dc = d->dcs[i].tid;
+
+                for (StasKV **p = d->dcs[i].dlpes; p && *p; p++) {
+                        const char *trtype = kv_get(*p, "trtype");
+                        bool no_iface = ignore_iface || streq(strempty(trtype), "rdma");
+                        StasTid *t;
+                        bool dup = false;
+
+                        if (!dlpe_is_nvme(*p))
+                                continue;
+                        t =
+                                tid_new(trtype,
+                                        kv_get(*p, "traddr"),
+                                        kv_get(*p, "trsvcid"),
+                                        kv_get(*p, "subnqn"),
+                                        dc->host_traddr,
+                                        no_iface ? NULL : dc->host_iface,
+                                        dc->host_nqn);
+                        if (!t) {
+                                stacd_candidates_free(c, n);
+                                return -ENOMEM;
+                        }
+                        for (size_t j = 0; j < n && !dup; j++)
+                                dup = tid_equal(c[j].tid, t);
+                        if (dup || !stacd_tid_is_sane(t)) {
+                                tid_free(t);
+                                continue;
+                        }
+                        c[n].tid = t;
+                        c[n].dlpe = *p;
+                        n++;
+                }
+        }
+        *ret = c;
+        *ret_n = n;
+        return 0;
+}
+
+/**
+ * stacd_ncc_exhausted() - whether NCC stops further connect attempts (§5.9).
+ * @dlpe: the IOC's current DLPE (NULL: not discovered, never limited)
+ * @limit: connect-attempts-on-ncc (0 = never stop)
+ * @attempts: attempts made so far
+ */
+bool stacd_ncc_exhausted(const StasKV *dlpe, int limit, unsigned attempts) {
+        return dlpe && dlpe_is_ncc(dlpe) && limit > 0 && attempts >= (unsigned) limit;
+}
+
+/* Append @s to the growing buffer, quoting as Python's repr of a str does (single quotes). */
+static int append(char **buf, size_t *len, const char *s, bool quote) {
+        size_t add = strlen(s) * 2 + 3;
+        char *t = realloc(*buf, *len + add + 1), *p;
+
+        if (!t)
+                return -ENOMEM;
+        *buf = t;
+        p = t + *len;
+        if (quote)
+                *p++ = '\'';
+        for (; *s; s++) {
+                if (quote && (*s == '\'' || *s == '\\'))
+                        *p++ = '\\';
+                *p++ = *s;
+        }
+        if (quote)
+                *p++ = '\'';
+        *p = 0;
+        *len = p - t;
+        return 0;
+}
+
+/**
+ * stacd_dlpe_to_string() - the DLPE as nvme-stas prints a dict.
+ * @dlpe: the entry (NULL gives "None")
+ */
+char *stacd_dlpe_to_string(const StasKV *dlpe) {
+        char *buf = NULL;
+        size_t len = 0;
+
+        if (!dlpe)
+                return strdup("None");
+        if (append(&buf, &len, "{", false) < 0)
+                goto oom;
+        KV_FOREACH(i, dlpe) {
+                if ((i > 0 && append(&buf, &len, ", ", false) < 0) ||
+                    append(&buf, &len, dlpe->keys[i], true) < 0 || append(&buf, &len, ": ", false) < 0 ||
+                    append(&buf, &len, dlpe->values[i], true) < 0)
+                        goto oom;
+        }
+        if (append(&buf, &len, "}", false) < 0)
+                goto oom;
+        return buf;
+oom:
+        free(buf);
+        return NULL;
+}
+
+/**
+ * stacd_key_is_secret() - a controller= key whose value is a secret.
+ * @key: the key
+ */
+bool stacd_key_is_secret(const char *key) {
+        return key &&
+                (strncmp(key, "dhchap-secret", 13) == 0 || strncmp(key, "dhchap-ctrl-secret", 18) == 0);
+}
+
+/**
+ * stacd_ioc_dict() - the short list_controllers dict of an IOC.
+ * @tid: its identity
+ * @device: "nvmeN" or NULL
+ * @entry: its controller= entry, or NULL
+ */
+StasKV *stacd_ioc_dict(const StasTid *tid, const char *device, const StasKV *entry) {
+        _cleanup_(kv_freep) StasKV *kv = tid_to_kv(tid);
+
+        if (!kv || kv_set(kv, "device", isempty(device) ? "nvme?" : device) < 0)
+                return NULL;
+        KV_FOREACH(i, entry) {
+                const char *k = entry->keys[i];
+
+                if (kv_get(kv, k) || streq(k, "nqn"))
+                        continue;
+                if (kv_set(kv, k, stacd_key_is_secret(k) ? LOG_SECRET(entry->values[i]) : entry->values[i]) <
+                    0)
+                        return NULL;
+        }
+        return TAKE_PTR(kv);
+}
+
+/**
+ * stacd_lkc_build() - the last-known-config document.
+ * @iocs: the tracked IOC TIDs
+ * @n: their number
+ * @d: the discovered set
+ */
+json_object *stacd_lkc_build(StasTid *const *iocs, size_t n, const StacdDiscovered *d) {
+        json_object *root = json_object_new_object(), *a = json_object_new_array(), *disc = NULL;
+
+        if (!root || !a)
+                goto fail;
+        for (size_t i = 0; i < n; i++) {
+                _cleanup_(kv_freep) StasKV *kv = tid_to_kv(iocs[i]);
+                json_object *o = kv ? kv_to_object(kv) : NULL;
+
+                if (!o || json_object_array_add(a, o) < 0) {
+                        json_object_put(o);
+                        goto fail;
+                }
+        }
+        if (d->known) {
+                disc = stacd_discovered_to_object(d);
+                if (!disc)
+                        goto fail;
+        }
+        json_object_object_add(root, "iocs", a);
+        json_object_object_add(root, "discovered", disc);
+        return root;
+fail:
+        json_object_put(a);
+        json_object_put(root);
+        return NULL;
+}
+
+/**
+ * stacd_lkc_parse() - validate and decode the last-known-config document.
+ * @data: the "data" of the lkc file
+ * @ret_tids: the IOC TIDs (NULL-terminated)
+ * @ret_discovered: the discovered set (known only when the file had one)
+ */
+int stacd_lkc_parse(json_object *data, StasTid ***ret_tids, StacdDiscovered *ret_discovered) {
+        _cleanup_(dlp_tids_freep) StasTid **tids = NULL;
+        StacdDiscovered d = {};
+        json_object *a, *disc;
+        size_t len, n = 0;
+        int r;
+
+        if (!json_object_is_type(data, json_type_object) || !json_object_object_get_ex(data, "iocs", &a) ||
+            !json_object_is_type(a, json_type_array))
+                return -EINVAL;
+        len = json_object_array_length(a);
+        tids = new0(StasTid *, len + 1);
+        if (!tids)
+                return -ENOMEM;
+        for (size_t i = 0; i < len; i++) {
+                _cleanup_(kv_freep) StasKV *kv = NULL;
+                StasTid *t;
+
+                if (object_to_kv(json_object_array_get_idx(a, i), &kv) < 0)
+                        continue;
+                t = tid_from_kv(kv);
+                if (!t)
+                        return -ENOMEM;
+                if (!stacd_tid_is_sane(t)) {
+                        tid_free(t);
+                        continue;
+                }
+                tids[n++] = t;
+        }
+        if (json_object_object_get_ex(data, "discovered", &disc) && disc) {
+                r = stacd_discovered_from_object(disc, &d);
+                if (r < 0)
+                        return r;
+        }
+        stacd_discovered_done(ret_discovered);
+        *ret_discovered = d;
+        *ret_tids = TAKE_PTR(tids);
+        return 0;
+}
+
+/**
+ * stacd_plan_done() - free a plan.
+ * @p: the plan
+ */
+void stacd_plan_done(StacdPlan *p) {
+        for (size_t i = 0; i < p->n_add; i++)
+                tid_free(p->add[i]);
+        free(p->add);
+        free(p->add_src);
+        free(p->del);
+        free(p->del_keep_connection);
+        free(p->cur_src);
+        *p = (StacdPlan){};
+}
+
+/**
+ * stacd_configured_tid() - the identity of a controller= entry.
+ * @entry: the entry
+ * @ignore_iface: [Global] ignore-iface
+ * @hostnqn: the default host NQN
+ */
+StasTid *stacd_configured_tid(const StasKV *entry, bool ignore_iface, const char *hostnqn) {
+        StasTid *t = tid_from_kv(entry);
+
+        if (!t)
+                return NULL;
+        if (isempty(t->host_nqn) && !isempty(hostnqn) && free_and_strdup(&t->host_nqn, hostnqn) < 0)
+                return tid_free(t);
+        if ((ignore_iface || streq(t->transport, "rdma")) && free_and_strdup(&t->host_iface, "") < 0)
+                return tid_free(t);
+        return t;
+}
+
+typedef struct Wanted {
+        StasTid *tid; /* owned for configured, borrowed from candidates otherwise */
+        StacdSource src;
+} Wanted;
+
+static bool plan_rejected(const StasTid *tid, void *userdata) {
+        const StacdPlanConf *conf = userdata;
+
+        if (!filter_address_valid(tid->transport, tid->traddr, conf->ip_family, NULL))
+                return true;
+        /* out of memory counts as excluded: never connect what might be excluded */
+        return filter_tid_excluded((StasKV **) conf->excludes, conf->n_excludes, tid, NULL) != 0;
+}
+
+static StacdSource source_of(const StasTid *tid, const StasWanted *w, const Wanted *wx, size_t n) {
+        StacdSource s = {};
+
+        for (size_t i = 0; i < n; i++) {
+                if (!tid_equal(w[i].tid, tid))
+                        continue;
+                if (wx[i].src.entry && !s.entry)
+                        s.entry = wx[i].src.entry;
+                if (wx[i].src.dlpe && !s.dlpe)
+                        s.dlpe = wx[i].src.dlpe;
+        }
+        return s;
+}
+
+/**
+ * stacd_plan() - the add/remove lists of a stacd reconcile.
+ * @conf: the configuration
+ * @d: the discovered set
+ * @cur: the IOCs tracked now
+ * @n_cur: their number
+ * @ret: the plan (release with stacd_plan_done())
+ */
+int stacd_plan(
+        const StacdPlanConf *conf,
+        const StacdDiscovered *d,
+        const StacdCurrentIoc *cur,
+        size_t n_cur,
+        StacdPlan *ret) {
+        _cleanup_(reconcile_result_done) StasReconcileResult rr = {};
+        _cleanup_(stacd_plan_done) StacdPlan p = {};
+        StacdCandidate *cand = NULL;
+        size_t n_cand = 0, n_w = 0;
+        _cleanup_free_ StasCurrent *sc = NULL;
+        _cleanup_free_ StasWanted *w = NULL;
+        _cleanup_free_ Wanted *wx = NULL;
+        int r;
+
+        r = stacd_discovered_iocs(d, conf->ignore_iface, &cand, &n_cand);
+        if (r < 0)
+                return r;
+        w = new0(StasWanted, conf->n_controllers + n_cand + 1);
+        wx = new0(Wanted, conf->n_controllers + n_cand + 1);
+        sc = new0(StasCurrent, n_cur + 1);
+        if (!w || !wx || !sc) {
+                r = -ENOMEM;
+                goto finish;
+        }
+        for (size_t i = 0; i < conf->n_controllers; i++) {
+                StasTid *t = stacd_configured_tid(conf->controllers[i], conf->ignore_iface, conf->hostnqn);
+
+                if (!t) {
+                        r = -ENOMEM;
+                        goto finish;
+                }
+                wx[n_w] = (Wanted){ .tid = t, .src.entry = conf->controllers[i] };
+                w[n_w] = (StasWanted){ .tid = t, .origin = STAS_ORIGIN_CONFIGURED };
+                n_w++;
+        }
+        for (size_t i = 0; i < n_cand; i++) {
+                wx[n_w] = (Wanted){ .src.dlpe = cand[i].dlpe };
+                w[n_w] = (StasWanted){ .tid = cand[i].tid, .origin = STAS_ORIGIN_DISCOVERED };
+                n_w++;
+        }
+        for (size_t i = 0; i < n_cur; i++)
+                sc[i] = (StasCurrent){ .tid = cur[i].tid, .origin = STAS_ORIGIN_DISCOVERED };
+
+        r = reconcile_iocs(sc, n_cur, w, n_w, plan_rejected, (void *) conf, conf->scope, conf->trtypes, &rr);
+        if (r < 0)
+                goto finish;
+
+        p.add = new0(StasTid *, rr.n_add + 1);
+        p.add_src = new0(StacdSource, rr.n_add + 1);
+        p.del = new0(size_t, rr.n_del + 1);
+        p.del_keep_connection = new0(bool, rr.n_del + 1);
+        p.cur_src = new0(StacdSource, n_cur + 1);
+        if (!p.add || !p.add_src || !p.del || !p.del_keep_connection || !p.cur_src) {
+                r = -ENOMEM;
+                goto finish;
+        }
+        for (size_t i = 0; i < rr.n_add; i++) {
+                const StasTid *t = w[rr.add[i]].tid;
+
+                p.add[p.n_add] = tid_copy(t);
+                if (!p.add[p.n_add]) {
+                        r = -ENOMEM;
+                        goto finish;
+                }
+                p.add_src[p.n_add] = source_of(t, w, wx, n_w);
+                p.n_add++;
+        }
+        for (size_t i = 0; i < n_cur; i++)
+                p.cur_src[i] = source_of(cur[i].tid, w, wx, n_w);
+        for (size_t i = 0; i < rr.n_del; i++) {
+                size_t k = rr.del[i];
+
+                p.cur_src[k] = (StacdSource){};
+                if (!d->known && cur[k].maybe_discovered) {
+                        p.n_deferred++;
+                        continue;
+                }
+                p.del[p.n_del] = k;
+                p.del_keep_connection[p.n_del] = rr.del_keep_connection[i];
+                p.n_del++;
+        }
+        *ret = p;
+        p = (StacdPlan){};
+        r = 0;
+finish:
+        for (size_t i = 0; wx && i < conf->n_controllers; i++)
+                tid_free(wx[i].tid);
+        stacd_candidates_free(cand, n_cand);
+        return r;
+}
+
+/**
+ * stacd_discovered_keep_missing() - carry DCs not (yet) reported by a fresh stafd over.
+ * @new: the answer of the fresh stafd (updated)
+ * @old: the last known set
+ */
+int stacd_discovered_keep_missing(StacdDiscovered *new, const StacdDiscovered *old) {
+        int kept = 0;
+
+        if (!old->known)
+                return 0;
+        for (size_t i = 0; i < old->n; i++) {
+                bool empty = true;
+                int r;
+
+                if (dlp_list_length(old->dcs[i].dlpes) == 0)
+                        continue;
+                for (size_t j = 0; j < new->n; j++)
+                        if (tid_equal(new->dcs[j].tid, old->dcs[i].tid)) {
+                                empty = dlp_list_length(new->dcs[j].dlpes) == 0;
+                                break;
+                        }
+                if (!empty)
+                        continue;
+                r = stacd_discovered_set_dc(new, old->dcs[i].tid, old->dcs[i].dlpes);
+                if (r < 0)
+                        return r;
+                kept++;
+        }
+        return kept;
+}

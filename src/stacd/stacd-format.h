@@ -1,0 +1,182 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * stacd-format.h - the pure data handling of stacd, kept apart from the loop so it is unit-tested
+ * (tests/unit/test-stacd.c): the discovered set (what stafd reported: each DC with its DLPEs),
+ * decoded from stafd's hostile get_all_log_pages JSON; the IOC candidates it yields (subtype nvme
+ * only, with the DC's host-traddr, host-iface and host-nqn); the NCC retry rule (§5.9); the
+ * last-known-config document (§5.13); and the dicts list_controllers returns (secrets shown as
+ * "(set)"). Nothing here does I/O; decoding problems are logged at debug level only.
+ */
+#pragma once
+
+#include <json-c/json.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "stas/kv.h"
+#include "stas/tid.h"
+#include "stas/types.h"
+
+/* Longest TID field accepted from stafd (NQNs are at most 223 bytes). */
+#define STACD_FIELD_MAX 255
+
+/* One discovery controller as stafd reports it, with its cached log page entries. */
+typedef struct StacdDc {
+        StasTid *tid;
+        StasKV **dlpes; /* NULL-terminated, never NULL */
+} StacdDc;
+
+/*
+ * The discovered set. @known is false until the set came from a live stafd or from the
+ * last-known-config file: an unknown set never causes a disconnect (DESIGN 3).
+ */
+typedef struct StacdDiscovered {
+        StacdDc *dcs;
+        size_t n;
+        bool known;
+} StacdDiscovered;
+
+/* stacd_discovered_done() - free the contents of @d and zero it (known becomes false). */
+void stacd_discovered_done(StacdDiscovered *d);
+
+/*
+ * stacd_discovered_from_json() - decode get_all_log_pages(true) text: an array of
+ * {"discovery-controller": {..}, "log-pages": [{..}, ..]} with string values only. Anything else
+ * rejects the WHOLE text (a DC whose identity is unusable: no transport or traddr, a field with
+ * control characters or too long; a DLPE that is not a flat dict of strings; trailing garbage):
+ * dropping a part would read as "these IOCs are gone" and disconnect them. On success *@ret is
+ * replaced and known is true.
+ * Return: 0, -EINVAL (hostile or malformed text: *@ret untouched), -ENOMEM.
+ */
+int stacd_discovered_from_json(const char *text, StacdDiscovered *ret);
+
+/* stacd_discovered_from_object() - the same from a parsed array (the lkc form). */
+int stacd_discovered_from_object(json_object *array, StacdDiscovered *ret);
+
+/* stacd_discovered_to_object() - the get_all_log_pages array form (for the lkc). NULL on ENOMEM. */
+json_object *stacd_discovered_to_object(const StacdDiscovered *d);
+
+/*
+ * stacd_discovered_set_dc() - replace the entries of DC @dc (added if unknown) with a copy of
+ * @dlpes (NULL = none). Return: 0 or -ENOMEM.
+ */
+int stacd_discovered_set_dc(StacdDiscovered *d, const StasTid *dc, StasKV *const *dlpes);
+
+/* One IOC candidate of the discovered set; @dlpe points into the set. */
+typedef struct StacdCandidate {
+        StasTid *tid;
+        const StasKV *dlpe;
+} StacdCandidate;
+
+void stacd_candidates_free(StacdCandidate *c, size_t n);
+
+/*
+ * stacd_discovered_iocs() - the IOCs to connect from @d: every DLPE of subtype "nvme" (referral
+ * and discovery entries are ignored), transport=trtype, traddr, trsvcid, subsysnqn=subnqn, with
+ * host-traddr, host-iface and host-nqn of the DC that reported it. host-iface is dropped when
+ * @ignore_iface is set or the transport is rdma (never bound to an interface, #305). Duplicates
+ * (the same IOC via two DCs with the same host fields) are kept once, with the first DLPE.
+ * Return: 0 and *@ret / *@ret_n, or -ENOMEM.
+ */
+int stacd_discovered_iocs(const StacdDiscovered *d, bool ignore_iface, StacdCandidate **ret, size_t *ret_n);
+
+/*
+ * stacd_ncc_exhausted() - §5.9: true when retries must stop: the DLPE has NCC set, @limit
+ * (connect-attempts-on-ncc) is not 0, and @attempts already made reached it.
+ */
+bool stacd_ncc_exhausted(const StasKV *dlpe, int limit, unsigned attempts);
+
+/* stacd_dlpe_to_string() - the DLPE in nvme-stas's printed form "{'k': 'v', ...}", or "None". */
+char *stacd_dlpe_to_string(const StasKV *dlpe);
+
+/*
+ * stacd_ioc_dict() - the list_controllers dict of one IOC: the TID keys, "device" (@device or
+ * "nvme?"), then the keys of the controller= @entry (may be NULL) not already present, the
+ * secret ones shown as "(set)". Return: NULL on ENOMEM.
+ */
+StasKV *stacd_ioc_dict(const StasTid *tid, const char *device, const StasKV *entry);
+
+/* stacd_key_is_secret() - dhchap-secret, dhchap-ctrl-secret (and their -file forms). */
+bool stacd_key_is_secret(const char *key);
+
+/*
+ * The last-known-config document of stacd: {"iocs": [tid dicts], "discovered": [as
+ * get_all_log_pages] | null}. "discovered" is null when the set was never known.
+ * stacd_lkc_build() returns NULL on ENOMEM. stacd_lkc_parse() validates it: *@ret_tids is a
+ * NULL-terminated TID array (bad items skipped), *@ret_discovered the restored set.
+ * Return: 0, -EINVAL (wrong shape), -ENOMEM.
+ */
+json_object *stacd_lkc_build(StasTid *const *iocs, size_t n, const StacdDiscovered *d);
+int stacd_lkc_parse(json_object *data, StasTid ***ret_tids, StacdDiscovered *ret_discovered);
+
+/* stacd_tid_is_sane() - transport and traddr set, every field printable and not too long. */
+bool stacd_tid_is_sane(const StasTid *tid);
+
+/* One IOC stacd tracks now, as the planner sees it. */
+typedef struct StacdCurrentIoc {
+        const StasTid *tid;
+        /* it was (or may have been) discovered: from a DLPE, the audit or the lkc */
+        bool maybe_discovered;
+} StacdCurrentIoc;
+
+/* Where a wanted IOC comes from: its controller= entry and/or its DLPE (both borrowed). */
+typedef struct StacdSource {
+        const StasKV *entry; /* NULL: not configured */
+        const StasKV *dlpe;  /* NULL: not discovered */
+} StacdSource;
+
+typedef struct StacdPlan {
+        /* IOCs to create */
+        StasTid **add; /* owned */
+        StacdSource *add_src;
+        size_t n_add;
+        /* indexes into the current array: IOCs to remove, and whether to keep the connection */
+        size_t *del;
+        bool *del_keep_connection;
+        size_t n_del;
+        /* for each current IOC (same index): where it comes from now (both NULL if removed) */
+        StacdSource *cur_src;
+        /* removals suppressed because the discovered set is not known yet */
+        size_t n_deferred;
+} StacdPlan;
+
+void stacd_plan_done(StacdPlan *p);
+
+/* The configuration the planner needs (borrowed from StasConf / sys.conf). */
+typedef struct StacdPlanConf {
+        StasKV *const *controllers;
+        size_t n_controllers;
+        StasKV *const *excludes;
+        size_t n_excludes;
+        bool ignore_iface;
+        StasIpFamily ip_family;
+        StasDisconnectScope scope;
+        char *const *trtypes;
+        const char *hostnqn; /* default host-nqn of configured IOCs */
+} StacdPlanConf;
+
+/*
+ * stacd_configured_tid() - the TID of a controller= entry: host-nqn defaults to @hostnqn,
+ * host-iface is dropped with ignore-iface or for rdma. NULL on ENOMEM.
+ */
+StasTid *stacd_configured_tid(const StasKV *entry, bool ignore_iface, const char *hostnqn);
+
+/*
+ * stacd_plan() - §5.8: wanted = configured IOCs + the IOC candidates of @d, minus excluded and
+ * invalid addresses (filter.h); then reconcile_iocs() with the disconnect policy. DESIGN 3: while
+ * @d is not known (stafd never answered and no lkc), an IOC that may have been discovered is
+ * never removed (counted in n_deferred instead). Return: 0 or -ENOMEM.
+ */
+int stacd_plan(
+        const StacdPlanConf *conf,
+        const StacdDiscovered *d,
+        const StacdCurrentIoc *cur,
+        size_t n_cur,
+        StacdPlan *ret);
+
+/*
+ * stacd_discovered_keep_missing() - DESIGN 3 for the first answer of a stafd that just
+ * (re)appeared: it may not have read its DCs yet. Every DC of @old that @new lacks, or lists
+ * with no entry, keeps its @old entries in @new. Return: number of DCs kept that way, or -ENOMEM.
+ */
+int stacd_discovered_keep_missing(StacdDiscovered *new, const StacdDiscovered *old);

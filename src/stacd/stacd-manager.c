@@ -1,0 +1,763 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <errno.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <string.h>
+#include <syslog.h>
+#include <systemd/sd-daemon.h>
+
+#include "stacd-manager.h"
+#include "stas/bus-debug.h"
+#include "stas/dlp.h"
+#include "stas/ifaddr.h"
+#include "stas/lkc.h"
+#include "stas/log.h"
+#include "stas/match.h"
+#include "stas/strv.h"
+
+static void ioc_free(StacdIoc *io) {
+        if (!io)
+                return;
+        stas_ctrl_free(io->ctrl);
+        kv_free(io->entry);
+        kv_free(io->dlpe);
+        free(io);
+}
+
+static int ioc_list_remove(StacdIoc ***l, size_t *n, StacdIoc *io) {
+        for (size_t i = 0; i < *n; i++)
+                if ((*l)[i] == io) {
+                        memmove(*l + i, *l + i + 1, sizeof(StacdIoc *) * (*n - i - 1));
+                        (*n)--;
+                        return 0;
+                }
+        return -ENOENT;
+}
+
+static int ioc_list_add(StacdIoc ***l, size_t *n, StacdIoc *io) {
+        StacdIoc **t = realloc(*l, sizeof(StacdIoc *) * (*n + 1));
+
+        if (!t)
+                return -ENOMEM;
+        *l = t;
+        t[(*n)++] = io;
+        return 0;
+}
+
+static char *tid_str(const StasTid *tid) {
+        char *s = tid_to_string(tid);
+        return s ? s : strdup("(?)");
+}
+
+/* Connect options: [Global] + the entry; a DLPE asking for "disable sqflow" (TREQ) sets it. */
+static int ioc_options(StacdManager *m, StacdIoc *io, StasConnectOptions *ret) {
+        const char *treq;
+        int r;
+
+        r = stas_conf_connect_options(m->conf, io->entry, ret);
+        if (r < 0)
+                return r;
+        treq = io->dlpe ? kv_get(io->dlpe, "treq") : NULL;
+        if (treq && strstr(treq, "disable sqflow") && ret->disable_sqflow == STAS_OPT_UNSET)
+                ret->disable_sqflow = 1;
+        return 0;
+}
+
+static bool ioc_connect_failed(StasCtrl *c, int r, unsigned attempt, void *userdata) {
+        StacdIoc *io = userdata;
+
+        if (stacd_ncc_exhausted(io->dlpe, io->m->conf->connect_attempts_on_ncc, attempt)) {
+                _cleanup_free_ char *s = tid_str(stas_ctrl_tid(c));
+
+                log_info(
+                        "Controller %s: not connected to its CDC (NCC) and %u attempts made: giving up until "
+                        "its discovery entry changes.",
+                        s,
+                        attempt);
+                io->ncc_stopped = true;
+                return false;
+        }
+        return true;
+}
+
+static void ioc_connected(StasCtrl *c, void *userdata) {
+        StacdIoc *io = userdata;
+
+        io->ncc_stopped = false;
+        manager_save_lkc(io->m);
+}
+
+static const StasCtrlEvents ioc_events = {
+        .connected = ioc_connected,
+        .connect_failed = ioc_connect_failed,
+};
+
+static int ioc_set_source(StacdIoc *io, const StasKV *entry, const StasKV *dlpe) {
+        _cleanup_(kv_freep) StasKV *e = NULL, *d = NULL;
+        bool was_ncc = io->dlpe && dlpe_is_ncc(io->dlpe);
+
+        if (entry && !(e = kv_copy(entry)))
+                return -ENOMEM;
+        if (dlpe && !(d = kv_copy(dlpe)))
+                return -ENOMEM;
+        kv_free(io->entry);
+        io->entry = TAKE_PTR(e);
+        kv_free(io->dlpe);
+        io->dlpe = TAKE_PTR(d);
+        if (io->dlpe)
+                io->maybe_discovered = true;
+
+        /* §5.9: NCC cleared on an unconnected IOC: start over right away */
+        if (io->ctrl && was_ncc && io->dlpe && !dlpe_is_ncc(io->dlpe) && !stas_ctrl_connected(io->ctrl)) {
+                io->ncc_stopped = false;
+                (void) stas_ctrl_connect_now(io->ctrl);
+        }
+        return 0;
+}
+
+static int ioc_new(StacdManager *m, const StasTid *tid, const StacdSource *src, StacdIoc **ret) {
+        StasConnectOptions opts;
+        StacdIoc *io;
+        int r;
+
+        io = new0(StacdIoc, 1);
+        if (!io)
+                return -ENOMEM;
+        io->m = m;
+        r = ioc_set_source(io, src ? src->entry : NULL, src ? src->dlpe : NULL);
+        if (r < 0)
+                goto fail;
+        r = ioc_options(m, io, &opts);
+        if (r < 0)
+                goto fail;
+        r = stas_ctrl_new(
+                m->event, &stas_ctrl_nvme_ops, &m->ctrl_ctx, tid, &opts, false, &ioc_events, io, &io->ctrl);
+        connect_options_done(&opts);
+        if (r < 0)
+                goto fail;
+        r = ioc_list_add(&m->iocs, &m->n_iocs, io);
+        if (r < 0)
+                goto fail;
+        *ret = io;
+        return 0;
+fail:
+        ioc_free(io);
+        return r;
+}
+
+static void ioc_start(StacdIoc *io) {
+        int r;
+
+        if (io->started)
+                return;
+        r = stas_ctrl_start(io->ctrl);
+        if (r < 0)
+                log_warning_errno(r, "Failed to start a connection: %m");
+        else
+                io->started = true;
+}
+
+static void ioc_disposed(StasCtrl *c, void *userdata) {
+        StacdIoc *io = userdata;
+        StacdManager *m = io->m;
+
+        (void) ioc_list_remove(&m->disposing, &m->n_disposing, io);
+        ioc_free(io);
+}
+
+/* Stop tracking @io; disconnect unless @keep. Never overtakes a connect in flight (ctrl.h). */
+static void ioc_dispose(StacdManager *m, StacdIoc *io, bool keep) {
+        _cleanup_free_ char *s = tid_str(stas_ctrl_tid(io->ctrl));
+        int r;
+
+        (void) ioc_list_remove(&m->iocs, &m->n_iocs, io);
+        if (ioc_list_add(&m->disposing, &m->n_disposing, io) < 0) {
+                /* cannot park it: forget it, leaving the connection */
+                log_oom();
+                ioc_free(io);
+                return;
+        }
+        log_info(
+                "Controller %s is no longer wanted: %s.",
+                s,
+                keep ? "forgetting it, connection kept" : "disconnecting");
+        r = stas_ctrl_dispose(io->ctrl, keep, false, ioc_disposed, io);
+        if (r < 0) {
+                log_warning_errno(r, "Controller %s: dispose failed: %m", s);
+                (void) ioc_list_remove(&m->disposing, &m->n_disposing, io);
+                ioc_free(io);
+        }
+}
+
+/**
+ * manager_find() - a tracked IOC by TID.
+ * @m: the manager
+ * @tid: the TID
+ */
+StacdIoc *manager_find(StacdManager *m, const StasTid *tid) {
+        for (size_t i = 0; i < m->n_iocs; i++)
+                if (tid_equal(stas_ctrl_tid(m->iocs[i]->ctrl), tid))
+                        return m->iocs[i];
+        return NULL;
+}
+
+static bool disposing_tid(StacdManager *m, const StasTid *tid) {
+        for (size_t i = 0; i < m->n_disposing; i++)
+                if (tid_equal(stas_ctrl_tid(m->disposing[i]->ctrl), tid))
+                        return true;
+        return false;
+}
+
+static void plan_conf(StacdManager *m, StacdPlanConf *pc) {
+        *pc = (StacdPlanConf){
+                .controllers = m->conf->controllers,
+                .n_controllers = m->conf->n_controllers,
+                .excludes = m->conf->excludes,
+                .n_excludes = m->conf->n_excludes,
+                .ignore_iface = m->conf->ignore_iface,
+                .ip_family = m->conf->ip_family,
+                .scope = m->conf->disconnect_scope,
+                .trtypes = m->conf->disconnect_trtypes,
+                .hostnqn = m->sys->hostnqn,
+        };
+}
+
+static void reconcile(StacdManager *m) {
+        _cleanup_(stacd_plan_done) StacdPlan p = {};
+        _cleanup_free_ StacdCurrentIoc *cur = NULL;
+        _cleanup_free_ StacdIoc **snap = NULL;
+        StacdPlanConf pc;
+        size_t n = m->n_iocs;
+        int r;
+
+        if (m->stopping)
+                return;
+        cur = new0(StacdCurrentIoc, n + 1);
+        snap = new0(StacdIoc *, n + 1);
+        if (!cur || !snap) {
+                log_oom();
+                return;
+        }
+        for (size_t i = 0; i < n; i++) {
+                snap[i] = m->iocs[i];
+                cur[i] = (StacdCurrentIoc){ stas_ctrl_tid(snap[i]->ctrl), snap[i]->maybe_discovered };
+        }
+        plan_conf(m, &pc);
+        r = stacd_plan(&pc, &m->discovered, cur, n, &p);
+        if (r < 0) {
+                log_error_errno(r, "Failed to reconcile the I/O controllers: %m");
+                return;
+        }
+
+        /* update the kept ones (a deferred removal keeps its old source) */
+        for (size_t i = 0; i < n; i++) {
+                StacdIoc *io = snap[i];
+                StasConnectOptions opts;
+
+                if (!p.cur_src[i].entry && !p.cur_src[i].dlpe)
+                        continue;
+                if (ioc_set_source(io, p.cur_src[i].entry, p.cur_src[i].dlpe) < 0 ||
+                    ioc_options(m, io, &opts) < 0) {
+                        log_oom();
+                        continue;
+                }
+                (void) stas_ctrl_set_options(io->ctrl, &opts);
+                connect_options_done(&opts);
+        }
+        for (size_t i = 0; i < p.n_del; i++)
+                ioc_dispose(m, snap[p.del[i]], p.del_keep_connection[i]);
+        if (p.n_deferred > 0)
+                log_info(
+                        "%zu I/O controller(s) not wanted by the configuration kept: the discovered set is not "
+                        "known yet (stafd not reached).",
+                        p.n_deferred);
+        for (size_t i = 0; i < p.n_add; i++) {
+                _cleanup_free_ char *s = tid_str(p.add[i]);
+                StacdIoc *io;
+
+                r = ioc_new(m, p.add[i], &p.add_src[i], &io);
+                if (r < 0) {
+                        log_error_errno(r, "Controller %s: cannot be created: %m", s);
+                        continue;
+                }
+                log_debug("Controller %s added (%s).", s, p.add_src[i].entry ? "configured" : "discovered");
+        }
+        for (size_t i = 0; i < m->n_iocs; i++)
+                ioc_start(m->iocs[i]);
+        manager_save_lkc(m);
+}
+
+static void reconcile_timer_cb(StasTimer *t, void *userdata) {
+        reconcile(userdata);
+}
+
+/**
+ * manager_schedule_reconcile() - debounce a reconcile.
+ * @m: the manager
+ * @usec: delay
+ */
+void manager_schedule_reconcile(StacdManager *m, uint64_t usec) {
+        if (m->stopping)
+                return;
+        if (timer_is_armed(m->reconcile_timer) && timer_remaining(m->reconcile_timer) <= usec)
+                return;
+        (void) timer_start(m->reconcile_timer, usec);
+}
+
+/* Kernel IOC devices of a disconnect-trtypes transport (never pcie) that nothing tracks or
+ * wants: track them (they adopt), so the reconcile removes them (§5.8 audit). */
+static void audit(StacdManager *m) {
+        _cleanup_(nvmedev_list_freep) StasNvmeDevice **devs = NULL;
+        _cleanup_(ifaddr_map_freep) StasIfMap *ifaces = NULL;
+        _cleanup_(stacd_plan_done) StacdPlan p = {};
+        StacdPlanConf pc;
+        size_t added = 0;
+        int r;
+
+        if (m->stopping || m->conf->disconnect_scope != STAS_DISCONNECT_ALL_MATCHING)
+                return;
+        if (!m->discovered.known) {
+                /* nothing adopted now could be removed, and a TID guessed from sysfs before the
+                 * set is known might differ from the one stafd will report: audit once known */
+                log_debug("Audit postponed until the discovered set is known.");
+                return;
+        }
+        r = nvmedev_enumerate(m->ctrl_ctx.sysfs_root, &devs);
+        if (r < 0) {
+                log_warning_errno(r, "Audit: cannot list the nvme controllers: %m");
+                return;
+        }
+        if (ifaddr_map_from_system(&ifaces) < 0 && !(ifaces = ifaddr_map_new()))
+                return (void) log_oom();
+        /* what the configuration and the discovered set want, as if nothing were tracked */
+        plan_conf(m, &pc);
+        r = stacd_plan(&pc, &m->discovered, NULL, 0, &p);
+        if (r < 0)
+                return (void) log_oom();
+
+        for (size_t i = 0; devs && devs[i]; i++) {
+                const StasNvmeDevice *d = devs[i];
+                _cleanup_(tid_freep) StasTid *t = NULL;
+                bool skip = false;
+                StasConnId cid;
+                StacdIoc *io;
+
+                if (streq(d->transport, "pcie") ||
+                    !strv_contains(m->conf->disconnect_trtypes, d->transport) || !nvmedev_is_ioc(d) ||
+                    streq(d->state, "deleting"))
+                        continue;
+                nvmedev_conn_id(d, &cid);
+                for (size_t j = 0; j < m->n_iocs && !skip; j++)
+                        skip = streq_ptr(stas_ctrl_device(m->iocs[j]->ctrl), d->sysname) ||
+                                match_cid_tid(&cid, stas_ctrl_tid(m->iocs[j]->ctrl), ifaces);
+                for (size_t j = 0; j < m->n_disposing && !skip; j++)
+                        skip = streq_ptr(stas_ctrl_device(m->disposing[j]->ctrl), d->sysname) ||
+                                match_cid_tid(&cid, stas_ctrl_tid(m->disposing[j]->ctrl), ifaces);
+                for (size_t j = 0; j < p.n_add && !skip; j++)
+                        skip = match_cid_tid(&cid, p.add[j], ifaces);
+                if (skip)
+                        continue;
+                t =
+                        tid_new(d->transport,
+                                d->traddr,
+                                d->trsvcid,
+                                d->subsysnqn,
+                                d->host_traddr,
+                                m->conf->ignore_iface ? "" : d->host_iface,
+                                isempty(d->hostnqn) ? m->sys->hostnqn : d->hostnqn);
+                if (!t)
+                        return (void) log_oom();
+                if (manager_find(m, t) || disposing_tid(m, t))
+                        continue;
+                r = ioc_new(m, t, NULL, &io);
+                if (r < 0) {
+                        log_warning_errno(r, "Audit: cannot track %s: %m", d->sysname);
+                        continue;
+                }
+                io->maybe_discovered = true;
+                ioc_start(io);
+                added++;
+                log_debug("Audit: tracking %s, not configured by stas.", d->sysname);
+        }
+        /* let the new controllers adopt their device before the reconcile disposes of them */
+        if (added > 0)
+                manager_schedule_reconcile(m, STACD_AUDIT_ADOPT_USEC);
+}
+
+/**
+ * manager_discovered_updated() - a live stafd answered: persist, reconcile, audit if needed.
+ * @m: the manager
+ */
+void manager_discovered_updated(StacdManager *m) {
+        manager_save_lkc(m);
+        manager_schedule_reconcile(m, 0);
+        if (m->conf->disconnect_scope == STAS_DISCONNECT_ALL_MATCHING && !timer_is_armed(m->audit_timer))
+                (void) timer_start(m->audit_timer, 0);
+}
+
+static void audit_timer_cb(StasTimer *t, void *userdata) {
+        audit(userdata);
+}
+
+static void on_uevent(const StasUevent *ev, void *userdata) {
+        StacdManager *m = userdata;
+
+        for (size_t i = 0; i < m->n_iocs; i++)
+                if (streq_ptr(stas_ctrl_device(m->iocs[i]->ctrl), ev->sysname)) {
+                        (void) stas_ctrl_handle_uevent(m->iocs[i]->ctrl, ev);
+                        break;
+                }
+        for (size_t i = 0; i < m->n_disposing; i++)
+                if (streq_ptr(stas_ctrl_device(m->disposing[i]->ctrl), ev->sysname)) {
+                        (void) stas_ctrl_handle_uevent(m->disposing[i]->ctrl, ev);
+                        break;
+                }
+        if (ev->action == STAS_UEVENT_ADD && m->conf->disconnect_scope == STAS_DISCONNECT_ALL_MATCHING)
+                (void) timer_start(m->audit_timer, STACD_AUDIT_SOAK_USEC);
+}
+
+/**
+ * manager_save_lkc() - persist what stacd knows.
+ * @m: the manager
+ */
+void manager_save_lkc(StacdManager *m) {
+        _cleanup_free_ StasTid **tids = NULL;
+        json_object *o;
+        size_t n = 0;
+        int r;
+
+        if (!m->lkc_path)
+                return;
+        tids = new0(StasTid *, m->n_iocs + 1);
+        if (!tids)
+                return (void) log_oom();
+        for (size_t i = 0; i < m->n_iocs; i++)
+                tids[n++] = (StasTid *) stas_ctrl_tid(m->iocs[i]->ctrl);
+        o = stacd_lkc_build(tids, n, &m->discovered);
+        if (!o)
+                return (void) log_oom();
+        r = lkc_save(m->lkc_path, "stacd", o);
+        json_object_put(o);
+        if (r < 0)
+                log_warning_errno(r, "Failed to save %s: %m", m->lkc_path);
+}
+
+/* §5.13: the discovered set, and each IOC whose kernel device still exists. */
+static void restore_lkc(StacdManager *m) {
+        _cleanup_(dlp_tids_freep) StasTid **tids = NULL;
+        json_object *data = NULL;
+        StacdDiscovered d = {};
+        int r;
+
+        r = lkc_load(m->lkc_path, "stacd", &data);
+        if (r < 0)
+                return; /* missing: nothing; bad: warned by lkc_load */
+        r = stacd_lkc_parse(data, &tids, &d);
+        json_object_put(data);
+        if (r < 0) {
+                log_warning("Ignoring %s: unexpected content.", m->lkc_path);
+                return;
+        }
+        stacd_discovered_done(&m->discovered);
+        m->discovered = d;
+        if (d.known)
+                log_info("Restored the last known discovered set (%zu discovery controller(s)).", d.n);
+
+        for (size_t i = 0; tids[i]; i++) {
+                int instance;
+                StacdIoc *io;
+
+                if (manager_find(m, tids[i]))
+                        continue;
+                r = stas_ctrl_nvme_ops.find(&m->ctrl_ctx, tids[i], false, &instance);
+                if (r <= 0)
+                        continue;
+                if (ioc_new(m, tids[i], NULL, &io) < 0)
+                        continue;
+                io->maybe_discovered = true;
+        }
+}
+
+static int nvme_host(StacdManager *m, StasNvmeHost *h) {
+        *h = (StasNvmeHost){
+                .hostnqn = m->sys->hostnqn,
+                .hostid = m->sys->hostid,
+                .hostkey = m->sys->hostkey,
+                .symname = m->sys->symname,
+        };
+        return 0;
+}
+
+/**
+ * manager_log_level_apply() - tron from the flag or the config.
+ * @m: the manager
+ */
+void manager_log_level_apply(StacdManager *m) {
+        bool tron = m->tron_flag || (m->conf && m->conf->tron);
+
+        log_set_max_level(tron ? LOG_DEBUG : LOG_INFO);
+}
+
+/**
+ * manager_new() - a manager (nothing loaded yet).
+ * @event: the loop
+ * @conf_path: stacd.conf
+ * @tron: --tron
+ * @ret: the manager
+ */
+int manager_new(sd_event *event, const char *conf_path, bool tron, StacdManager **ret) {
+        _cleanup_(manager_freep) StacdManager *m = new0(StacdManager, 1);
+        int r;
+
+        if (!m)
+                return -ENOMEM;
+        m->event = sd_event_ref(event);
+        m->tron_flag = tron;
+        m->conf_path = strdup(conf_path);
+        if (!m->conf_path)
+                return -ENOMEM;
+        m->sys_path = getenv("STAS_SYS_CONF") ? strdup(getenv("STAS_SYS_CONF")) : NULL;
+        r = timer_new(event, reconcile_timer_cb, m, &m->reconcile_timer);
+        if (r < 0)
+                return r;
+        r = timer_new(event, audit_timer_cb, m, &m->audit_timer);
+        if (r < 0)
+                return r;
+        r = lkc_default_path("stacd", &m->lkc_path);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(m);
+        return 0;
+}
+
+/**
+ * manager_free() - free everything; kernel connections are left alone.
+ * @m: the manager
+ */
+StacdManager *manager_free(StacdManager *m) {
+        if (!m)
+                return NULL;
+        stacd_bus_done(m);
+        m->staf = staf_free(m->staf);
+        for (size_t i = 0; i < m->n_iocs; i++)
+                ioc_free(m->iocs[i]);
+        free(m->iocs);
+        for (size_t i = 0; i < m->n_disposing; i++)
+                ioc_free(m->disposing[i]);
+        free(m->disposing);
+        m->udev = stas_udev_free(m->udev);
+        m->pool = task_pool_free(m->pool);
+        stas_nvme_free(m->nvme);
+        timer_free(m->reconcile_timer);
+        timer_free(m->audit_timer);
+        stacd_discovered_done(&m->discovered);
+        kernel_options_done(&m->kopts);
+        stas_conf_free(m->conf);
+        sysconf_free(m->sys);
+        free(m->lkc_path);
+        free(m->conf_path);
+        free(m->sys_path);
+        sd_bus_flush_close_unref(m->bus);
+        sd_event_unref(m->event);
+        free(m);
+        return NULL;
+}
+
+/**
+ * manager_load() - the first load of the configuration and the kernel context.
+ * @m: the manager
+ */
+int manager_load(StacdManager *m) {
+        StasNvmeKernel k;
+        StasNvmeHost h;
+        int r;
+
+        r = stas_conf_load(STAS_DAEMON_STACD, m->conf_path, &m->conf);
+        if (r < 0)
+                return log_error_errno(r, "Cannot load %s: %m", m->conf_path);
+        manager_log_level_apply(m);
+        r = sysconf_load(m->sys_path, NULL, &m->sys);
+        if (r < 0)
+                return log_error_errno(r, "Cannot load the host configuration (sys.conf): %m");
+        r = kernel_options_probe(NULL, kernel_fabrics_path(), &m->kopts);
+        if (r < 0)
+                return log_error_errno(r, "Cannot probe the kernel's NVMe options: %m");
+        k = (StasNvmeKernel){
+                .host_iface = m->kopts.host_iface,
+                .discovery = m->kopts.discovery,
+                .dhchap_secret = m->kopts.dhchap_secret,
+                .dhchap_ctrl_secret = m->kopts.dhchap_ctrl_secret,
+        };
+        nvme_host(m, &h);
+        r = stas_nvme_new(&h, &k, (m->tron_flag || m->conf->tron) ? LOG_DEBUG : LOG_ERR, &m->nvme);
+        if (r < 0)
+                return log_error_errno(r, "Cannot create the libnvme context: %m");
+        r = task_pool_new(m->event, 8, &m->pool);
+        if (r < 0)
+                return log_error_errno(r, "Cannot create the worker pool: %m");
+        m->ctrl_ctx = (StasCtrlNvmeCtx){ .nvme = m->nvme, .pool = m->pool, .sysfs_root = NULL };
+        return 0;
+}
+
+/**
+ * manager_start() - restore state, watch udev, plan the first reconcile.
+ * @m: the manager
+ */
+int manager_start(StacdManager *m) {
+        int r;
+
+        restore_lkc(m);
+        r = stas_udev_new(m->event, on_uevent, m, &m->udev);
+        if (r < 0)
+                log_warning_errno(r, "Cannot monitor udev events, continuing without: %m");
+        manager_schedule_reconcile(m, 0);
+        if (m->conf->disconnect_scope == STAS_DISCONNECT_ALL_MATCHING)
+                (void) timer_start(m->audit_timer, 0);
+        return 0;
+}
+
+/**
+ * manager_reload() - SIGHUP.
+ * @m: the manager
+ */
+void manager_reload(StacdManager *m) {
+        _cleanup_(stas_conf_freep) StasConf *c = NULL;
+        _cleanup_(sysconf_freep) StasSysConf *s = NULL;
+        StasNvmeHost h;
+        int r;
+
+        (void) sd_notify(false, "RELOADING=1\nSTATUS=Reloading the configuration");
+        log_info("Reloading the configuration.");
+        r = stas_conf_load(STAS_DAEMON_STACD, m->conf_path, &c);
+        if (r < 0)
+                log_warning_errno(r, "Cannot load %s, keeping the running configuration: %m", m->conf_path);
+        else {
+                stas_conf_free(m->conf);
+                m->conf = TAKE_PTR(c);
+        }
+        r = sysconf_load(m->sys_path, NULL, &s);
+        if (r < 0)
+                log_warning_errno(r, "Cannot load sys.conf, keeping the running host configuration: %m");
+        else {
+                sysconf_free(m->sys);
+                m->sys = TAKE_PTR(s);
+                nvme_host(m, &h);
+                r = stas_nvme_set_host(m->nvme, &h);
+                if (r < 0)
+                        log_warning_errno(r, "Cannot apply the host configuration: %m");
+        }
+        manager_log_level_apply(m);
+
+        /* §5.7: an IOC that is not connected and has no retry pending tries again now */
+        for (size_t i = 0; i < m->n_iocs; i++) {
+                StasCtrl *ctrl = m->iocs[i]->ctrl;
+
+                if (!stas_ctrl_connected(ctrl) && !stas_ctrl_retry_pending(ctrl) && !stas_ctrl_busy(ctrl)) {
+                        m->iocs[i]->ncc_stopped = false;
+                        (void) stas_ctrl_connect_now(ctrl);
+                }
+        }
+        manager_schedule_reconcile(m, 0);
+        if (m->conf->disconnect_scope == STAS_DISCONNECT_ALL_MATCHING)
+                (void) timer_start(m->audit_timer, 0);
+        (void) sd_notify(false, "READY=1\nSTATUS=Running");
+}
+
+/**
+ * manager_stop() - orderly stop: I/O connections stay.
+ * @m: the manager
+ */
+void manager_stop(StacdManager *m) {
+        if (m->stopping)
+                return;
+        (void) sd_notify(false, "STOPPING=1\nSTATUS=Stopping");
+        log_info("Stopping; I/O controller connections are left in place.");
+        manager_save_lkc(m);
+        m->stopping = true;
+        timer_stop(m->reconcile_timer);
+        timer_stop(m->audit_timer);
+        (void) sd_event_exit(m->event, 0);
+}
+
+/**
+ * manager_ioc_dict() - one list_controllers dict.
+ * @m: the manager
+ * @io: the IOC
+ * @detailed: add info(), sysfs attributes and the DLPE
+ */
+StasKV *manager_ioc_dict(StacdManager *m, StacdIoc *io, bool detailed) {
+        const char *dev = stas_ctrl_device(io->ctrl);
+        _cleanup_(kv_freep) StasKV *kv = stacd_ioc_dict(stas_ctrl_tid(io->ctrl), dev, io->entry);
+        _cleanup_(nvmedev_freep) StasNvmeDevice *d = NULL;
+        _cleanup_free_ char *dl = NULL;
+
+        if (!kv || !detailed)
+                return TAKE_PTR(kv);
+        if (stas_ctrl_info(io->ctrl, kv) < 0)
+                return NULL;
+        if (dev)
+                (void) nvmedev_read(m->ctrl_ctx.sysfs_root, dev, &d);
+        if (kv_set(kv, "hostid", d ? d->hostid : "") < 0 || kv_set(kv, "hostnqn", d ? d->hostnqn : "") < 0 ||
+            kv_set(kv, "model", d ? d->model : "") < 0 || kv_set(kv, "serial", d ? d->serial : "") < 0 ||
+            kv_set(kv, "dctype", d ? d->dctype : "") < 0 ||
+            kv_set(kv, "cntrltype", d ? d->cntrltype : "") < 0 ||
+            kv_set(kv, "connected", stas_ctrl_connected(io->ctrl) ? "True" : "False") < 0)
+                return NULL;
+        dl = stacd_dlpe_to_string(io->dlpe);
+        if (!dl || kv_set(kv, "dlpe", dl) < 0 ||
+            kv_set(kv, "dlpe.eflags.ncc", io->dlpe && dlpe_is_ncc(io->dlpe) ? "True" : "False") < 0)
+                return NULL;
+        return TAKE_PTR(kv);
+}
+
+static int add_str(json_object *o, const char *k, const char *v) {
+        json_object *s = json_object_new_string(strempty(v));
+
+        if (!s)
+                return -ENOMEM;
+        return json_object_object_add(o, k, s) < 0 ? -ENOMEM : 0;
+}
+
+/**
+ * manager_process_info() - the process_info JSON (§4.3); the host key is "(set)".
+ * @m: the manager
+ * @ret: the text
+ */
+int manager_process_info(StacdManager *m, char **ret) {
+        json_object *o = json_object_new_object();
+        char buf[64];
+        int r = 0;
+
+        if (!o)
+                return -ENOMEM;
+        r |= json_object_object_add(o, "tron", json_object_new_boolean(log_get_max_level() >= LOG_DEBUG));
+        r |= add_str(o, "log-level", log_get_max_level() >= LOG_DEBUG ? "DEBUG" : "INFO");
+        r |= add_str(o, "hostnqn", m->sys->hostnqn);
+        r |= add_str(o, "hostid", m->sys->hostid);
+        r |= add_str(o, "hostkey", LOG_SECRET(m->sys->hostkey));
+        r |= add_str(o, "symname", m->sys->symname);
+        r |= add_str(o, "last known config file", m->lkc_path);
+        r |= add_str(o, "config soak timer", timer_to_string(m->reconcile_timer, buf, sizeof buf));
+        r |= add_str(o, "kernel support.TP8013", m->kopts.discovery ? "True" : "False");
+        r |= add_str(o, "kernel support.host_iface", m->kopts.host_iface ? "True" : "False");
+        r |= add_str(o, "stafd", m->staf && staf_present(m->staf) ? "present" : "absent");
+        r |= add_str(o, "discovered set", m->discovered.known ? "known" : "unknown");
+        for (size_t i = 0; i < m->n_disposing; i++) {
+                _cleanup_free_ char *s = tid_str(stas_ctrl_tid(m->disposing[i]->ctrl)), *k = NULL;
+
+                if (asprintf(&k, "terminator.controller.%s", s) < 0) {
+                        r = -1;
+                        break;
+                }
+                r |= add_str(
+                        o, k, stas_ctrl_busy(m->disposing[i]->ctrl) ? "waiting for operation" : "disposing");
+        }
+        if (r != 0) {
+                json_object_put(o);
+                return -ENOMEM;
+        }
+        *ret = strdup(
+                json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+        json_object_put(o);
+        return *ret ? 0 : -ENOMEM;
+}

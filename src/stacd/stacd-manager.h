@@ -1,0 +1,123 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * stacd-manager.h - the stacd daemon state: configuration (stacd.conf, sys.conf), the IOCs it
+ * tracks (each a StasCtrl from ctrl.h plus its controller= entry and DLPE), the discovered set
+ * stafd reported (stacd-format.h), reconciliation (§5.8) debounced on the loop, the audit of
+ * disconnect-scope=all-connections-matching-disconnect-trtypes, udev routing, last-known-config
+ * persistence (§5.13), reload and stop. All on the sd-event loop thread.
+ *
+ * DESIGN 3: the discovered set is replaced only by a successful answer of a live stafd; when
+ * stafd is slow, restarting or absent the last known set stays in force (and is persisted), so
+ * no IOC is disconnected for that reason. I/O connections are never torn down at exit.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <systemd/sd-bus.h>
+#include <systemd/sd-event.h>
+
+#include "stacd-format.h"
+#include "stas/ctrl.h"
+#include "stas/event.h"
+#include "stas/kernel.h"
+#include "stas/options.h"
+#include "stas/sysconf.h"
+#include "stas/udev.h"
+
+#define STACD_BUS_NAME "org.nvmexpress.stac"
+#define STACD_BUS_PATH "/org/nvmexpress/stac"
+#define STACD_BUS_IFACE "org.nvmexpress.stac"
+#define STACD_BUS_DEBUG_IFACE "org.nvmexpress.stac.debug"
+
+/* soak of the udev add audit (sysfs attributes lag the add uevent, §5.8) */
+#define STACD_AUDIT_SOAK_USEC (1 * USEC_PER_SEC)
+/* delay between an audit that tracked new devices and the reconcile that may remove them */
+#define STACD_AUDIT_ADOPT_USEC (200 * USEC_PER_MSEC)
+/* debounce of stafd signal bursts */
+#define STACD_STAF_DEBOUNCE_USEC (150 * USEC_PER_MSEC)
+/* retry of a failed read from a live stafd */
+#define STACD_STAF_RETRY_USEC (5 * USEC_PER_SEC)
+
+typedef struct StacdManager StacdManager;
+typedef struct StacdStaf StacdStaf;
+typedef struct BusDebug BusDebug;
+
+typedef struct StacdIoc {
+        StacdManager *m;
+        StasCtrl *ctrl;
+        StasKV *entry; /* copy of its controller= entry, or NULL */
+        StasKV *dlpe;  /* copy of its DLPE, or NULL */
+        bool maybe_discovered;
+        bool started;
+        bool ncc_stopped; /* retries stopped by connect-attempts-on-ncc */
+} StacdIoc;
+
+struct StacdManager {
+        sd_event *event;
+        sd_bus *bus;
+        char *conf_path;
+        char *sys_path; /* NULL: default */
+        bool tron_flag; /* --tron */
+
+        StasConf *conf;
+        StasSysConf *sys;
+        StasKernelOptions kopts;
+        StasNvme *nvme;
+        StasTaskPool *pool;
+        StasCtrlNvmeCtx ctrl_ctx;
+        StasUdev *udev;
+
+        StacdIoc **iocs;
+        size_t n_iocs;
+        StacdIoc **disposing;
+        size_t n_disposing;
+
+        StacdDiscovered discovered;
+        StasTimer *reconcile_timer;
+        StasTimer *audit_timer;
+        char *lkc_path;
+
+        StacdStaf *staf;
+        BusDebug *debug;
+        sd_bus_slot *vtable_slot;
+        bool stopping;
+};
+
+int manager_new(sd_event *event, const char *conf_path, bool tron, StacdManager **ret);
+StacdManager *manager_free(StacdManager *m);
+DEFINE_TRIVIAL_CLEANUP_FUNC(StacdManager *, manager_free);
+
+/* manager_load() - read stacd.conf and sys.conf, probe the kernel, create the nvme context. */
+int manager_load(StacdManager *m);
+/* manager_start() - restore the lkc, start udev, schedule the first reconcile (and audit). */
+int manager_start(StacdManager *m);
+/* manager_reload() - SIGHUP: re-read both files (keeping the running ones if unusable). */
+void manager_reload(StacdManager *m);
+/* manager_stop() - STOPPING: save the lkc, leave every connection in place, exit the loop. */
+void manager_stop(StacdManager *m);
+
+/* manager_schedule_reconcile() - reconcile @usec from now (an armed earlier deadline is kept). */
+void manager_schedule_reconcile(StacdManager *m, uint64_t usec);
+/* manager_discovered_updated() - the discovered set changed (stafd answered). */
+void manager_discovered_updated(StacdManager *m);
+/* manager_save_lkc() - persist the IOC TIDs and the discovered set (failure: warning). */
+void manager_save_lkc(StacdManager *m);
+
+/* manager_find() - the tracked IOC with @tid, or NULL. */
+StacdIoc *manager_find(StacdManager *m, const StasTid *tid);
+/* manager_ioc_dict() - the list_controllers dict of @io (@detailed adds info, sysfs, dlpe). */
+StasKV *manager_ioc_dict(StacdManager *m, StacdIoc *io, bool detailed);
+/* manager_process_info() - the process_info JSON text (malloc'ed). */
+int manager_process_info(StacdManager *m, char **ret);
+/* manager_log_level_apply() - apply tron (--tron OR [Global] tron) to logging and libnvme. */
+void manager_log_level_apply(StacdManager *m);
+
+/* stacd-bus.c */
+int stacd_bus_setup(StacdManager *m);
+void stacd_bus_done(StacdManager *m);
+
+/* stacd-staf.c: the stafd client */
+int staf_new(StacdManager *m, StacdStaf **ret);
+StacdStaf *staf_free(StacdStaf *s);
+/* staf_present() - stafd's name currently has an owner. */
+bool staf_present(const StacdStaf *s);

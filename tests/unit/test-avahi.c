@@ -1,0 +1,238 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "private-bus.h"
+#include "stas/avahi.h"
+#include "stas/json-util.h"
+#include "stas/log.h"
+#include "stas/strv.h"
+#include "stas/tid.h"
+
+static AvahiStringList *txt_of(const char *const *entries, const size_t *sizes, size_t n) {
+        AvahiStringList *l = NULL;
+
+        for (size_t i = 0; i < n; i++)
+                l = avahi_string_list_add_arbitrary(
+                        l, (const uint8_t *) entries[i], sizes ? sizes[i] : strlen(entries[i]));
+        return l;
+}
+
+static StasKV *parse(const char *const *entries, const size_t *sizes, size_t n) {
+        AvahiStringList *l = txt_of(entries, sizes, n);
+        StasKV *kv = NULL;
+
+        assert_int_equal(zc_txt_parse(l, &kv), 0);
+        avahi_string_list_free(l);
+        return kv;
+}
+
+static void test_avahi_txt_case_folding_and_order(void **state) {
+        const char *e[] = { "P=tcp", "NQN=nqn.2014-08.com.Example:Disc", "Vendor=Acme" };
+        _cleanup_(kv_freep) StasKV *kv = parse(e, NULL, ELEMENTSOF(e));
+
+        assert_int_equal(kv->n, 3);
+        /* keys folded, values untouched, record order kept */
+        assert_string_equal(kv->keys[0], "p");
+        assert_string_equal(kv->keys[1], "nqn");
+        assert_string_equal(kv->keys[2], "vendor");
+        assert_string_equal(kv_get(kv, "nqn"), "nqn.2014-08.com.Example:Disc");
+        assert_string_equal(kv_get(kv, "vendor"), "Acme");
+}
+
+static void test_avahi_txt_rejects_bad_entries(void **state) {
+        const char *e[] = {
+                "noequals",    /* no '=' */
+                "a=b=c",       /* more than one '=' */
+                "=value",      /* empty key */
+                "tab=\tx",     /* control character */
+                "nul=a\0b",    /* embedded NUL */
+                "hi=\xc3\xa9", /* not ASCII */
+                "del=\x7f",    /* DEL */
+                "ok=",         /* empty value is fine */
+                "p=rdma",
+        };
+        size_t sizes[ELEMENTSOF(e)];
+        _cleanup_(kv_freep) StasKV *kv = NULL;
+
+        for (size_t i = 0; i < ELEMENTSOF(e); i++)
+                sizes[i] = strlen(e[i]);
+        sizes[4] = 7; /* "nul=a\0b" */
+        kv = parse(e, sizes, ELEMENTSOF(e));
+        assert_int_equal(kv->n, 2);
+        assert_string_equal(kv_get(kv, "ok"), "");
+        assert_string_equal(kv_get(kv, "p"), "rdma");
+        assert_null(kv_get(kv, "a"));
+        assert_null(kv_get(kv, "nul"));
+        assert_null(kv_get(kv, "tab"));
+}
+
+static void test_avahi_txt_empty_and_duplicates(void **state) {
+        const char *e[] = { "p=tcp", "P=roce" };
+        _cleanup_(kv_freep) StasKV *none = NULL, *dup = NULL;
+
+        assert_int_equal(zc_txt_parse(NULL, &none), 0);
+        assert_int_equal(none->n, 0);
+        dup = parse(e, NULL, ELEMENTSOF(e));
+        assert_int_equal(dup->n, 1);
+        assert_string_equal(kv_get(dup, "p"), "roce"); /* last one wins */
+}
+
+static void test_avahi_proto_mapping(void **state) {
+        assert_string_equal(zc_proto_to_transport("tcp"), "tcp");
+        assert_string_equal(zc_proto_to_transport(" TCP "), "tcp");
+        assert_string_equal(zc_proto_to_transport("roce"), "rdma");
+        assert_string_equal(zc_proto_to_transport("iWARP"), "rdma");
+        assert_string_equal(zc_proto_to_transport("rdma"), "rdma");
+        assert_null(zc_proto_to_transport("udp"));
+        assert_null(zc_proto_to_transport("fc"));
+        assert_null(zc_proto_to_transport(""));
+        assert_null(zc_proto_to_transport(NULL));
+}
+
+static StasKV *txt2(const char *k1, const char *v1, const char *k2, const char *v2) {
+        StasKV *kv = kv_new();
+
+        assert_non_null(kv);
+        if (k1)
+                assert_int_equal(kv_set(kv, k1, v1), 0);
+        if (k2)
+                assert_int_equal(kv_set(kv, k2, v2), 0);
+        return kv;
+}
+
+static void test_avahi_record_tcp_and_nqn_rule(void **state) {
+        _cleanup_(kv_freep) StasKV *txt = txt2("p", "tcp", "nqn", " nqn.2014-08.com.example:dc "),
+                                   *with = NULL, *without = NULL;
+
+        assert_int_equal(zc_record_new(txt, "192.168.1.20", 8009, "eth0", true, &with), 0);
+        assert_int_equal(with->n, 5);
+        assert_string_equal(with->keys[0], "transport");
+        assert_string_equal(kv_get(with, "transport"), "tcp");
+        assert_string_equal(kv_get(with, "traddr"), "192.168.1.20");
+        assert_string_equal(kv_get(with, "trsvcid"), "8009");
+        assert_string_equal(kv_get(with, "host-iface"), "eth0");
+        assert_string_equal(kv_get(with, "subsysnqn"), "nqn.2014-08.com.example:dc");
+
+        /* without kernel "discovery" support the nqn= value is ignored */
+        assert_int_equal(zc_record_new(txt, "192.168.1.20", 8009, "eth0", false, &without), 0);
+        assert_string_equal(kv_get(without, "subsysnqn"), NVME_DISC_WKNQN);
+}
+
+static void test_avahi_record_rdma_and_default_nqn(void **state) {
+        _cleanup_(kv_freep) StasKV *txt = txt2("p", "roce", NULL, NULL), *rec = NULL;
+
+        assert_int_equal(zc_record_new(txt, "fe80::1", 4420, "ib0", true, &rec), 0);
+        assert_string_equal(kv_get(rec, "transport"), "rdma");
+        assert_string_equal(kv_get(rec, "host-iface"), ""); /* host-iface is for tcp only */
+        assert_string_equal(kv_get(rec, "subsysnqn"), NVME_DISC_WKNQN);
+}
+
+static void test_avahi_record_bad_protocol(void **state) {
+        _cleanup_(kv_freep) StasKV *missing = txt2("nqn", "nqn.x", NULL, NULL),
+                                   *bad = txt2("p", "udp", NULL, NULL);
+        StasKV *rec = NULL;
+
+        assert_int_equal(zc_record_new(missing, "1.1.1.1", 8009, "eth0", true, &rec), -EPROTO);
+        assert_int_equal(zc_record_new(bad, "1.1.1.1", 8009, "eth0", true, &rec), -EPROTO);
+        assert_null(rec);
+}
+
+static void test_avahi_retry_backoff_sequence(void **state) {
+        const uint64_t expect[] = { 5, 10, 30, 60, 300, 600, 600, 600 };
+
+        for (unsigned i = 0; i < ELEMENTSOF(expect); i++)
+                assert_int_equal(zc_retry_delay_usec(i + 1), expect[i] * UINT64_C(1000000));
+        assert_int_equal(zc_retry_delay_usec(1000), 600 * UINT64_C(1000000));
+        assert_int_equal(zc_retry_delay_usec(0), 5 * UINT64_C(1000000));
+}
+
+/* Captured log lines */
+static char **lines;
+static void capture(int level, const char *line, void *userdata) {
+        char *s = NULL;
+
+        assert_true(asprintf(&s, "<%d>%s", level, line) > 0);
+        assert_int_equal(strv_consume(&lines, s), 0);
+}
+
+static unsigned changes;
+static void on_change(StasZeroconf *z, void *userdata) {
+        changes++;
+}
+
+/* On a bus without avahi-daemon the browser waits (NO_FAIL), warns once, and reports nothing. */
+static void test_avahi_no_daemon_on_bus(void **state) {
+        PrivateBus pb;
+        sd_event *event = NULL;
+        StasZeroconf *z = NULL;
+        _cleanup_(kvv_freep) StasKV **ctrls = NULL;
+        _cleanup_json_ json_object *info = NULL;
+        _cleanup_free_ char *text = NULL;
+        char *types[] = { (char *) ZC_STYPE_TCP, (char *) ZC_STYPE_UDP, (char *) ZC_STYPE_TCP, NULL };
+        char *warning = NULL;
+        bool ok;
+
+        assert_int_equal(private_bus_start(&pb), 0);
+        setenv("DBUS_SYSTEM_BUS_ADDRESS", pb.address, 1);
+        log_set_sink(capture, NULL);
+        changes = 0;
+
+        ok = sd_event_new(&event) >= 0 && zc_new(event, true, on_change, NULL, &z) >= 0 &&
+                zc_set_service_types(z, types) >= 0;
+        if (ok) {
+                for (int i = 0; i < 5; i++)
+                        (void) sd_event_run(event, 0);
+                ok = zc_get_controllers(z, &ctrls) >= 0;
+                info = zc_info(z);
+        }
+        if (info)
+                (void) json_to_string_dup(info, JSON_FORMAT_COMPACT, &text);
+        warning = strv_join(lines, "\n");
+
+        /* disabling while waiting must be clean too */
+        if (z)
+                (void) zc_set_service_types(z, NULL);
+        zc_free(z);
+        sd_event_unref(event);
+        log_set_sink(NULL, NULL);
+        unsetenv("DBUS_SYSTEM_BUS_ADDRESS");
+        private_bus_stop(&pb);
+
+        assert_true(ok);
+        assert_non_null(warning);
+        assert_non_null(strstr(warning, "<4>avahi-daemon not available, zeroconf not supported."));
+        /* logged once, not once per state callback */
+        assert_null(strstr(strstr(warning, "not available") + 1, "not available"));
+        free(warning);
+        lines = strv_free(lines);
+        assert_int_equal(kvv_length(ctrls), 0);
+        assert_int_equal(changes, 0);
+        assert_non_null(text);
+        assert_string_equal(
+                text,
+                "{\"avahi wake up timer\":\"60.0s [off]\",\"service types\":[\"_nvme-disc._tcp\","
+                "\"_nvme-disc._udp\"],\"services\":{}}");
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_avahi_txt_case_folding_and_order),
+                cmocka_unit_test(test_avahi_txt_rejects_bad_entries),
+                cmocka_unit_test(test_avahi_txt_empty_and_duplicates),
+                cmocka_unit_test(test_avahi_proto_mapping),
+                cmocka_unit_test(test_avahi_record_tcp_and_nqn_rule),
+                cmocka_unit_test(test_avahi_record_rdma_and_default_nqn),
+                cmocka_unit_test(test_avahi_record_bad_protocol),
+                cmocka_unit_test(test_avahi_retry_backoff_sequence),
+                cmocka_unit_test(test_avahi_no_daemon_on_bus),
+        };
+
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
