@@ -72,14 +72,19 @@ fi
 # --- a subsystem linked later is connected, and disconnected once unlinked ---------------------
 pid0=$stacd_pid
 new_subsys "$SUB3" 1 && link "$SUB3" "$STAS_VM_DISC_PORT" "$STAS_VM_IO_PORT" || fail stacd-new-subsys "cannot add $SUB3"
+c3=
 if wait_for 6000 has_ctrl "$SUB3" && [ "$stacd_pid" = "$pid0" ] && daemon_alive stacd; then
         c3=$(ctrls_by_nqn "$SUB3" | head -1)
         pass stacd-new-subsys "$c3 to $SUB3 ${WAITED} s after the link, no restart: $(cat /sys/class/nvme/$c3/address)"
 else
         fail stacd-new-subsys "no controller to $SUB3: $(ctrl_table | tr '\n' ';')"
 fi
+# (the target drops its side on unlink; the host controller then stays, reconnecting, until
+# ctrl-loss-tmo: only a disconnect by stacd removes it within the deadline)
 unlink "$SUB3" "$STAS_VM_DISC_PORT" "$STAS_VM_IO_PORT"
-if wait_for 6000 no_ctrl "$SUB3"; then
+if [ -z "$c3" ]; then
+        fail stacd-unlinked-disconnect "$SUB3 was never connected, nothing to disconnect"
+elif wait_for 6000 no_ctrl "$SUB3"; then
         pass stacd-unlinked-disconnect "$SUB3 disconnected ${WAITED} s after the unlink"
 else
         fail stacd-unlinked-disconnect "still connected: $(ctrl_table | tr '\n' ';')"
