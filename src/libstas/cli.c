@@ -8,7 +8,10 @@
 #include <systemd/sd-bus.h>
 
 #include "config.h"
+#include "stas/bus-util.h"
 #include "stas/cli.h"
+#include "stas/json-util.h"
+#include "stas/kvv.h"
 #include "stas/tid.h"
 
 #define DEBUG_SUFFIX ".debug"
@@ -68,35 +71,13 @@ void cli_print_kv(FILE *f, const StasKV *kv, const char *indent) {
                         isempty(kv->values[i]) ? "-" : kv->values[i]);
 }
 
-static void kv_list_free(StasKV **l, size_t n) {
-        for (size_t i = 0; i < n; i++)
-                kv_free(l[i]);
-        free(l);
-}
-
-static json_object *kv_to_json(const StasKV *kv) {
-        json_object *o = json_object_new_object();
-
-        KV_FOREACH(i, kv)
-                json_object_object_add(o, kv->keys[i], json_object_new_string(kv->values[i]));
-        return o;
-}
-
-static json_object *kv_list_to_json(StasKV *const *l, size_t n) {
-        json_object *a = json_object_new_array();
-
-        for (size_t i = 0; i < n; i++)
-                json_object_array_add(a, kv_to_json(l[i]));
-        return a;
-}
-
 static void print_json(json_object *o) {
         puts(json_object_to_json_string_ext(
                 o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE));
 }
 
 /* A flat JSON object to a dict: scalars stringified, nested values as compact JSON. */
-static StasKV *json_to_kv(json_object *o) {
+static StasKV *flatten_json(json_object *o) {
         _cleanup_(kv_freep) StasKV *kv = kv_new();
 
         if (!kv || !json_object_is_type(o, json_type_object))
@@ -125,61 +106,6 @@ static int bus_fail(const CliService *svc, const sd_bus_error *e, int r) {
         return 1;
 }
 
-static int read_aakv(sd_bus_message *m, StasKV ***ret, size_t *ret_n) {
-        StasKV **l = NULL;
-        size_t n = 0;
-        int r;
-
-        r = sd_bus_message_enter_container(m, 'a', "a{ss}");
-        if (r < 0)
-                return r;
-        while ((r = sd_bus_message_enter_container(m, 'a', "{ss}")) > 0) {
-                _cleanup_(kv_freep) StasKV *kv = kv_new();
-                StasKV **t;
-
-                if (!kv) {
-                        r = -ENOMEM;
-                        goto fail;
-                }
-                while ((r = sd_bus_message_enter_container(m, 'e', "ss")) > 0) {
-                        const char *k, *v;
-
-                        r = sd_bus_message_read(m, "ss", &k, &v);
-                        if (r < 0)
-                                goto fail;
-                        r = kv_set(kv, k, v);
-                        if (r < 0)
-                                goto fail;
-                        r = sd_bus_message_exit_container(m);
-                        if (r < 0)
-                                goto fail;
-                }
-                if (r < 0)
-                        goto fail;
-                r = sd_bus_message_exit_container(m);
-                if (r < 0)
-                        goto fail;
-                t = realloc(l, sizeof(StasKV *) * (n + 1));
-                if (!t) {
-                        r = -ENOMEM;
-                        goto fail;
-                }
-                l = t;
-                l[n++] = TAKE_PTR(kv);
-        }
-        if (r < 0)
-                goto fail;
-        r = sd_bus_message_exit_container(m);
-        if (r < 0)
-                goto fail;
-        *ret = l;
-        *ret_n = n;
-        return 0;
-fail:
-        kv_list_free(l, n);
-        return r;
-}
-
 static const CliColumn ctrl_columns[] = {
         { "device", "DEVICE" },       { "transport", "TRANSPORT" },     { "traddr", "TRADDR" },
         { "trsvcid", "TRSVCID" },     { "host-traddr", "HOST-TRADDR" }, { "host-iface", "HOST-IFACE" },
@@ -191,8 +117,7 @@ static const CliColumn dlpe_columns[] = {
         { "subtype", "SUBTYPE" }, { "portid", "PORTID" }, { "treq", "TREQ" },     { "subnqn", "SUBNQN" },
 };
 
-static int call_list_controllers(
-        sd_bus *bus, const CliService *svc, bool detailed, StasKV ***ret, size_t *n) {
+static int call_list_controllers(sd_bus *bus, const CliService *svc, bool detailed, StasKV ***ret) {
         _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         int r;
@@ -209,22 +134,23 @@ static int call_list_controllers(
                 detailed);
         if (r < 0)
                 return bus_fail(svc, &e, r);
-        r = read_aakv(reply, ret, n);
+        r = bus_read_kvv(reply, ret);
         if (r < 0)
                 return bus_fail(svc, NULL, r);
         return 0;
 }
 
 static int cmd_ls(sd_bus *bus, const CliService *svc, bool detailed) {
-        StasKV **l = NULL;
-        size_t n = 0;
+        _cleanup_(kvv_freep) StasKV **l = NULL;
+        size_t n;
         int r;
 
-        r = call_list_controllers(bus, svc, detailed, &l, &n);
+        r = call_list_controllers(bus, svc, detailed, &l);
         if (r)
                 return r;
+        n = kvv_length(l);
         if (arg_json) {
-                json_object *o = kv_list_to_json(l, n);
+                json_object *o = json_from_kvv(l);
                 print_json(o);
                 json_object_put(o);
         } else if (detailed) {
@@ -236,7 +162,6 @@ static int cmd_ls(sd_bus *bus, const CliService *svc, bool detailed) {
                         puts("(none)");
         } else
                 cli_print_table(stdout, l, n, ctrl_columns, ELEMENTSOF(ctrl_columns));
-        kv_list_free(l, n);
         return 0;
 }
 
@@ -276,9 +201,9 @@ static int get_string(
 
 static int cmd_status(sd_bus *bus, const CliService *svc) {
         _cleanup_free_ char *debug_iface = NULL, *info = NULL;
+        _cleanup_(kvv_freep) StasKV **l = NULL;
         json_object *root, *ctrls;
-        StasKV **l = NULL;
-        size_t n = 0;
+        size_t n;
         int r;
 
         if (asprintf(&debug_iface, "%s" DEBUG_SUFFIX, svc->interface) < 0)
@@ -286,9 +211,10 @@ static int cmd_status(sd_bus *bus, const CliService *svc) {
         r = get_string(bus, svc, debug_iface, "process_info", &info, NULL);
         if (r)
                 return r;
-        r = call_list_controllers(bus, svc, true, &l, &n);
+        r = call_list_controllers(bus, svc, true, &l);
         if (r)
                 return r;
+        n = kvv_length(l);
         root = json_tokener_parse(info);
         if (!root || !json_object_is_type(root, json_type_object)) {
                 json_object_put(root);
@@ -298,7 +224,7 @@ static int cmd_status(sd_bus *bus, const CliService *svc) {
         for (size_t i = 0; i < n; i++) {
                 _cleanup_free_ char *ci = NULL;
                 _cleanup_(tid_freep) StasTid *t = tid_from_kv(l[i]);
-                json_object *c = kv_to_json(l[i]);
+                json_object *c = json_from_kv(l[i]);
 
                 if (t &&
                     get_string(
@@ -339,13 +265,12 @@ static int cmd_status(sd_bus *bus, const CliService *svc) {
                 }
                 printf("controllers: %zu\n", n);
                 for (size_t i = 0; i < json_object_array_length(ctrls); i++) {
-                        _cleanup_(kv_freep) StasKV *kv = json_to_kv(json_object_array_get_idx(ctrls, i));
+                        _cleanup_(kv_freep) StasKV *kv = flatten_json(json_object_array_get_idx(ctrls, i));
                         printf("\n  %s\n", strempty(kv_get(kv, "device")));
                         cli_print_kv(stdout, kv, "    ");
                 }
         }
         json_object_put(root);
-        kv_list_free(l, n);
         return 0;
 }
 
@@ -379,8 +304,7 @@ static char *default_hostnqn(void) {
 static int cmd_dlp(sd_bus *bus, const CliService *svc, const StasTid *t) {
         _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        StasKV **l = NULL;
-        size_t n = 0;
+        _cleanup_(kvv_freep) StasKV **l = NULL;
         int r;
 
         r = sd_bus_call_method(
@@ -401,16 +325,15 @@ static int cmd_dlp(sd_bus *bus, const CliService *svc, const StasTid *t) {
                 t->host_nqn);
         if (r < 0)
                 return bus_fail(svc, &e, r);
-        r = read_aakv(reply, &l, &n);
+        r = bus_read_kvv(reply, &l);
         if (r < 0)
                 return bus_fail(svc, NULL, r);
         if (arg_json) {
-                json_object *o = kv_list_to_json(l, n);
+                json_object *o = json_from_kvv(l);
                 print_json(o);
                 json_object_put(o);
         } else
-                cli_print_table(stdout, l, n, dlpe_columns, ELEMENTSOF(dlpe_columns));
-        kv_list_free(l, n);
+                cli_print_table(stdout, l, kvv_length(l), dlpe_columns, ELEMENTSOF(dlpe_columns));
         return 0;
 }
 
@@ -449,12 +372,11 @@ static int cmd_adlp(sd_bus *bus, const CliService *svc, bool detailed) {
                 for (size_t i = 0; i < n; i++) {
                         json_object *ent = json_object_array_get_idx(root, i), *dc = NULL, *lp = NULL;
                         _cleanup_(kv_freep) StasKV *dckv = NULL;
-                        StasKV **rows = NULL;
-                        size_t nrows = 0;
+                        _cleanup_(kvv_freep) StasKV **rows = NULL;
 
                         json_object_object_get_ex(ent, "discovery-controller", &dc);
                         json_object_object_get_ex(ent, "log-pages", &lp);
-                        dckv = json_to_kv(dc);
+                        dckv = flatten_json(dc);
                         printf("%sDiscovery controller %s %s %s %s\n",
                                i ? "\n" : "",
                                strempty(kv_get(dckv, "device")),
@@ -466,19 +388,12 @@ static int cmd_adlp(sd_bus *bus, const CliService *svc, bool detailed) {
                         for (size_t j = 0; lp && json_object_is_type(lp, json_type_array) &&
                              j < json_object_array_length(lp);
                              j++) {
-                                StasKV *kv = json_to_kv(json_object_array_get_idx(lp, j)), **t;
-                                if (!kv)
-                                        continue;
-                                t = realloc(rows, sizeof(StasKV *) * (nrows + 1));
-                                if (!t) {
-                                        kv_free(kv);
+                                StasKV *kv = flatten_json(json_object_array_get_idx(lp, j));
+                                if (kv && kvv_consume(&rows, kv) < 0)
                                         break;
-                                }
-                                rows = t;
-                                rows[nrows++] = kv;
                         }
-                        cli_print_table(stdout, rows, nrows, dlpe_columns, ELEMENTSOF(dlpe_columns));
-                        kv_list_free(rows, nrows);
+                        cli_print_table(
+                                stdout, rows, kvv_length(rows), dlpe_columns, ELEMENTSOF(dlpe_columns));
                 }
                 if (n == 0)
                         puts("(none)");

@@ -312,12 +312,26 @@ static int refresh_name(StasNvmeCtrl *c) {
 
 /* ---- blocking parts: run on the thread that owns the tree; map errors before returning ---- */
 
+/*
+ * libnvme 1.3 re-reads a controller's sysfs attributes when it connects or adopts it and
+ * overwrites the controller key (dhchap_ctrl_secret) set with nvme_ctrl_set_dhchap_key()
+ * without freeing it. Free the replaced string; only for the version known to leak, since a
+ * fixed libnvme frees it itself.
+ */
+static void release_replaced_ctrl_key(StasNvmeCtrl *c, const char *before) {
+        if (before && nvme_ctrl_get_dhchap_key(c->ctrl) != before && streq_ptr(stas_nvme_version(), "1.3"))
+                free((char *) before);
+}
+
 static int do_connect(StasNvmeCtrl *c, const struct nvme_fabrics_config *cfg, int *status) {
+        const char *key = nvme_ctrl_get_dhchap_key(c->ctrl);
         int r;
 
         errno = 0;
         r = nvmf_add_ctrl(c->host, c->ctrl, cfg);
-        return stas_nvme_map_error(r, errno, status);
+        r = stas_nvme_map_error(r, errno, status);
+        release_replaced_ctrl_key(c, key);
+        return r;
 }
 
 static int do_disconnect(StasNvmeCtrl *c, int *status) {
@@ -421,6 +435,7 @@ int stas_nvme_ctrl_connect(StasNvmeCtrl *c) {
 }
 
 int stas_nvme_ctrl_adopt(StasNvmeCtrl *c, int instance) {
+        const char *key;
         int r;
 
         CHECK_IDLE(c);
@@ -428,9 +443,11 @@ int stas_nvme_ctrl_adopt(StasNvmeCtrl *c, int instance) {
                 return -EALREADY;
         if (instance < 0)
                 return -EINVAL;
+        key = nvme_ctrl_get_dhchap_key(c->ctrl);
         errno = 0;
         r = nvme_init_ctrl(c->host, c->ctrl, instance);
         r = stas_nvme_map_error(r, errno, NULL);
+        release_replaced_ctrl_key(c, key);
         if (r < 0)
                 return r;
         return refresh_name(c);
