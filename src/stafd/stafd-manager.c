@@ -241,6 +241,19 @@ static void supported_done(int r, uint32_t lid_support, void *userdata) {
         StafDc *dc = userdata;
 
         dc->in_flight = false;
+        if (r == -EREMOTEIO || r == -EOPNOTSUPP) {
+                /*
+                 * The controller answered with an error status (Linux nvmet, for one, rejects
+                 * LID 0x00): it does not tell us whether it supports PLEO, so read the
+                 * discovery log without it instead of retrying forever.
+                 */
+                log_info(
+                        "Controller %s: no Supported Log Pages (%s); reading the discovery log without PLEO.",
+                        dc->tid_str,
+                        stas_nvme_strerror(r));
+                r = 0;
+                lid_support = 0;
+        }
         if (r < 0 && dc->pending == STAGE_IDLE) {
                 stage_fail(dc, "Get supported log pages", r, STAF_SUPPORTED_RETRY_USEC);
                 return;

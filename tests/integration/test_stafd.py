@@ -6,6 +6,7 @@ Run one test: python3 test_stafd.py <substring of the test name> (with the meson
 
 import json
 import os
+import re
 import signal
 import sys
 
@@ -104,6 +105,20 @@ def test_configured_dc_dlp(t):
     t.stop_clean(d)
     t.check(not os.path.exists(rule), "udev rule removed at exit")
     t.eq(w.fk.find(traddr=A), devs, "persistent-connections (default true) keeps the DC connected at exit")
+
+
+def test_supported_log_pages_rejected(t):
+    """A DC that answers Supported Log Pages with an error status (as Linux nvmet does) still has
+    its discovery log read, without PLEO, and is not retried forever."""
+    w = t.w
+    w.fk.set_scenario({"controllers": [dc(A, [dlpe(IO1, NQN1)], pleo=True,
+                                          status={"supported_log_pages": 0x2})]})
+    d = w.stafd(stafd_conf([cfg(A)]))
+    wait_pages(t, d, A, 1, "log pages published although Supported Log Pages failed")
+    cdw10 = [int(m.group(1), 16) for m in (re.search(r"opc=0x02 cdw10=(0x\w{6}70) ", x) for x in w.fk.admin_log())
+             if m]
+    t.check(cdw10, "the discovery log was read")
+    t.check(all(((v >> 8) & 0x7f) == 0 for v in cdw10), "without the PLEO LSP bit")
 
 
 def test_aen_changed_once(t):
@@ -364,7 +379,8 @@ def test_bad_dbus_args(t):
     t.check(dc_entry(d, A) and d.alive(), "stafd keeps serving after bad calls")
 
 
-TESTS = [test_configured_dc_dlp, test_aen_changed_once, test_referral_added_removed, test_exclusion,
+TESTS = [test_configured_dc_dlp, test_supported_log_pages_rejected, test_aen_changed_once,
+         test_referral_added_removed, test_exclusion,
          test_remove_event_reconnect, test_dim_register_deregister, test_sighup_broken_config,
          test_restart_restores_cache, test_restart_adopts_connection, test_secrets_not_on_dbus,
          test_bad_dbus_args]
