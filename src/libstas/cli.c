@@ -95,6 +95,13 @@ static StasKV *flatten_json(json_object *o) {
 /* ---- D-Bus ---- */
 
 static int bus_fail(const CliService *svc, const sd_bus_error *e, int r) {
+        if (e &&
+            (sd_bus_error_has_name(e, SD_BUS_ERROR_ACCESS_DENIED) ||
+             sd_bus_error_has_name(e, "org.freedesktop.DBus.Error.InteractiveAuthorizationRequired"))) {
+                /* the daemon is there: say what is wrong instead of asking whether it runs */
+                fprintf(stderr, "Permission denied: %s (this needs root).\n", strempty(e->message));
+                return 1;
+        }
         fprintf(stderr,
                 "Unable to communicate with %s over D-Bus. Is %s running?\n",
                 svc->daemon,

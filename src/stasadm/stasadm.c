@@ -186,6 +186,7 @@ static int cmd_hostid(int argc, char **argv) {
 
 static int cmd_set_symname(int argc, char **argv) {
         const char *file = NULL, *name;
+        size_t n;
         int r;
 
         r = parse_sub(argc, argv, &file, true);
@@ -200,16 +201,18 @@ static int cmd_set_symname(int argc, char **argv) {
                 fputs("stasadm: the symbolic name must be a non-empty single line\n", stderr);
                 return EXIT_FAILURE;
         }
-        if (!file) {
-                /* Stored literally: the config parser trims and strips inline comments. */
-                size_t n = strlen(name);
-                if (name[0] == ' ' || name[0] == '\t' || name[n - 1] == ' ' || name[n - 1] == '\t' ||
-                    strstr(name, " #") || strstr(name, "\t#")) {
-                        fputs("stasadm: this symbolic name cannot be stored in the configuration file "
-                              "literally (leading/trailing blanks or ' #'); use -f FILE\n",
-                              stderr);
-                        return EXIT_FAILURE;
-                }
+        n = strlen(name);
+        if (name[0] == ' ' || name[0] == '\t' || name[n - 1] == ' ' || name[n - 1] == '\t') {
+                /* the sys.conf reader trims both the literal value and the first line of a file */
+                fputs("stasadm: the symbolic name cannot start or end with a blank\n", stderr);
+                return EXIT_FAILURE;
+        }
+        if (!file && (strstr(name, " #") || strstr(name, "\t#"))) {
+                /* stored literally, ' #' would start an inline comment */
+                fputs("stasadm: a symbolic name containing ' #' cannot be stored in the configuration "
+                      "file literally; use -f FILE\n",
+                      stderr);
+                return EXIT_FAILURE;
         }
         return save("symname", name, file);
 }

@@ -512,16 +512,25 @@ class World:
         d.write_conf(conf_text)
         return d.start() if start else d
 
-    def cli(self, which, *args):
-        """Run stafctl/stacctl against the private bus; return (rc, stdout, stderr)."""
+    def cli(self, which, *args, unprivileged=False):
+        """Run stafctl/stacctl against the private bus; return (rc, stdout, stderr).
+        unprivileged: run it as nobody (the bus socket's directories are opened up for that)."""
         exe = os.environ.get(which.upper())
         if not exe:
             raise CheckFailed(f"{which.upper()} is not set ({which} not built)")
         env = dict(os.environ)
         env.pop("LD_PRELOAD", None)
         env["DBUS_SYSTEM_BUS_ADDRESS"] = self.bus.address
-        p = subprocess.run([exe] + list(args), env=env, capture_output=True, text=True,
-                           timeout=TIMEOUT)
+        cmd = [exe] + list(args)
+        if unprivileged:
+            sock = self.bus.address.split("unix:path=", 1)[1].split(",")[0]
+            d = os.path.dirname(sock)
+            while d.startswith(self.dir):
+                os.chmod(d, 0o711)
+                d = os.path.dirname(d)
+            os.chmod(sock, 0o777)
+            cmd = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] + cmd
+        p = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=TIMEOUT)
         return p.returncode, p.stdout, p.stderr
 
     def close(self):

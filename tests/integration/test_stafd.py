@@ -377,6 +377,13 @@ def test_bad_dbus_args(t):
     t.eq(w.bus.get_property(H.STAF, dbg, "tron"), True, "tron reads back true")
     t.eq(w.bus.get_property(H.STAF, dbg, "log_level"), "DEBUG", "tron=true gives log_level DEBUG")
     t.check(dc_entry(d, A) and d.alive(), "stafd keeps serving after bad calls")
+    if os.environ.get("STAFCTL") and os.geteuid() == 0:
+        rc, out, err = w.cli("stafctl", "tron", unprivileged=True)
+        t.eq(rc, 1, "stafctl tron as nobody exits 1")
+        t.check("Permission denied" in err and "Is stafd running" not in err,
+                f"stafctl tron as nobody says permission denied, not 'is stafd running' ({err.strip()})")
+        rc, out, err = w.cli("stafctl", "--json", "ls", unprivileged=True)
+        t.eq(rc, 0, f"stafctl ls works for nobody (read-only members are unprivileged) {err.strip()}")
 
 
 TESTS = [test_configured_dc_dlp, test_supported_log_pages_rejected, test_aen_changed_once,
