@@ -51,6 +51,15 @@ bool bus_string_is_valid(const char *s, size_t max);
 int bus_read_tid(sd_bus_message *m, StasTid **ret, sd_bus_error *error);
 
 /*
+ * bus_read_tid_lenient() - like bus_read_tid(), but well-typed strings that cannot form a TID
+ * (too long, control characters, unknown transport) are not an error: they name no controller,
+ * so *@ret is NULL and the caller answers as for an unknown controller (stafd's get_log_pages
+ * and controller_info answer [] and "{}" as nvme-stas does). Wrong types or arity are still an
+ * error. Return: 0 (with *@ret possibly NULL) or a negative errno.
+ */
+int bus_read_tid_lenient(sd_bus_message *m, StasTid **ret);
+
+/*
  * bus_open() - open a connection to the system bus (or the user bus if @user), named
  * @description, and attach it to @event (NULL = the default loop). sd-bus honours
  * $DBUS_SYSTEM_BUS_ADDRESS / $DBUS_SESSION_BUS_ADDRESS, which is how tests use a private

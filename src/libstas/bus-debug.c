@@ -92,9 +92,11 @@ static int method_controller_info(sd_bus_message *m, void *userdata, sd_bus_erro
         _cleanup_free_ char *json = NULL;
         int r;
 
-        r = bus_read_tid(m, &tid, error);
+        r = d->ops->lenient_tid ? bus_read_tid_lenient(m, &tid) : bus_read_tid(m, &tid, error);
         if (r < 0)
                 return r;
+        if (!tid)
+                return sd_bus_reply_method_return(m, "s", "{}");
         r = d->ops->controller_info(d->userdata, tid, &json);
         if (r < 0)
                 return r;

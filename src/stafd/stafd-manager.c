@@ -10,6 +10,7 @@
 #include "stafd-manager.h"
 #include "stas/dlp.h"
 #include "stas/filter.h"
+#include "stas/json-util.h"
 #include "stas/lkc.h"
 #include "stas/log.h"
 #include "stas/udev.h"
@@ -74,47 +75,10 @@ static void dc_start_stage(StafDc *dc, Stage s);
 static void soak_start(StafManager *m);
 static void soak_cb(StasTimer *t, void *userdata);
 
-static void json_object_putp_local(json_object **o) {
-        if (*o)
-                json_object_put(*o);
-}
-
-/* ---------------------------------------------------------------- JSON helpers */
-
-json_object *staf_json_from_kv(const StasKV *kv) {
-        json_object *o = json_object_new_object();
-
-        if (!o)
-                return NULL;
-        KV_FOREACH(i, kv)
-                json_object_object_add(o, kv->keys[i], json_object_new_string(kv->values[i]));
-        return o;
-}
-
-json_object *staf_json_from_kvv(StasKV *const *l) {
-        json_object *a = json_object_new_array();
-
-        if (!a)
-                return NULL;
-        for (size_t i = 0; l && l[i]; i++)
-                json_object_array_add(a, staf_json_from_kv(l[i]));
-        return a;
-}
-
 static StasKV *kv_from_json(json_object *o) {
-        StasKV *kv;
+        StasKV *kv = NULL;
 
-        if (!json_object_is_type(o, json_type_object))
-                return NULL;
-        kv = kv_new();
-        if (!kv)
-                return NULL;
-        json_object_object_foreach(o, k, v) {
-                if (!json_object_is_type(v, json_type_string) ||
-                    kv_set(kv, k, json_object_get_string(v)) < 0)
-                        return kv_free(kv);
-        }
-        return kv;
+        return json_to_kv(o, &kv) < 0 ? NULL : kv;
 }
 
 /* ---------------------------------------------------------------- DC */
@@ -693,7 +657,7 @@ static int dcs_append(StafManager *m, StafDc *dc) {
 }
 
 static int load_state(StafManager *m) {
-        _cleanup_(json_object_putp_local) json_object *data = NULL;
+        _cleanup_json_ json_object *data = NULL;
         json_object *dcs;
         int r;
 
@@ -752,7 +716,7 @@ int staf_manager_start(StafManager *m) {
  * staf_manager_save() - see stafd-manager.h.
  */
 int staf_manager_save(StafManager *m) {
-        _cleanup_(json_object_putp_local) json_object *data = NULL;
+        _cleanup_json_ json_object *data = NULL;
         json_object *dcs;
         int r;
 
@@ -774,10 +738,10 @@ int staf_manager_save(StafManager *m) {
                         json_object_put(o);
                         return -ENOMEM;
                 }
-                json_object_object_add(o, "tid", staf_json_from_kv(tkv));
+                json_object_object_add(o, "tid", json_from_kv(tkv));
                 json_object_object_add(
                         o, "origin", json_object_new_string(stas_origin_to_string(dc->origin)));
-                json_object_object_add(o, "log-pages", staf_json_from_kvv(dc->log_pages));
+                json_object_object_add(o, "log-pages", json_from_kvv(dc->log_pages));
                 json_object_array_add(dcs, o);
         }
         r = lkc_save(m->lkc_path, "stafd", data);
@@ -877,19 +841,25 @@ static bool reject_tid(const StasTid *tid, void *userdata) {
         return false;
 }
 
-/* a TID from a controller= entry or zeroconf dict, with the host defaults applied */
-static StasTid *tid_with_defaults(StafManager *m, const StasKV *kv) {
-        StasTid *t = tid_from_kv(kv);
+/**
+ * staf_dc_candidate() - see stafd-manager.h.
+ */
+StasTid *staf_dc_candidate(const StasConf *conf, const StasSysConf *sys, const StasKV *record) {
+        StasTid *t = tid_from_kv(record);
 
         if (!t)
                 return NULL;
         if (isempty(t->subsysnqn) && free_and_strdup(&t->subsysnqn, NVME_DISC_WKNQN) < 0)
                 return tid_free(t);
-        if (isempty(t->host_nqn) && free_and_strdup(&t->host_nqn, m->sys->hostnqn) < 0)
+        if (isempty(t->host_nqn) && free_and_strdup(&t->host_nqn, sys->hostnqn) < 0)
                 return tid_free(t);
-        if (m->conf->ignore_iface && free_and_strdup(&t->host_iface, "") < 0)
+        if (conf->ignore_iface && free_and_strdup(&t->host_iface, "") < 0)
                 return tid_free(t);
         return t;
+}
+
+static StasTid *tid_with_defaults(StafManager *m, const StasKV *kv) {
+        return staf_dc_candidate(m->conf, m->sys, kv);
 }
 
 static int build_wanted(StafManager *m, Wanted *w) {
@@ -1195,8 +1165,7 @@ const char *staf_manager_lkc_path(const StafManager *m) {
  * staf_manager_all_log_pages_json() - see stafd-manager.h.
  */
 int staf_manager_all_log_pages_json(const StafManager *m, bool detailed, char **ret) {
-        _cleanup_(json_object_putp_local) json_object *a = json_object_new_array();
-        const char *s;
+        _cleanup_json_ json_object *a = json_object_new_array();
 
         if (!a)
                 return -ENOMEM;
@@ -1211,11 +1180,9 @@ int staf_manager_all_log_pages_json(const StafManager *m, bool detailed, char **
                 o = json_object_new_object();
                 if (!o)
                         return -ENOMEM;
-                json_object_object_add(o, "discovery-controller", staf_json_from_kv(id));
-                json_object_object_add(o, "log-pages", staf_json_from_kvv(m->dcs[i]->log_pages));
+                json_object_object_add(o, "discovery-controller", json_from_kv(id));
+                json_object_object_add(o, "log-pages", json_from_kvv(m->dcs[i]->log_pages));
                 json_object_array_add(a, o);
         }
-        s = json_object_to_json_string_ext(a, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
-        *ret = strdup(s ?: "[]");
-        return *ret ? 0 : -ENOMEM;
+        return json_to_string_dup(a, JSON_FORMAT_COMPACT, ret);
 }

@@ -76,6 +76,13 @@ int staf_manager_reload(StafManager *m, StasConf *conf, StasSysConf *sys);
  * traddr, trsvcid, host-iface, subsysnqn; copied). Schedules a reconcile.
  */
 int staf_manager_set_zeroconf(StafManager *m, StasKV *const *services, size_t n);
+/*
+ * staf_dc_candidate() - the TID of a DC candidate from a controller= entry or a zeroconf record
+ * (transport, traddr, trsvcid, host-traddr, host-iface, host-nqn, subsysnqn keys): an empty
+ * subsysnqn becomes the well-known discovery NQN, an empty host-nqn the host's NQN from @sys,
+ * and ignore-iface clears host-iface. Filters are not applied here. Return: NULL on ENOMEM.
+ */
+StasTid *staf_dc_candidate(const StasConf *conf, const StasSysConf *sys, const StasKV *record);
 /* staf_manager_uevent() - route a kernel event to the DC owning the device. */
 void staf_manager_uevent(StafManager *m, const StasUevent *ev);
 /* staf_manager_reconcile_now() - run the reconcile immediately (tests). */
@@ -118,6 +125,3 @@ int staf_dc_info(const StafDc *dc, StasKV *kv);
 
 /* staf_manager_all_log_pages_json() - the get_all_log_pages() JSON array. */
 int staf_manager_all_log_pages_json(const StafManager *m, bool detailed, char **ret);
-/* json helpers shared with stafd-bus.c */
-json_object *staf_json_from_kv(const StasKV *kv);
-json_object *staf_json_from_kvv(StasKV *const *l);

@@ -27,6 +27,7 @@
 #include "config.h"
 #include "stafd-bus.h"
 #include "stafd-manager.h"
+#include "stafd-zeroconf.h"
 #include "stas/kernel.h"
 #include "stas/lkc.h"
 #include "stas/log.h"
@@ -46,6 +47,7 @@ typedef struct Stafd {
         StasUdev *udev;
         StasNvme *nvme;
         StasTaskPool *pool;
+        StasZeroconf *zc;
         StasCtrlNvmeCtx ctx;
         const char *conf_path;
         bool tron_flag;
@@ -68,6 +70,11 @@ static void help(void) {
 static const char *sysconf_path(void) {
         const char *p = getenv("STAS_SYS_CONF");
         return isempty(p) ? NULL : p;
+}
+
+/* libnvme's own level follows tron: LOG_DEBUG with tron, else errors only */
+static int nvme_log_level(bool tron) {
+        return tron ? LOG_DEBUG : LOG_ERR;
 }
 
 /* ---- nvme-cli udev rule override (§5.11) */
@@ -244,17 +251,37 @@ static void on_reload(void *userdata) {
         }
         if (r >= 0) {
                 log_set_max_level(d->tron_flag || conf->tron ? LOG_DEBUG : LOG_INFO);
+                stas_nvme_set_log_level(d->nvme, nvme_log_level(d->tron_flag || conf->tron));
                 set_host(&host, sys);
                 if (stas_nvme_set_host(d->nvme, &host) < 0)
                         log_warning("Cannot apply the new host identity.");
                 (void) staf_manager_reload(d->m, TAKE_PTR(conf), TAKE_PTR(sys));
+                r = staf_zeroconf_apply_conf(d->zc, staf_manager_conf(d->m));
+                if (r < 0)
+                        log_warning_errno(r, "Cannot change the zeroconf service types: %m");
                 log_info("Configuration reloaded.");
         }
+        /* SIGHUP also reconnects to avahi and re-probes unreachable services now */
+        if (d->zc)
+                zc_kick(d->zc);
         (void) sd_notify(false, "READY=1\nSTATUS=Running");
 }
 
-static void tron_changed(bool tron, void *userdata) {
-        /* libnvme keeps its own level per context; nothing else to do here */
+static void tron_changed(void *userdata, bool tron) {
+        Stafd *d = userdata;
+
+        stas_nvme_set_log_level(d->nvme, nvme_log_level(tron));
+}
+
+static void on_zeroconf_changed(StasZeroconf *z, void *userdata) {
+        Stafd *d = userdata;
+        int r;
+
+        if (d->stopping || !d->m)
+                return;
+        r = staf_zeroconf_sync(d->m, z);
+        if (r < 0)
+                log_warning_errno(r, "Cannot take the zeroconf services: %m");
 }
 
 int main(int argc, char *argv[]) {
@@ -348,7 +375,7 @@ int main(int argc, char *argv[]) {
                                    .dhchap_secret = kopts.dhchap_secret,
                                    .dhchap_ctrl_secret = kopts.dhchap_ctrl_secret };
         set_host(&host, sys);
-        r = stas_nvme_new(&host, &kernel, d.tron_flag || conf->tron ? LOG_DEBUG : LOG_ERR, &d.nvme);
+        r = stas_nvme_new(&host, &kernel, nvme_log_level(d.tron_flag || conf->tron), &d.nvme);
         if (r < 0) {
                 log_error_errno(r, "Cannot create the NVMe context: %m");
                 goto finish;
@@ -388,6 +415,16 @@ int main(int argc, char *argv[]) {
                 goto finish;
         }
 
+        /* zeroconf: a browser that cannot be created only costs the mDNS discovery */
+        r = zc_new(d.event, kopts.discovery, on_zeroconf_changed, &d, &d.zc);
+        if (r < 0)
+                log_warning_errno(r, "Cannot browse mDNS, zeroconf discovery disabled: %m");
+        else {
+                r = staf_zeroconf_apply_conf(d.zc, staf_manager_conf(d.m));
+                if (r < 0)
+                        log_warning_errno(r, "Cannot browse the zeroconf service types: %m");
+        }
+
         r = sd_bus_open_system_with_description(&d.bus, "stafd");
         if (r < 0) {
                 log_error_errno(r, "Cannot connect to the system bus: %m");
@@ -398,6 +435,7 @@ int main(int argc, char *argv[]) {
                 goto finish;
         const StafBusInfo info = { .tp8013 = kopts.discovery,
                                    .host_iface = kopts.host_iface,
+                                   .zc = d.zc,
                                    .tron_changed = tron_changed,
                                    .userdata = &d };
         r = staf_bus_new(d.bus, d.m, &info, &d.sbus);
@@ -421,6 +459,7 @@ int main(int argc, char *argv[]) {
 finish:
         udev_rule_remove(&d);
         staf_bus_free(d.sbus);
+        zc_free(d.zc);
         if (d.bus)
                 sd_bus_flush_close_unref(d.bus);
         stas_udev_free(d.udev);

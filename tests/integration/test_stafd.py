@@ -364,10 +364,32 @@ def test_bad_dbus_args(t):
     t.check(dc_entry(d, A) and d.alive(), "stafd keeps serving after bad calls")
 
 
+def test_zeroconf_service_types_follow_config(t):
+    """[Service Discovery] zeroconf= picks the browsed DNS-SD types, at start and on SIGHUP (§5.2).
+    The browsing itself needs avahi-daemon: the vm suite covers it."""
+    w = t.w
+    w.fk.set_scenario({"controllers": [dc(A, [dlpe(IO1, NQN1)])]})
+    enabled = stafd_conf([cfg(A)]).replace("zeroconf = disabled", "zeroconf = enabled")
+    d = w.stafd(enabled)
+    wait_pages(t, d, A, 1)
+
+    def stypes():
+        return d.process_info().get("avahi", {}).get("service types")
+
+    t.eq(sorted(stypes() or []), ["_nvme-disc._tcp", "_nvme-disc._udp"],
+         "process_info's avahi member lists both nvme-disc types with zeroconf=enabled")
+    d.reload(stafd_conf([cfg(A)]))
+    t.wait(lambda: stypes() == [], "SIGHUP with zeroconf=disabled stops browsing")
+    d.reload(enabled)
+    t.wait(lambda: sorted(stypes() or []) == ["_nvme-disc._tcp", "_nvme-disc._udp"],
+           "SIGHUP with zeroconf=enabled browses again")
+    t.check(dc_entry(d, A) and d.alive(), "the configured DC is unaffected")
+
+
 TESTS = [test_configured_dc_dlp, test_aen_changed_once, test_referral_added_removed, test_exclusion,
          test_remove_event_reconnect, test_dim_register_deregister, test_sighup_broken_config,
          test_restart_restores_cache, test_restart_adopts_connection, test_secrets_not_on_dbus,
-         test_bad_dbus_args]
+         test_bad_dbus_args, test_zeroconf_service_types_follow_config]
 
 if __name__ == "__main__":
     H.main(TESTS)
