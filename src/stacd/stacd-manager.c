@@ -4,10 +4,10 @@
 #include <stdio.h>
 #include <string.h>
 #include <syslog.h>
-#include <systemd/sd-daemon.h>
 
 #include "stacd-manager.h"
 #include "stas/bus-debug.h"
+#include "stas/daemon.h"
 #include "stas/dlp.h"
 #include "stas/ifaddr.h"
 #include "stas/lkc.h"
@@ -495,7 +495,10 @@ static int nvme_host(StacdManager *m, StasNvmeHost *h) {
 void manager_log_level_apply(StacdManager *m) {
         bool tron = m->tron_flag || (m->conf && m->conf->tron);
 
-        log_set_max_level(tron ? LOG_DEBUG : LOG_INFO);
+        log_set_max_level(daemon_log_level(m->tron_flag, m->conf && m->conf->tron));
+        /* libnvme's own level follows (new controllers get it) */
+        if (m->nvme)
+                stas_nvme_set_log_level(m->nvme, tron ? LOG_DEBUG : LOG_ERR);
 }
 
 /**
@@ -516,7 +519,7 @@ int manager_new(sd_event *event, const char *conf_path, bool tron, StacdManager 
         m->conf_path = strdup(conf_path);
         if (!m->conf_path)
                 return -ENOMEM;
-        m->sys_path = getenv("STAS_SYS_CONF") ? strdup(getenv("STAS_SYS_CONF")) : NULL;
+        m->sys_path = daemon_sysconf_path() ? strdup(daemon_sysconf_path()) : NULL;
         r = timer_new(event, reconcile_timer_cb, m, &m->reconcile_timer);
         if (r < 0)
                 return r;
@@ -626,7 +629,7 @@ void manager_reload(StacdManager *m) {
         StasNvmeHost h;
         int r;
 
-        (void) sd_notify(false, "RELOADING=1\nSTATUS=Reloading the configuration");
+        daemon_notify_reloading();
         log_info("Reloading the configuration.");
         r = stas_conf_load(STAS_DAEMON_STACD, m->conf_path, &c);
         if (r < 0)
@@ -660,7 +663,7 @@ void manager_reload(StacdManager *m) {
         manager_schedule_reconcile(m, 0);
         if (m->conf->disconnect_scope == STAS_DISCONNECT_ALL_MATCHING)
                 (void) timer_start(m->audit_timer, 0);
-        (void) sd_notify(false, "READY=1\nSTATUS=Running");
+        daemon_notify_ready();
 }
 
 /**
@@ -670,7 +673,7 @@ void manager_reload(StacdManager *m) {
 void manager_stop(StacdManager *m) {
         if (m->stopping)
                 return;
-        (void) sd_notify(false, "STOPPING=1\nSTATUS=Stopping");
+        daemon_notify_stopping();
         log_info("Stopping; I/O controller connections are left in place.");
         manager_save_lkc(m);
         m->stopping = true;
