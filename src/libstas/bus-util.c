@@ -46,6 +46,24 @@ int bus_append_kvv(sd_bus_message *m, StasKV *const *list) {
 }
 
 /**
+ * bus_reply_kvv() - reply to a method call with an aa{ss}.
+ * @call: the method call
+ * @list: NULL-terminated dicts (NULL = empty)
+ */
+int bus_reply_kvv(sd_bus_message *call, StasKV *const *list) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        int r;
+
+        r = sd_bus_message_new_method_return(call, &reply);
+        if (r < 0)
+                return r;
+        r = bus_append_kvv(reply, list);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}
+
+/**
  * bus_read_kv() - read an a{ss} into a new dict.
  * @m: the message, positioned at the array
  * @ret: the dict (caller frees)

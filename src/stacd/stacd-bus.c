@@ -17,7 +17,6 @@
 
 static int method_list_controllers(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         StacdManager *m = userdata;
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         _cleanup_(kvv_freep) StasKV **l = NULL;
         int detailed = 0, r;
 
@@ -33,13 +32,7 @@ static int method_list_controllers(sd_bus_message *msg, void *userdata, sd_bus_e
                 if (!kv || kvv_consume(&l, kv) < 0)
                         return -ENOMEM;
         }
-        r = sd_bus_message_new_method_return(msg, &reply);
-        if (r < 0)
-                return r;
-        r = bus_append_kvv(reply, l);
-        if (r < 0)
-                return r;
-        return sd_bus_send(NULL, reply, NULL);
+        return bus_reply_kvv(msg, l);
 }
 
 static const sd_bus_vtable stac_vtable[] = {

@@ -24,7 +24,6 @@ struct StafBus {
 
 static int method_list_controllers(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         StafBus *b = userdata;
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         _cleanup_(kvv_freep) StasKV **l = NULL;
         int detailed, r;
 
@@ -44,13 +43,7 @@ static int method_list_controllers(sd_bus_message *msg, void *userdata, sd_bus_e
                 if (r < 0)
                         return r;
         }
-        r = sd_bus_message_new_method_return(msg, &reply);
-        if (r < 0)
-                return r;
-        r = bus_append_kvv(reply, l);
-        if (r < 0)
-                return r;
-        return sd_bus_send(NULL, reply, NULL);
+        return bus_reply_kvv(msg, l);
 }
 
 /*
@@ -61,7 +54,6 @@ static int method_list_controllers(sd_bus_message *msg, void *userdata, sd_bus_e
  */
 static int method_get_log_pages(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         StafBus *b = userdata;
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         _cleanup_(tid_freep) StasTid *tid = NULL;
         StafDc *dc;
         int r;
@@ -70,13 +62,7 @@ static int method_get_log_pages(sd_bus_message *msg, void *userdata, sd_bus_erro
         if (r < 0)
                 return r;
         dc = tid ? staf_manager_find(b->m, tid) : NULL;
-        r = sd_bus_message_new_method_return(msg, &reply);
-        if (r < 0)
-                return r;
-        r = bus_append_kvv(reply, dc ? staf_dc_log_pages(dc) : NULL);
-        if (r < 0)
-                return r;
-        return sd_bus_send(NULL, reply, NULL);
+        return bus_reply_kvv(msg, dc ? staf_dc_log_pages(dc) : NULL);
 }
 
 static int method_get_all_log_pages(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
@@ -195,21 +181,7 @@ static const sd_bus_vtable staf_vtable[] = {
                 SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS(
                 "get_log_pages",
-                SD_BUS_ARGS(
-                        "s",
-                        transport,
-                        "s",
-                        traddr,
-                        "s",
-                        trsvcid,
-                        "s",
-                        subsysnqn,
-                        "s",
-                        host_traddr,
-                        "s",
-                        host_iface,
-                        "s",
-                        host_nqn),
+                SD_BUS_ARGS(BUS_TID_ARGS),
                 SD_BUS_RESULT("aa{ss}", log_pages),
                 method_get_log_pages,
                 SD_BUS_VTABLE_UNPRIVILEGED),
@@ -219,26 +191,7 @@ static const sd_bus_vtable staf_vtable[] = {
                 SD_BUS_RESULT("s", log_pages_json),
                 method_get_all_log_pages,
                 SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_SIGNAL_WITH_ARGS(
-                "log_pages_changed",
-                SD_BUS_ARGS(
-                        "s",
-                        transport,
-                        "s",
-                        traddr,
-                        "s",
-                        trsvcid,
-                        "s",
-                        subsysnqn,
-                        "s",
-                        host_traddr,
-                        "s",
-                        host_iface,
-                        "s",
-                        host_nqn,
-                        "s",
-                        device),
-                0),
+        SD_BUS_SIGNAL_WITH_ARGS("log_pages_changed", SD_BUS_ARGS(BUS_TID_ARGS, "s", device), 0),
         SD_BUS_SIGNAL("dc_removed", "", 0),
         SD_BUS_VTABLE_END,
 };
