@@ -9,6 +9,8 @@
 #include "stas/bus-debug.h"
 #include "stas/daemon.h"
 #include "stas/dlp.h"
+#include "stas/kvv.h"
+#include "stas/filter.h"
 #include "stas/ifaddr.h"
 #include "stas/lkc.h"
 #include "stas/log.h"
@@ -222,8 +224,33 @@ static void plan_conf(StacdManager *m, StacdPlanConf *pc) {
         };
 }
 
+/* exclusions apply to a host name before it is resolved (and to the address in stacd_plan()) */
+static bool name_excluded(const StasKV *entry, void *userdata) {
+        StacdManager *m = userdata;
+        _cleanup_(tid_freep) StasTid *t =
+                stacd_configured_tid(entry, m->conf->ignore_iface, m->sys->hostnqn);
+
+        return t && filter_tid_excluded(m->conf->excludes, m->conf->n_excludes, t, entry) != 0;
+}
+
+static void name_failed(const StasKV *entry, int error, void *userdata) {
+        log_error(
+                "Cannot resolve %s: %s. Ignoring controller %s/%s until the next reconcile.",
+                kv_get(entry, "traddr"),
+                resolve_strerror(error),
+                kv_get(entry, "traddr"),
+                strempty(kv_get(entry, "trsvcid")));
+}
+
+static void reconcile(StacdManager *m);
+
+static void names_resolved(StasResolver *res, void *userdata) {
+        reconcile(userdata);
+}
+
 static void reconcile(StacdManager *m) {
         _cleanup_(stacd_plan_done) StacdPlan p = {};
+        _cleanup_(kvv_freep) StasKV **controllers = NULL;
         _cleanup_free_ StacdCurrentIoc *cur = NULL;
         _cleanup_free_ StacdIoc **snap = NULL;
         StacdPlanConf pc;
@@ -242,7 +269,31 @@ static void reconcile(StacdManager *m) {
                 snap[i] = m->iocs[i];
                 cur[i] = (StacdCurrentIoc){ stas_ctrl_tid(snap[i]->ctrl), snap[i]->maybe_discovered };
         }
+        /* host names in controller= entries (§5.1): the pass continues once they are resolved */
+        r = resolver_resolve_entries(
+                m->resolver,
+                m->conf->controllers,
+                m->conf->n_controllers,
+                m->conf->ip_family,
+                m->conf->ipv6_first,
+                name_excluded,
+                name_failed,
+                m,
+                &controllers);
+        if (r == -EINPROGRESS) {
+                log_debug(
+                        "Reconcile waits for %u host name(s) to be resolved.",
+                        resolver_pending(m->resolver));
+                return;
+        }
+        if (r < 0) {
+                log_oom();
+                return;
+        }
+        resolver_reset(m->resolver); /* the next pass asks DNS again */
         plan_conf(m, &pc);
+        pc.controllers = controllers;
+        pc.n_controllers = kvv_length(controllers);
         r = stacd_plan(&pc, &m->discovered, cur, n, &p);
         if (r < 0) {
                 log_error_errno(r, "Failed to reconcile the I/O controllers: %m");
@@ -529,6 +580,9 @@ int manager_new(sd_event *event, const char *conf_path, bool tron, StacdManager 
         r = lkc_default_path("stacd", &m->lkc_path);
         if (r < 0)
                 return r;
+        r = resolver_new(NULL, names_resolved, m, &m->resolver); /* workers come with manager_load() */
+        if (r < 0)
+                return r;
         *ret = TAKE_PTR(m);
         return 0;
 }
@@ -549,6 +603,7 @@ StacdManager *manager_free(StacdManager *m) {
                 ioc_free(m->disposing[i]);
         free(m->disposing);
         m->udev = stas_udev_free(m->udev);
+        m->resolver = resolver_free(m->resolver);
         m->pool = task_pool_free(m->pool);
         stas_nvme_free(m->nvme);
         timer_free(m->reconcile_timer);
@@ -599,6 +654,10 @@ int manager_load(StacdManager *m) {
         if (r < 0)
                 return log_error_errno(r, "Cannot create the worker pool: %m");
         m->ctrl_ctx = (StasCtrlNvmeCtx){ .nvme = m->nvme, .pool = m->pool, .sysfs_root = NULL };
+        m->resolver = resolver_free(m->resolver);
+        r = resolver_new(m->pool, names_resolved, m, &m->resolver);
+        if (r < 0)
+                return log_error_errno(r, "Cannot create the name resolver: %m");
         return 0;
 }
 

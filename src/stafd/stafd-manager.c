@@ -11,8 +11,10 @@
 #include "stas/dlp.h"
 #include "stas/filter.h"
 #include "stas/json-util.h"
+#include "stas/kvv.h"
 #include "stas/lkc.h"
 #include "stas/log.h"
+#include "stas/resolve.h"
 #include "stas/udev.h"
 
 typedef enum Stage {
@@ -65,6 +67,7 @@ struct StafManager {
         size_t n_zeroconf;
 
         StasTimer *soak;
+        StasResolver *resolver;
         bool stopping;
         void (*stop_done)(void *userdata);
         void *stop_ud;
@@ -74,6 +77,7 @@ struct StafManager {
 static void dc_start_stage(StafDc *dc, Stage s);
 static void soak_start(StafManager *m);
 static void soak_cb(StasTimer *t, void *userdata);
+static void names_resolved(StasResolver *res, void *userdata);
 
 static StasKV *kv_from_json(json_object *o) {
         StasKV *kv = NULL;
@@ -596,6 +600,9 @@ int staf_manager_new(
         r = timer_new(event, soak_cb, m, &m->soak);
         if (r < 0)
                 return r;
+        r = resolver_new(NULL, names_resolved, m, &m->resolver);
+        if (r < 0)
+                return r;
         *ret = TAKE_PTR(m);
         return 0;
 }
@@ -627,6 +634,7 @@ StafManager *staf_manager_free(StafManager *m) {
                 kv_free(m->zeroconf[i]);
         free(m->zeroconf);
         timer_free(m->soak);
+        resolver_free(m->resolver);
         timer_free(m->stop_timer);
         stas_conf_free(m->conf);
         sysconf_free(m->sys);
@@ -862,15 +870,15 @@ static StasTid *tid_with_defaults(StafManager *m, const StasKV *kv) {
         return staf_dc_candidate(m->conf, m->sys, kv);
 }
 
-static int build_wanted(StafManager *m, Wanted *w) {
+static int build_wanted(StafManager *m, StasKV *const *controllers, Wanted *w) {
         size_t n_referrals = 0;
         int r;
 
-        for (size_t i = 0; i < m->conf->n_controllers; i++) {
-                StasTid *t = tid_with_defaults(m, m->conf->controllers[i]);
+        for (size_t i = 0; controllers && controllers[i]; i++) {
+                StasTid *t = tid_with_defaults(m, controllers[i]);
                 if (!t)
                         return -ENOMEM;
-                r = wanted_add(w, t, STAS_ORIGIN_CONFIGURED, m->conf->controllers[i]);
+                r = wanted_add(w, t, STAS_ORIGIN_CONFIGURED, controllers[i]);
                 if (r < 0)
                         return r;
         }
@@ -918,11 +926,37 @@ static int build_wanted(StafManager *m, Wanted *w) {
         return 0;
 }
 
+/* exclusions apply to a host name before it is resolved (and to the address after) */
+static bool name_excluded(const StasKV *entry, void *userdata) {
+        StafManager *m = userdata;
+        _cleanup_(tid_freep) StasTid *t = tid_with_defaults(m, entry);
+
+        if (t && filter_tid_excluded(m->conf->excludes, m->conf->n_excludes, t, NULL) != 0) {
+                log_debug("Controller %s/%s excluded by configuration.", t->traddr, t->trsvcid);
+                return true;
+        }
+        return false;
+}
+
+static void name_failed(const StasKV *entry, int error, void *userdata) {
+        log_error(
+                "Cannot resolve %s: %s. Ignoring controller %s/%s until the next reconcile.",
+                kv_get(entry, "traddr"),
+                resolve_strerror(error),
+                kv_get(entry, "traddr"),
+                strempty(kv_get(entry, "trsvcid")));
+}
+
+static void names_resolved(StasResolver *res, void *userdata) {
+        (void) staf_manager_reconcile_now(userdata);
+}
+
 /**
  * staf_manager_reconcile_now() - see stafd-manager.h.
  */
 int staf_manager_reconcile_now(StafManager *m) {
         _cleanup_(reconcile_result_done) StasReconcileResult res = {};
+        _cleanup_(kvv_freep) StasKV **controllers = NULL;
         _cleanup_free_ StasCurrent *cur = NULL;
         _cleanup_free_ bool *del = NULL;
         Wanted w = {};
@@ -932,7 +966,27 @@ int staf_manager_reconcile_now(StafManager *m) {
         if (m->stopping)
                 return 0;
         timer_stop(m->soak);
-        r = build_wanted(m, &w);
+        /* host names in controller= entries: the pass continues once they are resolved */
+        r = resolver_resolve_entries(
+                m->resolver,
+                m->conf->controllers,
+                m->conf->n_controllers,
+                m->conf->ip_family,
+                m->conf->ipv6_first,
+                name_excluded,
+                name_failed,
+                m,
+                &controllers);
+        if (r == -EINPROGRESS) {
+                log_debug(
+                        "Reconcile waits for %u host name(s) to be resolved.",
+                        resolver_pending(m->resolver));
+                return 0;
+        }
+        if (r < 0)
+                goto finish;
+        resolver_reset(m->resolver); /* the next pass asks DNS again */
+        r = build_wanted(m, controllers, &w);
         if (r < 0)
                 goto finish;
         cur = new0(StasCurrent, m->n_dcs + 1);
@@ -1071,6 +1125,21 @@ int staf_manager_set_zeroconf(StafManager *m, StasKV *const *services, size_t n)
         for (size_t i = 0; i < m->n_dcs; i++)
                 dc_check_lost(m->dcs[i]);
         soak_start(m);
+        return 0;
+}
+
+/**
+ * staf_manager_set_task_pool() - see stafd-manager.h.
+ */
+int staf_manager_set_task_pool(StafManager *m, StasTaskPool *pool) {
+        StasResolver *r = NULL;
+        int k;
+
+        k = resolver_new(pool, names_resolved, m, &r);
+        if (k < 0)
+                return k;
+        resolver_free(m->resolver);
+        m->resolver = r;
         return 0;
 }
 

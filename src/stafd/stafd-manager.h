@@ -29,6 +29,7 @@
 #include "stas/options.h"
 #include "stas/reconcile.h"
 #include "stas/sysconf.h"
+#include "stas/task.h"
 
 #define STAF_SOAK_USEC (150 * USEC_PER_MSEC)
 #define STAF_REGISTER_RETRY_USEC (5 * USEC_PER_SEC)
@@ -83,6 +84,12 @@ int staf_manager_set_zeroconf(StafManager *m, StasKV *const *services, size_t n)
  * and ignore-iface clears host-iface. Filters are not applied here. Return: NULL on ENOMEM.
  */
 StasTid *staf_dc_candidate(const StasConf *conf, const StasSysConf *sys, const StasKV *record);
+/*
+ * staf_manager_set_task_pool() - the workers that resolve host names in controller= traddrs
+ * (resolve.h). Without a pool such entries are dropped with an error. Call before
+ * staf_manager_start(). Return: 0 or -ENOMEM.
+ */
+int staf_manager_set_task_pool(StafManager *m, StasTaskPool *pool);
 /* staf_manager_uevent() - route a kernel event to the DC owning the device. */
 void staf_manager_uevent(StafManager *m, const StasUevent *ev);
 /* staf_manager_reconcile_now() - run the reconcile immediately (tests). */

@@ -353,6 +353,11 @@ int main(int argc, char *argv[]) {
                 log_error_errno(r, "Cannot create the manager: %m");
                 goto finish;
         }
+        r = staf_manager_set_task_pool(d.m, d.pool);
+        if (r < 0) {
+                log_error_errno(r, "Cannot create the name resolver: %m");
+                goto finish;
+        }
         r = stas_udev_new(d.event, on_uevent, &d, &d.udev);
         if (r < 0) {
                 log_error_errno(r, "Cannot monitor udev: %m");

@@ -514,6 +514,74 @@ static void test_stafd_zeroconf_filters_and_origin(void **state) {
                 kv_free(list[i]);
 }
 
+/* §5.1: a host name in traddr is resolved on a worker; exclusions apply before and after */
+static void test_stafd_host_name_resolved(void **state) {
+        Env *env = *state;
+        _cleanup_(task_pool_freep) StasTaskPool *pool = NULL;
+
+        assert_int_equal(task_pool_new(env->e, 2, &pool), 0);
+        env->f.connect_result = -ECONNREFUSED;
+        assert_int_equal(
+                staf_manager_new(
+                        env->e,
+                        &fake_ops,
+                        &env->f,
+                        mk_conf("[Global]\nip-family=ipv4\n[Service Discovery]\nzeroconf=disabled\n"
+                                "[Controllers]\ncontroller=transport=tcp;traddr=localhost;trsvcid=8009\n"),
+                        mk_sys(NULL),
+                        NULL,
+                        &hooks,
+                        env,
+                        &env->m),
+                0);
+        assert_int_equal(staf_manager_set_task_pool(env->m, pool), 0);
+        assert_int_equal(staf_manager_reconcile_now(env->m), 0);
+        assert_int_equal(staf_manager_n_dcs(env->m), 0); /* waiting for the answer */
+        RUN_UNTIL(env->e, staf_manager_n_dcs(env->m) == 1);
+        assert_string_equal(staf_dc_tid(staf_manager_dc(env->m, 0))->traddr, "127.0.0.1");
+
+        /* excluded by host name: dropped before resolution */
+        assert_int_equal(
+                staf_manager_reload(
+                        env->m,
+                        mk_conf("[Service Discovery]\nzeroconf=disabled\n[Controllers]\n"
+                                "controller=transport=tcp;traddr=localhost\nexclude=traddr=localhost\n"),
+                        mk_sys(NULL)),
+                0);
+        assert_int_equal(staf_manager_reconcile_now(env->m), 0);
+        assert_int_equal(staf_manager_n_dcs(env->m), 0);
+
+        /* excluded by address: resolved, then filtered */
+        assert_int_equal(
+                staf_manager_reload(
+                        env->m,
+                        mk_conf("[Global]\nip-family=ipv4\n[Service Discovery]\nzeroconf=disabled\n"
+                                "[Controllers]\ncontroller=transport=tcp;traddr=localhost\n"
+                                "controller=transport=tcp;traddr=10.0.0.3\nexclude=traddr=127.0.0.1\n"),
+                        mk_sys(NULL)),
+                0);
+        assert_int_equal(staf_manager_reconcile_now(env->m), 0);
+        RUN_UNTIL(env->e, staf_manager_n_dcs(env->m) == 1);
+        for (unsigned i = 0; i < 10; i++)
+                assert_true(sd_event_run(env->e, 1000) >= 0);
+        assert_int_equal(staf_manager_n_dcs(env->m), 1);
+        assert_string_equal(staf_dc_tid(staf_manager_dc(env->m, 0))->traddr, "10.0.0.3");
+        env->m = staf_manager_free(env->m);
+}
+
+/* without workers a host name cannot be resolved: the entry is dropped with an error */
+static void test_stafd_host_name_no_resolver(void **state) {
+        Env *env = *state;
+
+        start(env,
+              "[Service Discovery]\nzeroconf=disabled\n[Controllers]\n"
+              "controller=transport=tcp;traddr=dc.example.com\ncontroller=transport=tcp;traddr=10.0.0.1\n",
+              NULL);
+        assert_int_equal(staf_manager_reconcile_now(env->m), 0);
+        assert_int_equal(staf_manager_n_dcs(env->m), 1);
+        assert_string_equal(staf_dc_tid(staf_manager_dc(env->m, 0))->traddr, "10.0.0.1");
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_stafd_dim_pleo_log_sequence, setup, teardown),
@@ -530,6 +598,8 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_stafd_id_dict_hides_secrets, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_stafd_zeroconf_lost_purged, setup, teardown),
                 cmocka_unit_test(test_stafd_zeroconf_service_types),
+                cmocka_unit_test_setup_teardown(test_stafd_host_name_resolved, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_stafd_host_name_no_resolver, setup, teardown),
                 cmocka_unit_test(test_stafd_zeroconf_candidate),
                 cmocka_unit_test_setup_teardown(test_stafd_zeroconf_filters_and_origin, setup, teardown),
         };
