@@ -53,8 +53,8 @@ unsigned resolver_pending(const StasResolver *r);
  * @excluded (optional) is true is dropped before resolution; a name without an answer yet is
  * looked up and the call returns -EINPROGRESS (call again after done); a name whose lookup failed
  * or gave no address of an enabled family is dropped and passed to @failed (optional) with the
- * error (-EADDRNOTAVAIL: none of an enabled family; -ENOSYS: @r is NULL). Return: 0 with *@ret (NULL-terminated,
- * possibly empty), -EINPROGRESS or -ENOMEM.
+ * error (-EADDRNOTAVAIL: none of an enabled family; -ENOSYS: @r is NULL). Return: 0 with *@ret
+ * (NULL-terminated, possibly empty), -EINPROGRESS or -ENOMEM.
  */
 int resolver_resolve_entries(
         StasResolver *r,
