@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * stafd.c - the STorage Appliance Finder daemon: main(), start-up checks, the nvme-cli udev
- * rule override (§5.11), reloads and the orderly stop. The DC logic lives in stafd-manager.c,
- * the D-Bus object in stafd-bus.c.
+ * stafd.c - the STorage Appliance Finder daemon: main() (command line and start-up checks from
+ * stas/daemon.h), the nvme-cli udev rule override (§5.11), the zeroconf browser, reloads, tron
+ * and the orderly stop. The DC logic lives in stafd-manager.c, the D-Bus object in stafd-bus.c,
+ * the zeroconf glue in stafd-zeroconf.c.
  *
  * Test hooks (environment): STAS_NVMF_DEV (fabrics device path), STAS_UDEV_RULES_DIR (instead of
  * /run/udev/rules.d), STAS_UDEV_RULE_TEMPLATE (instead of the installed template),
