@@ -8,7 +8,8 @@
  * called back once every name is answered, reconciles with the results and calls
  * resolver_reset() so the next pass asks DNS again. Exclusions are the caller's job before (on
  * the name, through @excluded) and after (on the address, its normal filters). Nothing here logs
- * above debug level: failures are handed to the caller, which logs them as errors.
+ * above debug level, except resolver_resolve_conf(), which reports a configured name that does not
+ * resolve as an error (bad user input, like a parser).
  */
 #pragma once
 
@@ -16,6 +17,7 @@
 #include <stdbool.h>
 
 #include "stas/kv.h"
+#include "stas/options.h"
 #include "stas/task.h"
 #include "stas/types.h"
 
@@ -64,6 +66,17 @@ int resolver_resolve_entries(
         bool ipv6_first,
         bool (*excluded)(const StasKV *entry, void *userdata),
         void (*failed)(const StasKV *entry, int error, void *userdata),
+        void *userdata,
+        StasKV ***ret);
+
+/*
+ * resolver_resolve_conf() - resolver_resolve_entries() over the controller= entries of @conf with
+ * its ip-family; each entry dropped because its name did not resolve is logged as an error.
+ */
+int resolver_resolve_conf(
+        StasResolver *r,
+        const StasConf *conf,
+        bool (*excluded)(const StasKV *entry, void *userdata),
         void *userdata,
         StasKV ***ret);
 

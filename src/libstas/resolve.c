@@ -341,3 +341,38 @@ int resolver_resolve_entries(
         *ret = TAKE_PTR(l);
         return 0;
 }
+
+static void conf_name_failed(const StasKV *entry, int error, void *userdata) {
+        log_error(
+                "Cannot resolve %s: %s. Ignoring controller %s/%s until the next reconcile.",
+                kv_get(entry, "traddr"),
+                resolve_strerror(error),
+                kv_get(entry, "traddr"),
+                strempty(kv_get(entry, "trsvcid")));
+}
+
+/**
+ * resolver_resolve_conf() - resolve the host names of a configuration's controller= entries.
+ * @r: the resolver
+ * @conf: the configuration (controllers, ip-family)
+ * @excluded: optional: drop an entry before resolving its name
+ * @userdata: for @excluded
+ * @ret: the resolved entries
+ */
+int resolver_resolve_conf(
+        StasResolver *r,
+        const StasConf *conf,
+        bool (*excluded)(const StasKV *entry, void *userdata),
+        void *userdata,
+        StasKV ***ret) {
+        return resolver_resolve_entries(
+                r,
+                conf->controllers,
+                conf->n_controllers,
+                conf->ip_family,
+                conf->ipv6_first,
+                excluded,
+                conf_name_failed,
+                userdata,
+                ret);
+}

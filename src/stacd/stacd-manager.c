@@ -233,15 +233,6 @@ static bool name_excluded(const StasKV *entry, void *userdata) {
         return t && filter_tid_excluded(m->conf->excludes, m->conf->n_excludes, t, entry) != 0;
 }
 
-static void name_failed(const StasKV *entry, int error, void *userdata) {
-        log_error(
-                "Cannot resolve %s: %s. Ignoring controller %s/%s until the next reconcile.",
-                kv_get(entry, "traddr"),
-                resolve_strerror(error),
-                kv_get(entry, "traddr"),
-                strempty(kv_get(entry, "trsvcid")));
-}
-
 static void reconcile(StacdManager *m);
 
 static void names_resolved(StasResolver *res, void *userdata) {
@@ -270,16 +261,7 @@ static void reconcile(StacdManager *m) {
                 cur[i] = (StacdCurrentIoc){ stas_ctrl_tid(snap[i]->ctrl), snap[i]->maybe_discovered };
         }
         /* host names in controller= entries (§5.1): the pass continues once they are resolved */
-        r = resolver_resolve_entries(
-                m->resolver,
-                m->conf->controllers,
-                m->conf->n_controllers,
-                m->conf->ip_family,
-                m->conf->ipv6_first,
-                name_excluded,
-                name_failed,
-                m,
-                &controllers);
+        r = resolver_resolve_conf(m->resolver, m->conf, name_excluded, m, &controllers);
         if (r == -EINPROGRESS) {
                 log_debug(
                         "Reconcile waits for %u host name(s) to be resolved.",

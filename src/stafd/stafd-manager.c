@@ -938,15 +938,6 @@ static bool name_excluded(const StasKV *entry, void *userdata) {
         return false;
 }
 
-static void name_failed(const StasKV *entry, int error, void *userdata) {
-        log_error(
-                "Cannot resolve %s: %s. Ignoring controller %s/%s until the next reconcile.",
-                kv_get(entry, "traddr"),
-                resolve_strerror(error),
-                kv_get(entry, "traddr"),
-                strempty(kv_get(entry, "trsvcid")));
-}
-
 static void names_resolved(StasResolver *res, void *userdata) {
         (void) staf_manager_reconcile_now(userdata);
 }
@@ -967,16 +958,7 @@ int staf_manager_reconcile_now(StafManager *m) {
                 return 0;
         timer_stop(m->soak);
         /* host names in controller= entries: the pass continues once they are resolved */
-        r = resolver_resolve_entries(
-                m->resolver,
-                m->conf->controllers,
-                m->conf->n_controllers,
-                m->conf->ip_family,
-                m->conf->ipv6_first,
-                name_excluded,
-                name_failed,
-                m,
-                &controllers);
+        r = resolver_resolve_conf(m->resolver, m->conf, name_excluded, m, &controllers);
         if (r == -EINPROGRESS) {
                 log_debug(
                         "Reconcile waits for %u host name(s) to be resolved.",

@@ -8,10 +8,13 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "stas/conf.h"
 #include "stas/kvv.h"
+#include "stas/log.h"
 #include "stas/resolve.h"
 
 static void test_resolve_needed(void **state) {
@@ -199,12 +202,41 @@ static void test_resolve_entries_localhost(void **state) {
                 kv_free(e[i]);
 }
 
+static void count_lines(int level, const char *line, void *userdata) {
+        if (level == LOG_ERR && strstr(line, "dc.example"))
+                (*(unsigned *) userdata)++;
+}
+
+/* the conf wrapper uses the configured entries and ip-family and logs each failure as an error */
+static void test_resolve_conf(void **state) {
+        StasConf *conf = NULL;
+        _cleanup_(kvv_freep) StasKV **out = NULL;
+        unsigned errors = 0;
+
+        assert_int_equal(
+                stas_conf_load_string(
+                        STAS_DAEMON_STAFD,
+                        "[Controllers]\ncontroller=transport=tcp;traddr=dc.example\n"
+                        "controller=transport=tcp;traddr=10.0.0.1\n",
+                        "t.conf",
+                        &conf),
+                0);
+        log_set_sink(count_lines, &errors);
+        assert_int_equal(resolver_resolve_conf(NULL, conf, NULL, NULL, &out), 0);
+        log_set_sink(NULL, NULL);
+        assert_int_equal(errors, 1);
+        assert_int_equal(kvv_length(out), 1);
+        assert_string_equal(kv_get(out[0], "traddr"), "10.0.0.1");
+        stas_conf_free(conf);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_resolve_needed),
                 cmocka_unit_test(test_resolve_pick),
                 cmocka_unit_test(test_resolve_entries_no_pool),
                 cmocka_unit_test(test_resolve_entries_localhost),
+                cmocka_unit_test(test_resolve_conf),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
