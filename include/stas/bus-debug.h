@@ -10,7 +10,8 @@
  *   method controller_info(s transport, ..., s host_nqn) -> s info_json ("{}" if unknown).
  * Both methods are SD_BUS_VTABLE_UNPRIVILEGED (property reads always are). Both properties advertise the
  * default emits-change behaviour as nvme-stas's do, and unlike nvme-stas a PropertiesChanged signal is
- * actually sent when tron changes. Controller arguments are validated (bus_read_tid()).
+ * actually sent when tron changes. Controller arguments are validated (bus_read_tid(), or
+ * bus_read_tid_lenient() when BusDebugOps.lenient_tid).
  */
 #pragma once
 
@@ -30,6 +31,11 @@ typedef struct BusDebugOps {
          * controller is unknown (the caller then answers "{}"). Return: 0 or -errno.
          */
         int (*controller_info)(void *userdata, const StasTid *tid, char **ret);
+        /*
+         * controller_info strings that cannot form a TID answer "{}" (bus_read_tid_lenient())
+         * instead of InvalidArgs; stafd sets this for nvme-stas compatibility.
+         */
+        bool lenient_tid;
         /* optional: called after tron changed (e.g. to adjust libnvme's log level) */
         void (*tron_changed)(void *userdata, bool tron);
 } BusDebugOps;

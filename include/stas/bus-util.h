@@ -21,11 +21,23 @@
 /* Longest string accepted in a TID field from the bus (NVMe NQNs are at most 223 bytes). */
 #define BUS_TID_FIELD_MAX 255
 
+/*
+ * BUS_TID_ARGS - the seven TID arguments of a method or signal, for SD_BUS_ARGS():
+ * SD_BUS_ARGS(BUS_TID_ARGS) or SD_BUS_ARGS(BUS_TID_ARGS, "s", device).
+ */
+#define BUS_TID_ARGS                                                                                       \
+        "s", transport, "s", traddr, "s", trsvcid, "s", subsysnqn, "s", host_traddr, "s", host_iface, "s", \
+                host_nqn
+
 /* bus_append_kv() - append @kv (NULL = empty) as a{ss}. Return: 0 or -errno. */
 int bus_append_kv(sd_bus_message *m, const StasKV *kv);
 
 /* bus_append_kvv() - append the NULL-terminated @list (NULL = empty) as aa{ss}. Return: 0 or -errno. */
 int bus_append_kvv(sd_bus_message *m, StasKV *const *list);
+
+/* bus_reply_kvv() - answer the method call @call with the aa{ss} @list (NULL = empty). Return: 0 or -errno.
+ */
+int bus_reply_kvv(sd_bus_message *call, StasKV *const *list);
 
 /* bus_read_kv() - read an a{ss} into a new dict (later duplicate keys win). Return: 0 or -errno. */
 int bus_read_kv(sd_bus_message *m, StasKV **ret);
@@ -49,6 +61,15 @@ bool bus_string_is_valid(const char *s, size_t max);
  * InvalidArgs. Return: 0, or a negative errno (with @error set when the input was at fault).
  */
 int bus_read_tid(sd_bus_message *m, StasTid **ret, sd_bus_error *error);
+
+/*
+ * bus_read_tid_lenient() - like bus_read_tid(), but well-typed strings that cannot form a TID
+ * (too long, control characters, unknown transport) are not an error: they name no controller,
+ * so *@ret is NULL and the caller answers as for an unknown controller (stafd's get_log_pages
+ * and controller_info answer [] and "{}" as nvme-stas does). Wrong types or arity are still an
+ * error. Return: 0 (with *@ret possibly NULL) or a negative errno.
+ */
+int bus_read_tid_lenient(sd_bus_message *m, StasTid **ret);
 
 /*
  * bus_open() - open a connection to the system bus (or the user bus if @user), named

@@ -111,6 +111,19 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(StasNvme *, stas_nvme_free);
  */
 int stas_nvme_set_host(StasNvme *ctx, const StasNvmeHost *host);
 void stas_nvme_set_kernel(StasNvme *ctx, const StasNvmeKernel *kernel);
+/*
+ * stas_nvme_set_log_level() - change libnvme's level (syslog LOG_*, e.g. when tron changes at run
+ * time). libnvme keeps the level in each controller's root, so controllers created later use it;
+ * existing ones keep theirs.
+ */
+void stas_nvme_set_log_level(StasNvme *ctx, int log_level);
+int stas_nvme_get_log_level(const StasNvme *ctx);
+/*
+ * stas_nvme_ctrl_log_level() - the libnvme level a new controller with @opts gets: the context's
+ * level, capped at LOG_INFO when the connection carries a DH-HMAC-CHAP secret (libnvme 1.3 prints
+ * the connect string, secrets included, at debug level).
+ */
+int stas_nvme_ctrl_log_level(const StasNvme *ctx, const StasConnectOptions *opts);
 const StasNvmeKernel *stas_nvme_get_kernel(const StasNvme *ctx);
 
 /*

@@ -46,6 +46,24 @@ int bus_append_kvv(sd_bus_message *m, StasKV *const *list) {
 }
 
 /**
+ * bus_reply_kvv() - reply to a method call with an aa{ss}.
+ * @call: the method call
+ * @list: NULL-terminated dicts (NULL = empty)
+ */
+int bus_reply_kvv(sd_bus_message *call, StasKV *const *list) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        int r;
+
+        r = sd_bus_message_new_method_return(call, &reply);
+        if (r < 0)
+                return r;
+        r = bus_append_kvv(reply, list);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}
+
+/**
  * bus_read_kv() - read an a{ss} into a new dict.
  * @m: the message, positioned at the array
  * @ret: the dict (caller frees)
@@ -210,6 +228,34 @@ int bus_read_tid(sd_bus_message *m, StasTid **ret, sd_bus_error *error) {
                         "Invalid transport '%s' (expected tcp, rdma, fc or loop)",
                         f[0]);
 
+        tid = tid_new(f[0], f[1], f[2], f[3], f[4], f[5], f[6]);
+        if (!tid)
+                return -ENOMEM;
+        *ret = tid;
+        return 0;
+}
+
+/**
+ * bus_read_tid_lenient() - read the seven TID strings; hostile ones name no controller.
+ * @m: the method call, positioned at the transport argument
+ * @ret: the TID (caller frees), NULL if the strings cannot form one
+ */
+int bus_read_tid_lenient(sd_bus_message *m, StasTid **ret) {
+        const char *f[7];
+        StasTid *tid;
+        int r;
+
+        r = sd_bus_message_read(m, "sssssss", &f[0], &f[1], &f[2], &f[3], &f[4], &f[5], &f[6]);
+        if (r < 0)
+                return r;
+        *ret = NULL;
+        for (size_t i = 0; i < ELEMENTSOF(f); i++)
+                if (!bus_string_is_valid(f[i], BUS_TID_FIELD_MAX)) {
+                        log_debug("D-Bus call with an invalid controller field: no such controller.");
+                        return 0;
+                }
+        if (!bus_transport_is_valid(f[0]))
+                return 0;
         tid = tid_new(f[0], f[1], f[2], f[3], f[4], f[5], f[6]);
         if (!tid)
                 return -ENOMEM;

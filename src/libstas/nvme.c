@@ -129,6 +129,40 @@ int stas_nvme_set_host(StasNvme *ctx, const StasNvmeHost *host) {
         return host_copy(ctx, host);
 }
 
+/**
+ * stas_nvme_set_log_level() - libnvme's level for controllers created from now on.
+ * @ctx: the context
+ * @log_level: syslog LOG_* level
+ */
+void stas_nvme_set_log_level(StasNvme *ctx, int log_level) {
+        ctx->log_level = log_level;
+}
+
+/**
+ * stas_nvme_get_log_level() - libnvme's level for new controllers.
+ * @ctx: the context
+ */
+int stas_nvme_get_log_level(const StasNvme *ctx) {
+        return ctx->log_level;
+}
+
+/**
+ * stas_nvme_ctrl_log_level() - the libnvme level of a new controller.
+ * @ctx: the context
+ * @opts: the connection's options (NULL = defaults)
+ */
+int stas_nvme_ctrl_log_level(const StasNvme *ctx, const StasConnectOptions *opts) {
+        /*
+         * libnvme 1.3 prints the whole connect string, DH-HMAC-CHAP secrets included, at debug
+         * level and has no hook to filter it: a connection that carries a secret never gets
+         * libnvme's debug output.
+         */
+        bool secret = (opts && (!isempty(opts->dhchap_secret) || !isempty(opts->dhchap_ctrl_secret))) ||
+                (!isempty(ctx->hostkey) && ctx->kernel.dhchap_secret);
+
+        return secret && ctx->log_level > LOG_INFO ? LOG_INFO : ctx->log_level;
+}
+
 void stas_nvme_set_kernel(StasNvme *ctx, const StasNvmeKernel *kernel) {
         ctx->kernel = *kernel;
 }
@@ -193,14 +227,7 @@ int stas_nvme_ctrl_new(
         } else
                 connect_options_init(&c->opts);
 
-        /*
-         * libnvme 1.3 prints the whole connect string, DH-HMAC-CHAP secrets included, at debug
-         * level and has no hook to filter it: a connection that carries a secret never gets
-         * libnvme's debug output.
-         */
-        bool secret = (opts && (!isempty(opts->dhchap_secret) || !isempty(opts->dhchap_ctrl_secret))) ||
-                (!isempty(ctx->hostkey) && ctx->kernel.dhchap_secret);
-        c->root = nvme_create_root(NULL, secret && ctx->log_level > LOG_INFO ? LOG_INFO : ctx->log_level);
+        c->root = nvme_create_root(NULL, stas_nvme_ctrl_log_level(ctx, opts));
         if (!c->root)
                 return -ENOMEM;
         c->host = nvme_lookup_host(

@@ -6,16 +6,17 @@
  * process: controller= secrets and the host key are shown as "(set)".
  */
 #include <errno.h>
+#include <syslog.h>
 
 #include "stacd-manager.h"
 #include "stas/bus-debug.h"
 #include "stas/bus-util.h"
+#include "stas/json-util.h"
 #include "stas/kvv.h"
 #include "stas/log.h"
 
 static int method_list_controllers(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         StacdManager *m = userdata;
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         _cleanup_(kvv_freep) StasKV **l = NULL;
         int detailed = 0, r;
 
@@ -31,13 +32,7 @@ static int method_list_controllers(sd_bus_message *msg, void *userdata, sd_bus_e
                 if (!kv || kvv_consume(&l, kv) < 0)
                         return -ENOMEM;
         }
-        r = sd_bus_message_new_method_return(msg, &reply);
-        if (r < 0)
-                return r;
-        r = bus_append_kvv(reply, l);
-        if (r < 0)
-                return r;
-        return sd_bus_send(NULL, reply, NULL);
+        return bus_reply_kvv(msg, l);
 }
 
 static const sd_bus_vtable stac_vtable[] = {
@@ -61,7 +56,7 @@ static int debug_controller_info(void *userdata, const StasTid *tid, char **ret)
         StacdManager *m = userdata;
         StacdIoc *io = manager_find(m, tid);
         _cleanup_(kv_freep) StasKV *kv = NULL;
-        json_object *o;
+        _cleanup_json_ json_object *o = NULL;
 
         *ret = NULL;
         if (!io)
@@ -69,23 +64,18 @@ static int debug_controller_info(void *userdata, const StasTid *tid, char **ret)
         kv = manager_ioc_dict(m, io, true);
         if (!kv)
                 return -ENOMEM;
-        o = json_object_new_object();
+        o = json_from_kv(kv);
         if (!o)
                 return -ENOMEM;
-        KV_FOREACH(i, kv) {
-                if (json_object_object_add(o, kv->keys[i], json_object_new_string(kv->values[i])) < 0) {
-                        json_object_put(o);
-                        return -ENOMEM;
-                }
-        }
-        *ret = strdup(
-                json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
-        json_object_put(o);
-        return *ret ? 0 : -ENOMEM;
+        return json_to_string_dup(o, JSON_FORMAT_COMPACT, ret);
 }
 
 static void debug_tron_changed(void *userdata, bool tron) {
-        log_info("Trace %s.", tron ? "on" : "off");
+        StacdManager *m = userdata;
+
+        /* bus-debug logged the change; libnvme's own level follows for new controllers */
+        if (m->nvme)
+                stas_nvme_set_log_level(m->nvme, tron ? LOG_DEBUG : LOG_ERR);
 }
 
 static const BusDebugOps debug_ops = {

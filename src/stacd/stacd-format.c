@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "stacd-format.h"
+#include "stas/json-util.h"
 #include "stas/dlp.h"
 #include "stas/filter.h"
 #include "stas/reconcile.h"
@@ -70,23 +71,6 @@ static int object_to_kv(json_object *o, StasKV **ret) {
         }
         *ret = TAKE_PTR(kv);
         return 0;
-}
-
-static json_object *kv_to_object(const StasKV *kv) {
-        json_object *o = json_object_new_object();
-
-        if (!o)
-                return NULL;
-        KV_FOREACH(i, kv) {
-                json_object *v = json_object_new_string(kv->values[i]);
-
-                if (!v || json_object_object_add(o, kv->keys[i], v) < 0) {
-                        json_object_put(v);
-                        json_object_put(o);
-                        return NULL;
-                }
-        }
-        return o;
 }
 
 /**
@@ -168,31 +152,13 @@ fail:
  * @ret: the set to replace on success
  */
 int stacd_discovered_from_json(const char *text, StacdDiscovered *ret) {
-        json_tokener *tok;
-        json_object *o;
-        size_t len;
-        bool ok;
+        _cleanup_json_ json_object *o = NULL;
         int r;
 
-        if (!text)
-                return -EINVAL;
-        len = strlen(text);
-        if (len > INT32_MAX)
-                return -EINVAL;
-        tok = json_tokener_new();
-        if (!tok)
-                return -ENOMEM;
-        o = json_tokener_parse_ex(tok, text, (int) len);
-        ok = o && json_tokener_get_error(tok) == json_tokener_success &&
-                (size_t) json_tokener_get_parse_end(tok) == len;
-        json_tokener_free(tok);
-        if (!ok) {
-                json_object_put(o);
-                return log_debug_errno(SYNTHETIC_ERRNO(EINVAL), "get_all_log_pages: not valid JSON");
-        }
-        r = stacd_discovered_from_object(o, ret);
-        json_object_put(o);
-        return r;
+        r = json_parse(text, &o);
+        if (r < 0)
+                return log_debug_errno(r, "get_all_log_pages: not valid JSON");
+        return stacd_discovered_from_object(o, ret);
 }
 
 /**
@@ -213,7 +179,7 @@ json_object *stacd_discovered_to_object(const StacdDiscovered *d) {
                         json_object_put(e);
                         goto fail;
                 }
-                dco = dckv ? kv_to_object(dckv) : NULL;
+                dco = dckv ? json_from_kv(dckv) : NULL;
                 if (!dco || json_object_object_add(e, "discovery-controller", dco) < 0) {
                         json_object_put(dco);
                         goto fail;
@@ -224,7 +190,7 @@ json_object *stacd_discovered_to_object(const StacdDiscovered *d) {
                         goto fail;
                 }
                 for (StasKV **p = d->dcs[i].dlpes; p && *p; p++) {
-                        json_object *po = kv_to_object(*p);
+                        json_object *po = json_from_kv(*p);
 
                         if (!po || json_object_array_add(pages, po) < 0) {
                                 json_object_put(po);
@@ -439,7 +405,7 @@ json_object *stacd_lkc_build(StasTid *const *iocs, size_t n, const StacdDiscover
                 goto fail;
         for (size_t i = 0; i < n; i++) {
                 _cleanup_(kv_freep) StasKV *kv = tid_to_kv(iocs[i]);
-                json_object *o = kv ? kv_to_object(kv) : NULL;
+                json_object *o = kv ? json_from_kv(kv) : NULL;
 
                 if (!o || json_object_array_add(a, o) < 0) {
                         json_object_put(o);

@@ -4,11 +4,13 @@
 #include <stdio.h>
 #include <string.h>
 #include <syslog.h>
-#include <systemd/sd-daemon.h>
 
 #include "stacd-manager.h"
 #include "stas/bus-debug.h"
+#include "stas/daemon.h"
 #include "stas/dlp.h"
+#include "stas/kvv.h"
+#include "stas/filter.h"
 #include "stas/ifaddr.h"
 #include "stas/lkc.h"
 #include "stas/log.h"
@@ -222,8 +224,24 @@ static void plan_conf(StacdManager *m, StacdPlanConf *pc) {
         };
 }
 
+/* exclusions apply to a host name before it is resolved (and to the address in stacd_plan()) */
+static bool name_excluded(const StasKV *entry, void *userdata) {
+        StacdManager *m = userdata;
+        _cleanup_(tid_freep) StasTid *t =
+                stacd_configured_tid(entry, m->conf->ignore_iface, m->sys->hostnqn);
+
+        return t && filter_tid_excluded(m->conf->excludes, m->conf->n_excludes, t, entry) != 0;
+}
+
+static void reconcile(StacdManager *m);
+
+static void names_resolved(StasResolver *res, void *userdata) {
+        reconcile(userdata);
+}
+
 static void reconcile(StacdManager *m) {
         _cleanup_(stacd_plan_done) StacdPlan p = {};
+        _cleanup_(kvv_freep) StasKV **controllers = NULL;
         _cleanup_free_ StacdCurrentIoc *cur = NULL;
         _cleanup_free_ StacdIoc **snap = NULL;
         StacdPlanConf pc;
@@ -242,7 +260,22 @@ static void reconcile(StacdManager *m) {
                 snap[i] = m->iocs[i];
                 cur[i] = (StacdCurrentIoc){ stas_ctrl_tid(snap[i]->ctrl), snap[i]->maybe_discovered };
         }
+        /* host names in controller= entries (§5.1): the pass continues once they are resolved */
+        r = resolver_resolve_conf(m->resolver, m->conf, name_excluded, m, &controllers);
+        if (r == -EINPROGRESS) {
+                log_debug(
+                        "Reconcile waits for %u host name(s) to be resolved.",
+                        resolver_pending(m->resolver));
+                return;
+        }
+        if (r < 0) {
+                log_oom();
+                return;
+        }
+        resolver_reset(m->resolver); /* the next pass asks DNS again */
         plan_conf(m, &pc);
+        pc.controllers = controllers;
+        pc.n_controllers = kvv_length(controllers);
         r = stacd_plan(&pc, &m->discovered, cur, n, &p);
         if (r < 0) {
                 log_error_errno(r, "Failed to reconcile the I/O controllers: %m");
@@ -495,7 +528,10 @@ static int nvme_host(StacdManager *m, StasNvmeHost *h) {
 void manager_log_level_apply(StacdManager *m) {
         bool tron = m->tron_flag || (m->conf && m->conf->tron);
 
-        log_set_max_level(tron ? LOG_DEBUG : LOG_INFO);
+        log_set_max_level(daemon_log_level(m->tron_flag, m->conf && m->conf->tron));
+        /* libnvme's own level follows (new controllers get it) */
+        if (m->nvme)
+                stas_nvme_set_log_level(m->nvme, tron ? LOG_DEBUG : LOG_ERR);
 }
 
 /**
@@ -516,7 +552,7 @@ int manager_new(sd_event *event, const char *conf_path, bool tron, StacdManager 
         m->conf_path = strdup(conf_path);
         if (!m->conf_path)
                 return -ENOMEM;
-        m->sys_path = getenv("STAS_SYS_CONF") ? strdup(getenv("STAS_SYS_CONF")) : NULL;
+        m->sys_path = daemon_sysconf_path() ? strdup(daemon_sysconf_path()) : NULL;
         r = timer_new(event, reconcile_timer_cb, m, &m->reconcile_timer);
         if (r < 0)
                 return r;
@@ -524,6 +560,9 @@ int manager_new(sd_event *event, const char *conf_path, bool tron, StacdManager 
         if (r < 0)
                 return r;
         r = lkc_default_path("stacd", &m->lkc_path);
+        if (r < 0)
+                return r;
+        r = resolver_new(NULL, names_resolved, m, &m->resolver); /* workers come with manager_load() */
         if (r < 0)
                 return r;
         *ret = TAKE_PTR(m);
@@ -546,6 +585,7 @@ StacdManager *manager_free(StacdManager *m) {
                 ioc_free(m->disposing[i]);
         free(m->disposing);
         m->udev = stas_udev_free(m->udev);
+        m->resolver = resolver_free(m->resolver);
         m->pool = task_pool_free(m->pool);
         stas_nvme_free(m->nvme);
         timer_free(m->reconcile_timer);
@@ -596,6 +636,10 @@ int manager_load(StacdManager *m) {
         if (r < 0)
                 return log_error_errno(r, "Cannot create the worker pool: %m");
         m->ctrl_ctx = (StasCtrlNvmeCtx){ .nvme = m->nvme, .pool = m->pool, .sysfs_root = NULL };
+        m->resolver = resolver_free(m->resolver);
+        r = resolver_new(m->pool, names_resolved, m, &m->resolver);
+        if (r < 0)
+                return log_error_errno(r, "Cannot create the name resolver: %m");
         return 0;
 }
 
@@ -626,7 +670,7 @@ void manager_reload(StacdManager *m) {
         StasNvmeHost h;
         int r;
 
-        (void) sd_notify(false, "RELOADING=1\nSTATUS=Reloading the configuration");
+        daemon_notify_reloading();
         log_info("Reloading the configuration.");
         r = stas_conf_load(STAS_DAEMON_STACD, m->conf_path, &c);
         if (r < 0)
@@ -660,7 +704,7 @@ void manager_reload(StacdManager *m) {
         manager_schedule_reconcile(m, 0);
         if (m->conf->disconnect_scope == STAS_DISCONNECT_ALL_MATCHING)
                 (void) timer_start(m->audit_timer, 0);
-        (void) sd_notify(false, "READY=1\nSTATUS=Running");
+        daemon_notify_ready();
 }
 
 /**
@@ -670,7 +714,7 @@ void manager_reload(StacdManager *m) {
 void manager_stop(StacdManager *m) {
         if (m->stopping)
                 return;
-        (void) sd_notify(false, "STOPPING=1\nSTATUS=Stopping");
+        daemon_notify_stopping();
         log_info("Stopping; I/O controller connections are left in place.");
         manager_save_lkc(m);
         m->stopping = true;

@@ -17,6 +17,7 @@
 #include <systemd/sd-event.h>
 
 #include "stacd-format.h"
+#include "stas/resolve.h"
 #include "stas/ctrl.h"
 #include "stas/event.h"
 #include "stas/kernel.h"
@@ -64,6 +65,7 @@ struct StacdManager {
         StasKernelOptions kopts;
         StasNvme *nvme;
         StasTaskPool *pool;
+        StasResolver *resolver; /* host names in controller= traddrs */
         StasCtrlNvmeCtx ctrl_ctx;
         StasUdev *udev;
 

@@ -2,14 +2,17 @@
 /*
  * stafd-bus.h - stafd's D-Bus object /org/nvmexpress/staf: the org.nvmexpress.staf interface
  * (list_controllers, get_log_pages, get_all_log_pages, signals log_pages_changed and
- * dc_removed) and org.nvmexpress.staf.debug (tron, log_level, process_info, controller_info).
- * Read-only members are unprivileged; bad arguments are answered with InvalidArgs.
+ * dc_removed) and org.nvmexpress.staf.debug (the shared bus-debug.h interface: tron, log_level,
+ * process_info, controller_info). Read-only members are unprivileged; wrong argument types are a
+ * D-Bus error, while well-typed controller strings that cannot form a TID answer [] / "{}" as for
+ * an unknown controller (nvme-stas compatible).
  */
 #pragma once
 
 #include <systemd/sd-bus.h>
 
 #include "stafd-manager.h"
+#include "stas/avahi.h"
 
 #define STAF_BUS_NAME "org.nvmexpress.staf"
 #define STAF_BUS_PATH "/org/nvmexpress/staf"
@@ -18,11 +21,14 @@
 
 typedef struct StafBus StafBus;
 
-/* process_info() extras the daemon knows (kernel support). */
+/* process_info() extras the daemon knows (kernel support, the zeroconf browser). */
 typedef struct StafBusInfo {
         bool tp8013;
         bool host_iface;
-        void (*tron_changed)(bool tron, void *userdata);
+        /* optional: the "avahi" member of process_info */
+        const StasZeroconf *zc;
+        /* optional: tron was changed over D-Bus */
+        void (*tron_changed)(void *userdata, bool tron);
         void *userdata;
 } StafBusInfo;
 

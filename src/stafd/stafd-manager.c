@@ -10,8 +10,11 @@
 #include "stafd-manager.h"
 #include "stas/dlp.h"
 #include "stas/filter.h"
+#include "stas/json-util.h"
+#include "stas/kvv.h"
 #include "stas/lkc.h"
 #include "stas/log.h"
+#include "stas/resolve.h"
 #include "stas/udev.h"
 
 typedef enum Stage {
@@ -64,6 +67,7 @@ struct StafManager {
         size_t n_zeroconf;
 
         StasTimer *soak;
+        StasResolver *resolver;
         bool stopping;
         void (*stop_done)(void *userdata);
         void *stop_ud;
@@ -73,48 +77,12 @@ struct StafManager {
 static void dc_start_stage(StafDc *dc, Stage s);
 static void soak_start(StafManager *m);
 static void soak_cb(StasTimer *t, void *userdata);
-
-static void json_object_putp_local(json_object **o) {
-        if (*o)
-                json_object_put(*o);
-}
-
-/* ---------------------------------------------------------------- JSON helpers */
-
-json_object *staf_json_from_kv(const StasKV *kv) {
-        json_object *o = json_object_new_object();
-
-        if (!o)
-                return NULL;
-        KV_FOREACH(i, kv)
-                json_object_object_add(o, kv->keys[i], json_object_new_string(kv->values[i]));
-        return o;
-}
-
-json_object *staf_json_from_kvv(StasKV *const *l) {
-        json_object *a = json_object_new_array();
-
-        if (!a)
-                return NULL;
-        for (size_t i = 0; l && l[i]; i++)
-                json_object_array_add(a, staf_json_from_kv(l[i]));
-        return a;
-}
+static void names_resolved(StasResolver *res, void *userdata);
 
 static StasKV *kv_from_json(json_object *o) {
-        StasKV *kv;
+        StasKV *kv = NULL;
 
-        if (!json_object_is_type(o, json_type_object))
-                return NULL;
-        kv = kv_new();
-        if (!kv)
-                return NULL;
-        json_object_object_foreach(o, k, v) {
-                if (!json_object_is_type(v, json_type_string) ||
-                    kv_set(kv, k, json_object_get_string(v)) < 0)
-                        return kv_free(kv);
-        }
-        return kv;
+        return json_to_kv(o, &kv) < 0 ? NULL : kv;
 }
 
 /* ---------------------------------------------------------------- DC */
@@ -645,6 +613,9 @@ int staf_manager_new(
         r = timer_new(event, soak_cb, m, &m->soak);
         if (r < 0)
                 return r;
+        r = resolver_new(NULL, names_resolved, m, &m->resolver);
+        if (r < 0)
+                return r;
         *ret = TAKE_PTR(m);
         return 0;
 }
@@ -676,6 +647,7 @@ StafManager *staf_manager_free(StafManager *m) {
                 kv_free(m->zeroconf[i]);
         free(m->zeroconf);
         timer_free(m->soak);
+        resolver_free(m->resolver);
         timer_free(m->stop_timer);
         stas_conf_free(m->conf);
         sysconf_free(m->sys);
@@ -706,7 +678,7 @@ static int dcs_append(StafManager *m, StafDc *dc) {
 }
 
 static int load_state(StafManager *m) {
-        _cleanup_(json_object_putp_local) json_object *data = NULL;
+        _cleanup_json_ json_object *data = NULL;
         json_object *dcs;
         int r;
 
@@ -765,7 +737,7 @@ int staf_manager_start(StafManager *m) {
  * staf_manager_save() - see stafd-manager.h.
  */
 int staf_manager_save(StafManager *m) {
-        _cleanup_(json_object_putp_local) json_object *data = NULL;
+        _cleanup_json_ json_object *data = NULL;
         json_object *dcs;
         int r;
 
@@ -787,10 +759,10 @@ int staf_manager_save(StafManager *m) {
                         json_object_put(o);
                         return -ENOMEM;
                 }
-                json_object_object_add(o, "tid", staf_json_from_kv(tkv));
+                json_object_object_add(o, "tid", json_from_kv(tkv));
                 json_object_object_add(
                         o, "origin", json_object_new_string(stas_origin_to_string(dc->origin)));
-                json_object_object_add(o, "log-pages", staf_json_from_kvv(dc->log_pages));
+                json_object_object_add(o, "log-pages", json_from_kvv(dc->log_pages));
                 json_object_array_add(dcs, o);
         }
         r = lkc_save(m->lkc_path, "stafd", data);
@@ -890,30 +862,36 @@ static bool reject_tid(const StasTid *tid, void *userdata) {
         return false;
 }
 
-/* a TID from a controller= entry or zeroconf dict, with the host defaults applied */
-static StasTid *tid_with_defaults(StafManager *m, const StasKV *kv) {
-        StasTid *t = tid_from_kv(kv);
+/**
+ * staf_dc_candidate() - see stafd-manager.h.
+ */
+StasTid *staf_dc_candidate(const StasConf *conf, const StasSysConf *sys, const StasKV *record) {
+        StasTid *t = tid_from_kv(record);
 
         if (!t)
                 return NULL;
         if (isempty(t->subsysnqn) && free_and_strdup(&t->subsysnqn, NVME_DISC_WKNQN) < 0)
                 return tid_free(t);
-        if (isempty(t->host_nqn) && free_and_strdup(&t->host_nqn, m->sys->hostnqn) < 0)
+        if (isempty(t->host_nqn) && free_and_strdup(&t->host_nqn, sys->hostnqn) < 0)
                 return tid_free(t);
-        if (m->conf->ignore_iface && free_and_strdup(&t->host_iface, "") < 0)
+        if (conf->ignore_iface && free_and_strdup(&t->host_iface, "") < 0)
                 return tid_free(t);
         return t;
 }
 
-static int build_wanted(StafManager *m, Wanted *w) {
+static StasTid *tid_with_defaults(StafManager *m, const StasKV *kv) {
+        return staf_dc_candidate(m->conf, m->sys, kv);
+}
+
+static int build_wanted(StafManager *m, StasKV *const *controllers, Wanted *w) {
         size_t n_referrals = 0;
         int r;
 
-        for (size_t i = 0; i < m->conf->n_controllers; i++) {
-                StasTid *t = tid_with_defaults(m, m->conf->controllers[i]);
+        for (size_t i = 0; controllers && controllers[i]; i++) {
+                StasTid *t = tid_with_defaults(m, controllers[i]);
                 if (!t)
                         return -ENOMEM;
-                r = wanted_add(w, t, STAS_ORIGIN_CONFIGURED, m->conf->controllers[i]);
+                r = wanted_add(w, t, STAS_ORIGIN_CONFIGURED, controllers[i]);
                 if (r < 0)
                         return r;
         }
@@ -961,11 +939,28 @@ static int build_wanted(StafManager *m, Wanted *w) {
         return 0;
 }
 
+/* exclusions apply to a host name before it is resolved (and to the address after) */
+static bool name_excluded(const StasKV *entry, void *userdata) {
+        StafManager *m = userdata;
+        _cleanup_(tid_freep) StasTid *t = tid_with_defaults(m, entry);
+
+        if (t && filter_tid_excluded(m->conf->excludes, m->conf->n_excludes, t, NULL) != 0) {
+                log_debug("Controller %s/%s excluded by configuration.", t->traddr, t->trsvcid);
+                return true;
+        }
+        return false;
+}
+
+static void names_resolved(StasResolver *res, void *userdata) {
+        (void) staf_manager_reconcile_now(userdata);
+}
+
 /**
  * staf_manager_reconcile_now() - see stafd-manager.h.
  */
 int staf_manager_reconcile_now(StafManager *m) {
         _cleanup_(reconcile_result_done) StasReconcileResult res = {};
+        _cleanup_(kvv_freep) StasKV **controllers = NULL;
         _cleanup_free_ StasCurrent *cur = NULL;
         _cleanup_free_ bool *del = NULL;
         Wanted w = {};
@@ -975,7 +970,18 @@ int staf_manager_reconcile_now(StafManager *m) {
         if (m->stopping)
                 return 0;
         timer_stop(m->soak);
-        r = build_wanted(m, &w);
+        /* host names in controller= entries: the pass continues once they are resolved */
+        r = resolver_resolve_conf(m->resolver, m->conf, name_excluded, m, &controllers);
+        if (r == -EINPROGRESS) {
+                log_debug(
+                        "Reconcile waits for %u host name(s) to be resolved.",
+                        resolver_pending(m->resolver));
+                return 0;
+        }
+        if (r < 0)
+                goto finish;
+        resolver_reset(m->resolver); /* the next pass asks DNS again */
+        r = build_wanted(m, controllers, &w);
         if (r < 0)
                 goto finish;
         cur = new0(StasCurrent, m->n_dcs + 1);
@@ -1118,6 +1124,21 @@ int staf_manager_set_zeroconf(StafManager *m, StasKV *const *services, size_t n)
 }
 
 /**
+ * staf_manager_set_task_pool() - see stafd-manager.h.
+ */
+int staf_manager_set_task_pool(StafManager *m, StasTaskPool *pool) {
+        StasResolver *r = NULL;
+        int k;
+
+        k = resolver_new(pool, names_resolved, m, &r);
+        if (k < 0)
+                return k;
+        resolver_free(m->resolver);
+        m->resolver = r;
+        return 0;
+}
+
+/**
  * staf_manager_uevent() - see stafd-manager.h.
  */
 void staf_manager_uevent(StafManager *m, const StasUevent *ev) {
@@ -1208,8 +1229,7 @@ const char *staf_manager_lkc_path(const StafManager *m) {
  * staf_manager_all_log_pages_json() - see stafd-manager.h.
  */
 int staf_manager_all_log_pages_json(const StafManager *m, bool detailed, char **ret) {
-        _cleanup_(json_object_putp_local) json_object *a = json_object_new_array();
-        const char *s;
+        _cleanup_json_ json_object *a = json_object_new_array();
 
         if (!a)
                 return -ENOMEM;
@@ -1224,11 +1244,9 @@ int staf_manager_all_log_pages_json(const StafManager *m, bool detailed, char **
                 o = json_object_new_object();
                 if (!o)
                         return -ENOMEM;
-                json_object_object_add(o, "discovery-controller", staf_json_from_kv(id));
-                json_object_object_add(o, "log-pages", staf_json_from_kvv(m->dcs[i]->log_pages));
+                json_object_object_add(o, "discovery-controller", json_from_kv(id));
+                json_object_object_add(o, "log-pages", json_from_kvv(m->dcs[i]->log_pages));
                 json_object_array_add(a, o);
         }
-        s = json_object_to_json_string_ext(a, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
-        *ret = strdup(s ?: "[]");
-        return *ret ? 0 : -ENOMEM;
+        return json_to_string_dup(a, JSON_FORMAT_COMPACT, ret);
 }

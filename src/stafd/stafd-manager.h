@@ -8,6 +8,8 @@
  * configured and zeroconf DCs, transitively, so a referral cycle can neither grow the set nor keep
  * itself alive). Every change restarts a short soak timer (STAF_SOAK_USEC); when it fires the set
  * is reconciled with reconcile_dcs() (exclusions, ip-family and address filters on all three).
+ * Host names in controller= traddrs are resolved first on the worker pool
+ * (staf_manager_set_task_pool(), resolve.h); the pass then completes when the answers arrive.
  *
  * Per DC (StafDc, on a StasCtrl): connect or adopt; then TP8010 DIM register when the DC supports
  * it; then, with pleo enabled on a DC that is not a CDC, the Supported Log Pages to decide the
@@ -29,6 +31,7 @@
 #include "stas/options.h"
 #include "stas/reconcile.h"
 #include "stas/sysconf.h"
+#include "stas/task.h"
 
 #define STAF_SOAK_USEC (150 * USEC_PER_MSEC)
 #define STAF_REGISTER_RETRY_USEC (5 * USEC_PER_SEC)
@@ -76,6 +79,19 @@ int staf_manager_reload(StafManager *m, StasConf *conf, StasSysConf *sys);
  * traddr, trsvcid, host-iface, subsysnqn; copied). Schedules a reconcile.
  */
 int staf_manager_set_zeroconf(StafManager *m, StasKV *const *services, size_t n);
+/*
+ * staf_dc_candidate() - the TID of a DC candidate from a controller= entry or a zeroconf record
+ * (transport, traddr, trsvcid, host-traddr, host-iface, host-nqn, subsysnqn keys): an empty
+ * subsysnqn becomes the well-known discovery NQN, an empty host-nqn the host's NQN from @sys,
+ * and ignore-iface clears host-iface. Filters are not applied here. Return: NULL on ENOMEM.
+ */
+StasTid *staf_dc_candidate(const StasConf *conf, const StasSysConf *sys, const StasKV *record);
+/*
+ * staf_manager_set_task_pool() - the workers that resolve host names in controller= traddrs
+ * (resolve.h). Without a pool such entries are dropped with an error. Call before
+ * staf_manager_start(). Return: 0 or -ENOMEM.
+ */
+int staf_manager_set_task_pool(StafManager *m, StasTaskPool *pool);
 /* staf_manager_uevent() - route a kernel event to the DC owning the device. */
 void staf_manager_uevent(StafManager *m, const StasUevent *ev);
 /* staf_manager_reconcile_now() - run the reconcile immediately (tests). */
@@ -118,6 +134,3 @@ int staf_dc_info(const StafDc *dc, StasKV *kv);
 
 /* staf_manager_all_log_pages_json() - the get_all_log_pages() JSON array. */
 int staf_manager_all_log_pages_json(const StafManager *m, bool detailed, char **ret);
-/* json helpers shared with stafd-bus.c */
-json_object *staf_json_from_kv(const StasKV *kv);
-json_object *staf_json_from_kvv(StasKV *const *l);

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * stafd.c - the STorage Appliance Finder daemon: main(), start-up checks, the nvme-cli udev
- * rule override (§5.11), reloads and the orderly stop. The DC logic lives in stafd-manager.c,
- * the D-Bus object in stafd-bus.c.
+ * stafd.c - the STorage Appliance Finder daemon: main() (command line and start-up checks from
+ * stas/daemon.h), the nvme-cli udev rule override (§5.11), the zeroconf browser, reloads, tron
+ * and the orderly stop. The DC logic lives in stafd-manager.c, the D-Bus object in stafd-bus.c,
+ * the zeroconf glue in stafd-zeroconf.c.
  *
  * Test hooks (environment): STAS_NVMF_DEV (fabrics device path), STAS_UDEV_RULES_DIR (instead of
  * /run/udev/rules.d), STAS_UDEV_RULE_TEMPLATE (instead of the installed template),
@@ -11,7 +12,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -22,11 +22,12 @@
 #include <syslog.h>
 #include <unistd.h>
 #include <systemd/sd-bus.h>
-#include <systemd/sd-daemon.h>
 
 #include "config.h"
 #include "stafd-bus.h"
 #include "stafd-manager.h"
+#include "stafd-zeroconf.h"
+#include "stas/daemon.h"
 #include "stas/kernel.h"
 #include "stas/lkc.h"
 #include "stas/log.h"
@@ -46,6 +47,7 @@ typedef struct Stafd {
         StasUdev *udev;
         StasNvme *nvme;
         StasTaskPool *pool;
+        StasZeroconf *zc;
         StasCtrlNvmeCtx ctx;
         const char *conf_path;
         bool tron_flag;
@@ -53,21 +55,9 @@ typedef struct Stafd {
         bool stopping;
 } Stafd;
 
-static void help(void) {
-        printf("usage: stafd [-h] [-f FILE] [-s] [--tron] [-v]\n\n"
-               "STorage Appliance Finder (stafd): finds NVMe-oF discovery controllers.\n\n"
-               "options:\n"
-               "  -h, --help            show this help message and exit\n"
-               "  -f FILE, --conf-file FILE\n"
-               "                        configuration file (default: " STAS_ETC_STAS "/stafd.conf)\n"
-               "  -s, --syslog          send output to the journal/syslog instead of stdout\n"
-               "  --tron                trace on (debug logging)\n"
-               "  -v, --version         print the version and exit\n");
-}
-
-static const char *sysconf_path(void) {
-        const char *p = getenv("STAS_SYS_CONF");
-        return isempty(p) ? NULL : p;
+/* libnvme's own level follows tron: LOG_DEBUG with tron, else errors only */
+static int nvme_log_level(bool tron) {
+        return tron ? LOG_DEBUG : LOG_ERR;
 }
 
 /* ---- nvme-cli udev rule override (§5.11) */
@@ -218,7 +208,7 @@ static void on_stop(void *userdata) {
         if (d->stopping)
                 return;
         d->stopping = true;
-        (void) sd_notify(false, "STOPPING=1\nSTATUS=Stopping");
+        daemon_notify_stopping();
         log_info("Stopping.");
         if (staf_manager_stop(d->m, on_stopped, d) < 0)
                 (void) sd_event_exit(d->event, 0);
@@ -233,95 +223,83 @@ static void on_reload(void *userdata) {
 
         if (d->stopping)
                 return;
-        (void) sd_notify(false, "RELOADING=1\nSTATUS=Reloading configuration");
+        daemon_notify_reloading();
         r = stas_conf_load(STAS_DAEMON_STAFD, d->conf_path, &conf);
         if (r < 0)
                 log_error_errno(r, "Cannot reload %s, keeping the running configuration: %m", d->conf_path);
         else {
-                r = sysconf_load(sysconf_path(), NULL, &sys);
+                r = sysconf_load(daemon_sysconf_path(), NULL, &sys);
                 if (r < 0)
                         log_error_errno(r, "Cannot reload sys.conf, keeping the running configuration: %m");
         }
         if (r >= 0) {
-                log_set_max_level(d->tron_flag || conf->tron ? LOG_DEBUG : LOG_INFO);
+                log_set_max_level(daemon_log_level(d->tron_flag, conf->tron));
+                stas_nvme_set_log_level(d->nvme, nvme_log_level(d->tron_flag || conf->tron));
                 set_host(&host, sys);
                 if (stas_nvme_set_host(d->nvme, &host) < 0)
                         log_warning("Cannot apply the new host identity.");
                 (void) staf_manager_reload(d->m, TAKE_PTR(conf), TAKE_PTR(sys));
+                r = staf_zeroconf_apply_conf(d->zc, staf_manager_conf(d->m));
+                if (r < 0)
+                        log_warning_errno(r, "Cannot change the zeroconf service types: %m");
                 log_info("Configuration reloaded.");
         }
-        (void) sd_notify(false, "READY=1\nSTATUS=Running");
+        /* SIGHUP also reconnects to avahi and re-probes unreachable services now */
+        if (d->zc)
+                zc_kick(d->zc);
+        daemon_notify_ready();
 }
 
-static void tron_changed(bool tron, void *userdata) {
-        /* libnvme keeps its own level per context; nothing else to do here */
+static void tron_changed(void *userdata, bool tron) {
+        Stafd *d = userdata;
+
+        stas_nvme_set_log_level(d->nvme, nvme_log_level(tron));
+}
+
+static void on_zeroconf_changed(StasZeroconf *z, void *userdata) {
+        Stafd *d = userdata;
+        int r;
+
+        if (d->stopping || !d->m)
+                return;
+        r = staf_zeroconf_sync(d->m, z);
+        if (r < 0)
+                log_warning_errno(r, "Cannot take the zeroconf services: %m");
 }
 
 int main(int argc, char *argv[]) {
-        static const struct option options[] = {
-                { "conf-file", required_argument, NULL, 'f' },
-                { "syslog", no_argument, NULL, 's' },
-                { "tron", no_argument, NULL, 'T' },
-                { "version", no_argument, NULL, 'v' },
-                { "help", no_argument, NULL, 'h' },
-                {},
-        };
-        Stafd d = { .conf_path = STAS_ETC_STAS "/stafd.conf" };
+        Stafd d = {};
         _cleanup_(stas_conf_freep) StasConf *conf = NULL;
         _cleanup_(sysconf_freep) StasSysConf *sys = NULL;
         _cleanup_free_ char *lkc = NULL;
         StasKernelOptions kopts = {};
         StasNvmeKernel kernel;
         StasNvmeHost host;
-        bool use_syslog = false;
+        DaemonArgs args;
         sigset_t ss;
-        int c, r, ret = EXIT_FAILURE;
+        int r, ret = EXIT_FAILURE;
 
-        while ((c = getopt_long(argc, argv, "f:svh", options, NULL)) >= 0)
-                switch (c) {
-                case 'f':
-                        d.conf_path = optarg;
-                        break;
-                case 's':
-                        use_syslog = true;
-                        break;
-                case 'T':
-                        d.tron_flag = true;
-                        break;
-                case 'v':
-                        printf("stas %s\nlibnvme %s\n", STAS_VERSION, stas_nvme_version());
-                        return EXIT_SUCCESS;
-                case 'h':
-                        help();
-                        return EXIT_SUCCESS;
-                default:
-                        fprintf(stderr, "usage: stafd [-h] [-f FILE] [-s] [--tron] [-v]\n");
-                        return 2;
-                }
-        if (optind < argc) {
-                fprintf(stderr, "stafd: unrecognized arguments: %s\n", argv[optind]);
-                return 2;
-        }
-
-        log_open("stafd", use_syslog ? LOG_TARGET_SYSLOG : LOG_TARGET_STDERR);
-        log_set_max_level(use_syslog && !d.tron_flag ? LOG_INFO : LOG_DEBUG);
-        if (geteuid() != 0) {
-                log_error("Permission denied. You need root privileges to run stafd.");
+        r = daemon_parse_args(
+                "stafd",
+                "STorage Appliance Finder (stafd): finds NVMe-oF discovery controllers.",
+                STAS_ETC_STAS "/stafd.conf",
+                argc,
+                argv,
+                &args);
+        if (r >= 0)
+                return r;
+        d.conf_path = args.conf_path;
+        d.tron_flag = args.tron;
+        daemon_log_open("stafd", &args);
+        if (daemon_check_startup("stafd", geteuid(), NULL) < 0)
                 return EXIT_FAILURE;
-        }
-        if (!kernel_fabrics_present(kernel_fabrics_path())) {
-                log_error(
-                        "Fatal error: missing nvme-tcp kernel module (%s not found).",
-                        kernel_fabrics_path());
-                return EXIT_FAILURE;
-        }
         r = stas_conf_load(STAS_DAEMON_STAFD, d.conf_path, &conf);
         if (r < 0) {
                 log_error_errno(r, "Cannot load %s: %m", d.conf_path);
                 return EXIT_FAILURE;
         }
-        log_set_max_level(d.tron_flag || conf->tron ? LOG_DEBUG : LOG_INFO);
-        r = sysconf_load(sysconf_path(), NULL, &sys);
+        log_set_max_level(daemon_log_level(d.tron_flag, conf->tron));
+        r = sysconf_load(daemon_sysconf_path(), NULL, &sys);
         if (r < 0) {
                 log_error_errno(r, "Cannot load sys.conf: %m");
                 return EXIT_FAILURE;
@@ -348,7 +326,7 @@ int main(int argc, char *argv[]) {
                                    .dhchap_secret = kopts.dhchap_secret,
                                    .dhchap_ctrl_secret = kopts.dhchap_ctrl_secret };
         set_host(&host, sys);
-        r = stas_nvme_new(&host, &kernel, d.tron_flag || conf->tron ? LOG_DEBUG : LOG_ERR, &d.nvme);
+        r = stas_nvme_new(&host, &kernel, nvme_log_level(d.tron_flag || conf->tron), &d.nvme);
         if (r < 0) {
                 log_error_errno(r, "Cannot create the NVMe context: %m");
                 goto finish;
@@ -376,6 +354,11 @@ int main(int argc, char *argv[]) {
                 log_error_errno(r, "Cannot create the manager: %m");
                 goto finish;
         }
+        r = staf_manager_set_task_pool(d.m, d.pool);
+        if (r < 0) {
+                log_error_errno(r, "Cannot create the name resolver: %m");
+                goto finish;
+        }
         r = stas_udev_new(d.event, on_uevent, &d, &d.udev);
         if (r < 0) {
                 log_error_errno(r, "Cannot monitor udev: %m");
@@ -388,6 +371,16 @@ int main(int argc, char *argv[]) {
                 goto finish;
         }
 
+        /* zeroconf: a browser that cannot be created only costs the mDNS discovery */
+        r = zc_new(d.event, kopts.discovery, on_zeroconf_changed, &d, &d.zc);
+        if (r < 0)
+                log_warning_errno(r, "Cannot browse mDNS, zeroconf discovery disabled: %m");
+        else {
+                r = staf_zeroconf_apply_conf(d.zc, staf_manager_conf(d.m));
+                if (r < 0)
+                        log_warning_errno(r, "Cannot browse the zeroconf service types: %m");
+        }
+
         r = sd_bus_open_system_with_description(&d.bus, "stafd");
         if (r < 0) {
                 log_error_errno(r, "Cannot connect to the system bus: %m");
@@ -398,6 +391,7 @@ int main(int argc, char *argv[]) {
                 goto finish;
         const StafBusInfo info = { .tp8013 = kopts.discovery,
                                    .host_iface = kopts.host_iface,
+                                   .zc = d.zc,
                                    .tron_changed = tron_changed,
                                    .userdata = &d };
         r = staf_bus_new(d.bus, d.m, &info, &d.sbus);
@@ -410,7 +404,7 @@ int main(int argc, char *argv[]) {
                 log_error_errno(r, "Cannot acquire the bus name " STAF_BUS_NAME ": %m");
                 goto finish;
         }
-        (void) sd_notify(false, "READY=1\nSTATUS=Running");
+        daemon_notify_ready();
         log_info("stafd %s started.", STAS_VERSION);
 
         r = sd_event_loop(d.event);
@@ -421,6 +415,7 @@ int main(int argc, char *argv[]) {
 finish:
         udev_rule_remove(&d);
         staf_bus_free(d.sbus);
+        zc_free(d.zc);
         if (d.bus)
                 sd_bus_flush_close_unref(d.bus);
         stas_udev_free(d.udev);

@@ -237,7 +237,17 @@ def test_secrets_ioc(t):
     t.check(hkey[10:40] not in logs and ckey[10:40] not in logs, "no secret in stacd's log (tron on)")
 
 
-TESTS = [test_secrets_ioc, test_three_iocs_host_iface, test_removed_only_stas_connections, test_removed_no_disconnect,
+def test_host_name_traddr(t):
+    """A configured IOC whose traddr is a host name is connected to its address (§5.1)."""
+    w = t.w
+    d = w.stacd(stacd_conf([ioc_cfg("localhost", NQNS[0])], glob=[("ip-family", "ipv4")]))
+    t.wait(lambda: w.fk.find(traddr="127.0.0.1", subsysnqn=NQNS[0]), "localhost is resolved to 127.0.0.1 and connected")
+    t.eq(w.fk.connects(traddr="localhost"), [], "the host name itself never reaches the kernel")
+    t.check(d.find_controller(traddr="127.0.0.1"), "stacd lists the IOC by address")
+    t.stop_clean(d)
+
+
+TESTS = [test_secrets_ioc, test_host_name_traddr, test_three_iocs_host_iface, test_removed_only_stas_connections, test_removed_no_disconnect,
          test_removed_trtype_not_listed, test_removed_trtype_listed, test_stafd_killed_no_disconnect,
          test_ncc_connect_attempts, test_audit_foreign_connections, test_stacd_restart_no_reconnect]
 

@@ -386,11 +386,45 @@ def test_bad_dbus_args(t):
         t.eq(rc, 0, f"stafctl ls works for nobody (read-only members are unprivileged) {err.strip()}")
 
 
+def test_zeroconf_service_types_follow_config(t):
+    """[Service Discovery] zeroconf= picks the browsed DNS-SD types, at start and on SIGHUP (§5.2).
+    The browsing itself needs avahi-daemon: the vm suite covers it."""
+    w = t.w
+    w.fk.set_scenario({"controllers": [dc(A, [dlpe(IO1, NQN1)])]})
+    enabled = stafd_conf([cfg(A)]).replace("zeroconf = disabled", "zeroconf = enabled")
+    d = w.stafd(enabled)
+    wait_pages(t, d, A, 1)
+
+    def stypes():
+        return d.process_info().get("avahi", {}).get("service types")
+
+    t.eq(sorted(stypes() or []), ["_nvme-disc._tcp", "_nvme-disc._udp"],
+         "process_info's avahi member lists both nvme-disc types with zeroconf=enabled")
+    d.reload(stafd_conf([cfg(A)]))
+    t.wait(lambda: stypes() == [], "SIGHUP with zeroconf=disabled stops browsing")
+    d.reload(enabled)
+    t.wait(lambda: sorted(stypes() or []) == ["_nvme-disc._tcp", "_nvme-disc._udp"],
+           "SIGHUP with zeroconf=enabled browses again")
+    t.check(dc_entry(d, A) and d.alive(), "the configured DC is unaffected")
+
+
+def test_host_name_traddr(t):
+    """A configured DC whose traddr is a host name: resolved on a worker, first IPv4 (§5.1)."""
+    w = t.w
+    w.fk.set_scenario({"controllers": [dc("127.0.0.1", [dlpe(IO1, NQN1)])]})
+    d = w.stafd(stafd_conf([cfg("localhost")], glob=[("ip-family", "ipv4")]))
+    wait_pages(t, d, "127.0.0.1", 1, "localhost is resolved to 127.0.0.1 and its log page read")
+    t.eq(w.fk.connects(traddr="localhost"), [], "the host name itself never reaches the kernel")
+    d.reload(stafd_conf([cfg("localhost")], excludes=["traddr=127.0.0.1"], glob=[("ip-family", "ipv4")]))
+    t.wait(lambda: dc_entry(d, "127.0.0.1") is None, "an exclusion of the address applies after resolution")
+
+
 TESTS = [test_configured_dc_dlp, test_supported_log_pages_rejected, test_aen_changed_once,
          test_referral_added_removed, test_exclusion,
          test_remove_event_reconnect, test_dim_register_deregister, test_sighup_broken_config,
          test_restart_restores_cache, test_restart_adopts_connection, test_secrets_not_on_dbus,
-         test_bad_dbus_args]
+         test_bad_dbus_args, test_zeroconf_service_types_follow_config,
+         test_host_name_traddr]
 
 if __name__ == "__main__":
     H.main(TESTS)

@@ -229,6 +229,63 @@ static void test_bus_debug_controller_info_invalid_args(void **state) {
         test_bus_debug_process_info(state);
 }
 
+/* stafd's lenient mode: well-typed hostile strings answer "{}", wrong arity is still an error */
+static void test_bus_debug_controller_info_lenient(void **state) {
+        static const BusDebugOps lenient_ops = {
+                .interface = STAF_DEBUG,
+                .process_info = fake_process_info,
+                .controller_info = fake_controller_info,
+                .lenient_tid = true,
+        };
+        Fixture *f = *state;
+        _cleanup_(bus_debug_freep) BusDebug *d = NULL;
+        const char *bad_transport[7] = { "udp", "1.1.1.1", "8009", "", "", "", "" };
+        const char *ctrl_char[7] = { "tcp", "1.1.1.1\n", "8009", "", "", "", "" };
+        const char *known[7] = { "tcp", "192.168.1.1", "8009", "", "", "", "" };
+        const char *const *cases[] = { bad_transport, ctrl_char };
+        sd_bus_message *m, *r;
+        const char *json;
+
+        assert_int_equal(bus_debug_new(f->server, "/lenient", &lenient_ops, f, &d), 0);
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                const char *const *v = cases[i];
+
+                tid_free(f->last_tid);
+                f->last_tid = NULL;
+                m = new_call(f, "/lenient", STAF_DEBUG, "controller_info");
+                assert_true(
+                        sd_bus_message_append(m, "sssssss", v[0], v[1], v[2], v[3], v[4], v[5], v[6]) >= 0);
+                r = call(f, m);
+                assert_false(sd_bus_message_is_method_error(r, NULL));
+                assert_int_equal(sd_bus_message_read(r, "s", &json), 1);
+                assert_string_equal(json, "{}");
+                assert_null(f->last_tid);
+                sd_bus_message_unref(r);
+        }
+        m = new_call(f, "/lenient", STAF_DEBUG, "controller_info");
+        assert_true(
+                sd_bus_message_append(
+                        m,
+                        "sssssss",
+                        known[0],
+                        known[1],
+                        known[2],
+                        known[3],
+                        known[4],
+                        known[5],
+                        known[6]) >= 0);
+        r = call(f, m);
+        assert_int_equal(sd_bus_message_read(r, "s", &json), 1);
+        assert_string_equal(json, "{\"connect attempts\": \"1\"}");
+        sd_bus_message_unref(r);
+
+        m = new_call(f, "/lenient", STAF_DEBUG, "controller_info");
+        assert_true(sd_bus_message_append(m, "sss", "tcp", "1.1.1.1", "8009") >= 0);
+        r = call(f, m);
+        assert_true(sd_bus_message_is_method_error(r, NULL));
+        sd_bus_message_unref(r);
+}
+
 static sd_bus_message *get_property(Fixture *f, const char *iface, const char *name) {
         sd_bus_message *m = new_call(f, STAF_PATH, "org.freedesktop.DBus.Properties", "Get");
 
@@ -571,6 +628,7 @@ int main(void) {
                         test_bus_debug_controller_info_known_and_unknown, setup, teardown),
                 cmocka_unit_test_setup_teardown(
                         test_bus_debug_controller_info_invalid_args, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_bus_debug_controller_info_lenient, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_bus_debug_tron_and_log_level, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_bus_debug_log_level_read_only, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_bus_debug_tron_write_is_privileged, setup, teardown),

@@ -134,6 +134,54 @@ static void test_bus_util_read_tid_rejects(void **state) {
         }
 }
 
+/* the lenient reader: hostile strings name no controller, wrong types are still an error */
+static void test_bus_util_read_tid_lenient(void **state) {
+        char big[300];
+        const char *cases[][7] = {
+                { "udp", "1.1.1.1", "", "", "", "", "" },
+                { "tcp", "1.1.1.1\x1b[31m", "", "", "", "", "" },
+                { "tcp", "1.1.1.1", "", big, "", "", "" },
+        };
+        const char *good[7] = { "tcp", "1.1.1.1", "8009", "nqn.x", "", "eth0", "" };
+
+        memset(big, 'n', sizeof(big) - 1);
+        big[sizeof(big) - 1] = 0;
+        for (size_t i = 0; i <= ELEMENTSOF(cases); i++) {
+                const char *const *v = i < ELEMENTSOF(cases) ? cases[i] : good;
+                sd_bus *bus = bus_new_local();
+                sd_bus_message *m = NULL;
+                StasTid *tid = (StasTid *) 1;
+
+                assert_true(sd_bus_message_new_signal(bus, &m, "/x", "x.y", "z") >= 0);
+                assert_true(
+                        sd_bus_message_append(m, "sssssss", v[0], v[1], v[2], v[3], v[4], v[5], v[6]) >= 0);
+                sealed(bus, m);
+                assert_int_equal(bus_read_tid_lenient(m, &tid), 0);
+                if (i < ELEMENTSOF(cases))
+                        assert_null(tid);
+                else {
+                        assert_non_null(tid);
+                        assert_string_equal(tid->host_iface, "eth0");
+                        tid_free(tid);
+                }
+                sd_bus_message_unref(m);
+                bus_free_local(bus);
+        }
+
+        /* arity/type errors stay errors */
+        sd_bus *bus = bus_new_local();
+        sd_bus_message *m = NULL;
+        StasTid *tid = NULL;
+
+        assert_true(sd_bus_message_new_signal(bus, &m, "/x", "x.y", "z") >= 0);
+        assert_true(sd_bus_message_append(m, "ssi", "tcp", "1.1.1.1", 3) >= 0);
+        sealed(bus, m);
+        assert_true(bus_read_tid_lenient(m, &tid) < 0);
+        assert_null(tid);
+        sd_bus_message_unref(m);
+        bus_free_local(bus);
+}
+
 static void test_bus_util_string_validation(void **state) {
         char max[BUS_TID_FIELD_MAX + 2];
 
@@ -161,6 +209,7 @@ int main(void) {
                 cmocka_unit_test(test_bus_util_kvv_round_trip),
                 cmocka_unit_test(test_bus_util_read_tid),
                 cmocka_unit_test(test_bus_util_read_tid_rejects),
+                cmocka_unit_test(test_bus_util_read_tid_lenient),
                 cmocka_unit_test(test_bus_util_string_validation),
         };
 

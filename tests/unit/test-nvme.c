@@ -181,6 +181,35 @@ static StasNvme *ctx_new(bool all_supported) {
 
 /* ---- tests ---- */
 
+/* the run-time level applies to new controllers, capped at LOG_INFO when a secret is involved */
+static void test_nvme_log_level(void **state) {
+        StasNvmeHost nokey = HOST;
+        StasNvmeKernel k = {};
+        StasConnectOptions secret = { .dhchap_secret = (char *) "DHHC-1:00:x:" };
+        StasNvme *ctx = NULL;
+
+        nokey.hostkey = NULL;
+        assert_int_equal(stas_nvme_new(&nokey, &k, LOG_ERR, &ctx), 0);
+        assert_int_equal(stas_nvme_ctrl_log_level(ctx, NULL), LOG_ERR);
+        stas_nvme_set_log_level(ctx, LOG_DEBUG);
+        assert_int_equal(stas_nvme_get_log_level(ctx), LOG_DEBUG);
+        assert_int_equal(stas_nvme_ctrl_log_level(ctx, NULL), LOG_DEBUG);
+        assert_int_equal(stas_nvme_ctrl_log_level(ctx, &secret), LOG_INFO);
+        stas_nvme_set_log_level(ctx, LOG_ERR);
+        assert_int_equal(stas_nvme_ctrl_log_level(ctx, &secret), LOG_ERR);
+        stas_nvme_free(ctx);
+
+        /* the host key only counts when the kernel takes it */
+        ctx = ctx_new(false);
+        stas_nvme_set_log_level(ctx, LOG_DEBUG);
+        assert_int_equal(stas_nvme_ctrl_log_level(ctx, NULL), LOG_DEBUG);
+        stas_nvme_free(ctx);
+        ctx = ctx_new(true);
+        stas_nvme_set_log_level(ctx, LOG_DEBUG);
+        assert_int_equal(stas_nvme_ctrl_log_level(ctx, NULL), LOG_INFO);
+        stas_nvme_free(ctx);
+}
+
 static void test_nvme_error_mapping(void **state) {
         int status = 0;
 
@@ -590,6 +619,7 @@ int main(void) {
                 cmocka_unit_test_setup(test_nvme_sysfs_getters, reset),
                 cmocka_unit_test_setup(test_nvme_async_verbs, reset),
                 cmocka_unit_test_setup(test_nvme_async_free_while_busy, reset),
+                cmocka_unit_test_setup(test_nvme_log_level, reset),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

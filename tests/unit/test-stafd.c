@@ -14,6 +14,7 @@
 
 #include "fake-ctrl-ops.h"
 #include "stafd-manager.h"
+#include "stafd-zeroconf.h"
 #include "stas/lkc.h"
 #include "stas/log.h"
 
@@ -414,6 +415,173 @@ static void test_stafd_zeroconf_lost_purged(void **state) {
         assert_int_equal(env->removed, 1);
 }
 
+/* [Service Discovery] zeroconf= chooses the DNS-SD service types */
+static void test_stafd_zeroconf_service_types(void **state) {
+        _cleanup_(stas_conf_freep) StasConf *on = mk_conf("[Service Discovery]\nzeroconf=enabled\n");
+        _cleanup_(stas_conf_freep) StasConf *off = mk_conf("[Service Discovery]\nzeroconf=disabled\n");
+        _cleanup_(stas_conf_freep) StasConf *dflt = mk_conf("");
+        char *const *t = staf_zeroconf_service_types(on);
+
+        assert_string_equal(t[0], "_nvme-disc._tcp");
+        assert_string_equal(t[1], "_nvme-disc._udp");
+        assert_null(t[2]);
+        assert_null(staf_zeroconf_service_types(off)[0]);
+        assert_non_null(staf_zeroconf_service_types(dflt)[0]); /* enabled by default */
+        assert_int_equal(staf_zeroconf_apply_conf(NULL, on), 0);
+}
+
+/* a zeroconf record becomes a DC candidate with the host defaults */
+static void test_stafd_zeroconf_candidate(void **state) {
+        _cleanup_(stas_conf_freep) StasConf *conf = mk_conf("");
+        _cleanup_(stas_conf_freep) StasConf *noif = mk_conf("[Global]\nignore-iface=true\n");
+        _cleanup_(sysconf_freep) StasSysConf *sys = mk_sys(NULL);
+        _cleanup_(kv_freep) StasKV *txt = kv_new(), *rec = NULL, *rec2 = NULL;
+        _cleanup_(tid_freep) StasTid *t = NULL, *t2 = NULL, *t3 = NULL;
+
+        kv_set(txt, "p", "tcp");
+        kv_set(txt, "nqn", "nqn.2014-08.com.example:cdc");
+        assert_int_equal(zc_record_new(txt, "192.168.1.20", 8009, "eth0", false, &rec), 0);
+        t = staf_dc_candidate(conf, sys, rec);
+        assert_non_null(t);
+        assert_string_equal(t->transport, "tcp");
+        assert_string_equal(t->traddr, "192.168.1.20");
+        assert_string_equal(t->trsvcid, "8009");
+        assert_string_equal(t->host_iface, "eth0");
+        assert_string_equal(t->subsysnqn, NVME_DISC_WKNQN); /* no TP8013: the well-known NQN */
+        assert_string_equal(t->host_nqn, sys->hostnqn);
+        assert_string_equal(t->host_traddr, "");
+
+        assert_int_equal(zc_record_new(txt, "192.168.1.20", 8009, "eth0", true, &rec2), 0);
+        t2 = staf_dc_candidate(noif, sys, rec2);
+        assert_non_null(t2);
+        assert_string_equal(t2->subsysnqn, "nqn.2014-08.com.example:cdc");
+        assert_string_equal(t2->host_iface, ""); /* ignore-iface */
+
+        /* an explicit host-nqn in a record is kept */
+        kv_set(rec, "host-nqn", "nqn.other");
+        t3 = staf_dc_candidate(conf, sys, rec);
+        assert_string_equal(t3->host_nqn, "nqn.other");
+}
+
+static StasKV *mk_svc(const char *traddr) {
+        StasKV *kv = kv_new();
+
+        assert_non_null(kv);
+        kv_set(kv, "transport", "tcp");
+        kv_set(kv, "traddr", traddr);
+        kv_set(kv, "trsvcid", "8009");
+        kv_set(kv, "host-iface", "eth0");
+        kv_set(kv, "subsysnqn", NVME_DISC_WKNQN);
+        return kv;
+}
+
+/* zeroconf DCs get origin "discovered"; exclusions and ip-family apply; configured wins */
+static void test_stafd_zeroconf_filters_and_origin(void **state) {
+        Env *env = *state;
+        StasKV *list[4] = { mk_svc("10.0.0.8"), mk_svc("fe80::9"), mk_svc("10.0.0.9"), mk_svc("10.0.0.1") };
+
+        env->f.connect_result = -ECONNREFUSED;
+        start(env,
+              "[Global]\nip-family=ipv4\n[Service Discovery]\nzeroconf=enabled\n"
+              "[Controllers]\ncontroller=transport=tcp;traddr=10.0.0.1;trsvcid=8009;host-iface=eth0\n"
+              "exclude=traddr=10.0.0.8\n",
+              NULL);
+        assert_int_equal(staf_manager_set_zeroconf(env->m, list, 4), 0);
+        assert_int_equal(staf_manager_reconcile_now(env->m), 0);
+        assert_int_equal(staf_manager_n_dcs(env->m), 2);
+        for (size_t i = 0; i < 2; i++) {
+                StafDc *dc = staf_manager_dc(env->m, i);
+                const StasTid *t = staf_dc_tid(dc);
+
+                assert_string_equal(t->host_nqn, staf_manager_sysconf(env->m)->hostnqn);
+                if (streq(t->traddr, "10.0.0.1"))
+                        assert_int_equal(staf_dc_origin(dc), STAS_ORIGIN_CONFIGURED);
+                else {
+                        assert_string_equal(t->traddr, "10.0.0.9");
+                        assert_int_equal(staf_dc_origin(dc), STAS_ORIGIN_DISCOVERED);
+                }
+        }
+        /* zeroconf=disabled on reload: the services are ignored */
+        assert_int_equal(
+                staf_manager_reload(
+                        env->m, mk_conf("[Service Discovery]\nzeroconf=disabled\n"), mk_sys(NULL)),
+                0);
+        assert_int_equal(staf_manager_set_zeroconf(env->m, list, 4), 0);
+        assert_int_equal(staf_manager_reconcile_now(env->m), 0);
+        for (size_t i = 0; i < staf_manager_n_dcs(env->m); i++)
+                assert_string_not_equal(staf_dc_tid(staf_manager_dc(env->m, i))->traddr, "10.0.0.8");
+        for (size_t i = 0; i < 4; i++)
+                kv_free(list[i]);
+}
+
+/* §5.1: a host name in traddr is resolved on a worker; exclusions apply before and after */
+static void test_stafd_host_name_resolved(void **state) {
+        Env *env = *state;
+        _cleanup_(task_pool_freep) StasTaskPool *pool = NULL;
+
+        assert_int_equal(task_pool_new(env->e, 2, &pool), 0);
+        env->f.connect_result = -ECONNREFUSED;
+        assert_int_equal(
+                staf_manager_new(
+                        env->e,
+                        &fake_ops,
+                        &env->f,
+                        mk_conf("[Global]\nip-family=ipv4\n[Service Discovery]\nzeroconf=disabled\n"
+                                "[Controllers]\ncontroller=transport=tcp;traddr=localhost;trsvcid=8009\n"),
+                        mk_sys(NULL),
+                        NULL,
+                        &hooks,
+                        env,
+                        &env->m),
+                0);
+        assert_int_equal(staf_manager_set_task_pool(env->m, pool), 0);
+        assert_int_equal(staf_manager_reconcile_now(env->m), 0);
+        assert_int_equal(staf_manager_n_dcs(env->m), 0); /* waiting for the answer */
+        RUN_UNTIL(env->e, staf_manager_n_dcs(env->m) == 1);
+        assert_string_equal(staf_dc_tid(staf_manager_dc(env->m, 0))->traddr, "127.0.0.1");
+
+        /* excluded by host name: dropped before resolution */
+        assert_int_equal(
+                staf_manager_reload(
+                        env->m,
+                        mk_conf("[Service Discovery]\nzeroconf=disabled\n[Controllers]\n"
+                                "controller=transport=tcp;traddr=localhost\nexclude=traddr=localhost\n"),
+                        mk_sys(NULL)),
+                0);
+        assert_int_equal(staf_manager_reconcile_now(env->m), 0);
+        assert_int_equal(staf_manager_n_dcs(env->m), 0);
+
+        /* excluded by address: resolved, then filtered */
+        assert_int_equal(
+                staf_manager_reload(
+                        env->m,
+                        mk_conf("[Global]\nip-family=ipv4\n[Service Discovery]\nzeroconf=disabled\n"
+                                "[Controllers]\ncontroller=transport=tcp;traddr=localhost\n"
+                                "controller=transport=tcp;traddr=10.0.0.3\nexclude=traddr=127.0.0.1\n"),
+                        mk_sys(NULL)),
+                0);
+        assert_int_equal(staf_manager_reconcile_now(env->m), 0);
+        RUN_UNTIL(env->e, staf_manager_n_dcs(env->m) == 1);
+        for (unsigned i = 0; i < 10; i++)
+                assert_true(sd_event_run(env->e, 1000) >= 0);
+        assert_int_equal(staf_manager_n_dcs(env->m), 1);
+        assert_string_equal(staf_dc_tid(staf_manager_dc(env->m, 0))->traddr, "10.0.0.3");
+        env->m = staf_manager_free(env->m);
+}
+
+/* without workers a host name cannot be resolved: the entry is dropped with an error */
+static void test_stafd_host_name_no_resolver(void **state) {
+        Env *env = *state;
+
+        start(env,
+              "[Service Discovery]\nzeroconf=disabled\n[Controllers]\n"
+              "controller=transport=tcp;traddr=dc.example.com\ncontroller=transport=tcp;traddr=10.0.0.1\n",
+              NULL);
+        assert_int_equal(staf_manager_reconcile_now(env->m), 0);
+        assert_int_equal(staf_manager_n_dcs(env->m), 1);
+        assert_string_equal(staf_dc_tid(staf_manager_dc(env->m, 0))->traddr, "10.0.0.1");
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_stafd_dim_pleo_log_sequence, setup, teardown),
@@ -429,6 +597,11 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_stafd_symname_change_updates, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_stafd_id_dict_hides_secrets, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_stafd_zeroconf_lost_purged, setup, teardown),
+                cmocka_unit_test(test_stafd_zeroconf_service_types),
+                cmocka_unit_test_setup_teardown(test_stafd_host_name_resolved, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_stafd_host_name_no_resolver, setup, teardown),
+                cmocka_unit_test(test_stafd_zeroconf_candidate),
+                cmocka_unit_test_setup_teardown(test_stafd_zeroconf_filters_and_origin, setup, teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

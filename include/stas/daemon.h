@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * daemon.h - the start-up and service-manager plumbing stafd and stacd share (§2.1): the common
+ * command line (-f/--conf-file FILE, -s/--syslog, --tron, -v/--version, -h/--help; exit status 2
+ * on usage errors), the initial logging target and level, the fatal start-up checks (root, the
+ * NVMe-oF fabrics device), the sys.conf path and the sd_notify state messages. Usage errors go
+ * to stderr and the checks log at error level (they end the daemon); nothing else logs.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+typedef struct DaemonArgs {
+        const char *conf_path; /* -f (default: the daemon's) */
+        bool syslog;           /* -s */
+        bool tron;             /* --tron */
+} DaemonArgs;
+
+/*
+ * daemon_parse_args() - parse the daemon command line. @name ("stafd"), @summary (one line for
+ * --help) and @default_conf describe the daemon. Return: -1 to go on with *@ret filled, else the
+ * exit status to return at once (0 after --help/--version, 2 after a usage error).
+ */
+int daemon_parse_args(
+        const char *name,
+        const char *summary,
+        const char *default_conf,
+        int argc,
+        char **argv,
+        DaemonArgs *ret);
+
+/*
+ * daemon_log_open() - log to syslog (-s) or stderr; debug level with --tron or on stderr, info
+ * on syslog (until the configuration's tron= is known).
+ */
+void daemon_log_open(const char *name, const DaemonArgs *args);
+
+/* daemon_log_level() - the log level for --tron @tron_flag and the configuration's tron=. */
+int daemon_log_level(bool tron_flag, bool conf_tron);
+
+/*
+ * daemon_check_startup() - the fatal start-up checks: @euid must be 0 and @fabrics_path (NULL:
+ * kernel_fabrics_path()) must exist. Logs the reason. Return: 0, -EPERM or -ENOENT.
+ */
+int daemon_check_startup(const char *name, uid_t euid, const char *fabrics_path);
+
+/* daemon_sysconf_path() - $STAS_SYS_CONF if set and non-empty (tests), else NULL (the default). */
+const char *daemon_sysconf_path(void);
+
+/* sd_notify(): READY=1 / RELOADING=1 / STOPPING=1 with a matching STATUS=. No-ops outside systemd. */
+void daemon_notify_ready(void);
+void daemon_notify_reloading(void);
+void daemon_notify_stopping(void);

@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* test-daemon - the command line, start-up checks and sys.conf path both daemons share. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <syslog.h>
+#include <unistd.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "stas/daemon.h"
+#include "stas/log.h"
+#include "stas/macro.h"
+
+static int parse(DaemonArgs *a, ...) {
+        char *argv[16] = { (char *) "stafd" };
+        int argc = 1;
+        va_list ap;
+        const char *s;
+
+        va_start(ap, a);
+        while ((s = va_arg(ap, const char *)) && argc < 15)
+                argv[argc++] = (char *) s;
+        va_end(ap);
+        return daemon_parse_args("stafd", "test daemon", "/etc/stas/stafd.conf", argc, argv, a);
+}
+
+static void test_daemon_parse_args(void **state) {
+        DaemonArgs a = {};
+
+        assert_int_equal(parse(&a, NULL), -1);
+        assert_string_equal(a.conf_path, "/etc/stas/stafd.conf");
+        assert_false(a.syslog);
+        assert_false(a.tron);
+
+        assert_int_equal(parse(&a, "-f", "/tmp/x.conf", "-s", "--tron", NULL), -1);
+        assert_string_equal(a.conf_path, "/tmp/x.conf");
+        assert_true(a.syslog);
+        assert_true(a.tron);
+        assert_int_equal(parse(&a, "--conf-file=/tmp/y.conf", NULL), -1);
+        assert_string_equal(a.conf_path, "/tmp/y.conf");
+
+        /* usage errors: exit status 2 */
+        assert_int_equal(parse(&a, "-f", NULL), 2);
+        assert_int_equal(parse(&a, "-f", "", NULL), 2);
+        assert_int_equal(parse(&a, "--bogus", NULL), 2);
+        assert_int_equal(parse(&a, "-x", NULL), 2);
+        assert_int_equal(parse(&a, "extra", NULL), 2);
+        /* --help and --version end with status 0 */
+        assert_int_equal(parse(&a, "-h", NULL), 0);
+        assert_int_equal(parse(&a, "--version", NULL), 0);
+}
+
+static void quiet(int level, const char *line, void *userdata) {
+        (*(unsigned *) userdata)++;
+}
+
+static void test_daemon_check_startup(void **state) {
+        char path[] = "/tmp/test-daemon.XXXXXX";
+        unsigned lines = 0;
+        int fd = mkstemp(path);
+
+        assert_true(fd >= 0);
+        close(fd);
+        log_set_sink(quiet, &lines);
+        assert_int_equal(daemon_check_startup("stafd", 1000, path), -EPERM);
+        assert_int_equal(daemon_check_startup("stafd", 0, "/nonexistent/nvme-fabrics"), -ENOENT);
+        assert_int_equal(lines, 2); /* each refusal is logged */
+        assert_int_equal(daemon_check_startup("stafd", 0, path), 0);
+        log_set_sink(NULL, NULL);
+        unlink(path);
+}
+
+static void test_daemon_sysconf_path_and_level(void **state) {
+        assert_int_equal(unsetenv("STAS_SYS_CONF"), 0);
+        assert_null(daemon_sysconf_path());
+        assert_int_equal(setenv("STAS_SYS_CONF", "", 1), 0);
+        assert_null(daemon_sysconf_path());
+        assert_int_equal(setenv("STAS_SYS_CONF", "/tmp/sys.conf", 1), 0);
+        assert_string_equal(daemon_sysconf_path(), "/tmp/sys.conf");
+        unsetenv("STAS_SYS_CONF");
+
+        assert_int_equal(daemon_log_level(false, false), LOG_INFO);
+        assert_int_equal(daemon_log_level(true, false), LOG_DEBUG);
+        assert_int_equal(daemon_log_level(false, true), LOG_DEBUG);
+        /* outside systemd the notifications are harmless no-ops */
+        daemon_notify_ready();
+        daemon_notify_reloading();
+        daemon_notify_stopping();
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_daemon_parse_args),
+                cmocka_unit_test(test_daemon_check_startup),
+                cmocka_unit_test(test_daemon_sysconf_path_and_level),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
