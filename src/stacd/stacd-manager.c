@@ -732,20 +732,12 @@ void manager_stop(StacdManager *m) {
 StasKV *manager_ioc_dict(StacdManager *m, StacdIoc *io, bool detailed) {
         const char *dev = stas_ctrl_device(io->ctrl);
         _cleanup_(kv_freep) StasKV *kv = stacd_ioc_dict(stas_ctrl_tid(io->ctrl), dev, io->entry);
-        _cleanup_(nvmedev_freep) StasNvmeDevice *d = NULL;
         _cleanup_free_ char *dl = NULL;
 
         if (!kv || !detailed)
                 return TAKE_PTR(kv);
-        if (stas_ctrl_info(io->ctrl, kv) < 0)
-                return NULL;
-        if (dev)
-                (void) nvmedev_read(m->ctrl_ctx.sysfs_root, dev, &d);
-        if (kv_set(kv, "hostid", d ? d->hostid : "") < 0 || kv_set(kv, "hostnqn", d ? d->hostnqn : "") < 0 ||
-            kv_set(kv, "model", d ? d->model : "") < 0 || kv_set(kv, "serial", d ? d->serial : "") < 0 ||
-            kv_set(kv, "dctype", d ? d->dctype : "") < 0 ||
-            kv_set(kv, "cntrltype", d ? d->cntrltype : "") < 0 ||
-            kv_set(kv, "connected", stas_ctrl_connected(io->ctrl) ? "True" : "False") < 0)
+        if (stas_ctrl_info(io->ctrl, kv) < 0 ||
+            stas_ctrl_sysfs_details(io->ctrl, m->ctrl_ctx.sysfs_root, kv) < 0)
                 return NULL;
         dl = stacd_dlpe_to_string(io->dlpe);
         if (!dl || kv_set(kv, "dlpe", dl) < 0 ||
