@@ -260,7 +260,26 @@ def test_hostile_entry_does_not_blind_stacd(t):
     t.eq(len(s.stacd.list_controllers()), 1, "stacd lists the valid IOC only")
 
 
-TESTS = [test_hostile_entry_does_not_blind_stacd, test_secrets_ioc, test_host_name_traddr, test_three_iocs_host_iface, test_removed_only_stas_connections, test_removed_no_disconnect,
+def test_stop_waits_for_pending_disconnect(t):
+    """An IOC dropped from the configuration while its connect is still in flight, then SIGTERM:
+    stacd waits for the connect, disconnects it, and only then exits (not abandoning it)."""
+    w = t.w
+    slow = "192.0.2.150"
+    w.fk.set_scenario({"controllers": [{"transport": "tcp", "traddr": slow, "trsvcid": "4420",
+                                        "subsysnqn": NQNS[0], "connect_delay_ms": 4000}]})
+    d = w.stacd(stacd_conf([ioc_cfg(slow, NQNS[0])]))
+    # the kernel has the controller, the connect write has not returned yet
+    t.wait(lambda: w.fk.find(traddr=slow), "the slow IOC exists in the kernel (connect in flight)")
+    d.reload(stacd_conf([]))
+    t.wait(lambda: not d.find_controller(traddr=slow), "stacd no longer wants the IOC (disconnect pending)")
+    rc = d.stop()
+    t.eq(rc, 0, "stacd exits with status 0")
+    t.eq(d.log_count(r"Waiting up to 10 s for 1 pending disconnect"), 1, "stacd says it waits")
+    t.eq(w.fk.find(traddr=slow), [], "the unwanted IOC was disconnected before stacd exited")
+    t.check_logs(d)
+
+
+TESTS = [test_stop_waits_for_pending_disconnect, test_hostile_entry_does_not_blind_stacd, test_secrets_ioc, test_host_name_traddr, test_three_iocs_host_iface, test_removed_only_stas_connections, test_removed_no_disconnect,
          test_removed_trtype_not_listed, test_removed_trtype_listed, test_stafd_killed_no_disconnect,
          test_ncc_connect_attempts, test_audit_foreign_connections, test_stacd_restart_no_reconnect]
 
