@@ -75,7 +75,9 @@ int bus_read_tid_lenient(sd_bus_message *m, StasTid **ret);
  * bus_open() - open a connection to the system bus (or the user bus if @user), named
  * @description, and attach it to @event (NULL = the default loop). sd-bus honours
  * $DBUS_SYSTEM_BUS_ADDRESS / $DBUS_SESSION_BUS_ADDRESS, which is how tests use a private
- * dbus-daemon. Return: 0 or -errno.
+ * dbus-daemon. The connection is set to exit the loop on disconnect
+ * (sd_bus_set_exit_on_disconnect()): a daemon whose bus went away (dbus-daemon restart) stops
+ * instead of running deaf; see daemon_loop_status(). Return: 0 or -errno.
  */
 int bus_open(sd_event *event, const char *description, bool user, sd_bus **ret);
 

@@ -195,3 +195,18 @@ int stas_ctrl_last_error(const StasCtrl *c);
  * Return: 0 or -ENOMEM.
  */
 int stas_ctrl_info(const StasCtrl *c, StasKV *kv);
+
+/*
+ * stas_ctrl_sysfs_details() - add the detailed list_controllers keys both daemons show, read
+ * from sysfs (device "nvmeN" under @sysfs_root, NULL for the real /sys): "hostid", "hostnqn",
+ * "model", "serial", "dctype", "cntrltype" ("" when there is no device or it cannot be read),
+ * then "connected" ("True"/"False"). Return: 0 or -ENOMEM.
+ */
+int stas_ctrl_sysfs_details(const StasCtrl *c, const char *sysfs_root, StasKV *kv);
+
+/*
+ * stas_secret_key() - a controller= key whose value is a secret and must be shown as
+ * LOG_SECRET(): dhchap-secret, dhchap-ctrl-secret and their -file forms (any key starting with
+ * either). NULL: false.
+ */
+bool stas_secret_key(const char *key);

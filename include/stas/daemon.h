@@ -52,3 +52,12 @@ const char *daemon_sysconf_path(void);
 void daemon_notify_ready(void);
 void daemon_notify_reloading(void);
 void daemon_notify_stopping(void);
+
+/*
+ * daemon_loop_status() - the exit status after sd_event_loop() returned @r. A positive @r is a
+ * lost bus connection: bus_open() makes sd-bus end the loop with EXIT_FAILURE on disconnect
+ * (e.g. a dbus-daemon restart), and the daemons never end it with a non-zero code otherwise. It
+ * logs an error naming @name and gives 1, so that the unit's Restart=on-failure starts the
+ * daemon again on the new bus. A loop failure (@r < 0) logs and gives 1; a clean stop 0.
+ */
+int daemon_loop_status(const char *name, int r);

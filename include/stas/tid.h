@@ -62,3 +62,16 @@ int tid_compare(const StasTid *a, const StasTid *b);
  * the form nvme-stas uses in logs and in process_info keys. Caller frees; NULL on ENOMEM.
  */
 char *tid_to_string(const StasTid *tid);
+
+/*
+ * StasTidSet - a set of borrowed TIDs (open addressing on tid_hash()), for linear-time
+ * deduplication of long lists that come from the network. The TIDs must outlive the set.
+ * tid_set_add() returns 1 when @tid was added, 0 when an equal TID is already in, -ENOMEM.
+ */
+typedef struct StasTidSet {
+        const StasTid **slots;
+        size_t n, mask;
+} StasTidSet;
+
+void tid_set_done(StasTidSet *s);
+int tid_set_add(StasTidSet *s, const StasTid *tid);

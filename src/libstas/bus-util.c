@@ -281,6 +281,12 @@ int bus_open(sd_event *event, const char *description, bool user, sd_bus **ret) 
         if (r < 0)
                 return log_debug_errno(r, "Failed to connect to the %s bus: %m", user ? "user" : "system");
 
+        /* a lost connection (dbus-daemon restart) ends the loop: the daemon exits, systemd restarts it */
+        r = sd_bus_set_exit_on_disconnect(bus, true);
+        if (r < 0) {
+                sd_bus_flush_close_unref(bus);
+                return log_debug_errno(r, "Failed to make a bus disconnect end the loop: %m");
+        }
         r = sd_bus_attach_event(bus, event, SD_EVENT_PRIORITY_NORMAL);
         if (r < 0) {
                 sd_bus_flush_close_unref(bus);

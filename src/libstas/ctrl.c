@@ -841,3 +841,33 @@ const StasCtrlOps stas_ctrl_nvme_ops = {
         .cancel = nvme_h_cancel,
         .strerror = stas_nvme_strerror,
 };
+
+/**
+ * stas_ctrl_sysfs_details() - see ctrl.h.
+ * @c: the controller
+ * @sysfs_root: where sysfs is (NULL: /sys)
+ * @kv: the dict to add to
+ */
+int stas_ctrl_sysfs_details(const StasCtrl *c, const char *sysfs_root, StasKV *kv) {
+        _cleanup_(nvmedev_freep) StasNvmeDevice *d = NULL;
+        const char *dev = stas_ctrl_device(c);
+
+        if (dev)
+                (void) nvmedev_read(sysfs_root, dev, &d);
+        if (kv_set(kv, "hostid", d ? d->hostid : "") < 0 || kv_set(kv, "hostnqn", d ? d->hostnqn : "") < 0 ||
+            kv_set(kv, "model", d ? d->model : "") < 0 || kv_set(kv, "serial", d ? d->serial : "") < 0 ||
+            kv_set(kv, "dctype", d ? d->dctype : "") < 0 ||
+            kv_set(kv, "cntrltype", d ? d->cntrltype : "") < 0 ||
+            kv_set(kv, "connected", stas_ctrl_connected(c) ? "True" : "False") < 0)
+                return -ENOMEM;
+        return 0;
+}
+
+/**
+ * stas_secret_key() - see ctrl.h.
+ * @key: a controller= key
+ */
+bool stas_secret_key(const char *key) {
+        return key &&
+                (strncmp(key, "dhchap-secret", 13) == 0 || strncmp(key, "dhchap-ctrl-secret", 18) == 0);
+}

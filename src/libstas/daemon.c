@@ -159,3 +159,24 @@ void daemon_notify_reloading(void) {
 void daemon_notify_stopping(void) {
         (void) sd_notify(false, "STOPPING=1\nSTATUS=Stopping");
 }
+
+/**
+ * daemon_loop_status() - see daemon.h.
+ * @name: the daemon's name
+ * @r: what sd_event_loop() returned
+ */
+int daemon_loop_status(const char *name, int r) {
+        if (r < 0) {
+                log_error_errno(r, "%s: event loop failed: %m", name);
+                return EXIT_FAILURE;
+        }
+        if (r > 0) {
+                /* only sd-bus ends our loops with a non-zero code: exit-on-disconnect (bus_open()) */
+                log_error(
+                        "%s: lost the connection to the D-Bus system bus (dbus-daemon restarted?): exiting with "
+                        "failure, to be restarted on the new bus.",
+                        name);
+                return EXIT_FAILURE;
+        }
+        return EXIT_SUCCESS;
+}

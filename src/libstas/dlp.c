@@ -35,6 +35,33 @@ int dlp_list_append(StasKV ***l, StasKV *e) {
         return 0;
 }
 
+/**
+ * dlp_list_push() - amortised append with a length and capacity the caller keeps.
+ * @l: the list (*@l NULL or allocated by an earlier push with the same @n / @cap)
+ * @n: its length
+ * @cap: its allocated slots (0 to start)
+ * @e: the entry (ownership taken, also on failure)
+ */
+int dlp_list_push(StasKV ***l, size_t *n, size_t *cap, StasKV *e) {
+        if (*n + 2 > *cap || !*l) {
+                size_t c = *cap < 8 ? 8 : *cap * 2;
+                StasKV **nl;
+
+                while (c < *n + 2)
+                        c *= 2;
+                nl = reallocarray(*l, c, sizeof(StasKV *));
+                if (!nl) {
+                        kv_free(e);
+                        return -ENOMEM;
+                }
+                *l = nl;
+                *cap = c;
+        }
+        (*l)[(*n)++] = e;
+        (*l)[*n] = NULL;
+        return 0;
+}
+
 StasKV **dlp_list_copy(StasKV *const *l) {
         size_t n = dlp_list_length(l);
         StasKV **c = new0(StasKV *, n + 1);
@@ -143,6 +170,14 @@ static const char *treq_str(unsigned v, char *buf, size_t size) {
         return code_name(v, names, ELEMENTSOF(names), buf, size);
 }
 
+/**
+ * dlp_nqn_is_plausible() - "nqn." prefix and at most STAS_NQN_MAX characters.
+ * @nqn: the NQN (NULL: false)
+ */
+bool dlp_nqn_is_plausible(const char *nqn) {
+        return nqn && strncmp(nqn, "nqn.", 4) == 0 && strlen(nqn) <= STAS_NQN_MAX;
+}
+
 int dlpe_from_entry(const struct nvmf_disc_log_entry *e, StasKV **ret) {
         _cleanup_free_ char *traddr = NULL, *trsvcid = NULL, *subnqn = NULL;
         _cleanup_(kv_freep) StasKV *kv = NULL;
@@ -158,6 +193,8 @@ int dlpe_from_entry(const struct nvmf_disc_log_entry *e, StasKV **ret) {
         r = field_to_string(e->subnqn, sizeof(e->subnqn), &subnqn);
         if (r < 0)
                 return r;
+        if (!dlp_nqn_is_plausible(subnqn))
+                return -EINVAL;
 
         snprintf(portid, sizeof(portid), "%u", (unsigned) le16toh(e->portid));
         snprintf(cntlid, sizeof(cntlid), "%u", (unsigned) le16toh(e->cntlid));
@@ -187,10 +224,25 @@ bool dlpe_has_usable_traddr(const StasKV *e) {
         return !isempty(t) && !streq(t, "0.0.0.0") && !streq(t, "::");
 }
 
-int dlp_decode(const struct nvmf_discovery_log *log, size_t size, StasKV ***ret, uint64_t *ret_genctr) {
+/**
+ * dlp_decode_ex() - see dlp.h.
+ * @log: the page
+ * @size: its size in bytes
+ * @ret: the entries
+ * @ret_genctr: the generation counter (optional)
+ * @ret_drops: why entries were dropped (optional)
+ */
+int dlp_decode_ex(
+        const struct nvmf_discovery_log *log,
+        size_t size,
+        StasKV ***ret,
+        uint64_t *ret_genctr,
+        StasDlpDrops *ret_drops) {
         _cleanup_(dlp_list_freep) StasKV **l = NULL;
+        StasDlpDrops drops = {};
         uint64_t numrec, avail;
-        int dropped = 0, r;
+        size_t n = 0, cap = 0;
+        int r;
 
         if (!log || size < sizeof(struct nvmf_discovery_log))
                 return -EBADMSG;
@@ -204,40 +256,52 @@ int dlp_decode(const struct nvmf_discovery_log *log, size_t size, StasKV ***ret,
                         avail);
                 numrec = avail;
         }
+        if (numrec > STAS_DLP_MAX_ENTRIES) {
+                drops.over_cap = numrec - STAS_DLP_MAX_ENTRIES;
+                numrec = STAS_DLP_MAX_ENTRIES;
+        }
 
-        l = new0(StasKV *, 1);
+        /* one allocation for the whole page; dlp_list_push() never has to grow it */
+        cap = (size_t) numrec + 1;
+        l = new0(StasKV *, cap);
         if (!l)
                 return -ENOMEM;
 
+        /* no per-entry logging: a hostile page would flood the log; callers log the summary */
         for (uint64_t i = 0; i < numrec; i++) {
                 StasKV *e = NULL;
 
                 r = dlpe_from_entry(&log->entries[i], &e);
                 if (r == -ENOMEM)
                         return r;
+                if (r == -EINVAL) {
+                        drops.bad_nqn++;
+                        continue;
+                }
                 if (r < 0) {
-                        log_debug("Dropping discovery log entry %" PRIu64 ": non-printable text field", i);
-                        dropped++;
+                        drops.bad_text++;
                         continue;
                 }
                 if (!dlpe_has_usable_traddr(e)) {
-                        log_debug(
-                                "Dropping discovery log entry %" PRIu64 ": traddr '%s'",
-                                i,
-                                kv_get(e, "traddr"));
                         kv_free(e);
-                        dropped++;
+                        drops.bad_traddr++;
                         continue;
                 }
-                r = dlp_list_append(&l, e);
+                r = dlp_list_push(&l, &n, &cap, e);
                 if (r < 0)
                         return r;
         }
 
         if (ret_genctr)
                 *ret_genctr = le64toh(log->genctr);
+        if (ret_drops)
+                *ret_drops = drops;
         *ret = TAKE_PTR(l);
-        return dropped;
+        return (int) (drops.bad_text + drops.bad_nqn + drops.bad_traddr);
+}
+
+int dlp_decode(const struct nvmf_discovery_log *log, size_t size, StasKV ***ret, uint64_t *ret_genctr) {
+        return dlp_decode_ex(log, size, ret, ret_genctr, NULL);
 }
 
 static bool subtype_is(const StasKV *e, const char *s) {
@@ -274,7 +338,10 @@ StasTid **dlp_tids_free(StasTid **l) {
 }
 
 static int extract_tids(StasKV *const *l, const StasTid *dc, bool (*want)(const StasKV *), StasTid ***ret) {
+        int r;
+
         _cleanup_(dlp_tids_freep) StasTid **out = NULL;
+        _cleanup_(tid_set_done) StasTidSet seen = {};
         size_t n = 0;
 
         out = new0(StasTid *, dlp_list_length(l) + 1);
@@ -283,7 +350,6 @@ static int extract_tids(StasKV *const *l, const StasTid *dc, bool (*want)(const 
 
         for (size_t i = 0; l && l[i]; i++) {
                 StasTid *t;
-                bool dup = false;
 
                 if (!want(l[i]))
                         continue;
@@ -297,10 +363,11 @@ static int extract_tids(StasKV *const *l, const StasTid *dc, bool (*want)(const 
                                 dc ? dc->host_nqn : NULL);
                 if (!t)
                         return -ENOMEM;
-                for (size_t j = 0; j < n && !dup; j++)
-                        dup = tid_equal(out[j], t);
-                if (dup) {
+                r = tid_set_add(&seen, t);
+                if (r <= 0) {
                         tid_free(t);
+                        if (r < 0)
+                                return r;
                         continue;
                 }
                 out[n++] = t;

@@ -4,6 +4,7 @@
  * calls of each verb.
  */
 #include <endian.h>
+#include <inttypes.h>
 #include <libnvme.h>
 
 #include "stas/dlp.h"
@@ -418,6 +419,7 @@ static int do_get_log(StasNvmeCtrl *c, uint8_t lsp, int max_retries, struct nvmf
 static int decode_log(struct nvmf_discovery_log *log, StasKV ***ret, uint64_t *ret_genctr) {
         _cleanup_free_ struct nvmf_discovery_log *l = log;
         uint64_t numrec = le64toh(l->numrec);
+        StasDlpDrops drops = {};
         size_t size;
         int r;
 
@@ -425,10 +427,26 @@ static int decode_log(struct nvmf_discovery_log *log, StasKV ***ret, uint64_t *r
         if (numrec > (SIZE_MAX - sizeof(*l)) / sizeof(struct nvmf_disc_log_entry))
                 return -EBADMSG;
         size = sizeof(*l) + numrec * sizeof(struct nvmf_disc_log_entry);
-        r = dlp_decode(l, size, ret, ret_genctr);
+        r = dlp_decode_ex(l, size, ret, ret_genctr, &drops);
+        if (r < 0)
+                return r;
+        /* one summary per read, never one line per (hostile) entry */
         if (r > 0)
-                log_debug("Dropped %d unusable discovery log entries", r);
-        return r < 0 ? r : 0;
+                log_debug(
+                        "Dropped %d unusable discovery log entries (%u non-printable, %u with an "
+                        "implausible subnqn, %u with an unusable traddr)",
+                        r,
+                        drops.bad_text,
+                        drops.bad_nqn,
+                        drops.bad_traddr);
+        /* a warning (libstas logs at debug otherwise): entries are lost, the operator must know */
+        if (drops.over_cap > 0)
+                log_warning(
+                        "Discovery log page has %" PRIu64
+                        " entries more than the %d accepted; ignoring them",
+                        drops.over_cap,
+                        STAS_DLP_MAX_ENTRIES);
+        return 0;
 }
 
 /* ---- synchronous verbs ---- */

@@ -139,3 +139,49 @@ char *tid_to_string(const StasTid *t) {
                 t->host_traddr);
         return r < 0 ? NULL : s;
 }
+
+/**
+ * tid_set_done() - free the table (not the TIDs) and zero the set.
+ * @s: the set
+ */
+void tid_set_done(StasTidSet *s) {
+        free(s->slots);
+        *s = (StasTidSet){};
+}
+
+static void tid_set_put(const StasTid **slots, size_t mask, const StasTid *tid) {
+        size_t i = tid_hash(tid) & mask;
+
+        while (slots[i])
+                i = (i + 1) & mask;
+        slots[i] = tid;
+}
+
+/**
+ * tid_set_add() - add @tid unless an equal TID is there.
+ * @s: the set (zero-initialised to start)
+ * @tid: the TID (borrowed)
+ */
+int tid_set_add(StasTidSet *s, const StasTid *tid) {
+        size_t i;
+
+        if (!s->slots || (s->n + 1) * 2 > s->mask + 1) {
+                size_t size = s->slots ? (s->mask + 1) * 2 : 16;
+                const StasTid **slots = new0(const StasTid *, size);
+
+                if (!slots)
+                        return -ENOMEM;
+                for (size_t j = 0; s->slots && j <= s->mask; j++)
+                        if (s->slots[j])
+                                tid_set_put(slots, size - 1, s->slots[j]);
+                free(s->slots);
+                s->slots = slots;
+                s->mask = size - 1;
+        }
+        for (i = tid_hash(tid) & s->mask; s->slots[i]; i = (i + 1) & s->mask)
+                if (tid_equal(s->slots[i], tid))
+                        return 0;
+        s->slots[i] = tid;
+        s->n++;
+        return 1;
+}

@@ -5,6 +5,7 @@
 
 #include "stacd-format.h"
 #include "stas/json-util.h"
+#include "stas/ctrl.h"
 #include "stas/dlp.h"
 #include "stas/filter.h"
 #include "stas/reconcile.h"
@@ -73,77 +74,151 @@ static int object_to_kv(json_object *o, StasKV **ret) {
         return 0;
 }
 
+static const StacdDc *discovered_find(const StacdDiscovered *d, const StasTid *tid) {
+        for (size_t i = 0; d && i < d->n; i++)
+                if (tid_equal(d->dcs[i].tid, tid))
+                        return &d->dcs[i];
+        return NULL;
+}
+
+/* One element of the array: 0 decoded, 1 skipped (counted in @st), -ENOMEM. */
+static int decode_element(
+        json_object *e, size_t idx, const StacdDiscovered *old, StacdDc *out, StacdDecodeStats *st) {
+        _cleanup_(kv_freep) StasKV *dckv = NULL;
+        _cleanup_(tid_freep) StasTid *tid = NULL;
+        _cleanup_(dlp_list_freep) StasKV **l = NULL;
+        json_object *dco, *pages;
+        size_t np, n = 0, cap = 0;
+        int r;
+
+        if (!json_object_is_type(e, json_type_object) ||
+            !json_object_object_get_ex(e, "discovery-controller", &dco)) {
+                log_debug("get_all_log_pages: element %zu names no discovery controller, skipped", idx);
+                st->unidentified++;
+                return 1;
+        }
+        r = object_to_kv(dco, &dckv);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0) {
+                log_debug("get_all_log_pages: element %zu: unreadable discovery controller, skipped", idx);
+                st->unidentified++;
+                return 1;
+        }
+        tid = tid_from_kv(dckv);
+        if (!tid)
+                return -ENOMEM;
+        if (!stacd_tid_is_sane(tid)) {
+                /* never in a known set (only sane DCs get there): nothing to keep */
+                log_debug("get_all_log_pages: element %zu: unusable discovery controller, skipped", idx);
+                st->bad_dcs++;
+                return 1;
+        }
+        if (!json_object_object_get_ex(e, "log-pages", &pages) ||
+            !json_object_is_type(pages, json_type_array)) {
+                const StacdDc *prev = discovered_find(old, tid);
+
+                log_debug(
+                        "get_all_log_pages: element %zu: no log page list, keeping the DC's last entries",
+                        idx);
+                st->bad_dcs++;
+                if (!prev)
+                        return 1;
+                l = dlp_list_copy(prev->dlpes);
+                if (!l)
+                        return -ENOMEM;
+                st->kept++;
+        } else {
+                np = json_object_array_length(pages);
+                for (size_t j = 0; j < np; j++) {
+                        StasKV *kv = NULL;
+
+                        r = object_to_kv(json_object_array_get_idx(pages, j), &kv);
+                        if (r == -ENOMEM)
+                                return r;
+                        if (r < 0) {
+                                st->bad_dlpes++;
+                                continue;
+                        }
+                        r = dlp_list_push(&l, &n, &cap, kv);
+                        if (r < 0)
+                                return r;
+                }
+                if (!l) {
+                        l = new0(StasKV *, 1);
+                        if (!l)
+                                return -ENOMEM;
+                }
+        }
+        out->tid = TAKE_PTR(tid);
+        out->dlpes = TAKE_PTR(l);
+        return 0;
+}
+
 /**
- * stacd_discovered_from_object() - decode the get_all_log_pages array.
+ * stacd_discovered_decode() - decode the get_all_log_pages array element by element.
  * @array: the parsed JSON
- * @ret: the set to replace on success
+ * @old: the last known set (for the entries of skipped elements; NULL: none)
+ * @ret: the new set (overwritten; the caller frees it)
+ * @ret_stats: what was skipped (optional)
  */
-int stacd_discovered_from_object(json_object *array, StacdDiscovered *ret) {
-        _cleanup_free_ StacdDc *dcs = NULL;
-        size_t len, n = 0;
-        int r = 0;
+int stacd_discovered_decode(
+        json_object *array, const StacdDiscovered *old, StacdDiscovered *ret, StacdDecodeStats *ret_stats) {
+        _cleanup_(stacd_discovered_done) StacdDiscovered d = {};
+        StacdDecodeStats st = {};
+        size_t len;
+        int r;
 
         if (!json_object_is_type(array, json_type_array))
                 return log_debug_errno(SYNTHETIC_ERRNO(EINVAL), "get_all_log_pages: not an array");
         len = json_object_array_length(array);
-        dcs = new0(StacdDc, len ? len : 1);
-        if (!dcs)
+        d.dcs = new0(StacdDc, len ? len : 1);
+        if (!d.dcs)
                 return -ENOMEM;
 
-        for (; n < len; n++) {
-                json_object *e = json_object_array_get_idx(array, n), *dco, *pages;
-                _cleanup_(kv_freep) StasKV *dckv = NULL;
-                size_t np;
-
-                if (!json_object_is_type(e, json_type_object) ||
-                    !json_object_object_get_ex(e, "discovery-controller", &dco) ||
-                    !json_object_object_get_ex(e, "log-pages", &pages) ||
-                    !json_object_is_type(pages, json_type_array)) {
-                        r = log_debug_errno(
-                                SYNTHETIC_ERRNO(EINVAL), "get_all_log_pages: bad element %zu", n);
-                        goto fail;
-                }
-                r = object_to_kv(dco, &dckv);
+        for (size_t i = 0; i < len; i++) {
+                r = decode_element(json_object_array_get_idx(array, i), i, old, &d.dcs[d.n], &st);
                 if (r < 0)
-                        goto fail;
-                dcs[n].tid = tid_from_kv(dckv);
-                if (!dcs[n].tid) {
-                        r = -ENOMEM;
-                        n++;
-                        goto fail;
-                }
-                if (!stacd_tid_is_sane(dcs[n].tid)) {
-                        r = log_debug_errno(SYNTHETIC_ERRNO(EINVAL), "get_all_log_pages: bad DC %zu", n);
-                        n++;
-                        goto fail;
-                }
-                np = json_object_array_length(pages);
-                dcs[n].dlpes = new0(StasKV *, np + 1);
-                if (!dcs[n].dlpes) {
-                        r = -ENOMEM;
-                        n++;
-                        goto fail;
-                }
-                for (size_t j = 0; j < np; j++) {
-                        r = object_to_kv(json_object_array_get_idx(pages, j), &dcs[n].dlpes[j]);
-                        if (r < 0) {
-                                log_debug_errno(
-                                        r, "get_all_log_pages: bad log page entry %zu of DC %zu", j, n);
-                                n++;
-                                goto fail;
-                        }
-                }
+                        return r;
+                if (r == 0)
+                        d.n++;
         }
-
-        stacd_discovered_done(ret);
-        ret->dcs = TAKE_PTR(dcs);
-        ret->n = n;
-        ret->known = true;
+        /*
+         * An element that names no DC could be any DC: the DCs of @old this answer lacks keep
+         * their entries (DESIGN 3: an unreadable answer never reads as "these IOCs are gone").
+         */
+        if (st.unidentified > 0 && old && old->known)
+                for (size_t i = 0; i < old->n; i++) {
+                        if (discovered_find(&d, old->dcs[i].tid))
+                                continue;
+                        r = stacd_discovered_set_dc(&d, old->dcs[i].tid, old->dcs[i].dlpes);
+                        if (r < 0)
+                                return r;
+                        st.kept++;
+                }
+        d.known = true;
+        *ret = d;
+        d = (StacdDiscovered){};
+        if (ret_stats)
+                *ret_stats = st;
         return 0;
-fail:
-        for (size_t i = 0; i < n; i++)
-                dc_done(&dcs[i]);
-        return r;
+}
+
+/**
+ * stacd_discovered_from_object() - decode the get_all_log_pages array in place.
+ * @array: the parsed JSON
+ * @ret: the set to replace on success (its old contents serve as the last known set)
+ */
+int stacd_discovered_from_object(json_object *array, StacdDiscovered *ret) {
+        StacdDiscovered d = {};
+        int r;
+
+        r = stacd_discovered_decode(array, ret, &d, NULL);
+        if (r < 0)
+                return r;
+        stacd_discovered_done(ret);
+        *ret = d;
+        return 0;
 }
 
 /**
@@ -253,6 +328,7 @@ void stacd_candidates_free(StacdCandidate *c, size_t n) {
  * @ret_n: their number
  */
 int stacd_discovered_iocs(const StacdDiscovered *d, bool ignore_iface, StacdCandidate **ret, size_t *ret_n) {
+        _cleanup_(tid_set_done) StasTidSet seen = {};
         StacdCandidate *c = NULL;
         size_t n = 0, total = 0;
 
@@ -269,7 +345,7 @@ int stacd_discovered_iocs(const StacdDiscovered *d, bool ignore_iface, StacdCand
                         const char *trtype = kv_get(*p, "trtype");
                         bool no_iface = ignore_iface || streq(strempty(trtype), "rdma");
                         StasTid *t;
-                        bool dup = false;
+                        int r;
 
                         if (!dlpe_is_nvme(*p))
                                 continue;
@@ -285,11 +361,17 @@ int stacd_discovered_iocs(const StacdDiscovered *d, bool ignore_iface, StacdCand
                                 stacd_candidates_free(c, n);
                                 return -ENOMEM;
                         }
-                        for (size_t j = 0; j < n && !dup; j++)
-                                dup = tid_equal(c[j].tid, t);
-                        if (dup || !stacd_tid_is_sane(t)) {
+                        if (!stacd_tid_is_sane(t)) {
                                 tid_free(t);
                                 continue;
+                        }
+                        r = tid_set_add(&seen, t);
+                        if (r <= 0) {
+                                tid_free(t);
+                                if (r == 0)
+                                        continue;
+                                stacd_candidates_free(c, n);
+                                return r;
                         }
                         c[n].tid = t;
                         c[n].dlpe = *p;
@@ -361,15 +443,6 @@ oom:
 }
 
 /**
- * stacd_key_is_secret() - a controller= key whose value is a secret.
- * @key: the key
- */
-bool stacd_key_is_secret(const char *key) {
-        return key &&
-                (strncmp(key, "dhchap-secret", 13) == 0 || strncmp(key, "dhchap-ctrl-secret", 18) == 0);
-}
-
-/**
  * stacd_ioc_dict() - the short list_controllers dict of an IOC.
  * @tid: its identity
  * @device: "nvmeN" or NULL
@@ -385,8 +458,7 @@ StasKV *stacd_ioc_dict(const StasTid *tid, const char *device, const StasKV *ent
 
                 if (kv_get(kv, k) || streq(k, "nqn"))
                         continue;
-                if (kv_set(kv, k, stacd_key_is_secret(k) ? LOG_SECRET(entry->values[i]) : entry->values[i]) <
-                    0)
+                if (kv_set(kv, k, stas_secret_key(k) ? LOG_SECRET(entry->values[i]) : entry->values[i]) < 0)
                         return NULL;
         }
         return TAKE_PTR(kv);

@@ -39,14 +39,37 @@ typedef struct StacdDiscovered {
 /* stacd_discovered_done() - free the contents of @d and zero it (known becomes false). */
 void stacd_discovered_done(StacdDiscovered *d);
 
+/* What stacd_discovered_decode() skipped. */
+typedef struct StacdDecodeStats {
+        size_t unidentified; /* elements that name no readable DC */
+        size_t bad_dcs;      /* elements with an unusable DC identity or no log page list */
+        size_t bad_dlpes;    /* log page entries that are not a flat dict of short strings */
+        size_t kept;         /* DCs whose last known entries were carried over (see below) */
+} StacdDecodeStats;
+
 /*
- * stacd_discovered_from_json() - decode get_all_log_pages(true) text: an array of
- * {"discovery-controller": {..}, "log-pages": [{..}, ..]} with string values only. Anything else
- * rejects the WHOLE text (a DC whose identity is unusable: no transport or traddr, a field with
- * control characters or too long; a DLPE that is not a flat dict of strings; trailing garbage):
- * dropping a part would read as "these IOCs are gone" and disconnect them. On success *@ret is
- * replaced and known is true.
- * Return: 0, -EINVAL (hostile or malformed text: *@ret untouched), -ENOMEM.
+ * stacd_discovered_decode() - decode get_all_log_pages(true), parsed: an array of
+ * {"discovery-controller": {..}, "log-pages": [{..}, ..]} with string values only, element by
+ * element, so one hostile element cannot hide the others (DESIGN 3 still holds: what cannot be
+ * read never reads as "gone"):
+ *  - an element whose DC identity is unusable (no transport or traddr, a field with control
+ *    characters or longer than STACD_FIELD_MAX) is skipped: such a DC is never in a known set;
+ *  - an element whose DC is readable but whose "log-pages" is missing or not an array keeps
+ *    that DC's entries from @old (or is skipped when @old does not have it);
+ *  - an element that names no DC at all (not an object, no or unreadable "discovery-controller")
+ *    could be any DC: every DC of @old (when known) the answer lacks keeps its @old entries;
+ *  - a log page entry that is not a flat dict of strings (key <= STACD_FIELD_MAX, value <= 4096
+ *    characters) is dropped alone.
+ * The counts go to @ret_stats (optional) so the caller logs once per answer. *@ret is set (known)
+ * on success. Return: 0, -EINVAL (not an array), -ENOMEM.
+ */
+int stacd_discovered_decode(
+        json_object *array, const StacdDiscovered *old, StacdDiscovered *ret, StacdDecodeStats *ret_stats);
+
+/*
+ * stacd_discovered_from_json() - parse @text and stacd_discovered_decode() it with the current
+ * contents of *@ret as the last known set, then replace *@ret. Invalid JSON, trailing garbage or
+ * a non-array reject the whole text. Return: 0, -EINVAL (*@ret untouched), -ENOMEM.
  */
 int stacd_discovered_from_json(const char *text, StacdDiscovered *ret);
 
@@ -95,9 +118,6 @@ char *stacd_dlpe_to_string(const StasKV *dlpe);
  * secret ones shown as "(set)". Return: NULL on ENOMEM.
  */
 StasKV *stacd_ioc_dict(const StasTid *tid, const char *device, const StasKV *entry);
-
-/* stacd_key_is_secret() - dhchap-secret, dhchap-ctrl-secret (and their -file forms). */
-bool stacd_key_is_secret(const char *key);
 
 /*
  * The last-known-config document of stacd: {"iocs": [tid dicts], "discovered": [as

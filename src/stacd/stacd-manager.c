@@ -159,12 +159,22 @@ static void ioc_start(StacdIoc *io) {
                 io->started = true;
 }
 
+static void stop_now(StacdManager *m) {
+        timer_stop(m->stop_timer);
+        manager_save_lkc(m);
+        (void) sd_event_exit(m->event, 0);
+}
+
 static void ioc_disposed(StasCtrl *c, void *userdata) {
         StacdIoc *io = userdata;
         StacdManager *m = io->m;
 
         (void) ioc_list_remove(&m->disposing, &m->n_disposing, io);
         ioc_free(io);
+        if (m->stopping && m->n_disposing == 0) {
+                log_info("Pending disconnects done.");
+                stop_now(m);
+        }
 }
 
 /* Stop tracking @io; disconnect unless @keep. Never overtakes a connect in flight (ctrl.h). */
@@ -428,6 +438,17 @@ void manager_discovered_updated(StacdManager *m) {
                 (void) timer_start(m->audit_timer, 0);
 }
 
+static void stop_timer_cb(StasTimer *t, void *userdata) {
+        StacdManager *m = userdata;
+
+        log_warning(
+                "%zu disconnect(s) still pending after %u s: leaving those controllers connected; they are kept "
+                "in the last known configuration and removed at the next start.",
+                m->n_disposing,
+                (unsigned) (STACD_STOP_WAIT_USEC / USEC_PER_SEC));
+        stop_now(m);
+}
+
 static void audit_timer_cb(StasTimer *t, void *userdata) {
         audit(userdata);
 }
@@ -461,11 +482,14 @@ void manager_save_lkc(StacdManager *m) {
 
         if (!m->lkc_path)
                 return;
-        tids = new0(StasTid *, m->n_iocs + 1);
+        tids = new0(StasTid *, m->n_iocs + m->n_disposing + 1);
         if (!tids)
                 return (void) log_oom();
         for (size_t i = 0; i < m->n_iocs; i++)
                 tids[n++] = (StasTid *) stas_ctrl_tid(m->iocs[i]->ctrl);
+        /* leaving with disconnects pending: they stay connected, the next start removes them */
+        for (size_t i = 0; m->stopping && i < m->n_disposing; i++)
+                tids[n++] = (StasTid *) stas_ctrl_tid(m->disposing[i]->ctrl);
         o = stacd_lkc_build(tids, n, &m->discovered);
         if (!o)
                 return (void) log_oom();
@@ -557,6 +581,8 @@ int manager_new(sd_event *event, const char *conf_path, bool tron, StacdManager 
         if (r < 0)
                 return r;
         r = timer_new(event, audit_timer_cb, m, &m->audit_timer);
+        if (r >= 0)
+                r = timer_new(event, stop_timer_cb, m, &m->stop_timer);
         if (r < 0)
                 return r;
         r = lkc_default_path("stacd", &m->lkc_path);
@@ -590,6 +616,7 @@ StacdManager *manager_free(StacdManager *m) {
         stas_nvme_free(m->nvme);
         timer_free(m->reconcile_timer);
         timer_free(m->audit_timer);
+        timer_free(m->stop_timer);
         stacd_discovered_done(&m->discovered);
         kernel_options_done(&m->kopts);
         stas_conf_free(m->conf);
@@ -716,11 +743,17 @@ void manager_stop(StacdManager *m) {
                 return;
         daemon_notify_stopping();
         log_info("Stopping; I/O controller connections are left in place.");
-        manager_save_lkc(m);
         m->stopping = true;
         timer_stop(m->reconcile_timer);
         timer_stop(m->audit_timer);
-        (void) sd_event_exit(m->event, 0);
+        if (m->n_disposing == 0)
+                return stop_now(m);
+        log_info(
+                "Waiting up to %u s for %zu pending disconnect(s).",
+                (unsigned) (STACD_STOP_WAIT_USEC / USEC_PER_SEC),
+                m->n_disposing);
+        if (timer_start(m->stop_timer, STACD_STOP_WAIT_USEC) < 0)
+                stop_now(m);
 }
 
 /**
@@ -732,20 +765,12 @@ void manager_stop(StacdManager *m) {
 StasKV *manager_ioc_dict(StacdManager *m, StacdIoc *io, bool detailed) {
         const char *dev = stas_ctrl_device(io->ctrl);
         _cleanup_(kv_freep) StasKV *kv = stacd_ioc_dict(stas_ctrl_tid(io->ctrl), dev, io->entry);
-        _cleanup_(nvmedev_freep) StasNvmeDevice *d = NULL;
         _cleanup_free_ char *dl = NULL;
 
         if (!kv || !detailed)
                 return TAKE_PTR(kv);
-        if (stas_ctrl_info(io->ctrl, kv) < 0)
-                return NULL;
-        if (dev)
-                (void) nvmedev_read(m->ctrl_ctx.sysfs_root, dev, &d);
-        if (kv_set(kv, "hostid", d ? d->hostid : "") < 0 || kv_set(kv, "hostnqn", d ? d->hostnqn : "") < 0 ||
-            kv_set(kv, "model", d ? d->model : "") < 0 || kv_set(kv, "serial", d ? d->serial : "") < 0 ||
-            kv_set(kv, "dctype", d ? d->dctype : "") < 0 ||
-            kv_set(kv, "cntrltype", d ? d->cntrltype : "") < 0 ||
-            kv_set(kv, "connected", stas_ctrl_connected(io->ctrl) ? "True" : "False") < 0)
+        if (stas_ctrl_info(io->ctrl, kv) < 0 ||
+            stas_ctrl_sysfs_details(io->ctrl, m->ctrl_ctx.sysfs_root, kv) < 0)
                 return NULL;
         dl = stacd_dlpe_to_string(io->dlpe);
         if (!dl || kv_set(kv, "dlpe", dl) < 0 ||

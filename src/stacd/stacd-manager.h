@@ -38,6 +38,8 @@
 #define STACD_STAF_DEBOUNCE_USEC (150 * USEC_PER_MSEC)
 /* retry of a failed read from a live stafd */
 #define STACD_STAF_RETRY_USEC (5 * USEC_PER_SEC)
+/* At stop, the longest wait for disconnects in flight (e.g. waiting on a connect). */
+#define STACD_STOP_WAIT_USEC (10 * USEC_PER_SEC)
 
 typedef struct StacdManager StacdManager;
 typedef struct StacdStaf StacdStaf;
@@ -77,6 +79,7 @@ struct StacdManager {
         StacdDiscovered discovered;
         StasTimer *reconcile_timer;
         StasTimer *audit_timer;
+        StasTimer *stop_timer; /* bounds the wait for disposals at stop */
         char *lkc_path;
 
         StacdStaf *staf;
@@ -95,7 +98,13 @@ int manager_load(StacdManager *m);
 int manager_start(StacdManager *m);
 /* manager_reload() - SIGHUP: re-read both files (keeping the running ones if unusable). */
 void manager_reload(StacdManager *m);
-/* manager_stop() - STOPPING: save the lkc, leave every connection in place, exit the loop. */
+/*
+ * manager_stop() - STOPPING: leave every wanted connection in place, save the lkc and exit the
+ * loop; first wait (at most STACD_STOP_WAIT_USEC) for the disconnects already decided, so an
+ * unwanted IOC whose disconnect waits on its connect is not left behind. Those still pending at
+ * the deadline stay connected and are saved in the lkc, so the next start takes them back and
+ * removes them again.
+ */
 void manager_stop(StacdManager *m);
 
 /* manager_schedule_reconcile() - reconcile @usec from now (an armed earlier deadline is kept). */

@@ -13,6 +13,7 @@
 #include "stacd-manager.h"
 #include "stas/bus-util.h"
 #include "stas/dlp.h"
+#include "stas/json-util.h"
 #include "stas/kvv.h"
 #include "stas/log.h"
 
@@ -43,6 +44,7 @@ struct StacdStaf {
         StasTid **want_dcs;
         size_t n_want;
         StafCall *calls;
+        size_t skipped_elements, skipped_dlpes; /* of the last get_all_log_pages answer */
 };
 
 static void want_clear(StacdStaf *s) {
@@ -82,11 +84,31 @@ static void schedule(StacdStaf *s, uint64_t usec) {
                 (void) timer_start(s->debounce, usec);
 }
 
+/* One line per answer, and a warning only when what is skipped changed since the last answer. */
+static void report_skipped(StacdStaf *s, const StacdDecodeStats *st) {
+        size_t elements = st->unidentified + st->bad_dcs;
+        bool same = elements == s->skipped_elements && st->bad_dlpes == s->skipped_dlpes;
+
+        s->skipped_elements = elements;
+        s->skipped_dlpes = st->bad_dlpes;
+        if (elements == 0 && st->bad_dlpes == 0)
+                return;
+        log_full(
+                same ? LOG_DEBUG : LOG_WARNING,
+                "stafd: get_all_log_pages: skipped %zu unusable discovery controller element(s) (%zu kept "
+                "their last known entries) and %zu unusable log page entry(ies); the rest applies.",
+                elements,
+                st->kept,
+                st->bad_dlpes);
+}
+
 static int get_all_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
         StafCall *c = userdata;
         StacdStaf *s = c->s;
         const sd_bus_error *e = sd_bus_message_get_error(reply);
+        _cleanup_json_ json_object *o = NULL;
         StacdDiscovered d = {};
+        StacdDecodeStats st = {};
         const char *text = NULL;
         int r;
 
@@ -102,12 +124,15 @@ static int get_all_reply(sd_bus_message *reply, void *userdata, sd_bus_error *re
         }
         r = sd_bus_message_read(reply, "s", &text);
         if (r >= 0)
-                r = stacd_discovered_from_json(text, &d);
+                r = json_parse(text, &o);
+        if (r >= 0)
+                r = stacd_discovered_decode(o, &s->m->discovered, &d, &st);
         if (r < 0) {
                 log_warning_errno(
                         r, "stafd: unusable get_all_log_pages answer, keeping the last known set: %m");
                 return 0;
         }
+        report_skipped(s, &st);
         if (s->fresh) {
                 /* a stafd that just started may not have read its DCs yet (DESIGN 3) */
                 r = stacd_discovered_keep_missing(&d, &s->m->discovered);
@@ -134,7 +159,7 @@ static int get_one_reply(sd_bus_message *reply, void *userdata, sd_bus_error *re
         StacdStaf *s = c->s;
         const sd_bus_error *e = sd_bus_message_get_error(reply);
         _cleanup_(kvv_freep) StasKV **l = NULL;
-        bool sane = true;
+        size_t dropped = 0, k = 0;
         int r;
 
         call_unlink(s, c);
@@ -148,17 +173,30 @@ static int get_one_reply(sd_bus_message *reply, void *userdata, sd_bus_error *re
                 return 0;
         }
         r = bus_read_kvv(reply, &l);
-        for (size_t i = 0; r >= 0 && l && l[i]; i++) {
-                KV_FOREACH(j, l[i]) {
-                        if (strlen(l[i]->keys[j]) > STACD_FIELD_MAX || strlen(l[i]->values[j]) > 4096)
-                                sane = false;
-                }
-        }
-        if (r < 0 || !sane) {
+        if (r < 0) {
                 log_warning("stafd: unusable get_log_pages answer, keeping the last known set.");
                 call_free(c);
                 return 0;
         }
+        /* an unusable entry is dropped alone, the others apply */
+        for (size_t i = 0; l && l[i]; i++) {
+                bool sane = true;
+
+                KV_FOREACH(j, l[i]) {
+                        if (strlen(l[i]->keys[j]) > STACD_FIELD_MAX || strlen(l[i]->values[j]) > 4096)
+                                sane = false;
+                }
+                if (sane)
+                        l[k++] = l[i];
+                else {
+                        kv_free(l[i]);
+                        dropped++;
+                }
+        }
+        if (l)
+                l[k] = NULL;
+        if (dropped > 0)
+                log_warning("stafd: get_log_pages: dropped %zu unusable log page entry(ies).", dropped);
         if (!s->m->discovered.known) {
                 /* a partial answer cannot make an unknown set known: read everything */
                 s->want_all = true;

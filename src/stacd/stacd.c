@@ -3,7 +3,7 @@
  * stacd.c - the STorage Appliance Connector daemon: command line (§2.1), start-up checks, the
  * sd-event loop with signals (TERM/INT stop, HUP reload) and sd_notify. Everything else is in
  * stacd-manager.c (state), stacd-staf.c (stafd client) and stacd-bus.c (D-Bus object).
- * Exit status: 0 clean stop, 1 fatal error, 2 usage error.
+ * Exit status: 0 clean stop, 1 fatal error (including a lost D-Bus connection), 2 usage error.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -75,9 +75,6 @@ int main(int argc, char *argv[]) {
         log_info("stacd %s started.", STAS_VERSION);
         daemon_notify_ready();
         r = sd_event_loop(event);
-        if (r < 0) {
-                log_error_errno(r, "Event loop failed: %m");
-                return 1;
-        }
-        return 0;
+        /* a lost bus ends the loop (bus_open()): exit 1, the unit restarts stacd; connections stay */
+        return daemon_loop_status("stacd", r);
 }

@@ -585,6 +585,10 @@ int fk_connect(const char *str, size_t len, char *reply, size_t n) {
         lk = -1;
         snprintf(reply, n, "instance=%d,cntlid=%d\n", inst, cntlid);
         fk_uevent("add", inst, NULL);
+        /* a slow fabric: the controller exists (as in the kernel) before the write returns */
+        k = (int) jint(c, "connect_delay_ms", 0);
+        if (k > 0)
+                usleep((useconds_t) k * 1000);
         r = inst;
 out:
         unlock_root(lk);

@@ -30,12 +30,12 @@ def ioc_cfg(traddr, nqn):
 class Setup:
     """stafd with one DC (host-iface lo) whose log page lists IOCs, and stacd."""
 
-    def __init__(self, t, n=3, iocm=(), host_iface="lo", start_stacd=True, ents=None, extra_sc=()):
+    def __init__(self, t, n=3, iocm=(), host_iface="lo", start_stacd=True, ents=None, extra_sc=(), published=None):
         self.t, self.w = t, t.w
         self.iocm = list(iocm)
         self.extra = []
         ents = entries(n) if ents is None else ents
-        n = len(ents)
+        n = len(ents) if published is None else published
         self.set_dlp(ents, extra_sc)
         kw = {"host_iface": host_iface} if host_iface else {}
         self.stafd = self.w.stafd(stafd_conf([entry(transport="tcp", traddr=A, trsvcid="8009", **kw)]))
@@ -247,7 +247,39 @@ def test_host_name_traddr(t):
     t.stop_clean(d)
 
 
-TESTS = [test_secrets_ioc, test_host_name_traddr, test_three_iocs_host_iface, test_removed_only_stas_connections, test_removed_no_disconnect,
+def test_hostile_entry_does_not_blind_stacd(t):
+    """A referral whose subnqn fills its 256 bytes (no NQN can) next to a valid IOC: the referral
+    is dropped by stafd (never connected, never published) and stacd connects the valid IOC."""
+    hostile = dlpe("192.0.2.66", "nqn." + "x" * 252, trsvcid="8009", subtype="referral")
+    not_nqn = dlpe("192.0.2.67", "iqn.2024-01.not-nvme", trsvcid="4420")
+    s = Setup(t, ents=[hostile, not_nqn] + entries(1), extra_sc=[dc("192.0.2.66", entries(1))], published=1)
+    t.eq([p.get("traddr") for p in s.dc_pages()], [IOS[0]], "stafd publishes only the plausible entry")
+    s.wait_iocs((0,))
+    t.eq(t.w.fk.connects(traddr="192.0.2.66"), [], "the hostile referral is never connected")
+    t.eq(t.w.fk.connects(traddr="192.0.2.67"), [], "the entry without an NQN is never connected")
+    t.eq(len(s.stacd.list_controllers()), 1, "stacd lists the valid IOC only")
+
+
+def test_stop_waits_for_pending_disconnect(t):
+    """An IOC dropped from the configuration while its connect is still in flight, then SIGTERM:
+    stacd waits for the connect, disconnects it, and only then exits (not abandoning it)."""
+    w = t.w
+    slow = "192.0.2.150"
+    w.fk.set_scenario({"controllers": [{"transport": "tcp", "traddr": slow, "trsvcid": "4420",
+                                        "subsysnqn": NQNS[0], "connect_delay_ms": 4000}]})
+    d = w.stacd(stacd_conf([ioc_cfg(slow, NQNS[0])]))
+    # the kernel has the controller, the connect write has not returned yet
+    t.wait(lambda: w.fk.find(traddr=slow), "the slow IOC exists in the kernel (connect in flight)")
+    d.reload(stacd_conf([]))
+    t.wait(lambda: not d.find_controller(traddr=slow), "stacd no longer wants the IOC (disconnect pending)")
+    rc = d.stop()
+    t.eq(rc, 0, "stacd exits with status 0")
+    t.eq(d.log_count(r"Waiting up to 10 s for 1 pending disconnect"), 1, "stacd says it waits")
+    t.eq(w.fk.find(traddr=slow), [], "the unwanted IOC was disconnected before stacd exited")
+    t.check_logs(d)
+
+
+TESTS = [test_stop_waits_for_pending_disconnect, test_hostile_entry_does_not_blind_stacd, test_secrets_ioc, test_host_name_traddr, test_three_iocs_host_iface, test_removed_only_stas_connections, test_removed_no_disconnect,
          test_removed_trtype_not_listed, test_removed_trtype_listed, test_stafd_killed_no_disconnect,
          test_ncc_connect_attempts, test_audit_foreign_connections, test_stacd_restart_no_reconnect]
 

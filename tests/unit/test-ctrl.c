@@ -379,6 +379,75 @@ static void test_ctrl_info(void **state) {
         assert_non_null(strstr(kv_get(kv, "connect operation"), "'error'"));
 }
 
+static void put(const char *dir, const char *name, const char *value) {
+        _cleanup_free_ char *p = NULL;
+        FILE *f;
+
+        assert_true(asprintf(&p, "%s/%s", dir, name) > 0);
+        f = fopen(p, "w");
+        assert_non_null(f);
+        fprintf(f, "%s\n", value);
+        fclose(f);
+}
+
+static void test_ctrl_sysfs_details(void **state) {
+        Env *env = *state;
+        _cleanup_(kv_freep) StasKV *before = kv_new(), *kv = kv_new();
+        char root[] = "/tmp/stas-ctrl-sysfs-XXXXXX";
+        _cleanup_free_ char *dir = NULL, *cmd = NULL;
+        StasCtrl *c;
+
+        assert_non_null(mkdtemp(root));
+        assert_true(asprintf(&dir, "%s/sys/class/nvme/nvme7", root) > 0);
+        assert_true(asprintf(&cmd, "mkdir -p %s", dir) > 0);
+        assert_int_equal(system(cmd), 0);
+        put(dir, "hostid", "0f6a8f5e-0000-4000-8000-000000000001");
+        put(dir, "hostnqn", "nqn.host");
+        put(dir, "model", "Linux");
+        put(dir, "serial", "abc123");
+        put(dir, "cntrltype", "discovery");
+        put(dir, "dctype", "cdc");
+        put(dir, "address", "traddr=192.168.1.1,trsvcid=8009");
+        put(dir, "transport", "tcp");
+        put(dir, "state", "live");
+        put(dir, "subsysnqn", NVME_DISC_WKNQN);
+        put(dir, "uevent", "MAJOR=239\nMINOR=7\nDEVNAME=nvme7");
+
+        /* no device yet: every key present and empty, not connected */
+        c = mk(env);
+        assert_int_equal(stas_ctrl_sysfs_details(c, root, before), 0);
+        assert_string_equal(kv_get(before, "hostid"), "");
+        assert_string_equal(kv_get(before, "dctype"), "");
+        assert_string_equal(kv_get(before, "connected"), "False");
+
+        env->f.find_instance = 7;
+        assert_int_equal(stas_ctrl_start(c), 0);
+        RUN_UNTIL(env->e, env->o.connected == 1);
+        assert_int_equal(stas_ctrl_sysfs_details(c, root, kv), 0);
+        assert_string_equal(kv_get(kv, "hostid"), "0f6a8f5e-0000-4000-8000-000000000001");
+        assert_string_equal(kv_get(kv, "hostnqn"), "nqn.host");
+        assert_string_equal(kv_get(kv, "model"), "Linux");
+        assert_string_equal(kv_get(kv, "serial"), "abc123");
+        assert_string_equal(kv_get(kv, "dctype"), "cdc");
+        assert_string_equal(kv_get(kv, "cntrltype"), "discovery");
+        assert_string_equal(kv_get(kv, "connected"), "True");
+
+        free(cmd);
+        assert_true(asprintf(&cmd, "rm -rf %s", root) > 0);
+        assert_int_equal(system(cmd), 0);
+}
+
+static void test_ctrl_secret_key(void **state) {
+        assert_true(stas_secret_key("dhchap-secret"));
+        assert_true(stas_secret_key("dhchap-ctrl-secret"));
+        assert_true(stas_secret_key("dhchap-secret-file"));
+        assert_true(stas_secret_key("dhchap-ctrl-secret-file"));
+        assert_false(stas_secret_key("dhchap"));
+        assert_false(stas_secret_key("host-nqn"));
+        assert_false(stas_secret_key(""));
+        assert_false(stas_secret_key(NULL));
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_ctrl_retry_backoff_sequence, setup, teardown),
@@ -392,6 +461,8 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_ctrl_dispose_during_get_log, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_ctrl_stop_retrying_and_connect_now, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_ctrl_info, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_ctrl_sysfs_details, setup, teardown),
+                cmocka_unit_test(test_ctrl_secret_key),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

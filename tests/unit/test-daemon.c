@@ -92,9 +92,16 @@ static void test_daemon_sysconf_path_and_level(void **state) {
         daemon_notify_stopping();
 }
 
+static void test_daemon_loop_status(void **state) {
+        assert_int_equal(daemon_loop_status("stacd", 0), 0);
+        assert_int_equal(daemon_loop_status("stacd", 1), 1); /* sd-bus exit-on-disconnect */
+        assert_int_equal(daemon_loop_status("stacd", -EIO), 1);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_daemon_parse_args),
+                cmocka_unit_test(test_daemon_loop_status),
                 cmocka_unit_test(test_daemon_check_startup),
                 cmocka_unit_test(test_daemon_sysconf_path_and_level),
         };

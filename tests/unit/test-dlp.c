@@ -109,26 +109,99 @@ static void test_dlp_decode_enum_names_and_unknown(void **state) {
 
 static void test_dlp_decode_unterminated_fields(void **state) {
         size_t size;
-        _cleanup_free_ struct nvmf_discovery_log *log = new_log(1, &size);
+        _cleanup_free_ struct nvmf_discovery_log *log = new_log(2, &size);
         _cleanup_(dlp_list_freep) StasKV **l = NULL;
-        char nqn[257], traddr[257];
+        char nqn[STAS_NQN_MAX + 1], traddr[257];
 
-        /* subnqn and traddr fill their whole 256 bytes: no NUL, no padding */
-        memset(nqn, 'q', 256);
-        nqn[256] = 0;
+        /* traddr fills its whole 256 bytes (no NUL, no padding); subnqn is 223 long, the limit */
+        memset(nqn, 'q', STAS_NQN_MAX);
+        memcpy(nqn, "nqn.", 4);
+        nqn[STAS_NQN_MAX] = 0;
         memset(traddr, 'a', 256);
         traddr[256] = 0;
-        set_entry(&log->entries[0], NVMF_TRTYPE_FC, NVME_NQN_NVME, "x", "", "y");
-        memcpy(log->entries[0].subnqn, nqn, 256);
+        set_entry(&log->entries[0], NVMF_TRTYPE_FC, NVME_NQN_NVME, "x", "", nqn);
         memcpy(log->entries[0].traddr, traddr, 256);
         memset(log->entries[0].trsvcid, '9', 32);
+        /* a subnqn filling all 256 bytes is no NQN: dropped */
+        set_entry(&log->entries[1], NVMF_TRTYPE_TCP, NVME_NQN_DISC, "10.0.0.1", "8009", "");
+        memset(log->entries[1].subnqn, 'q', 256);
+        memcpy(log->entries[1].subnqn, "nqn.", 4);
 
-        assert_int_equal(dlp_decode(log, size, &l, NULL), 0);
+        assert_int_equal(dlp_decode(log, size, &l, NULL), 1);
         assert_int_equal(dlp_list_length(l), 1);
-        assert_int_equal(strlen(kv_get(l[0], "subnqn")), 256);
+        assert_int_equal(strlen(kv_get(l[0], "subnqn")), STAS_NQN_MAX);
         assert_string_equal(kv_get(l[0], "subnqn"), nqn);
         assert_string_equal(kv_get(l[0], "traddr"), traddr);
         assert_int_equal(strlen(kv_get(l[0], "trsvcid")), 32);
+}
+
+static void test_dlp_decode_drops_implausible_nqn(void **state) {
+        size_t size;
+        _cleanup_free_ struct nvmf_discovery_log *log = new_log(5, &size);
+        _cleanup_(dlp_list_freep) StasKV **l = NULL;
+        struct nvmf_disc_log_entry e = {};
+        _cleanup_(kv_freep) StasKV *kv = NULL;
+        StasDlpDrops drops = {};
+        char long_nqn[STAS_NQN_MAX + 2];
+
+        memset(long_nqn, 'q', STAS_NQN_MAX + 1);
+        memcpy(long_nqn, "nqn.", 4);
+        long_nqn[STAS_NQN_MAX + 1] = 0;
+
+        set_entry(&log->entries[0], NVMF_TRTYPE_TCP, NVME_NQN_DISC, "10.0.0.1", "8009", long_nqn);
+        set_entry(&log->entries[1], NVMF_TRTYPE_TCP, NVME_NQN_NVME, "10.0.0.2", "4420", "iqn.not-nvme");
+        set_entry(&log->entries[2], NVMF_TRTYPE_TCP, NVME_NQN_NVME, "10.0.0.3", "4420", "");
+        set_entry(&log->entries[3], NVMF_TRTYPE_TCP, NVME_NQN_NVME, "0.0.0.0", "4420", "nqn.x");
+        set_entry(&log->entries[4], NVMF_TRTYPE_TCP, NVME_NQN_NVME, "10.0.0.5", "4420", "nqn.ok");
+
+        assert_int_equal(dlp_decode_ex(log, size, &l, NULL, &drops), 4);
+        assert_int_equal(drops.bad_nqn, 3);
+        assert_int_equal(drops.bad_traddr, 1);
+        assert_int_equal(drops.bad_text, 0);
+        assert_int_equal(drops.over_cap, 0);
+        assert_int_equal(dlp_list_length(l), 1);
+        assert_string_equal(kv_get(l[0], "subnqn"), "nqn.ok");
+
+        set_entry(&e, NVMF_TRTYPE_TCP, NVME_NQN_NVME, "10.0.0.1", "4420", "nqn");
+        assert_int_equal(dlpe_from_entry(&e, &kv), -EINVAL);
+        assert_null(kv);
+        assert_true(dlp_nqn_is_plausible("nqn.a"));
+        assert_false(dlp_nqn_is_plausible(NULL));
+        assert_false(dlp_nqn_is_plausible("NQN.a"));
+        assert_false(dlp_nqn_is_plausible(long_nqn));
+        long_nqn[STAS_NQN_MAX] = 0;
+        assert_true(dlp_nqn_is_plausible(long_nqn));
+}
+
+static void test_dlp_decode_entry_cap(void **state) {
+        size_t size, n = STAS_DLP_MAX_ENTRIES + 10;
+        _cleanup_free_ struct nvmf_discovery_log *log = new_log(n, &size);
+        _cleanup_(dlp_list_freep) StasKV **l = NULL;
+        StasDlpDrops drops = {};
+        uint64_t genctr = 0;
+        char addr[32];
+
+        for (size_t i = 0; i < n; i++) {
+                snprintf(addr, sizeof addr, "10.%zu.%zu.%zu", i >> 16, (i >> 8) & 255, i & 255);
+                set_entry(&log->entries[i], NVMF_TRTYPE_TCP, NVME_NQN_NVME, addr, "4420", "nqn.cap");
+        }
+        /* one bad entry inside the cap: counted as dropped, the cap still counts raw records */
+        log->entries[1].subnqn[0] = 'x';
+
+        assert_int_equal(dlp_decode_ex(log, size, &l, &genctr, &drops), 1);
+        assert_int_equal(genctr, 42);
+        assert_int_equal(drops.over_cap, 10);
+        assert_int_equal(drops.bad_nqn, 1);
+        assert_int_equal(dlp_list_length(l), STAS_DLP_MAX_ENTRIES - 1);
+        assert_string_equal(kv_get(l[0], "traddr"), "10.0.0.0");
+        assert_string_equal(kv_get(l[1], "traddr"), "10.0.0.2");
+        snprintf(
+                addr,
+                sizeof addr,
+                "10.0.%d.%d",
+                (STAS_DLP_MAX_ENTRIES - 1) >> 8,
+                (STAS_DLP_MAX_ENTRIES - 1) & 255);
+        assert_string_equal(kv_get(l[STAS_DLP_MAX_ENTRIES - 2], "traddr"), addr);
 }
 
 static void test_dlp_decode_padding_trimmed(void **state) {
@@ -250,6 +323,33 @@ static void test_dlp_referral_and_ioc_tids(void **state) {
         assert_null(iocs[2]);
 }
 
+static void test_dlp_push_and_dedup_at_scale(void **state) {
+        _cleanup_(dlp_list_freep) StasKV **l = NULL;
+        _cleanup_(dlp_tids_freep) StasTid **refs = NULL;
+        size_t n = 0, cap = 0;
+        char addr[32];
+
+        /* 3000 referrals, each listed three times, interleaved with IOCs: 3000 distinct TIDs */
+        for (size_t round = 0; round < 3; round++)
+                for (size_t i = 0; i < 3000; i++) {
+                        snprintf(addr, sizeof addr, "10.1.%zu.%zu", i >> 8, i & 255);
+                        assert_int_equal(
+                                dlp_list_push(&l, &n, &cap, dlpe("referral", addr, NVME_DISC_WKNQN)), 0);
+                        assert_int_equal(dlp_list_push(&l, &n, &cap, dlpe("nvme", addr, "nqn.io")), 0);
+                }
+        assert_int_equal(n, 18000);
+        assert_true(cap >= n + 1);
+        assert_int_equal(dlp_list_length(l), 18000);
+
+        assert_int_equal(dlp_referral_tids(l, NULL, &refs), 3000);
+        /* order follows the first occurrence */
+        for (size_t i = 0; i < 3000; i++) {
+                snprintf(addr, sizeof addr, "10.1.%zu.%zu", i >> 8, i & 255);
+                assert_string_equal(refs[i]->traddr, addr);
+        }
+        assert_null(refs[3000]);
+}
+
 static void test_dlp_ncc_parsing(void **state) {
         _cleanup_(kv_freep) StasKV *e = dlpe("nvme", "1.1.1.1", "nqn.a");
 
@@ -268,6 +368,9 @@ int main(void) {
                 cmocka_unit_test(test_dlp_decode_keys_and_values),
                 cmocka_unit_test(test_dlp_decode_enum_names_and_unknown),
                 cmocka_unit_test(test_dlp_decode_unterminated_fields),
+                cmocka_unit_test(test_dlp_decode_drops_implausible_nqn),
+                cmocka_unit_test(test_dlp_decode_entry_cap),
+                cmocka_unit_test(test_dlp_push_and_dedup_at_scale),
                 cmocka_unit_test(test_dlp_decode_padding_trimmed),
                 cmocka_unit_test(test_dlp_decode_drops_bad_entries),
                 cmocka_unit_test(test_dlp_decode_numrec_larger_than_buffer),

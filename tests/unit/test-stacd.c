@@ -9,6 +9,7 @@
 
 #include "stacd-format.h"
 #include "stas/dlp.h"
+#include "stas/json-util.h"
 #include "stas/strv.h"
 
 #define DC_TCP                                                                                 \
@@ -45,20 +46,12 @@ static void test_stacd_decode_hostile_keeps_set(void **state) {
                 "",
                 "null",
                 "{}",
-                "[1]",
-                "[{}]",
-                "[{\"discovery-controller\":{},\"log-pages\":[]}]", /* no transport/traddr */
-                "[{\"discovery-controller\":" DC_TCP ",\"log-pages\":{}}]",
-                "[{\"discovery-controller\":" DC_TCP ",\"log-pages\":[1]}]",
-                "[{\"discovery-controller\":" DC_TCP ",\"log-pages\":[{\"trtype\":5}]}]",
-                "[{\"discovery-controller\":" DC_TCP ",\"log-pages\":[{\"trtype\":{\"a\":\"b\"}}]}]",
-                "[{\"discovery-controller\":{\"transport\":\"tcp\",\"traddr\":\"1.2.3.4\\n\"},\"log-pages\":[]}]",
                 "[{\"discovery-controller\":" DC_TCP ",\"log-pages\":[]}] trailing",
                 "[{\"discovery-controller\":" DC_TCP ",\"log-pages\":[]}",
-                "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]",
         };
         _cleanup_(stacd_discovered_done) StacdDiscovered d = {};
 
+        /* not an array at all: nothing can be read, the whole text is rejected */
         assert_int_equal(stacd_discovered_from_json(good_json, &d), 0);
         for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
                 assert_int_equal(stacd_discovered_from_json(bad[i], &d), -EINVAL);
@@ -69,6 +62,114 @@ static void test_stacd_decode_hostile_keeps_set(void **state) {
         }
         assert_int_equal(stacd_discovered_from_json(NULL, &d), -EINVAL);
         assert_int_equal(d.n, 1);
+}
+
+#define DC2 \
+        "{\"transport\":\"tcp\",\"traddr\":\"10.0.0.20\",\"trsvcid\":\"8009\",\"subsysnqn\":\"nqn.2014-08.org.nvmexpress.discovery\"}"
+#define NQN256                                                                                             \
+        "nqn.xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx" \
+        "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"  \
+        "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+#define HOSTILE_DC \
+        "{\"transport\":\"tcp\",\"traddr\":\"10.0.0.66\",\"trsvcid\":\"8009\",\"subsysnqn\":\"" NQN256 "\"}"
+
+static void test_stacd_decode_hostile_dc_skipped_alone(void **state) {
+        /* the reviewer's case: a referral with a 256-character subnqn that stafd connected */
+        static const char *text = "[{\"discovery-controller\":" HOSTILE_DC ",\"log-pages\":[" DLPE(
+                "tcp",
+                "10.0.0.67",
+                "nvme",
+                "nqn.evil",
+                "0") "]},{\"discovery-controller\":" DC2
+                     ",\"log-pages\":[" DLPE("tcp", "10.0.0.21", "nvme", "nqn.io21", "0") "]}]";
+        _cleanup_(stacd_discovered_done) StacdDiscovered old = {}, d = {};
+        _cleanup_json_ json_object *o = NULL;
+        StacdDecodeStats st = {};
+        StacdCandidate *c = NULL;
+        size_t n = 0;
+
+        assert_int_equal(strlen(NQN256), 256);
+        assert_int_equal(stacd_discovered_from_json(good_json, &old), 0);
+        assert_int_equal(json_parse(text, &o), 0);
+        assert_int_equal(stacd_discovered_decode(o, &old, &d, &st), 0);
+        assert_true(d.known);
+        assert_int_equal(st.bad_dcs, 1);
+        assert_int_equal(st.unidentified, 0);
+        assert_int_equal(st.kept, 0);
+        /* DC_TCP is not in the answer and no element could have been it: it is gone */
+        assert_int_equal(d.n, 1);
+        assert_string_equal(d.dcs[0].tid->traddr, "10.0.0.20");
+        assert_int_equal(stacd_discovered_iocs(&d, false, &c, &n), 0);
+        assert_int_equal(n, 1);
+        assert_string_equal(c[0].tid->traddr, "10.0.0.21");
+        stacd_candidates_free(c, n);
+}
+
+static void test_stacd_decode_unidentified_element_keeps_missing_dcs(void **state) {
+        static const char *texts[] = {
+                "[1,{\"discovery-controller\":" DC2 ",\"log-pages\":[]}]",
+                "[{},{\"discovery-controller\":" DC2 ",\"log-pages\":[]}]",
+                "[{\"discovery-controller\":{\"transport\":5},\"log-pages\":[]},{\"discovery-controller\":" DC2
+                ",\"log-pages\":[]}]",
+                "[[[[[[[[[[]]]]]]]]],{\"discovery-controller\":" DC2 ",\"log-pages\":[]}]",
+        };
+
+        for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+                _cleanup_(stacd_discovered_done) StacdDiscovered d = {};
+
+                assert_int_equal(stacd_discovered_from_json(good_json, &d), 0);
+                assert_int_equal(stacd_discovered_from_json(texts[i], &d), 0);
+                /* DC2 applies; DC_TCP could be the unreadable element: it keeps its entries */
+                assert_int_equal(d.n, 2);
+                assert_string_equal(d.dcs[0].tid->traddr, "10.0.0.20");
+                assert_int_equal(dlp_list_length(d.dcs[0].dlpes), 0);
+                assert_string_equal(d.dcs[1].tid->traddr, "10.0.0.1");
+                assert_int_equal(dlp_list_length(d.dcs[1].dlpes), 4);
+        }
+}
+
+static void test_stacd_decode_bad_page_list_keeps_dc_entries(void **state) {
+        static const char *text = "[{\"discovery-controller\":" DC_TCP
+                                  ",\"log-pages\":{}},{\"discovery-controller\":" DC2 ",\"log-pages\":7}]";
+        _cleanup_(stacd_discovered_done) StacdDiscovered old = {}, d = {};
+        _cleanup_json_ json_object *o = NULL;
+        StacdDecodeStats st = {};
+
+        assert_int_equal(stacd_discovered_from_json(good_json, &old), 0);
+        assert_int_equal(json_parse(text, &o), 0);
+        assert_int_equal(stacd_discovered_decode(o, &old, &d, &st), 0);
+        assert_int_equal(st.bad_dcs, 2);
+        assert_int_equal(st.kept, 1);
+        /* DC_TCP keeps its 4 entries; DC2 was never known: skipped */
+        assert_int_equal(d.n, 1);
+        assert_string_equal(d.dcs[0].tid->traddr, "10.0.0.1");
+        assert_int_equal(dlp_list_length(d.dcs[0].dlpes), 4);
+}
+
+static void test_stacd_decode_bad_dlpe_dropped_alone(void **state) {
+        char big[5000];
+        _cleanup_free_ char *text = NULL;
+        _cleanup_(stacd_discovered_done) StacdDiscovered d = {};
+        _cleanup_json_ json_object *o = NULL;
+        StacdDecodeStats st = {};
+
+        memset(big, 'a', sizeof big - 1);
+        big[sizeof big - 1] = 0;
+        assert_true(
+                asprintf(
+                        &text,
+                        "[{\"discovery-controller\":" DC_TCP ",\"log-pages\":[1,{\"trtype\":5}," DLPE(
+                                "tcp", "10.0.0.2", "nvme", "nqn.io1", "0") ",{\"trtype\":{\"a\":\"b\"}},"
+                                                                           "{\"traddr\":\"%s\"},"
+                                                                           "{\"bad\\nkey\":\"x\"}]}]",
+                        big) > 0);
+        assert_int_equal(json_parse(text, &o), 0);
+        assert_int_equal(stacd_discovered_decode(o, NULL, &d, &st), 0);
+        assert_int_equal(st.bad_dlpes, 5);
+        assert_int_equal(st.bad_dcs + st.unidentified, 0);
+        assert_int_equal(d.n, 1);
+        assert_int_equal(dlp_list_length(d.dcs[0].dlpes), 1);
+        assert_string_equal(kv_get(d.dcs[0].dlpes[0], "subnqn"), "nqn.io1");
 }
 
 static void test_stacd_decode_empty_list_is_explicit(void **state) {
@@ -377,6 +478,10 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_stacd_decode_good),
                 cmocka_unit_test(test_stacd_decode_hostile_keeps_set),
+                cmocka_unit_test(test_stacd_decode_hostile_dc_skipped_alone),
+                cmocka_unit_test(test_stacd_decode_unidentified_element_keeps_missing_dcs),
+                cmocka_unit_test(test_stacd_decode_bad_page_list_keeps_dc_entries),
+                cmocka_unit_test(test_stacd_decode_bad_dlpe_dropped_alone),
                 cmocka_unit_test(test_stacd_decode_empty_list_is_explicit),
                 cmocka_unit_test(test_stacd_candidates_nvme_only_with_dc_host_fields),
                 cmocka_unit_test(test_stacd_candidates_dedup),

@@ -77,6 +77,33 @@ static void test_kv_basics(void **state) {
         assert_false(kv_equal(a, b));
 }
 
+static void test_tid_set_dedup(void **state) {
+        StasTid *t[300];
+        _cleanup_(tid_set_done) StasTidSet set = {};
+        _cleanup_(tid_freep) StasTid *again = tid_new("tcp", "10.0.0.7", "4420", "nqn.x", "", "", "");
+        _cleanup_(tid_freep) StasTid *other = tid_new("tcp", "10.0.0.7", "4420", "nqn.x", "", "eth0", "");
+        char addr[32];
+
+        for (size_t i = 0; i < ELEMENTSOF(t); i++) {
+                snprintf(addr, sizeof addr, "10.0.%zu.%zu", i >> 8, i & 255);
+                t[i] = tid_new("tcp", addr, "4420", "nqn.x", "", "", "");
+                assert_non_null(t[i]);
+                assert_int_equal(tid_set_add(&set, t[i]), 1);
+        }
+        /* the table grew several times; every TID is still found */
+        assert_int_equal(set.n, ELEMENTSOF(t));
+        for (size_t i = 0; i < ELEMENTSOF(t); i++)
+                assert_int_equal(tid_set_add(&set, t[i]), 0);
+        assert_int_equal(tid_set_add(&set, again), 0); /* equal, not the same pointer */
+        assert_int_equal(tid_set_add(&set, other), 1); /* host-iface differs */
+        assert_int_equal(set.n, ELEMENTSOF(t) + 1);
+        tid_set_done(&set);
+        assert_null(set.slots);
+        assert_int_equal(tid_set_add(&set, other), 1);
+        for (size_t i = 0; i < ELEMENTSOF(t); i++)
+                tid_free(t[i]);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_tid_equality_and_hash),
@@ -84,6 +111,7 @@ int main(void) {
                 cmocka_unit_test(test_tid_string_form),
                 cmocka_unit_test(test_tid_kv_round_trip),
                 cmocka_unit_test(test_kv_basics),
+                cmocka_unit_test(test_tid_set_dedup),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

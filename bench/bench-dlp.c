@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * bench-dlp.c - how long the loop spends on one discovery log page of N entries: dlp_decode()
+ * (the raw page to DLPEs) and dlp_referral_tids() (the referrals stafd follows). Half of the
+ * entries are referrals (every referral listed twice, so the dedup has work), half I/O
+ * subsystems. Usage: bench-dlp [N...] (default 1000 4096 20000). Prints one line per N; pages
+ * larger than STAS_DLP_MAX_ENTRIES are decoded up to the cap, as in the daemons.
+ */
+#include <endian.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "stas/dlp.h"
+
+static double now(void) {
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void pad(char *field, size_t width, const char *s) {
+        memset(field, ' ', width);
+        memcpy(field, s, strlen(s));
+}
+
+static struct nvmf_discovery_log *make_page(size_t n, size_t *ret_size) {
+        size_t size = sizeof(struct nvmf_discovery_log) + n * sizeof(struct nvmf_disc_log_entry);
+        struct nvmf_discovery_log *log = calloc(1, size);
+        char addr[32];
+
+        if (!log)
+                return NULL;
+        log->numrec = htole64(n);
+        log->genctr = htole64(1);
+        for (size_t i = 0; i < n; i++) {
+                struct nvmf_disc_log_entry *e = &log->entries[i];
+                bool referral = i % 2 == 0;
+                size_t k = referral ? i / 4 : i; /* each referral address appears twice */
+
+                snprintf(addr, sizeof addr, "10.%zu.%zu.%zu", (k >> 16) & 255, (k >> 8) & 255, k & 255);
+                e->trtype = NVMF_TRTYPE_TCP;
+                e->adrfam = NVMF_ADDR_FAMILY_IP4;
+                e->subtype = referral ? NVME_NQN_DISC : NVME_NQN_NVME;
+                e->portid = htole16(1);
+                e->cntlid = htole16(0xffff);
+                pad(e->traddr, sizeof(e->traddr), addr);
+                pad(e->trsvcid, sizeof(e->trsvcid), referral ? "8009" : "4420");
+                pad(e->subnqn, sizeof(e->subnqn), referral ? NVME_DISC_WKNQN : "nqn.2024-01.io.bench:sub");
+        }
+        *ret_size = size;
+        return log;
+}
+
+static int bench(size_t n) {
+        StasTid *dc = tid_new("tcp", "192.0.2.1", "8009", NVME_DISC_WKNQN, "", "", "nqn.host");
+        struct nvmf_discovery_log *log;
+        StasKV **l = NULL;
+        StasTid **refs = NULL;
+        size_t size;
+        double t0, t1, t2;
+        int nrefs;
+
+        log = make_page(n, &size);
+        if (!log || !dc)
+                return -1;
+        t0 = now();
+        if (dlp_decode(log, size, &l, NULL) < 0)
+                return -1;
+        t1 = now();
+        nrefs = dlp_referral_tids(l, dc, &refs);
+        t2 = now();
+        if (nrefs < 0)
+                return -1;
+        printf("N=%-7zu decoded=%-6zu decode=%8.4f s  referral_tids=%8.4f s  (%d referrals)\n",
+               n,
+               dlp_list_length(l),
+               t1 - t0,
+               t2 - t1,
+               nrefs);
+        dlp_tids_free(refs);
+        dlp_list_free(l);
+        tid_free(dc);
+        free(log);
+        return 0;
+}
+
+int main(int argc, char *argv[]) {
+        static const size_t defaults[] = { 1000, 4096, 20000 };
+
+        if (argc > 1) {
+                for (int i = 1; i < argc; i++)
+                        if (bench(strtoul(argv[i], NULL, 10)) < 0)
+                                return 1;
+                return 0;
+        }
+        for (size_t i = 0; i < sizeof(defaults) / sizeof(defaults[0]); i++)
+                if (bench(defaults[i]) < 0)
+                        return 1;
+        return 0;
+}
