@@ -136,6 +136,12 @@ int stas_ctrl_start(StasCtrl *c);
  * count and the backoff and attempt on the next loop iteration (stacd: SIGHUP, NCC cleared).
  */
 int stas_ctrl_connect_now(StasCtrl *c);
+/*
+ * stas_ctrl_adopt_existing() - without connecting and without calling the owner's callbacks:
+ * if the kernel already has a controller for the TID, adopt it (so that stas_ctrl_dispose() can
+ * deregister and disconnect it). Return: 1 adopted (or already connected), 0 none, -errno.
+ */
+int stas_ctrl_adopt_existing(StasCtrl *c);
 /* stas_ctrl_set_options() - replace the connect options (used from the next attempt on). */
 int stas_ctrl_set_options(StasCtrl *c, const StasConnectOptions *opts);
 /* stas_ctrl_set_backoff() - replace the retry policy (tests; attempt counter reset). */

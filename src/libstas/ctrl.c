@@ -310,6 +310,44 @@ int stas_ctrl_start(StasCtrl *c) {
 }
 
 /**
+ * stas_ctrl_adopt_existing() - see ctrl.h.
+ */
+int stas_ctrl_adopt_existing(StasCtrl *c) {
+        int instance = -1, r;
+
+        if (!c)
+                return -EINVAL;
+        if (c->disposing)
+                return -ESHUTDOWN;
+        if (c->connected)
+                return 1;
+        if (c->verb != VERB_NONE || !c->ops->find)
+                return 0;
+        r = c->ops->find(c->ops_ctx, c->tid, c->discovery, &instance);
+        if (r <= 0)
+                return r;
+        if (!c->h) {
+                r = c->ops->ctrl_new(c->ops_ctx, c->tid, &c->opts, c->discovery, &c->h);
+                if (r < 0) {
+                        c->h = NULL;
+                        return r;
+                }
+        }
+        r = c->ops->adopt(c->h, instance);
+        if (r < 0) {
+                c->ops->ctrl_free(c->h);
+                c->h = NULL;
+                return r;
+        }
+        const char *name = c->ops->name ? c->ops->name(c->h) : NULL;
+        c->connected = true;
+        free(c->device);
+        c->device = name ? strdup(name) : NULL;
+        log_debug("Controller %s: adopted existing nvme%d (no callbacks).", c->tid_str, instance);
+        return 1;
+}
+
+/**
  * stas_ctrl_connect_now() - see ctrl.h.
  */
 int stas_ctrl_connect_now(StasCtrl *c) {

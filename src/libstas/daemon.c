@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <syslog.h>
+#include <unistd.h>
 #include <systemd/sd-daemon.h>
 
 #include "config.h"
@@ -127,6 +128,28 @@ int daemon_check_startup(const char *name, uid_t euid, const char *fabrics_path)
                 log_error("Fatal error: missing nvme-tcp kernel module (%s not found).", fabrics_path);
                 return -ENOENT;
         }
+        return 0;
+}
+
+/**
+ * daemon_conf_reload() - see daemon.h.
+ */
+int daemon_conf_reload(StasDaemon which, const char *path, StasConf **ret) {
+        int r;
+
+        if (!path || !ret)
+                return -EINVAL;
+        if (access(path, F_OK) < 0) {
+                r = -errno;
+                if (r == -ENOENT) {
+                        log_warning("%s is missing; keeping the running configuration.", path);
+                        return r;
+                }
+                /* anything else (EACCES, ...) is reported by the loader below */
+        }
+        r = stas_conf_load(which, path, ret);
+        if (r < 0)
+                return log_warning_errno(r, "Cannot reload %s, keeping the running configuration: %m", path);
         return 0;
 }
 

@@ -699,10 +699,8 @@ void manager_reload(StacdManager *m) {
 
         daemon_notify_reloading();
         log_info("Reloading the configuration.");
-        r = stas_conf_load(STAS_DAEMON_STACD, m->conf_path, &c);
-        if (r < 0)
-                log_warning_errno(r, "Cannot load %s, keeping the running configuration: %m", m->conf_path);
-        else {
+        r = daemon_conf_reload(STAS_DAEMON_STACD, m->conf_path, &c);
+        if (r >= 0) {
                 stas_conf_free(m->conf);
                 m->conf = TAKE_PTR(c);
         }

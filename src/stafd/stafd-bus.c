@@ -132,7 +132,12 @@ static int debug_process_info(void *userdata, char **ret) {
                         timer_to_string(staf_manager_soak_timer(b->m), buf, sizeof buf));
         r = r ?: jset(o, "kernel support.TP8013", b->info.tp8013 ? "True" : "False");
         r = r ?: jset(o, "kernel support.host_iface", b->info.host_iface ? "True" : "False");
-        r = r ?: jset(o, "terminator.audit timer", "0.0s [off]");
+        if (r >= 0) {
+                char n[32];
+
+                snprintf(n, sizeof n, "%zu", staf_manager_n_disposing(b->m));
+                r = jset(o, "terminator.disposing", n);
+        }
         if (r < 0)
                 return r;
         for (size_t i = 0; i < staf_manager_n_disposing(b->m); i++) {

@@ -32,6 +32,7 @@ struct StafDc {
         StasOrigin origin;
         StasKV *entry; /* the controller= entry (configured DCs) */
         StasCtrl *ctrl;
+        bool started; /* restored DCs touch the kernel only from the first reconcile on */
         StasKV **log_pages;
 
         Stage stage;
@@ -67,6 +68,7 @@ struct StafManager {
         size_t n_zeroconf;
 
         StasTimer *soak;
+        size_t referrals_dropped; /* last reported count of referrals over STAF_MAX_REFERRALS */
         StasResolver *resolver;
         bool stopping;
         void (*stop_done)(void *userdata);
@@ -661,8 +663,9 @@ static void soak_cb(StasTimer *t, void *userdata) {
         (void) staf_manager_reconcile_now(userdata);
 }
 
+/* a fixed window: the first change arms it, later changes within it do not push it out */
 static void soak_start(StafManager *m) {
-        if (m->stopping)
+        if (m->stopping || timer_is_armed(m->soak))
                 return;
         (void) timer_start(m->soak, STAF_SOAK_USEC);
 }
@@ -716,9 +719,10 @@ static int load_state(StafManager *m) {
                                         break;
                         }
                 }
+                /* not started: the first reconcile applies the current configuration first */
                 if (dcs_append(m, dc) < 0)
                         return -ENOMEM;
-                (void) stas_ctrl_start(TAKE_PTR(dc)->ctrl);
+                TAKE_PTR(dc);
         }
         log_debug("Restored %zu discovery controllers from %s.", m->n_dcs, m->lkc_path);
         return 0;
@@ -884,7 +888,7 @@ static StasTid *tid_with_defaults(StafManager *m, const StasKV *kv) {
 }
 
 static int build_wanted(StafManager *m, StasKV *const *controllers, Wanted *w) {
-        size_t n_referrals = 0;
+        size_t n_referrals = 0, n_dropped = 0;
         int r;
 
         for (size_t i = 0; controllers && controllers[i]; i++) {
@@ -921,10 +925,11 @@ static int build_wanted(StafManager *m, StasKV *const *controllers, Wanted *w) {
                         if (wanted_has(w, refs[j]))
                                 continue;
                         if (n_referrals >= STAF_MAX_REFERRALS) {
-                                log_warning(
+                                log_debug(
                                         "Too many referrals; ignoring %s/%s.",
                                         refs[j]->traddr,
                                         refs[j]->trsvcid);
+                                n_dropped++;
                                 continue;
                         }
                         StasTid *t = tid_copy(refs[j]);
@@ -935,6 +940,17 @@ static int build_wanted(StafManager *m, StasKV *const *controllers, Wanted *w) {
                                 return r;
                         n_referrals++;
                 }
+        }
+        /* one line per change of the count, not one per referral and pass */
+        if (n_dropped != m->referrals_dropped) {
+                if (n_dropped > 0)
+                        log_warning(
+                                "Too many referrals: %zu ignored (at most %d referral discovery controllers).",
+                                n_dropped,
+                                STAF_MAX_REFERRALS);
+                else
+                        log_info("Referrals back within the limit of %d.", STAF_MAX_REFERRALS);
+                m->referrals_dropped = n_dropped;
         }
         return 0;
 }
@@ -998,25 +1014,24 @@ int staf_manager_reconcile_now(StafManager *m) {
         if (r < 0)
                 goto finish;
 
-        /* kept DCs: new origin, fresh config entry and options */
+        /* kept DCs: new origin, fresh config entry and options (from [Global] for all of them) */
         for (size_t i = 0; i < m->n_dcs; i++) {
                 StafDc *dc = m->dcs[i];
+                const StasKV *entry = NULL;
+                StasConnectOptions o;
 
                 dc_set_origin(dc, res.origin[i]);
-                for (size_t j = 0; j < w.n; j++)
-                        if (w.entries[j] && tid_equal(w.tids[j], dc->tid)) {
-                                StasConnectOptions o;
-
-                                if (!kv_equal(dc->entry, w.entries[j])) {
-                                        kv_free(dc->entry);
-                                        dc->entry = kv_copy(w.entries[j]);
-                                }
-                                if (stas_conf_connect_options(m->conf, dc->entry, &o) >= 0) {
-                                        (void) stas_ctrl_set_options(dc->ctrl, &o);
-                                        connect_options_done(&o);
-                                }
-                                break;
-                        }
+                for (size_t j = 0; j < w.n && !entry; j++)
+                        if (w.entries[j] && tid_equal(w.tids[j], dc->tid))
+                                entry = w.entries[j];
+                if (!kv_equal(dc->entry, entry)) {
+                        kv_free(dc->entry);
+                        dc->entry = entry ? kv_copy(entry) : NULL;
+                }
+                if (stas_conf_connect_options(m->conf, dc->entry, &o) >= 0) {
+                        (void) stas_ctrl_set_options(dc->ctrl, &o);
+                        connect_options_done(&o);
+                }
         }
         for (size_t i = 0; i < res.n_del; i++)
                 del[res.del[i]] = true;
@@ -1026,6 +1041,15 @@ int staf_manager_reconcile_now(StafManager *m) {
 
                 if (!del[i]) {
                         m->dcs[k++] = dc;
+                        continue;
+                }
+                /*
+                 * Restored but no longer wanted: never connect it; a kernel connection left by the
+                 * previous run is adopted only to deregister and disconnect it.
+                 */
+                if (!dc->started && stas_ctrl_adopt_existing(dc->ctrl) <= 0) {
+                        log_info("Dropping discovery controller %s (no longer configured).", dc->tid_str);
+                        dc_free(dc);
                         continue;
                 }
                 log_info("Removing discovery controller %s.", dc->tid_str);
@@ -1050,8 +1074,13 @@ int staf_manager_reconcile_now(StafManager *m) {
                         "Adding discovery controller %s (%s).",
                         dc->tid_str,
                         stas_origin_to_string(dc->origin));
-                (void) stas_ctrl_start(dc->ctrl);
         }
+        /* new DCs, and restored ones now that their options are current */
+        for (size_t i = 0; i < m->n_dcs; i++)
+                if (!m->dcs[i]->started) {
+                        m->dcs[i]->started = true;
+                        (void) stas_ctrl_start(m->dcs[i]->ctrl);
+                }
         for (size_t i = 0; i < m->n_dcs; i++)
                 dc_check_lost(m->dcs[i]);
         if (res.n_del > 0 && m->hooks.dc_removed)

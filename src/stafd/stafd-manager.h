@@ -6,8 +6,8 @@
  * Sources of DCs: the controller= entries of stafd.conf, the zeroconf services handed in by
  * staf_manager_set_zeroconf(), and the referrals of the DCs' log pages (expanded only from
  * configured and zeroconf DCs, transitively, so a referral cycle can neither grow the set nor keep
- * itself alive). Every change restarts a short soak timer (STAF_SOAK_USEC); when it fires the set
- * is reconciled with reconcile_dcs() (exclusions, ip-family and address filters on all three).
+ * itself alive). The first change arms a short soak timer (STAF_SOAK_USEC; later changes within
+ * the window do not push it out); when it fires the set is reconciled with reconcile_dcs() (exclusions, ip-family and address filters on all three).
  * Host names in controller= traddrs are resolved first on the worker pool
  * (staf_manager_set_task_pool(), resolve.h); the pass then completes when the answers arrive.
  *
@@ -18,8 +18,12 @@
  * rediscover resyncs from the register step; a removed device reconnects and keeps its cached log
  * pages. The log_pages_changed hook runs only when the cached content changed (DESIGN 4).
  *
- * The last-known state (per DC: TID, origin, log pages) is restored by staf_manager_start() and
- * saved after every reconcile, every log page change and at stop.
+ * The last-known state (per DC: TID, origin, log pages) is restored by staf_manager_start() (the
+ * cached log pages are served at once) and saved after every reconcile, every log page change and
+ * at stop. A restored DC touches the kernel only from the first reconcile on, with the options of
+ * the current configuration; one no longer wanted is never connected (a connection the previous
+ * run left in the kernel is adopted only to deregister and disconnect it). Every reconcile
+ * recomputes the connect options of every kept DC ([Global] plus its controller= entry, if any).
  */
 #pragma once
 

@@ -62,6 +62,46 @@ static int nvme_log_level(bool tron) {
 
 /* ---- nvme-cli udev rule override (§5.11) */
 
+/* read up to @size bytes (short only at end of file); -errno on error */
+static ssize_t read_full(int fd, char *buf, size_t size) {
+        size_t n = 0;
+
+        while (n < size) {
+                ssize_t k = read(fd, buf + n, size - n);
+
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k < 0)
+                        return -errno;
+                if (k == 0)
+                        break;
+                n += (size_t) k;
+        }
+        return (ssize_t) n;
+}
+
+/* 1 when the file at @path has exactly the content of @fd (read from its start), 0 if not, -errno */
+static int file_equals_fd(const char *path, int fd) {
+        _cleanup_close_ int other = -EBADF;
+        char a[4096], b[4096];
+
+        other = open(path, O_RDONLY | O_CLOEXEC);
+        if (other < 0)
+                return -errno;
+        if (lseek(fd, 0, SEEK_SET) < 0)
+                return -errno;
+        for (;;) {
+                ssize_t na = read_full(fd, a, sizeof a), nb = read_full(other, b, sizeof b);
+
+                if (na < 0 || nb < 0)
+                        return na < 0 ? (int) na : (int) nb;
+                if (na != nb || memcmp(a, b, (size_t) na) != 0)
+                        return 0;
+                if (na == 0)
+                        return 1;
+        }
+}
+
 static void udev_rule_install(Stafd *d) {
         const char *dir = getenv("STAS_UDEV_RULES_DIR"), *tpl = getenv("STAS_UDEV_RULE_TEMPLATE");
         _cleanup_free_ char *path = NULL, *tmp = NULL;
@@ -78,12 +118,24 @@ static void udev_rule_install(Stafd *d) {
                 log_oom();
                 return;
         }
-        if (access(path, F_OK) == 0) {
-                log_debug("%s exists; leaving it alone.", path);
-                return;
-        }
         in = open(tpl, O_RDONLY | O_CLOEXEC);
         if (in < 0) {
+                log_warning_errno(errno, "Cannot read the udev rule template %s: %m", tpl);
+                return;
+        }
+        if (access(path, F_OK) == 0) {
+                /*
+                 * Left by a stafd that did not exit cleanly (its content is the template: ours to
+                 * remove at exit), or someone else's file (left alone).
+                 */
+                if (file_equals_fd(path, in) > 0) {
+                        log_debug("%s exists with the template's content; taking it over.", path);
+                        d->rule_path = TAKE_PTR(path);
+                } else
+                        log_notice("%s exists and differs from %s; leaving it alone.", path, tpl);
+                return;
+        }
+        if (lseek(in, 0, SEEK_SET) < 0) {
                 log_warning_errno(errno, "Cannot read the udev rule template %s: %m", tpl);
                 return;
         }
@@ -157,7 +209,20 @@ static void foreign_dc_event(StafManager *m, const StasUevent *ev, void *userdat
         char *argv[] = {
                 (char *) systemctl, (char *) "--quiet", (char *) "--no-block", (char *) "restart", unit, NULL
         };
-        r = posix_spawn(&pid, systemctl, NULL, NULL, argv, environ);
+        /* our blocked signals (SIGTERM, SIGINT, SIGHUP, SIGCHLD) must not reach systemctl */
+        posix_spawnattr_t attr;
+        sigset_t none, all;
+
+        sigemptyset(&none);
+        sigfillset(&all);
+        r = posix_spawnattr_init(&attr);
+        if (r == 0) {
+                r = posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+                r = r ?: posix_spawnattr_setsigmask(&attr, &none);
+                r = r ?: posix_spawnattr_setsigdefault(&attr, &all);
+                r = r ?: posix_spawn(&pid, systemctl, NULL, &attr, argv, environ);
+                (void) posix_spawnattr_destroy(&attr);
+        }
         if (r != 0) {
                 log_warning_errno(r, "Cannot run %s restart %s: %m", systemctl, unit);
                 return;
@@ -224,10 +289,8 @@ static void on_reload(void *userdata) {
         if (d->stopping)
                 return;
         daemon_notify_reloading();
-        r = stas_conf_load(STAS_DAEMON_STAFD, d->conf_path, &conf);
-        if (r < 0)
-                log_error_errno(r, "Cannot reload %s, keeping the running configuration: %m", d->conf_path);
-        else {
+        r = daemon_conf_reload(STAS_DAEMON_STAFD, d->conf_path, &conf);
+        if (r >= 0) {
                 r = sysconf_load(daemon_sysconf_path(), NULL, &sys);
                 if (r < 0)
                         log_error_errno(r, "Cannot reload sys.conf, keeping the running configuration: %m");

@@ -419,12 +419,171 @@ def test_host_name_traddr(t):
     t.wait(lambda: dc_entry(d, "127.0.0.1") is None, "an exclusion of the address applies after resolution")
 
 
+def test_sighup_missing_conf_keeps_running(t):
+    """A stafd.conf missing at SIGHUP keeps the running configuration (nothing is disconnected)."""
+    w = t.w
+    w.fk.set_scenario({"controllers": [dc(A, [dlpe(IO1, NQN1)], dctype="cdc"), dc(B, [dlpe(IO2, NQN2)])]})
+    d = w.stafd(stafd_conf([cfg(A)], dccm=[("persistent-connections", "false")]))
+    wait_pages(t, d, A, 1)
+    dev = dc_entry(d, A)["device"]
+    os.unlink(d.conf)
+    d.send_signal(signal.SIGHUP)
+    t.wait(lambda: d.log_count(r"stafd\.conf is missing; keeping the running configuration") == 1,
+           "a missing stafd.conf at SIGHUP is reported as a warning")
+    d.reload(stafd_conf([cfg(A), cfg(B)], dccm=[("persistent-connections", "false")]))
+    wait_pages(t, d, B, 1, "fence: the next reload with the file back is applied")
+    t.eq(w.fk.find(traddr=A), [dev], "the configured DC stayed connected")
+    t.eq([x for x in w.fk.dim_log() if x.get("tas") == "deregister"], [], "and was not deregistered")
+    t.eq(len(w.fk.connects(traddr=A)), 1, "nor reconnected")
+
+    d.reload(stafd_conf([cfg(B)], dccm=[("persistent-connections", "false")]))
+    t.wait(lambda: not w.fk.find(traddr=A), "A removed from the config is disconnected")
+    pi = d.process_info()
+    t.check("terminator.audit timer" not in pi, "process_info has no made-up audit timer")
+    t.eq(pi.get("terminator.disposing"), "0", "process_info counts the controllers being disposed")
+
+
+def test_udev_rule_left_by_crash(t):
+    """An override rule with the template's content (left by a crashed stafd) is taken over and
+    removed at exit; a different file is left alone."""
+    w = t.w
+    tpl = os.environ.get("STAS_UDEV_RULE_TEMPLATE")
+    t.check(tpl and os.path.exists(tpl), f"the rule template exists ({tpl})")
+    with open(tpl) as f:
+        content = f.read()
+    d = w.stafd(stafd_conf([]), start=False)
+    rule = os.path.join(d.rules, "70-nvmf-autoconnect.rules")
+    with open(rule, "w") as f:
+        f.write(content)
+    d.start()
+    t.stop_clean(d)
+    t.check(not os.path.exists(rule), "a leftover rule equal to the template is removed at exit")
+    with open(rule, "w") as f:
+        f.write("# someone else's rule\n")
+    d.start()
+    t.wait(lambda: d.log_count(r"exists and differs from") == 1, "a different rule is reported")
+    t.stop_clean(d)
+    with open(rule) as f:
+        t.eq(f.read(), "# someone else's rule\n", "and left alone")
+
+
+def test_foreign_dc_nvme_cli_interop(t):
+    """A change event (AEN 0x70f002, NVME_EVENT=rediscover) from a DC stafd does not manage
+    restarts nvme-cli's nvmf-connect@ unit (§5.11), with no signal blocked in systemctl."""
+    w = t.w
+    rec = w.path("systemctl.log")
+    script = w.path("systemctl.sh")
+    with open(script, "w") as f:
+        # python, not sh: dash clears the signal mask at start and would hide an inherited one
+        f.write(f"#!{sys.executable}\nimport sys\n"
+                "blk = [l for l in open('/proc/self/status') if l.startswith('SigBlk')][0]\n"
+                f"with open({rec!r}, 'a') as f:\n"
+                "    f.write('ARGS ' + ' '.join(sys.argv[1:]) + '\\n' + blk + 'END\\n')\n")
+    os.chmod(script, 0o755)
+    d = w.stafd(stafd_conf([cfg(A)]), start=False)
+    base_env = d.env
+    d.env = lambda: dict(base_env(), STAS_SYSTEMCTL=script)
+    w.fk.set_scenario({"controllers": [dc(A, [dlpe(IO1, NQN1)])]})
+    d.start()
+    wait_pages(t, d, A, 1)
+    reply = w.fk.ctl("connect", f"nqn={H.WKNQN},transport=tcp,traddr={C},trsvcid=8009,host_traddr=192.0.2.99")
+    dev = "nvme" + re.search(r"instance=(\d+)", reply).group(1)
+
+    def records():
+        try:
+            with open(rec) as f:
+                return [b.strip().splitlines() for b in f.read().split("END") if b.strip()]
+        except FileNotFoundError:
+            return []
+    unit = f"nvmf-connect@--device\\x3d{dev}\\x09--host-traddr\\x3d192.0.2.99.service"
+    w.fk.ctl("aen", dev, socket=d.socket)
+    r = t.wait(lambda: records() if len(records()) >= 1 else None, "AEN from a foreign DC runs systemctl")
+    t.eq(r[0][0], f"ARGS --quiet --no-block restart {unit}", "systemctl restart of the escaped nvmf-connect@ unit")
+    t.eq(r[0][1].split(), ["SigBlk:", "0000000000000000"], "systemctl runs with no blocked signal")
+    w.fk.ctl("event", dev, "rediscover", socket=d.socket)
+    r = t.wait(lambda: records() if len(records()) >= 2 else None, "NVME_EVENT=rediscover runs it too")
+    t.eq(r[1][0], f"ARGS --quiet --no-block restart {unit}", "the same unit")
+    own = dc_entry(d, A)["device"]
+    w.fk.ctl("aen", own, socket=d.socket)
+    # fence: one more foreign event; only it may add a record
+    w.fk.ctl("aen", dev, socket=d.socket)
+    t.wait(lambda: len(records()) >= 3, "fence event handled")
+    t.eq(len(records()), 3, "an AEN of a DC stafd manages does not run systemctl")
+
+
+def test_sd_notify(t):
+    """READY=1 once the bus name is owned, RELOADING=1 then READY=1 around SIGHUP, STOPPING=1."""
+    import socket as so
+    w = t.w
+    path = w.path("notify.sock")
+    sk = so.socket(so.AF_UNIX, so.SOCK_DGRAM)
+    sk.bind(path)
+    sk.settimeout(H.TIMEOUT)
+    try:
+        d = w.stafd(stafd_conf([]), start=False)
+        base_env = d.env
+        d.env = lambda: dict(base_env(), NOTIFY_SOCKET=path)
+        d.start(wait=False)
+
+        def recv():
+            return sk.recv(4096).decode().split("\n")
+        m = recv()
+        t.check("READY=1" in m, f"first notification is READY=1 ({m})")
+        t.check(w.bus.has_owner(H.STAF[0]), "sent after the bus name was acquired")
+        d.send_signal(signal.SIGHUP)
+        m1, m2 = recv(), recv()
+        t.check("RELOADING=1" in m1, f"SIGHUP: RELOADING=1 first ({m1})")
+        t.check("READY=1" in m2, f"then READY=1 ({m2})")
+        d.send_signal(signal.SIGTERM)
+        m = recv()
+        t.check("STOPPING=1" in m, f"SIGTERM: STOPPING=1 ({m})")
+        t.stop_clean(d)
+    finally:
+        sk.close()
+
+
+def test_sighup_sys_conf(t):
+    """SIGHUP re-reads sys.conf: a new symname sends DIM update to a CDC, a new host NQN reaches
+    new connections."""
+    w = t.w
+    sysconf = w.path("sys.conf")
+    nqn1 = "nqn.2014-08.org.nvmexpress:uuid:11111111-1111-1111-1111-111111111111"
+    nqn2 = "nqn.2014-08.org.nvmexpress:uuid:22222222-2222-2222-2222-222222222222"
+    hostid = "11111111-1111-1111-1111-111111111111"
+
+    def write_sys(nqn, sym):
+        with open(sysconf + ".new", "w") as f:
+            f.write(f"[Host]\nnqn = {nqn}\nid = {hostid}\nsymname = {sym}\n")
+        os.rename(sysconf + ".new", sysconf)
+    write_sys(nqn1, "host-a")
+    w.fk.set_scenario({"controllers": [dc(A, [dlpe(IO1, NQN1)], dctype="cdc"), dc(B, [dlpe(IO2, NQN2)])]})
+    d = w.stafd(stafd_conf([cfg(A)]), start=False)
+    base_env = d.env
+    d.env = lambda: dict(base_env(), STAS_SYS_CONF=sysconf)
+    d.start()
+    wait_pages(t, d, A, 1)
+    dev = dc_entry(d, A)["device"]
+    reg = t.wait(lambda: [x for x in w.fk.dim_log() if x["device"] == dev and x.get("tas") == "register"],
+                 "DIM register sent to the CDC")
+    t.eq((reg[0].get("nqn"), reg[0].get("symname")), (nqn1, "host-a"), "with the host NQN and symname")
+    t.eq(w.fk.connects(traddr=A)[0].get("hostnqn"), nqn1, "the DC is connected with sys.conf's host NQN")
+
+    write_sys(nqn2, "host-b")
+    d.reload(stafd_conf([cfg(A), cfg(B)]))
+    upd = t.wait(lambda: [x for x in w.fk.dim_log() if x["device"] == dev and x.get("tas") == "update"],
+                 "SIGHUP with a new symname sends DIM update to the CDC (DESIGN 5)")
+    t.eq(upd[0].get("symname"), "host-b", "carrying the new symname")
+    wait_pages(t, d, B, 1)
+    t.eq(w.fk.connects(traddr=B)[0].get("hostnqn"), nqn2, "a new connection uses the new host NQN")
+
+
 TESTS = [test_configured_dc_dlp, test_supported_log_pages_rejected, test_aen_changed_once,
          test_referral_added_removed, test_exclusion,
          test_remove_event_reconnect, test_dim_register_deregister, test_sighup_broken_config,
          test_restart_restores_cache, test_restart_adopts_connection, test_secrets_not_on_dbus,
          test_bad_dbus_args, test_zeroconf_service_types_follow_config,
-         test_host_name_traddr]
+         test_host_name_traddr, test_sighup_missing_conf_keeps_running, test_udev_rule_left_by_crash,
+         test_foreign_dc_nvme_cli_interop, test_sd_notify, test_sighup_sys_conf]
 
 if __name__ == "__main__":
     H.main(TESTS)

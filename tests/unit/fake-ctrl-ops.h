@@ -62,6 +62,8 @@ struct Fake {
         unsigned n_new, n_free, n_connect, n_adopt, n_disconnect, n_dim, n_dereg, n_cancel, n_supported,
                 n_log;
         uint8_t last_lsp;
+        int last_kato;    /* kato of the options of the last ctrl_new() */
+        bool last_dhchap; /* a DH-HMAC-CHAP host secret was in those options */
         char calls[512];
         size_t n_calls;
         uint64_t periods[64];
@@ -167,6 +169,8 @@ static inline int fake_new(
                         break;
                 }
         f->n_new++;
+        f->last_kato = o ? o->kato : STAS_OPT_UNSET;
+        f->last_dhchap = o && o->dhchap_secret;
         fake_rec(f, 'n');
         *ret = h;
         return 0;

@@ -98,12 +98,34 @@ static void test_daemon_loop_status(void **state) {
         assert_int_equal(daemon_loop_status("stacd", -EIO), 1);
 }
 
+/* at a reload a missing file keeps the running configuration (not the defaults) */
+static void test_daemon_conf_reload_missing(void **state) {
+        char dir[] = "/tmp/test-daemon.XXXXXX", path[64];
+        StasConf *c = NULL;
+        FILE *f;
+
+        assert_non_null(mkdtemp(dir));
+        snprintf(path, sizeof path, "%s/stafd.conf", dir);
+        assert_int_equal(daemon_conf_reload(STAS_DAEMON_STAFD, path, &c), -ENOENT);
+        assert_null(c);
+        f = fopen(path, "w");
+        assert_non_null(f);
+        fputs("[Global]\nkato=42\n", f);
+        fclose(f);
+        assert_int_equal(daemon_conf_reload(STAS_DAEMON_STAFD, path, &c), 0);
+        assert_non_null(c);
+        stas_conf_free(c);
+        unlink(path);
+        rmdir(dir);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_daemon_parse_args),
                 cmocka_unit_test(test_daemon_loop_status),
                 cmocka_unit_test(test_daemon_check_startup),
                 cmocka_unit_test(test_daemon_sysconf_path_and_level),
+                cmocka_unit_test(test_daemon_conf_reload_missing),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "fake-ctrl-ops.h"
+#include "log-capture.h"
 #include "stafd-manager.h"
 #include "stafd-zeroconf.h"
 #include "stas/lkc.h"
@@ -376,6 +377,146 @@ static void test_stafd_symname_change_updates(void **state) {
         assert_int_equal(strlen(env->f.calls), n);
 }
 
+/* run a DC to its first log page and stop with persistent connections (the lkc is written) */
+static void run_and_stop(Env *env, const char *conf) {
+        StasKV **l = NULL;
+
+        dlp_list_append(&l, mk_dlpe("10.0.0.5", "4420", "nqn.io1", "nvme"));
+        set_log(env, l);
+        start(env, conf, NULL);
+        RUN_UNTIL(env->e, env->changed == 1);
+        assert_int_equal(staf_manager_stop(env->m, on_stopped, env), 0);
+        RUN_UNTIL(env->e, env->stopped == 1);
+        env->m = staf_manager_free(env->m);
+        memset(env->f.calls, 0, sizeof env->f.calls);
+        env->f.n_calls = 0;
+        env->f.n_new = env->f.n_connect = env->f.n_adopt = env->f.n_disconnect = env->f.n_dereg = 0;
+        env->f.last_kato = 0;
+        env->changed = env->stopped = 0;
+}
+
+/* a restored DC connects only after the current configuration (kato, secret) is applied */
+static void test_stafd_restored_dc_uses_current_config(void **state) {
+        Env *env = *state;
+
+        run_and_stop(env, CONF1);
+        start(env,
+              "[Service Discovery]\nzeroconf=disabled\n[Controllers]\n"
+              "controller=transport=tcp;traddr=10.0.0.1;trsvcid=8009;kato=77;dhchap-secret=DHHC-1:00:abc=:\n",
+              NULL);
+        /* the cache is published at once, but nothing touched the kernel before the reconcile */
+        assert_int_equal(staf_manager_n_dcs(env->m), 1);
+        assert_int_equal(dlp_list_length(staf_dc_log_pages(staf_manager_dc(env->m, 0))), 1);
+        assert_int_equal(env->f.n_new, 0);
+        RUN_UNTIL(env->e, env->f.n_connect == 1);
+        assert_int_equal(env->f.last_kato, 77);
+        assert_true(env->f.last_dhchap);
+        assert_int_equal(staf_dc_origin(staf_manager_dc(env->m, 0)), STAS_ORIGIN_CONFIGURED);
+}
+
+/* a restored DC no longer configured is never connected; a kept kernel connection is dropped */
+static void test_stafd_restored_dc_removed_not_connected(void **state) {
+        Env *env = *state;
+
+        run_and_stop(env, CONF1);
+        start(env, "[Service Discovery]\nzeroconf=disabled\n", NULL);
+        assert_int_equal(staf_manager_reconcile_now(env->m), 0);
+        assert_int_equal(staf_manager_n_dcs(env->m), 0);
+        for (unsigned i = 0; i < 20; i++)
+                assert_true(sd_event_run(env->e, 20 * 1000) >= 0);
+        assert_int_equal(env->f.n_connect, 0);
+        assert_int_equal(env->f.n_adopt, 0);
+        env->m = staf_manager_free(env->m);
+
+        /* again, with the previous run's connection still in the kernel: adopt, DIM, disconnect */
+        run_and_stop(env, CONF1);
+        env->f.find_instance = 3;
+        env->f.registration = 1;
+        start(env, "[Service Discovery]\nzeroconf=disabled\n", NULL);
+        assert_int_equal(staf_manager_reconcile_now(env->m), 0);
+        RUN_UNTIL(env->e, env->f.n_disconnect == 1);
+        assert_int_equal(env->f.n_connect, 0);
+        assert_string_equal(env->f.calls, "naDd");
+}
+
+/* a SIGHUP changing [Global] reaches referral DCs (no controller= entry) too */
+static void test_stafd_reload_global_reaches_referrals(void **state) {
+        Env *env = *state;
+        StasKV **l = NULL;
+
+        dlp_list_append(&l, mk_dlpe("10.0.0.2", "8009", NVME_DISC_WKNQN, "referral"));
+        set_log(env, l);
+        start(env, CONF1, NULL);
+        RUN_UNTIL(env->e, staf_manager_n_dcs(env->m) == 2);
+        StafDc *ref = staf_manager_dc(env->m, 1);
+        assert_int_equal(staf_dc_origin(ref), STAS_ORIGIN_REFERRAL);
+        assert_int_equal(stas_ctrl_options(staf_dc_ctrl(ref))->kato, 30);
+        assert_int_equal(
+                staf_manager_reload(
+                        env->m,
+                        mk_conf("[Global]\nkato=45\n[Service Discovery]\nzeroconf=disabled\n[Controllers]\n"
+                                "controller=transport=tcp;traddr=10.0.0.1;trsvcid=8009\n"),
+                        mk_sys(NULL)),
+                0);
+        assert_int_equal(staf_manager_reconcile_now(env->m), 0);
+        assert_int_equal(staf_manager_n_dcs(env->m), 2);
+        assert_int_equal(stas_ctrl_options(staf_dc_ctrl(staf_manager_dc(env->m, 1)))->kato, 45);
+        assert_int_equal(stas_ctrl_options(staf_dc_ctrl(staf_manager_dc(env->m, 0)))->kato, 45);
+}
+
+/* too many referrals: one summary warning per change of the count, not one per referral */
+static void test_stafd_too_many_referrals_one_warning(void **state) {
+        Env *env = *state;
+        StasKV **l = NULL;
+        LogCapture lc;
+        char addr[32];
+
+        for (unsigned i = 0; i < STAF_MAX_REFERRALS + 10; i++) {
+                snprintf(addr, sizeof addr, "10.1.%u.%u", i / 200, i % 200 + 1);
+                dlp_list_append(&l, mk_dlpe(addr, "8009", NVME_DISC_WKNQN, "referral"));
+        }
+        set_log(env, l);
+        env->f.auto_complete = false;
+        start(env, CONF1, NULL);
+        assert_int_equal(staf_manager_reconcile_now(env->m), 0);
+        RUN_UNTIL(env->e, env->f.n_connect >= 1);
+        fake_complete(&env->f, 0); /* connect */
+        RUN_UNTIL(env->e, env->f.n_supported == 1);
+        fake_complete(&env->f, 0); /* supported log pages */
+        RUN_UNTIL(env->e, env->f.n_log == 1);
+        log_capture_start(&lc);
+        fake_complete(&env->f, 0); /* the log page with the referrals */
+        assert_int_equal(staf_manager_reconcile_now(env->m), 0);
+        assert_int_equal(staf_manager_reconcile_now(env->m), 0);
+        assert_int_equal(staf_manager_n_dcs(env->m), 1 + STAF_MAX_REFERRALS);
+        assert_true(log_capture_has(&lc, LOG_WARNING, "Too many referrals: 10 ignored"));
+        /* the summary once; the per-referral lines only at debug */
+        unsigned warnings = 0;
+        for (const char *p = lc.text; (p = strstr(p, "<4>Too many referrals")); p++)
+                warnings++;
+        assert_int_equal(warnings, 1);
+        log_capture_stop(&lc);
+}
+
+/* the soak window is fixed: a later change does not push the pending reconcile out */
+static void test_stafd_soak_fixed_window(void **state) {
+        Env *env = *state;
+        const StasTimer *soak;
+        uint64_t left;
+
+        start(env, "[Service Discovery]\nzeroconf=disabled\n", NULL);
+        soak = staf_manager_soak_timer(env->m);
+        assert_true(timer_is_armed(soak));
+        /* let the loop clock move on without reaching the deadline */
+        for (unsigned i = 0; i < 2000 && timer_remaining(soak) >= STAF_SOAK_USEC; i++)
+                assert_true(sd_event_run(env->e, 1000) >= 0);
+        left = timer_remaining(soak);
+        assert_true(left > 0 && left < STAF_SOAK_USEC);
+        assert_int_equal(staf_manager_set_zeroconf(env->m, NULL, 0), 0);
+        assert_true(timer_is_armed(soak));
+        assert_true(timer_remaining(soak) <= left);
+}
+
 /* secrets never appear in the id dict */
 static void test_stafd_id_dict_hides_secrets(void **state) {
         Env *env = *state;
@@ -602,6 +743,12 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_stafd_host_name_no_resolver, setup, teardown),
                 cmocka_unit_test(test_stafd_zeroconf_candidate),
                 cmocka_unit_test_setup_teardown(test_stafd_zeroconf_filters_and_origin, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_stafd_restored_dc_uses_current_config, setup, teardown),
+                cmocka_unit_test_setup_teardown(
+                        test_stafd_restored_dc_removed_not_connected, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_stafd_reload_global_reaches_referrals, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_stafd_too_many_referrals_one_warning, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_stafd_soak_fixed_window, setup, teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
