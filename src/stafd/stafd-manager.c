@@ -525,25 +525,6 @@ int staf_dc_info(const StafDc *dc, StasKV *kv) {
         return 0;
 }
 
-static bool is_secret_key(const char *k) {
-        return streq(k, "dhchap-secret") || streq(k, "dhchap-ctrl-secret");
-}
-
-static int add_sysfs(const StafDc *dc, StasKV *kv) {
-        _cleanup_(nvmedev_freep) StasNvmeDevice *d = NULL;
-        const char *dev = staf_dc_device(dc);
-
-        if (dev)
-                (void) nvmedev_read(NULL, dev, &d);
-        if (kv_set(kv, "hostid", d ? d->hostid : "") < 0 || kv_set(kv, "hostnqn", d ? d->hostnqn : "") < 0 ||
-            kv_set(kv, "model", d ? d->model : "") < 0 || kv_set(kv, "serial", d ? d->serial : "") < 0 ||
-            kv_set(kv, "dctype", d ? d->dctype : "") < 0 ||
-            kv_set(kv, "cntrltype", d ? d->cntrltype : "") < 0 ||
-            kv_set(kv, "connected", stas_ctrl_connected(dc->ctrl) ? "True" : "False") < 0)
-                return -ENOMEM;
-        return 0;
-}
-
 /**
  * staf_dc_id_dict() - see stafd-manager.h.
  */
@@ -562,14 +543,14 @@ int staf_dc_id_dict(const StafDc *dc, bool detailed, StasKV **ret) {
                         continue;
                 if (kv_set(kv,
                            k,
-                           is_secret_key(k) ? LOG_SECRET(dc->entry->values[i]) : dc->entry->values[i]) < 0)
+                           stas_secret_key(k) ? LOG_SECRET(dc->entry->values[i]) : dc->entry->values[i]) < 0)
                         return -ENOMEM;
         }
         if (detailed) {
                 int r = staf_dc_info(dc, kv);
                 if (r < 0)
                         return r;
-                r = add_sysfs(dc, kv);
+                r = stas_ctrl_sysfs_details(dc->ctrl, NULL, kv);
                 if (r < 0)
                         return r;
         }
@@ -713,9 +694,13 @@ static int load_state(StafManager *m) {
                         continue;
                 if (json_object_object_get_ex(o, "log-pages", &jl) &&
                     json_object_is_type(jl, json_type_array)) {
-                        for (size_t j = 0; j < json_object_array_length(jl); j++) {
+                        size_t n = 0, cap = 0;
+
+                        dc->log_pages = dlp_list_free(dc->log_pages);
+                        for (size_t j = 0; j < json_object_array_length(jl) && j < STAS_DLP_MAX_ENTRIES;
+                             j++) {
                                 StasKV *e = kv_from_json(json_object_array_get_idx(jl, j));
-                                if (e && dlp_list_append(&dc->log_pages, e) < 0)
+                                if (e && dlp_list_push(&dc->log_pages, &n, &cap, e) < 0)
                                         break;
                         }
                 }

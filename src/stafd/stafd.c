@@ -27,6 +27,7 @@
 #include "stafd-bus.h"
 #include "stafd-manager.h"
 #include "stafd-zeroconf.h"
+#include "stas/bus-util.h"
 #include "stas/daemon.h"
 #include "stas/kernel.h"
 #include "stas/lkc.h"
@@ -444,14 +445,11 @@ int main(int argc, char *argv[]) {
                         log_warning_errno(r, "Cannot browse the zeroconf service types: %m");
         }
 
-        r = sd_bus_open_system_with_description(&d.bus, "stafd");
+        r = bus_open(d.event, "stafd", false, &d.bus);
         if (r < 0) {
                 log_error_errno(r, "Cannot connect to the system bus: %m");
                 goto finish;
         }
-        r = sd_bus_attach_event(d.bus, d.event, SD_EVENT_PRIORITY_NORMAL);
-        if (r < 0)
-                goto finish;
         const StafBusInfo info = { .tp8013 = kopts.discovery,
                                    .host_iface = kopts.host_iface,
                                    .zc = d.zc,
@@ -470,11 +468,9 @@ int main(int argc, char *argv[]) {
         daemon_notify_ready();
         log_info("stafd %s started.", STAS_VERSION);
 
+        /* a lost bus ends the loop (bus_open()): exit 1, the unit restarts stafd; DCs stay */
         r = sd_event_loop(d.event);
-        if (r < 0)
-                log_error_errno(r, "Event loop failed: %m");
-        else
-                ret = EXIT_SUCCESS;
+        ret = daemon_loop_status("stafd", r);
 finish:
         udev_rule_remove(&d);
         staf_bus_free(d.sbus);

@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: Apache-2.0
-"""Losing the D-Bus connection: the private dbus-daemon is killed under a running stacd.
-stacd must not run on deaf (it would silently stop following stafd): it exits with status 1 and
-a clear error line, so that Restart=on-failure starts it again on the new bus, and it leaves
-every I/O connection in place.
+"""Losing the D-Bus connection: the private dbus-daemon is killed under running daemons.
+Neither may run on deaf (stacd would silently stop following stafd, stafd would publish to
+no one): each exits with status 1 and a clear error line, so that Restart=on-failure starts it
+again on the new bus, and every kernel connection (I/O and discovery) stays in place.
 Run one test: python3 test_bus_loss.py <substring of the test name> (with the meson env)."""
 
 import os
@@ -30,9 +30,11 @@ def test_stacd_exits_on_bus_loss(t):
     t.check_logs(s.stacd)
     t.eq((s.iocs(0), s.iocs(1)), ([devs[0]], [devs[1]]), "no I/O controller was disconnected")
     t.eq(len(t.w.fk.connect_log()), n_connects, "and nothing was connected again")
-    # stafd opens its own connection (not bus_open() yet): stop it here, whatever it does
-    s.stafd.stop()
+    t.wait(lambda: not s.stafd.alive(), "stafd exits after the bus is gone")
+    t.eq(s.stafd.stop(), 1, "stafd exits with status 1")
+    t.eq(s.stafd.log_count(LOST), 1, "stafd logs the lost bus once")
     t.check_logs(s.stafd)
+    t.check(t.w.fk.find(trsvcid="8009"), "the discovery controller connection is kept")
 
 
 TESTS = [test_stacd_exits_on_bus_loss]
