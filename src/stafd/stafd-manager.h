@@ -7,9 +7,9 @@
  * staf_manager_set_zeroconf(), and the referrals of the DCs' log pages (expanded only from
  * configured and zeroconf DCs, transitively, so a referral cycle can neither grow the set nor keep
  * itself alive). The first change arms a short soak timer (STAF_SOAK_USEC; later changes within
- * the window do not push it out); when it fires the set is reconciled with reconcile_dcs() (exclusions, ip-family and address filters on all three).
- * Host names in controller= traddrs are resolved first on the worker pool
- * (staf_manager_set_task_pool(), resolve.h); the pass then completes when the answers arrive.
+ * the window do not push it out); when it fires the set is reconciled with reconcile_dcs() (exclusions,
+ * ip-family and address filters on all three). Host names in controller= traddrs are resolved first on the
+ * worker pool (staf_manager_set_task_pool(), resolve.h); the pass then completes when the answers arrive.
  *
  * Per DC (StafDc, on a StasCtrl): connect or adopt; then TP8010 DIM register when the DC supports
  * it; then, with pleo enabled on a DC that is not a CDC, the Supported Log Pages to decide the
