@@ -709,41 +709,42 @@ static NvmeOp *op_new(int kind, void *cb, void *userdata) {
         return op;
 }
 
+/* The common start of an async verb: the controller is idle and in the right state (connected,
+ * or not for a connect), and a new op is ready. */
+static int op_begin(StasNvmeCtrl *c, int kind, void *cb, void *userdata, NvmeOp **ret) {
+        CHECK_IDLE(c);
+        if (kind == OP_CONNECT && c->name)
+                return -EALREADY;
+        if (kind != OP_CONNECT && !c->name)
+                return -ENOTCONN;
+        *ret = op_new(kind, cb, userdata);
+        return *ret ? 0 : -ENOMEM;
+}
+
 int stas_nvme_ctrl_connect_async(StasNvmeCtrl *c, StasTaskPool *pool, StasNvmeDone cb, void *userdata) {
         NvmeOp *op;
+        int r = op_begin(c, OP_CONNECT, (void *) cb, userdata, &op);
 
-        CHECK_IDLE(c);
-        if (c->name)
-                return -EALREADY;
-        op = op_new(OP_CONNECT, (void *) cb, userdata);
-        if (!op)
-                return -ENOMEM;
+        if (r < 0)
+                return r;
         stas_nvme_build_config(&c->opts, &op->cfg);
         return op_submit(c, pool, op);
 }
 
 int stas_nvme_ctrl_disconnect_async(StasNvmeCtrl *c, StasTaskPool *pool, StasNvmeDone cb, void *userdata) {
         NvmeOp *op;
+        int r = op_begin(c, OP_DISCONNECT, (void *) cb, userdata, &op);
 
-        CHECK_IDLE(c);
-        if (!c->name)
-                return -ENOTCONN;
-        op = op_new(OP_DISCONNECT, (void *) cb, userdata);
-        if (!op)
-                return -ENOMEM;
-        return op_submit(c, pool, op);
+        return r < 0 ? r : op_submit(c, pool, op);
 }
 
 int stas_nvme_ctrl_register_async(
         StasNvmeCtrl *c, StasTaskPool *pool, StasDimTask tas, StasNvmeRegisterDone cb, void *userdata) {
         NvmeOp *op;
+        int r = op_begin(c, OP_REGISTER, (void *) cb, userdata, &op);
 
-        CHECK_IDLE(c);
-        if (!c->name)
-                return -ENOTCONN;
-        op = op_new(OP_REGISTER, (void *) cb, userdata);
-        if (!op)
-                return -ENOMEM;
+        if (r < 0)
+                return r;
         op->tas = tas;
         apply_symname(c);
         return op_submit(c, pool, op);
@@ -752,14 +753,9 @@ int stas_nvme_ctrl_register_async(
 int stas_nvme_ctrl_supported_log_pages_async(
         StasNvmeCtrl *c, StasTaskPool *pool, StasNvmeSupportedDone cb, void *userdata) {
         NvmeOp *op;
+        int r = op_begin(c, OP_SUPPORTED, (void *) cb, userdata, &op);
 
-        CHECK_IDLE(c);
-        if (!c->name)
-                return -ENOTCONN;
-        op = op_new(OP_SUPPORTED, (void *) cb, userdata);
-        if (!op)
-                return -ENOMEM;
-        return op_submit(c, pool, op);
+        return r < 0 ? r : op_submit(c, pool, op);
 }
 
 int stas_nvme_ctrl_get_log_pages_async(
@@ -770,13 +766,10 @@ int stas_nvme_ctrl_get_log_pages_async(
         StasNvmeLogPagesDone cb,
         void *userdata) {
         NvmeOp *op;
+        int r = op_begin(c, OP_GET_LOG, (void *) cb, userdata, &op);
 
-        CHECK_IDLE(c);
-        if (!c->name)
-                return -ENOTCONN;
-        op = op_new(OP_GET_LOG, (void *) cb, userdata);
-        if (!op)
-                return -ENOMEM;
+        if (r < 0)
+                return r;
         op->lsp = lsp;
         op->max_retries = max_retries;
         return op_submit(c, pool, op);
