@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: Apache-2.0
 """harness.py - black-box integration harness for stafd and stacd (python3 stdlib only).
 
-Each test gets a fresh world: a private dbus-daemon (temporary config allowing everything), a
+Each test gets a fresh world: a private dbus-daemon (temporary config allowing everything, or a
+system-bus-like one reading the shipped policy files for tests decorated with @system_bus), a
 fake kernel root (FAKEKERNEL_ROOT) with a scenario file (FAKEKERNEL_SCENARIO, JSON, see
 doc/testing.md), and the daemons started with LD_PRELOAD of the fake kernel and every path
 pointed into the temporary directory. D-Bus is driven with `busctl --json=short`, signals are
@@ -102,16 +103,69 @@ BUS_CONF = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configur
 """
 
 
-class Bus:
-    """A private dbus-daemon and busctl-based client helpers."""
+# A system-bus-like policy (deny by default, as Debian's /usr/share/dbus-1/system.conf): nobody
+# may own a name or send a method call unless an included policy file punches a hole. The shipped
+# dbus/*.conf files are copied into {policy_dir} and read with <includedir>, as the system bus
+# reads /usr/share/dbus-1/system.d.
+SYSTEM_BUS_CONF = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>custom</type>
+  <listen>unix:path={path}</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow user="*"/>
+    <deny own="*"/>
+    <deny send_type="method_call"/>
+    <allow send_type="signal"/>
+    <allow send_requested_reply="true" send_type="method_return"/>
+    <allow send_requested_reply="true" send_type="error"/>
+    <allow receive_type="method_call"/>
+    <allow receive_type="method_return"/>
+    <allow receive_type="error"/>
+    <allow receive_type="signal"/>
+    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus"/>
+    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus.Introspectable"/>
+    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus.Properties"/>
+    <deny send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus"
+          send_member="UpdateActivationEnvironment"/>
+  </policy>
+  <policy user="root">
+    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus.Monitoring"/>
+  </policy>
+  <includedir>{policy_dir}</includedir>
+</busconfig>
+"""
+POLICY_FILES = ("org.nvmexpress.staf.conf", "org.nvmexpress.stac.conf")
 
-    def __init__(self, world):
+
+class Bus:
+    """A private dbus-daemon and busctl-based client helpers.
+    policy: "open" (everything allowed, the default) or "system" (SYSTEM_BUS_CONF plus the shipped
+    policy files from $STAS_DBUS_XML_DIR)."""
+
+    def __init__(self, world, policy="open"):
         self.world = world
+        self.policy = policy
         d = world.path("bus")
         os.makedirs(d)
         conf = os.path.join(d, "bus.conf")
+        sock = os.path.join(d, "socket")
+        if policy == "system":
+            pdir = os.path.join(d, "system.d")
+            os.makedirs(pdir)
+            src = os.environ.get("STAS_DBUS_XML_DIR")
+            if not src:
+                raise CheckFailed("STAS_DBUS_XML_DIR is not set (the shipped policy files)")
+            for f in POLICY_FILES:
+                shutil.copy(os.path.join(src, f), os.path.join(pdir, f))
+            text = SYSTEM_BUS_CONF.format(path=sock, policy_dir=pdir)
+        elif policy == "open":
+            text = BUS_CONF.format(path=sock)
+        else:
+            raise ValueError(f"unknown bus policy {policy!r}")
         with open(conf, "w") as f:
-            f.write(BUS_CONF.format(path=os.path.join(d, "socket")))
+            f.write(text)
         self.log = open(os.path.join(d, "dbus-daemon.log"), "w")
         self.proc = world.spawn(
             ["dbus-daemon", "--config-file=" + conf, "--nofork", "--print-address=1"],
@@ -133,8 +187,12 @@ class Bus:
             self.proc.wait(TIMEOUT)
         return self.proc.returncode
 
-    def busctl(self, *args, check=True, timeout=None):
+    def busctl(self, *args, check=True, timeout=None, unprivileged=False):
+        """Run busctl on this bus and return its parsed JSON output (BusError on failure).
+        unprivileged: run it as nobody (see World.as_nobody)."""
         cmd = ["busctl", "--address=" + self.address, "--json=short"] + [str(a) for a in args]
+        if unprivileged:
+            cmd = self.world.as_nobody(cmd)
         p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout or TIMEOUT)
         if p.returncode != 0:
             raise BusError(p.stderr.strip() or f"busctl exit {p.returncode}")
@@ -472,7 +530,7 @@ def tid_args(c):
 
 
 class World:
-    def __init__(self, test_name):
+    def __init__(self, test_name, bus_policy="open"):
         self.dir = tempfile.mkdtemp(prefix=f"stas-itest-{test_name}-")
         self.procs = []
         self.notes = []
@@ -481,7 +539,7 @@ class World:
         self.fk = None
         try:
             self.fk = FakeKernel(self)
-            self.bus = Bus(self)
+            self.bus = Bus(self, bus_policy)
         except BaseException:
             self.close()
             raise
@@ -531,15 +589,20 @@ class World:
         env["DBUS_SYSTEM_BUS_ADDRESS"] = self.bus.address
         cmd = [exe] + list(args)
         if unprivileged:
-            sock = self.bus.address.split("unix:path=", 1)[1].split(",")[0]
-            d = os.path.dirname(sock)
-            while d.startswith(self.dir):
-                os.chmod(d, 0o711)
-                d = os.path.dirname(d)
-            os.chmod(sock, 0o777)
-            cmd = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] + cmd
+            cmd = self.as_nobody(cmd)
         p = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=TIMEOUT)
         return p.returncode, p.stdout, p.stderr
+
+    def as_nobody(self, cmd):
+        """cmd wrapped to run as nobody (uid/gid 65534, no groups); the bus socket and the
+        directories above it are opened up so that nobody can connect (needs root)."""
+        sock = self.bus.address.split("unix:path=", 1)[1].split(",")[0]
+        d = os.path.dirname(sock)
+        while d.startswith(self.dir):
+            os.chmod(d, 0o711)
+            d = os.path.dirname(d)
+        os.chmod(sock, 0o777)
+        return ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] + list(cmd)
 
     def close(self):
         """Stop everything (daemons first, SIGTERM then SIGKILL) and remove the temp dir."""
@@ -703,7 +766,7 @@ class Runner:
             world = None
             t = None
             try:
-                world = World(name)
+                world = World(name, getattr(fn, "bus_policy", "open"))
                 t = T(self, name, world)
                 fn(t)
                 for d in list(world.daemons.values()):
@@ -728,6 +791,12 @@ class Runner:
                         world.remove()
         print(f"{self.passed} passed, {self.failed} failed", flush=True)
         return 1 if self.failed or not self.passed else 0
+
+
+def system_bus(fn):
+    """Decorator: run the test on a system-bus-like private bus (Bus policy "system")."""
+    fn.bus_policy = "system"
+    return fn
 
 
 def dump(world, tail=80):
