@@ -90,7 +90,19 @@ typedef struct StasCtrlNvmeCtx {
         StasNvme *nvme;
         StasTaskPool *pool;
         const char *sysfs_root; /* NULL = "/" */
+        /*
+         * With @event set, find() reads sysfs and the interface addresses once per event-loop
+         * iteration (sd_event_get_iteration()) and reuses them for every controller looked up in that
+         * iteration: a reconcile of N controllers then costs one enumeration, not N. Release
+         * with stas_ctrl_nvme_ctx_done().
+         */
+        sd_event *event;
+        uint64_t cache_iteration;
+        struct StasNvmeDevice **cache_devs;
+        struct StasIfMap *cache_ifaces;
 } StasCtrlNvmeCtx;
+/* stas_ctrl_nvme_ctx_done() - free what find() cached. */
+void stas_ctrl_nvme_ctx_done(StasCtrlNvmeCtx *x);
 extern const StasCtrlOps stas_ctrl_nvme_ops;
 
 typedef struct StasCtrl StasCtrl;

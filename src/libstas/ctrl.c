@@ -746,22 +746,48 @@ static void nvme_h_free(void *p) {
         free(h);
 }
 
-static int nvme_h_find(void *ctx, const StasTid *tid, bool discovery, int *ret_instance) {
-        StasCtrlNvmeCtx *x = ctx;
-        _cleanup_(nvmedev_list_freep) StasNvmeDevice **devs = NULL;
-        _cleanup_(ifaddr_map_freep) StasIfMap *ifaces = NULL;
+void stas_ctrl_nvme_ctx_done(StasCtrlNvmeCtx *x) {
+        x->cache_devs = nvmedev_list_free(x->cache_devs);
+        x->cache_ifaces = ifaddr_map_free(x->cache_ifaces);
+        x->cache_iteration = 0;
+}
+
+/* The kernel's controllers and the interface addresses, read at most once per loop iteration. */
+static int nvme_ctx_snapshot(StasCtrlNvmeCtx *x, StasNvmeDevice ***ret_devs, StasIfMap **ret_ifaces) {
+        uint64_t iteration = 0;
         int r;
 
-        r = nvmedev_enumerate(x->sysfs_root, &devs);
-        if (r <= 0)
+        /* sd-event counts iterations from 1 once the loop runs; 0 means "do not cache" */
+        if (x->event && sd_event_get_iteration(x->event, &iteration) >= 0 && iteration != 0 &&
+            iteration == x->cache_iteration && x->cache_devs && x->cache_ifaces)
+                goto done;
+        stas_ctrl_nvme_ctx_done(x);
+        r = nvmedev_enumerate(x->sysfs_root, &x->cache_devs);
+        if (r < 0)
                 return r;
-        r = ifaddr_map_from_system(&ifaces);
-        if (r < 0) {
-                ifaces = ifaddr_map_new();
-                if (!ifaces)
+        if (ifaddr_map_from_system(&x->cache_ifaces) < 0) {
+                x->cache_ifaces = ifaddr_map_new();
+                if (!x->cache_ifaces)
                         return -ENOMEM;
         }
-        for (size_t i = 0; devs[i]; i++) {
+        x->cache_iteration = iteration;
+done:
+        *ret_devs = x->cache_devs;
+        *ret_ifaces = x->cache_ifaces;
+        return 0;
+}
+
+static int nvme_h_find(void *ctx, const StasTid *tid, bool discovery, int *ret_instance) {
+        StasCtrlNvmeCtx *x = ctx;
+        StasNvmeDevice **devs;
+        StasIfMap *ifaces;
+        int r;
+
+        r = nvme_ctx_snapshot(x, &devs, &ifaces);
+        if (r < 0)
+                return r;
+        r = 0;
+        for (size_t i = 0; devs && devs[i]; i++) {
                 StasConnId cid;
 
                 if (discovery ? !nvmedev_is_dc(devs[i]) : !nvmedev_is_ioc(devs[i]))
@@ -771,10 +797,13 @@ static int nvme_h_find(void *ctx, const StasTid *tid, bool discovery, int *ret_i
                 nvmedev_conn_id(devs[i], &cid);
                 if (match_cid_tid(&cid, tid, ifaces)) {
                         *ret_instance = devs[i]->instance;
-                        return 1;
+                        r = 1;
+                        break;
                 }
         }
-        return 0;
+        if (!x->event) /* no loop to say when the snapshot is stale: do not keep it */
+                stas_ctrl_nvme_ctx_done(x);
+        return r;
 }
 
 static int nvme_h_adopt(void *p, int instance) {

@@ -613,6 +613,7 @@ StacdManager *manager_free(StacdManager *m) {
         m->udev = stas_udev_free(m->udev);
         m->resolver = resolver_free(m->resolver);
         m->pool = task_pool_free(m->pool);
+        stas_ctrl_nvme_ctx_done(&m->ctrl_ctx);
         stas_nvme_free(m->nvme);
         timer_free(m->reconcile_timer);
         timer_free(m->audit_timer);
@@ -662,7 +663,8 @@ int manager_load(StacdManager *m) {
         r = task_pool_new(m->event, 8, &m->pool);
         if (r < 0)
                 return log_error_errno(r, "Cannot create the worker pool: %m");
-        m->ctrl_ctx = (StasCtrlNvmeCtx){ .nvme = m->nvme, .pool = m->pool, .sysfs_root = NULL };
+        m->ctrl_ctx =
+                (StasCtrlNvmeCtx){ .nvme = m->nvme, .pool = m->pool, .sysfs_root = NULL, .event = m->event };
         m->resolver = resolver_free(m->resolver);
         r = resolver_new(m->pool, names_resolved, m, &m->resolver);
         if (r < 0)

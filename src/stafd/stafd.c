@@ -400,7 +400,7 @@ int main(int argc, char *argv[]) {
                 log_error_errno(r, "Cannot create the worker pool: %m");
                 goto finish;
         }
-        d.ctx = (StasCtrlNvmeCtx){ .nvme = d.nvme, .pool = d.pool };
+        d.ctx = (StasCtrlNvmeCtx){ .nvme = d.nvme, .pool = d.pool, .event = d.event };
 
         udev_rule_install(&d);
 
@@ -479,6 +479,7 @@ finish:
                 sd_bus_flush_close_unref(d.bus);
         stas_udev_free(d.udev);
         staf_manager_free(d.m);
+        stas_ctrl_nvme_ctx_done(&d.ctx);
         task_pool_free(d.pool);
         stas_nvme_free(d.nvme);
         kernel_options_done(&kopts);

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <ftw.h>
+#include <sys/stat.h>
 #include <setjmp.h>
 #include <cmocka.h>
 
@@ -448,6 +450,111 @@ static void test_ctrl_secret_key(void **state) {
         assert_false(stas_secret_key(NULL));
 }
 
+/* ---- the nvme backend's find(): one sysfs snapshot per loop iteration ---- */
+
+typedef struct FindState {
+        StasCtrlNvmeCtx *x;
+        const char *root;
+        StasTid *tid;
+        int step;
+        int results[3];
+} FindState;
+
+static void add_ioc(const char *root) {
+        char p[512];
+        FILE *f;
+
+        snprintf(p, sizeof(p), "%s/sys/class/nvme/nvme7", root);
+        assert_int_equal(mkdir(p, 0755), 0);
+        snprintf(p, sizeof(p), "%s/sys/class/nvme/nvme7/uevent", root);
+        f = fopen(p, "w");
+        assert_non_null(f);
+        fputs("DEVNAME=nvme7\nNVME_TRTYPE=tcp\nNVME_TRADDR=192.0.2.5\nNVME_TRSVCID=4420\n"
+              "NVME_HOST_TRADDR=none\nNVME_HOST_IFACE=none\n",
+              f);
+        fclose(f);
+        snprintf(p, sizeof(p), "%s/sys/class/nvme/nvme7/subsysnqn", root);
+        f = fopen(p, "w");
+        fputs("nqn.io\n", f);
+        fclose(f);
+        snprintf(p, sizeof(p), "%s/sys/class/nvme/nvme7/hostnqn", root);
+        f = fopen(p, "w");
+        fputs("nqn.host\n", f);
+        fclose(f);
+        snprintf(p, sizeof(p), "%s/sys/class/nvme/nvme7/cntrltype", root);
+        f = fopen(p, "w");
+        fputs("io\n", f);
+        fclose(f);
+}
+
+static int on_find_step(sd_event_source *s, void *userdata) {
+        FindState *st = userdata;
+        int instance = -1;
+
+        if (st->step == 0) {
+                /* first iteration: nothing yet; a controller appears; same iteration: the snapshot */
+                st->results[0] = stas_ctrl_nvme_ops.find(st->x, st->tid, false, &instance);
+                add_ioc(st->root);
+                st->results[1] = stas_ctrl_nvme_ops.find(st->x, st->tid, false, &instance);
+        } else {
+                /* a later iteration reads sysfs again */
+                st->results[2] = stas_ctrl_nvme_ops.find(st->x, st->tid, false, &instance);
+                assert_int_equal(instance, 7);
+        }
+        st->step++;
+        return 0;
+}
+
+static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw) {
+        return remove(path);
+}
+
+static void test_ctrl_find_snapshot_per_iteration(void **state) {
+        char root[] = "/tmp/stas-test-ctrl-XXXXXX", p[512];
+        _cleanup_(tid_freep) StasTid *tid =
+                tid_new("tcp", "192.0.2.5", "4420", "nqn.io", "", "", "nqn.host");
+        sd_event *e = NULL;
+        sd_event_source *s1 = NULL, *s2 = NULL;
+        StasCtrlNvmeCtx x = {};
+        FindState st = {};
+        int instance = -1;
+
+        assert_non_null(mkdtemp(root));
+        snprintf(p, sizeof(p), "%s/sys", root);
+        assert_int_equal(mkdir(p, 0755), 0);
+        snprintf(p, sizeof(p), "%s/sys/class", root);
+        assert_int_equal(mkdir(p, 0755), 0);
+        snprintf(p, sizeof(p), "%s/sys/class/nvme", root);
+        assert_int_equal(mkdir(p, 0755), 0);
+
+        assert_int_equal(sd_event_new(&e), 0);
+        x = (StasCtrlNvmeCtx){ .sysfs_root = root, .event = e };
+        st = (FindState){ .x = &x, .root = root, .tid = tid };
+        /* one source dispatched per sd_event_run(): two iterations */
+        assert_int_equal(sd_event_add_defer(e, &s1, on_find_step, &st), 0);
+        assert_int_equal(sd_event_source_set_enabled(s1, SD_EVENT_ONESHOT), 0);
+        assert_int_equal(sd_event_run(e, 0), 1);
+        assert_int_equal(sd_event_add_defer(e, &s2, on_find_step, &st), 0);
+        assert_int_equal(sd_event_source_set_enabled(s2, SD_EVENT_ONESHOT), 0);
+        assert_int_equal(sd_event_run(e, 0), 1);
+        assert_int_equal(st.step, 2);
+        assert_int_equal(st.results[0], 0);
+        assert_int_equal(st.results[1], 0); /* same iteration: one sysfs read */
+        assert_int_equal(st.results[2], 1);
+        stas_ctrl_nvme_ctx_done(&x);
+
+        /* without a loop, every call reads sysfs and nothing is kept */
+        x = (StasCtrlNvmeCtx){ .sysfs_root = root };
+        assert_int_equal(stas_ctrl_nvme_ops.find(&x, tid, false, &instance), 1);
+        assert_int_equal(instance, 7);
+        assert_null(x.cache_devs);
+
+        sd_event_source_unref(s1);
+        sd_event_source_unref(s2);
+        sd_event_unref(e);
+        assert_int_equal(nftw(root, rm_entry, 8, FTW_DEPTH | FTW_PHYS), 0);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_ctrl_retry_backoff_sequence, setup, teardown),
@@ -463,6 +570,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_ctrl_info, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_ctrl_sysfs_details, setup, teardown),
                 cmocka_unit_test(test_ctrl_secret_key),
+                cmocka_unit_test(test_ctrl_find_snapshot_per_iteration),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
