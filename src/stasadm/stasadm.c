@@ -148,16 +148,25 @@ static int parse_sub(int argc, char **argv, const char **file, bool takes_file) 
         return -1;
 }
 
+/* The options of a subcommand that takes -f FILE and no other argument; -1 to go on. */
+static int parse_file_only(int argc, char **argv, const char **file) {
+        int r = parse_sub(argc, argv, file, true);
+
+        if (r >= 0)
+                return r;
+        if (optind < argc)
+                return usage_error("unexpected argument '%s'", argv[optind]);
+        return -1;
+}
+
 static int cmd_hostnqn(int argc, char **argv) {
         _cleanup_free_ char *nqn = NULL;
         const char *file = NULL;
         int r;
 
-        r = parse_sub(argc, argv, &file, true);
+        r = parse_file_only(argc, argv, &file);
         if (r >= 0)
                 return r;
-        if (optind < argc)
-                return usage_error("unexpected argument '%s'", argv[optind]);
         r = hostnqn_generate(getenv("STAS_TEST_ROOT"), geteuid() == 0, &nqn);
         if (r == -EPERM) {
                 fputs("stasadm: Permission denied. Root privileges required.\n", stderr);
@@ -173,11 +182,9 @@ static int cmd_hostid(int argc, char **argv) {
         const char *file = NULL;
         int r;
 
-        r = parse_sub(argc, argv, &file, true);
+        r = parse_file_only(argc, argv, &file);
         if (r >= 0)
                 return r;
-        if (optind < argc)
-                return usage_error("unexpected argument '%s'", argv[optind]);
         r = hostid_generate(&id);
         if (r < 0)
                 return error(r, "Cannot generate the host ID", NULL);
