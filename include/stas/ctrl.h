@@ -54,8 +54,11 @@
 typedef void (*StasCtrlOpDone)(int r, void *userdata);
 typedef void (*StasCtrlRegisterDone)(int r, uint32_t result, void *userdata);
 typedef void (*StasCtrlSupportedDone)(int r, uint32_t lid_support, void *userdata);
-/* @entries (NULL when r < 0) is owned by the callee: free with dlp_list_free(). */
-typedef void (*StasCtrlLogPagesDone)(int r, StasKV **entries, uint64_t genctr, void *userdata);
+/*
+ * @entries (NULL when r < 0) is owned by the callee: free with dlp_list_free(). @report (never
+ * NULL, valid during the call) says what was read and dropped, also when r < 0 (dlp.h).
+ */
+typedef void (*StasCtrlLogPagesDone)(int r, StasKV **entries, const StasDlpReport *report, void *userdata);
 
 /*
  * StasCtrlOps - the kernel backend. @ctx is the ops context given to stas_ctrl_new(); a handle

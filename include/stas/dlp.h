@@ -13,15 +13,24 @@
  * subnqn 256, traddr 256 bytes) may be unterminated, NUL- or space-padded: each is copied with
  * a bound (up to the first NUL or the field width), then leading/trailing whitespace is
  * trimmed. Decision: an entry whose text field still contains a byte outside printable ASCII
- * (0x20..0x7e) is DROPPED (logged at debug), never repaired: a mangled subnqn or traddr must
- * not be turned into a different, plausible identity. Entries whose trimmed traddr is empty,
- * "0.0.0.0" or "::" are dropped too (a CDC quirk, §5.5), and so are entries whose subnqn is not
- * a plausible NQN ("nqn." prefix, at most STAS_NQN_MAX = 223 characters, NVMe base spec 4.5):
- * such an entry could never be connected, and passed on it would be an identity the peers
- * (stacd, D-Bus clients) refuse. A numrec larger than the entries actually present in the buffer
- * is clamped to what is there, and at most STAS_DLP_MAX_ENTRIES entries of one page are decoded
- * (the rest is counted as dropped): a hostile page cannot make the loop do unbounded work. All
- * list operations are linear (dedup by hash), never quadratic.
+ * (0x20..0x7e) is DROPPED, never repaired: a mangled subnqn or traddr must not be turned into a
+ * different, plausible identity. So is an entry whose traddr, trsvcid or subnqn breaks the rules
+ * of validate.h for its transport (trtype and adrfam): such a field would reach a connect string
+ * (an injected ",host_iface=..." in a trsvcid) or name an identity the peers refuse. Entries whose
+ * trimmed traddr is empty, "0.0.0.0" or "::" are dropped too (a CDC quirk, §5.5). Each dropped
+ * entry is counted by reason (StasDlpDrops), and the first one is described (index, field and a
+ * short excerpt of the value) so that the caller can log ONE line per page that names the field.
+ *
+ * Reading (dlp_read()): the page is read with plain Get Log Page commands through a callback, never
+ * with libnvme's nvmf_get_discovery_wargs(), whose size arithmetic wraps (numrec >= 2^22 - 1 makes
+ * it walk past its buffer) and whose chunked reads keep the Retain Asynchronous Event bit set on the
+ * last command (libnvme < 1.5), so the target never sends another discovery-change AEN. The header
+ * is read first, then at most STAS_DLP_MAX_ENTRIES entries in STAS_DLP_CHUNK-byte commands, then the
+ * header again with RAE cleared: that command completes the page and re-arms the AEN. If genctr or
+ * numrec changed in between, the whole read is repeated, at most max_retries times. A numrec above
+ * the cap reads and decodes the first STAS_DLP_MAX_ENTRIES entries (the rest is counted as
+ * over_cap). Sizes are computed in 64 bits and checked. All list operations are linear (dedup by
+ * hash), never quadratic.
  *
  * A DLP list is a NULL-terminated array of owned DLPEs (StasKV **). Nothing here logs above
  * debug level.
@@ -35,19 +44,70 @@
 #include "stas/kv.h"
 #include "stas/macro.h"
 #include "stas/tid.h"
+#include "stas/validate.h"
 
 /* Most entries decoded from one log page; the rest is dropped (and counted). */
 #define STAS_DLP_MAX_ENTRIES 4096
-/* Longest NQN (NVMe base specification: 223 bytes of UTF-8). */
-#define STAS_NQN_MAX 223
+/* Passes of dlp_read() before it gives up on a page that keeps changing. */
+#define STAS_DLP_MAX_RETRIES 6
+/* Bytes per Get Log Page command (the smallest transfer any controller accepts: no MDTS check). */
+#define STAS_DLP_CHUNK 4096
+/* The log page header (genctr, numrec, recfmt), and one entry. */
+#define STAS_DLP_HEADER_SIZE 1024
+#define STAS_DLP_ENTRY_SIZE 1024
 
 /* Why entries of one page were dropped (dlp_decode_ex()). */
 typedef struct StasDlpDrops {
-        unsigned bad_text;   /* a text field with a non-printable byte */
-        unsigned bad_nqn;    /* subnqn not a plausible NQN */
-        unsigned bad_traddr; /* traddr empty, 0.0.0.0 or :: */
-        uint64_t over_cap;   /* entries past STAS_DLP_MAX_ENTRIES, never decoded */
+        unsigned bad_text;    /* a text field with a non-printable byte */
+        unsigned bad_nqn;     /* subnqn not a valid NQN */
+        unsigned bad_traddr;  /* traddr empty, 0.0.0.0 or :: (§5.5; not a hostile entry) */
+        unsigned bad_addr;    /* traddr not an address of its transport / address family */
+        unsigned bad_trsvcid; /* trsvcid not a port of its transport */
+        uint64_t over_cap;    /* entries past STAS_DLP_MAX_ENTRIES, never decoded */
+        /* The first entry dropped for bad_text, bad_nqn, bad_addr or bad_trsvcid (for the log). */
+        uint64_t first_index;
+        const char *first_field; /* "traddr", "trsvcid" or "subnqn"; NULL: no such entry */
+        char first_value[40];    /* excerpt of the value (stas_excerpt()) */
 } StasDlpDrops;
+
+/* dlp_drops_refused() - entries refused as hostile or broken (all but bad_traddr and over_cap). */
+unsigned dlp_drops_refused(const StasDlpDrops *d);
+
+/* What one dlp_read() did and saw (filled also when it fails). */
+typedef struct StasDlpReport {
+        uint64_t genctr;   /* of the page read (the last header seen on failure) */
+        uint64_t numrec;   /* records the last header claimed */
+        uint64_t read;     /* entries read (at most STAS_DLP_MAX_ENTRIES) */
+        unsigned attempts; /* header-to-header passes */
+        unsigned commands; /* Get Log Page commands sent */
+        uint64_t bytes;    /* bytes requested in total */
+        StasDlpDrops drops;
+} StasDlpReport;
+
+/*
+ * dlp_report_describe() - one log line's worth about the entries of @rep that were refused or not
+ * read ("skipped 2 of 5 entries (1 with a bad traddr, 1 with a bad subnqn; first: entry 3, traddr
+ * '4420,h...')", "read only the first 4096 of 4194305 records"), written to @buf. Unusable traddrs
+ * (§5.5) are not mentioned. Return: false (and "" in @buf) when there is nothing to say.
+ */
+bool dlp_report_describe(const StasDlpReport *rep, char *buf, size_t size);
+/* dlp_report_signature() - equal for reports that dlp_report_describe() describes the same way. */
+uint64_t dlp_report_signature(const StasDlpReport *rep);
+
+/*
+ * StasDlpGetLog - one Get Log Page command for the discovery log: @len bytes at byte offset
+ * @offset into @buf, with the Retain Asynchronous Event bit @rae. Return: 0, or -errno (-EREMOTEIO
+ * for an NVMe status, which the callback keeps itself).
+ */
+typedef int (*StasDlpGetLog)(void *userdata, uint64_t offset, void *buf, uint32_t len, bool rae);
+
+/*
+ * dlp_read() - read and decode one discovery log page with @get (see the header comment), at most
+ * @max_retries passes (at least one). *@ret receives the entries; @rep (optional) what was done.
+ * Return: 0; -EAGAIN if the page changed on every pass; -ENOMEM; or the first error of @get.
+ * Never logs (it runs on worker threads).
+ */
+int dlp_read(StasDlpGetLog get, void *userdata, int max_retries, StasKV ***ret, StasDlpReport *rep);
 
 /* dlp_list_free() - free every DLPE and the array. NULL-tolerant; returns NULL. */
 StasKV **dlp_list_free(StasKV **l);
@@ -74,12 +134,20 @@ bool dlp_list_equal(StasKV *const *a, StasKV *const *b);
 
 /*
  * dlpe_from_entry() - decode one raw entry into a DLPE.
- * Return: 0; -EBADMSG if a text field holds a non-printable byte; -EINVAL if subnqn is not a
- * plausible NQN (dlp_nqn_is_plausible()); -ENOMEM.
- * The traddr filter is not applied here (see dlpe_has_usable_traddr()).
+ * Return: 0; -EBADMSG if a text field holds a non-printable byte; -EINVAL if a field breaks the
+ * rules of dlpe_check(); -ENOMEM. *@ret_field (optional) names the bad field on -EBADMSG/-EINVAL.
+ * The unusable-traddr filter is not applied here (see dlpe_has_usable_traddr()).
  */
 int dlpe_from_entry(const struct nvmf_disc_log_entry *e, StasKV **ret);
-/* dlp_nqn_is_plausible() - starts with "nqn." and is at most STAS_NQN_MAX characters long. */
+int dlpe_from_entry_ex(const struct nvmf_disc_log_entry *e, StasKV **ret, const char **ret_field);
+/*
+ * dlpe_check() - the fields of a DLPE that reach a connect string follow validate.h for its
+ * trtype and adrfam: traddr (an empty, "0.0.0.0" or "::" traddr passes: dlpe_has_usable_traddr()
+ * filters it), trsvcid and subnqn. Used on decoded pages and on DLPEs that stacd receives from
+ * stafd. Return: 0, or -EINVAL with *@ret_field (optional) the bad field's key.
+ */
+int dlpe_check(const StasKV *e, const char **ret_field);
+/* dlp_nqn_is_plausible() - stas_check_nqn() accepts it. */
 bool dlp_nqn_is_plausible(const char *nqn);
 
 /*

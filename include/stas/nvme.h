@@ -39,8 +39,10 @@
  *    nvmf_is_registration_supported(c) (may send Identify) and nvmf_register_ctrl(c, tas, &res).
  *  - supported log pages: nvme_ctrl_get_fd(c), nvme_get_log_page(fd, 4096, {LID 0x00, RAE=1, 1024 bytes})
  *    (through nvme_get_log_supported_log_pages).
- *  - get log pages: nvmf_get_discovery_wargs({c, max_retries, lsp, timeout 0}), decoded by
- *    dlp_decode() on the loop.
+ *  - get log pages: nvme_ctrl_get_fd(c), then dlp_read() (dlp.h) with one nvme_get_log() per
+ *    command ({LID 0x70, lsp, NSID none, lpo, len <= 4096, RAE}): header, entries, header again
+ *    with RAE cleared; decoded on the worker. Never nvmf_get_discovery_wargs() (its size
+ *    arithmetic wraps and it leaves RAE set, see dlp.h).
  *  - free: nvme_free_tree(r) (frees the ctrl; does not disconnect).
  *
  * Errors (mapped once, here): 0 success; -errno for libc errors (-1 + errno from libnvme; an
@@ -54,6 +56,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "stas/dlp.h"
 #include "stas/kv.h"
 #include "stas/macro.h"
 #include "stas/task.h"
@@ -77,7 +80,6 @@ typedef enum StasDimTask {
 #define STAS_DLP_LID_EXTDLPES 0x01
 #define STAS_DLP_LID_PLEOS 0x02
 #define STAS_DLP_LID_ALLSUBES 0x04
-#define STAS_DLP_MAX_RETRIES 6
 
 /* Options the running kernel accepts (from the /dev/nvme-fabrics probe, §3.7). */
 typedef struct StasNvmeKernel {
@@ -165,11 +167,12 @@ int stas_nvme_ctrl_register(StasNvmeCtrl *c, StasDimTask tas, uint32_t *ret_resu
 /* @ret: LID-specific support bits of LID 0x70 (STAS_DLP_LID_*), i.e. le32(entry[0x70]) >> 16. */
 int stas_nvme_ctrl_supported_log_pages(StasNvmeCtrl *c, uint32_t *ret);
 /*
- * stas_nvme_ctrl_get_log_pages() - Get Discovery Log Page with @lsp; *@ret receives the decoded
- * DLP list (dlp.h), *@ret_genctr (optional) the generation counter.
+ * stas_nvme_ctrl_get_log_pages() - Get Discovery Log Page with @lsp (dlp_read(), at most
+ * @max_retries passes); *@ret receives the decoded DLP list (dlp.h), *@ret_report (optional)
+ * what was read and dropped (genctr, numrec, drops), also on failure.
  */
 int stas_nvme_ctrl_get_log_pages(
-        StasNvmeCtrl *c, uint8_t lsp, int max_retries, StasKV ***ret, uint64_t *ret_genctr);
+        StasNvmeCtrl *c, uint8_t lsp, int max_retries, StasKV ***ret, StasDlpReport *ret_report);
 
 /*
  * Sysfs getters (loop, non-blocking; need a connected/adopted controller): *@ret is a malloc'ed
@@ -189,9 +192,12 @@ int stas_nvme_ctrl_is_registration_supported(StasNvmeCtrl *c);
 typedef void (*StasNvmeDone)(StasNvmeCtrl *c, int r, void *userdata);
 typedef void (*StasNvmeRegisterDone)(StasNvmeCtrl *c, int r, uint32_t result, void *userdata);
 typedef void (*StasNvmeSupportedDone)(StasNvmeCtrl *c, int r, uint32_t lid_support, void *userdata);
-/* @entries is owned by the callee (free with dlp_list_free()); NULL when r < 0. */
+/*
+ * @entries is owned by the callee (free with dlp_list_free()); NULL when r < 0. @report (never
+ * NULL, valid during the call) tells what was read and dropped, also when r < 0.
+ */
 typedef void (*StasNvmeLogPagesDone)(
-        StasNvmeCtrl *c, int r, StasKV **entries, uint64_t genctr, void *userdata);
+        StasNvmeCtrl *c, int r, StasKV **entries, const StasDlpReport *report, void *userdata);
 
 int stas_nvme_ctrl_connect_async(StasNvmeCtrl *c, StasTaskPool *pool, StasNvmeDone cb, void *userdata);
 int stas_nvme_ctrl_disconnect_async(StasNvmeCtrl *c, StasTaskPool *pool, StasNvmeDone cb, void *userdata);

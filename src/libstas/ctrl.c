@@ -495,7 +495,7 @@ int stas_ctrl_supported_log_pages(StasCtrl *c, StasCtrlSupportedDone cb, void *u
         return r;
 }
 
-static void log_done(int r, StasKV **entries, uint64_t genctr, void *userdata) {
+static void log_done(int r, StasKV **entries, const StasDlpReport *report, void *userdata) {
         StasCtrl *c = userdata;
 
         c->verb = VERB_NONE;
@@ -505,7 +505,7 @@ static void log_done(int r, StasKV **entries, uint64_t genctr, void *userdata) {
                         dispose_step(c);
                 return;
         }
-        c->verb_cb.log(r, entries, genctr, c->verb_ud);
+        c->verb_cb.log(r, entries, report, c->verb_ud);
 }
 
 /**
@@ -858,9 +858,10 @@ static int nvme_h_supported(void *p, StasCtrlSupportedDone cb, void *userdata) {
         return stas_nvme_ctrl_supported_log_pages_async(h->c, h->ctx->pool, nvme_supported_tramp, h);
 }
 
-static void nvme_log_tramp(StasNvmeCtrl *nc, int r, StasKV **entries, uint64_t genctr, void *userdata) {
+static void nvme_log_tramp(
+        StasNvmeCtrl *nc, int r, StasKV **entries, const StasDlpReport *report, void *userdata) {
         NvmeH *h = userdata;
-        h->cb.log(r, entries, genctr, h->ud);
+        h->cb.log(r, entries, report, h->ud);
 }
 
 static int nvme_h_get_log_pages(void *p, uint8_t lsp, StasCtrlLogPagesDone cb, void *userdata) {

@@ -171,30 +171,80 @@ static const char *treq_str(unsigned v, char *buf, size_t size) {
 }
 
 /**
- * dlp_nqn_is_plausible() - "nqn." prefix and at most STAS_NQN_MAX characters.
+ * dlp_nqn_is_plausible() - stas_check_nqn() accepts it.
  * @nqn: the NQN (NULL: false)
  */
 bool dlp_nqn_is_plausible(const char *nqn) {
-        return nqn && strncmp(nqn, "nqn.", 4) == 0 && strlen(nqn) <= STAS_NQN_MAX;
+        return stas_check_nqn(nqn) == 0;
 }
 
-int dlpe_from_entry(const struct nvmf_disc_log_entry *e, StasKV **ret) {
+static bool traddr_unusable(const char *t) {
+        return isempty(t) || streq(t, "0.0.0.0") || streq(t, "::");
+}
+
+/**
+ * dlpe_check() - see dlp.h.
+ * @e: the DLPE
+ * @ret_field: the bad field's key (optional)
+ */
+int dlpe_check(const StasKV *e, const char **ret_field) {
+        const char *trtype = kv_get(e, "trtype"), *adrfam = kv_get(e, "adrfam");
+        const char *traddr = kv_get(e, "traddr"), *bad = NULL;
+        unsigned flags = streq_ptr(adrfam, "ipv4") ? STAS_VALID_IPV4
+                : streq_ptr(adrfam, "ipv6")        ? STAS_VALID_IPV6
+                                                   : 0;
+
+        if (!traddr_unusable(traddr) && stas_check_traddr(trtype, traddr, flags) < 0)
+                bad = "traddr";
+        else if (stas_check_trsvcid(trtype, kv_get(e, "trsvcid")) < 0)
+                bad = "trsvcid";
+        else if (stas_check_nqn(kv_get(e, "subnqn")) < 0)
+                bad = "subnqn";
+        if (ret_field)
+                *ret_field = bad;
+        return bad ? -EINVAL : 0;
+}
+
+/* Decode the three text fields; on -EBADMSG *@ret_field names the one with a non-printable byte. */
+static int entry_texts(
+        const struct nvmf_disc_log_entry *e,
+        char **traddr,
+        char **trsvcid,
+        char **subnqn,
+        const char **ret_field) {
+        int r;
+
+        *ret_field = "traddr";
+        r = field_to_string(e->traddr, sizeof(e->traddr), traddr);
+        if (r < 0)
+                return r;
+        *ret_field = "trsvcid";
+        r = field_to_string(e->trsvcid, sizeof(e->trsvcid), trsvcid);
+        if (r < 0)
+                return r;
+        *ret_field = "subnqn";
+        r = field_to_string(e->subnqn, sizeof(e->subnqn), subnqn);
+        if (r < 0)
+                return r;
+        *ret_field = NULL;
+        return 0;
+}
+
+int dlpe_from_entry_ex(const struct nvmf_disc_log_entry *e, StasKV **ret, const char **ret_field) {
         _cleanup_free_ char *traddr = NULL, *trsvcid = NULL, *subnqn = NULL;
         _cleanup_(kv_freep) StasKV *kv = NULL;
         char b1[8], b2[8], b3[8], b4[8], portid[8], cntlid[8], asqsz[8], eflags[8];
+        const char *field = NULL;
         int r;
 
-        r = field_to_string(e->traddr, sizeof(e->traddr), &traddr);
-        if (r < 0)
+        if (ret_field)
+                *ret_field = NULL;
+        r = entry_texts(e, &traddr, &trsvcid, &subnqn, &field);
+        if (r < 0) {
+                if (ret_field && r == -EBADMSG)
+                        *ret_field = field;
                 return r;
-        r = field_to_string(e->trsvcid, sizeof(e->trsvcid), &trsvcid);
-        if (r < 0)
-                return r;
-        r = field_to_string(e->subnqn, sizeof(e->subnqn), &subnqn);
-        if (r < 0)
-                return r;
-        if (!dlp_nqn_is_plausible(subnqn))
-                return -EINVAL;
+        }
 
         snprintf(portid, sizeof(portid), "%u", (unsigned) le16toh(e->portid));
         snprintf(cntlid, sizeof(cntlid), "%u", (unsigned) le16toh(e->cntlid));
@@ -213,15 +263,63 @@ int dlpe_from_entry(const struct nvmf_disc_log_entry *e, StasKV **ret) {
             kv_set(kv, "cntlid", cntlid) < 0 || kv_set(kv, "asqsz", asqsz) < 0 ||
             kv_set(kv, "eflags", eflags) < 0)
                 return -ENOMEM;
+        r = dlpe_check(kv, ret_field);
+        if (r < 0)
+                return r;
 
         *ret = TAKE_PTR(kv);
         return 0;
 }
 
-bool dlpe_has_usable_traddr(const StasKV *e) {
-        const char *t = kv_get(e, "traddr");
+int dlpe_from_entry(const struct nvmf_disc_log_entry *e, StasKV **ret) {
+        return dlpe_from_entry_ex(e, ret, NULL);
+}
 
-        return !isempty(t) && !streq(t, "0.0.0.0") && !streq(t, "::");
+bool dlpe_has_usable_traddr(const StasKV *e) {
+        return !traddr_unusable(kv_get(e, "traddr"));
+}
+
+unsigned dlp_drops_refused(const StasDlpDrops *d) {
+        return d->bad_text + d->bad_nqn + d->bad_addr + d->bad_trsvcid;
+}
+
+/* The raw text of @field of @e, for the excerpt of the first refused entry. */
+static void note_first(
+        StasDlpDrops *d, uint64_t index, const struct nvmf_disc_log_entry *e, const char *field) {
+        char raw[257];
+        const char *src = streq_ptr(field, "traddr") ? e->traddr
+                : streq_ptr(field, "trsvcid")        ? e->trsvcid
+                                                     : e->subnqn;
+        size_t width = streq_ptr(field, "traddr") ? sizeof(e->traddr)
+                : streq_ptr(field, "trsvcid")     ? sizeof(e->trsvcid)
+                                                  : sizeof(e->subnqn);
+        size_t n = strnlen(src, width), start = 0;
+
+        if (d->first_field)
+                return;
+        /* trimmed like the value itself */
+        while (start < n && (src[start] == ' ' || src[start] == '\t'))
+                start++;
+        while (n > start && (src[n - 1] == ' ' || src[n - 1] == '\t'))
+                n--;
+        memcpy(raw, src + start, n - start);
+        raw[n - start] = 0;
+        d->first_index = index;
+        d->first_field = field ? field : "subnqn";
+        stas_excerpt(raw, d->first_value, sizeof(d->first_value));
+}
+
+static void count_drop(
+        StasDlpDrops *d, int r, const char *field, uint64_t index, const struct nvmf_disc_log_entry *e) {
+        if (r == -EBADMSG)
+                d->bad_text++;
+        else if (streq_ptr(field, "traddr"))
+                d->bad_addr++;
+        else if (streq_ptr(field, "trsvcid"))
+                d->bad_trsvcid++;
+        else
+                d->bad_nqn++;
+        note_first(d, index, e, field);
 }
 
 /**
@@ -247,15 +345,11 @@ int dlp_decode_ex(
         if (!log || size < sizeof(struct nvmf_discovery_log))
                 return -EBADMSG;
 
+        /* never more records than the buffer holds, whatever the header says */
         numrec = le64toh(log->numrec);
         avail = (size - sizeof(struct nvmf_discovery_log)) / sizeof(struct nvmf_disc_log_entry);
-        if (numrec > avail) {
-                log_debug(
-                        "Discovery log page claims %" PRIu64 " records, only %" PRIu64 " present",
-                        numrec,
-                        avail);
+        if (numrec > avail)
                 numrec = avail;
-        }
         if (numrec > STAS_DLP_MAX_ENTRIES) {
                 drops.over_cap = numrec - STAS_DLP_MAX_ENTRIES;
                 numrec = STAS_DLP_MAX_ENTRIES;
@@ -269,17 +363,14 @@ int dlp_decode_ex(
 
         /* no per-entry logging: a hostile page would flood the log; callers log the summary */
         for (uint64_t i = 0; i < numrec; i++) {
+                const char *field = NULL;
                 StasKV *e = NULL;
 
-                r = dlpe_from_entry(&log->entries[i], &e);
+                r = dlpe_from_entry_ex(&log->entries[i], &e, &field);
                 if (r == -ENOMEM)
                         return r;
-                if (r == -EINVAL) {
-                        drops.bad_nqn++;
-                        continue;
-                }
                 if (r < 0) {
-                        drops.bad_text++;
+                        count_drop(&drops, r, field, i, &log->entries[i]);
                         continue;
                 }
                 if (!dlpe_has_usable_traddr(e)) {
@@ -297,7 +388,171 @@ int dlp_decode_ex(
         if (ret_drops)
                 *ret_drops = drops;
         *ret = TAKE_PTR(l);
-        return (int) (drops.bad_text + drops.bad_nqn + drops.bad_traddr);
+        return (int) (dlp_drops_refused(&drops) + drops.bad_traddr);
+}
+
+bool dlp_report_describe(const StasDlpReport *rep, char *buf, size_t size) {
+        const StasDlpDrops *d = &rep->drops;
+        unsigned refused = dlp_drops_refused(d);
+        size_t n = 0;
+
+        if (size == 0)
+                return false;
+        buf[0] = 0;
+        if (refused > 0) {
+                static const char *const what[] = {
+                        "a non-printable byte", "a bad subnqn", "a bad traddr", "a bad trsvcid"
+                };
+                const unsigned counts[] = { d->bad_text, d->bad_nqn, d->bad_addr, d->bad_trsvcid };
+                const char *sep = "";
+
+                n += (size_t) snprintf(
+                        buf + n, size - n, "skipped %u of %" PRIu64 " entries (", refused, rep->read);
+                for (size_t i = 0; i < ELEMENTSOF(counts) && n < size; i++) {
+                        if (counts[i] == 0)
+                                continue;
+                        n += (size_t) snprintf(buf + n, size - n, "%s%u with %s", sep, counts[i], what[i]);
+                        sep = ", ";
+                }
+                if (n < size)
+                        n += (size_t) snprintf(
+                                buf + n,
+                                size - n,
+                                "; first: entry %" PRIu64 ", %s '%s')",
+                                d->first_index,
+                                strempty(d->first_field),
+                                d->first_value);
+        }
+        if (d->over_cap > 0 && n < size)
+                n += (size_t) snprintf(
+                        buf + n,
+                        size - n,
+                        "%sread only the first %" PRIu64 " of %" PRIu64 " records (at most %d are accepted)",
+                        n > 0 ? "; " : "",
+                        rep->read,
+                        rep->numrec,
+                        STAS_DLP_MAX_ENTRIES);
+        return n > 0;
+}
+
+uint64_t dlp_report_signature(const StasDlpReport *rep) {
+        const StasDlpDrops *d = &rep->drops;
+        uint64_t h = 1469598103934665603ULL;
+        const uint64_t v[] = { d->bad_text, d->bad_nqn,     d->bad_addr, d->bad_trsvcid,
+                               d->over_cap, d->first_index, rep->numrec };
+
+        for (size_t i = 0; i < ELEMENTSOF(v); i++)
+                h = (h ^ v[i]) * 1099511628211ULL;
+        for (const char *p = strempty(d->first_field); *p; p++)
+                h = (h ^ (unsigned char) *p) * 1099511628211ULL;
+        for (const char *p = d->first_value; *p; p++)
+                h = (h ^ (unsigned char) *p) * 1099511628211ULL;
+        return h;
+}
+
+/* One command, counted in @rep. */
+static int read_chunk(
+        StasDlpGetLog get,
+        void *userdata,
+        uint64_t off,
+        void *buf,
+        uint32_t len,
+        bool rae,
+        StasDlpReport *rep) {
+        rep->commands++;
+        rep->bytes += len;
+        return get(userdata, off, buf, len, rae);
+}
+
+/*
+ * One pass: header (RAE set), entries (RAE set), header again (RAE cleared). Return: 1 and the
+ * raw page in *@ret_page (header + n entries, *@ret_size bytes) when both headers agree, 0 when the
+ * page changed meanwhile, -errno.
+ */
+static int read_pass(
+        StasDlpGetLog get, void *userdata, StasDlpReport *rep, uint8_t **ret_page, size_t *ret_size) {
+        struct nvmf_discovery_log hdr = {}, again = {};
+        _cleanup_free_ uint8_t *page = NULL;
+        uint64_t numrec, n, bytes, off;
+        int r;
+
+        r = read_chunk(get, userdata, 0, &hdr, STAS_DLP_HEADER_SIZE, true, rep);
+        if (r < 0)
+                return r;
+        numrec = le64toh(hdr.numrec);
+        rep->numrec = numrec;
+        rep->genctr = le64toh(hdr.genctr);
+        n = numrec < STAS_DLP_MAX_ENTRIES ? numrec : STAS_DLP_MAX_ENTRIES;
+
+        /* n <= STAS_DLP_MAX_ENTRIES: bytes is at most 4 MiB + 1 KiB, far from any overflow */
+        bytes = STAS_DLP_HEADER_SIZE + n * STAS_DLP_ENTRY_SIZE;
+        if (bytes > SIZE_MAX)
+                return -E2BIG;
+        page = malloc((size_t) bytes);
+        if (!page)
+                return -ENOMEM;
+        for (off = STAS_DLP_HEADER_SIZE; off < bytes; off += STAS_DLP_CHUNK) {
+                uint64_t len = bytes - off < STAS_DLP_CHUNK ? bytes - off : STAS_DLP_CHUNK;
+
+                r = read_chunk(get, userdata, off, page + off, (uint32_t) len, true, rep);
+                if (r < 0)
+                        return r;
+        }
+        rep->read = n;
+
+        /* the command that completes the page: RAE cleared, so the target re-arms its AEN */
+        r = read_chunk(get, userdata, 0, &again, STAS_DLP_HEADER_SIZE, false, rep);
+        if (r < 0)
+                return r;
+        if (again.genctr != hdr.genctr || again.numrec != hdr.numrec) {
+                rep->numrec = le64toh(again.numrec);
+                rep->genctr = le64toh(again.genctr);
+                return 0;
+        }
+
+        /* the decoder sees exactly the entries read */
+        hdr.numrec = htole64(n);
+        memcpy(page, &hdr, STAS_DLP_HEADER_SIZE);
+        *ret_size = (size_t) bytes;
+        *ret_page = TAKE_PTR(page);
+        return 1;
+}
+
+/**
+ * dlp_read() - see dlp.h.
+ * @get: one Get Log Page command
+ * @userdata: for @get
+ * @max_retries: passes at most (< 1 means 1)
+ * @ret: the entries
+ * @rep: what was done (optional)
+ */
+int dlp_read(StasDlpGetLog get, void *userdata, int max_retries, StasKV ***ret, StasDlpReport *rep) {
+        StasDlpReport local = {};
+        int passes = max_retries < 1 ? 1 : max_retries, r = 0;
+
+        if (!rep)
+                rep = &local;
+        *rep = (StasDlpReport){};
+        if (!get || !ret)
+                return -EINVAL;
+        for (int i = 0; i < passes; i++) {
+                _cleanup_free_ uint8_t *page = NULL;
+                size_t size = 0;
+
+                rep->attempts++;
+                r = read_pass(get, userdata, rep, &page, &size);
+                if (r < 0)
+                        return r;
+                if (r == 0)
+                        continue;
+                r = dlp_decode_ex((const struct nvmf_discovery_log *) page, size, ret, NULL, &rep->drops);
+                if (r < 0)
+                        return r;
+                if (rep->numrec > rep->read)
+                        rep->drops.over_cap = rep->numrec - rep->read;
+                return 0;
+        }
+        return -EAGAIN;
 }
 
 int dlp_decode(const struct nvmf_discovery_log *log, size_t size, StasKV ***ret, uint64_t *ret_genctr) {

@@ -292,7 +292,8 @@ struct NvmeOp {
         /* outputs (written by the worker, read on the loop after completion) */
         int status;
         uint32_t result;
-        struct nvmf_discovery_log *log;
+        StasKV **entries;
+        StasDlpReport report;
         /* completion */
         void *cb;
         void *userdata;
@@ -396,57 +397,56 @@ static int do_supported(StasNvmeCtrl *c, uint32_t *bits, int *status) {
         return 0;
 }
 
-static int do_get_log(StasNvmeCtrl *c, uint8_t lsp, int max_retries, struct nvmf_discovery_log **ret) {
-        struct nvme_get_discovery_args args = {
-                .c = c->ctrl,
-                .args_size = sizeof(args),
-                .max_retries = max_retries,
+/* One Get Log Page (LID 0x70) command for dlp_read(), on the thread that owns the tree. */
+typedef struct GetLogCtx {
+        int fd;
+        uint8_t lsp;
+        int status;
+} GetLogCtx;
+
+static int get_log_chunk(void *userdata, uint64_t offset, void *buf, uint32_t len, bool rae) {
+        GetLogCtx *g = userdata;
+        struct nvme_get_log_args args = {
+                .lpo = offset,
                 .result = NULL,
+                .log = buf,
+                .args_size = sizeof(args),
+                .fd = g->fd,
                 .timeout = 0,
-                .lsp = lsp,
+                .lid = NVME_LOG_LID_DISCOVER,
+                .len = len,
+                .nsid = NVME_NSID_NONE,
+                .csi = NVME_CSI_NVM,
+                .lsi = NVME_LOG_LSI_NONE,
+                .lsp = g->lsp,
+                .uuidx = NVME_UUID_NONE,
+                .rae = rae,
+                .ot = false,
         };
-        struct nvmf_discovery_log *log;
-
-        errno = 0;
-        log = nvmf_get_discovery_wargs(&args);
-        if (!log)
-                return stas_nvme_map_error(-1, errno, NULL);
-        *ret = log;
-        return 0;
-}
-
-/* Decode on the loop; takes ownership of @log. */
-static int decode_log(struct nvmf_discovery_log *log, StasKV ***ret, uint64_t *ret_genctr) {
-        _cleanup_free_ struct nvmf_discovery_log *l = log;
-        uint64_t numrec = le64toh(l->numrec);
-        StasDlpDrops drops = {};
-        size_t size;
         int r;
 
-        /* libnvme allocated the header plus exactly numrec entries */
-        if (numrec > (SIZE_MAX - sizeof(*l)) / sizeof(struct nvmf_disc_log_entry))
-                return -EBADMSG;
-        size = sizeof(*l) + numrec * sizeof(struct nvmf_disc_log_entry);
-        r = dlp_decode_ex(l, size, ret, ret_genctr, &drops);
-        if (r < 0)
-                return r;
-        /* one summary per read, never one line per (hostile) entry */
-        if (r > 0)
-                log_debug(
-                        "Dropped %d unusable discovery log entries (%u non-printable, %u with an "
-                        "implausible subnqn, %u with an unusable traddr)",
-                        r,
-                        drops.bad_text,
-                        drops.bad_nqn,
-                        drops.bad_traddr);
-        /* a warning (libstas logs at debug otherwise): entries are lost, the operator must know */
-        if (drops.over_cap > 0)
-                log_warning(
-                        "Discovery log page has %" PRIu64
-                        " entries more than the %d accepted; ignoring them",
-                        drops.over_cap,
-                        STAS_DLP_MAX_ENTRIES);
-        return 0;
+        errno = 0;
+        r = nvme_get_log(&args);
+        return stas_nvme_map_error(r, errno, &g->status);
+}
+
+/*
+ * The discovery log, read by dlp_read() with plain Get Log Page commands (never
+ * nvmf_get_discovery_wargs(): see dlp.h) and decoded here, on the worker.
+ */
+static int do_get_log(
+        StasNvmeCtrl *c, uint8_t lsp, int max_retries, StasKV ***ret, StasDlpReport *rep, int *status) {
+        GetLogCtx g = { .lsp = lsp };
+        int r;
+
+        errno = 0;
+        g.fd = nvme_ctrl_get_fd(c->ctrl);
+        if (g.fd < 0)
+                return stas_nvme_map_error(-1, errno, status);
+        r = dlp_read(get_log_chunk, &g, max_retries, ret, rep);
+        if (r == -EREMOTEIO)
+                *status = g.status;
+        return r;
 }
 
 /* ---- synchronous verbs ---- */
@@ -550,17 +550,18 @@ int stas_nvme_ctrl_supported_log_pages(StasNvmeCtrl *c, uint32_t *ret) {
 }
 
 int stas_nvme_ctrl_get_log_pages(
-        StasNvmeCtrl *c, uint8_t lsp, int max_retries, StasKV ***ret, uint64_t *ret_genctr) {
-        struct nvmf_discovery_log *log = NULL;
-        int r;
+        StasNvmeCtrl *c, uint8_t lsp, int max_retries, StasKV ***ret, StasDlpReport *ret_report) {
+        StasDlpReport rep = {};
+        int r, status = 0;
 
         CHECK_IDLE(c);
         if (!c->name)
                 return -ENOTCONN;
-        r = do_get_log(c, lsp, max_retries, &log);
-        if (r < 0)
-                return r;
-        return decode_log(log, ret, ret_genctr);
+        r = do_get_log(c, lsp, max_retries, ret, &rep, &status);
+        record_status(c, r, status);
+        if (ret_report)
+                *ret_report = rep;
+        return r;
 }
 
 static int read_attr(StasNvmeCtrl *c, const char *attr, char **ret) {
@@ -627,7 +628,7 @@ static int op_work(void *userdata) {
         case OP_SUPPORTED:
                 return do_supported(c, &op->result, &op->status);
         case OP_GET_LOG:
-                return do_get_log(c, op->lsp, op->max_retries, &op->log);
+                return do_get_log(c, op->lsp, op->max_retries, &op->entries, &op->report, &op->status);
         }
         return -EINVAL;
 }
@@ -635,8 +636,6 @@ static int op_work(void *userdata) {
 static void op_done(int r, void *userdata) {
         NvmeOp *op = userdata;
         StasNvmeCtrl *c = op->c;
-        StasKV **entries = NULL;
-        uint64_t genctr = 0;
 
         /* loop thread: the worker is finished, the tree is ours again */
         c->op = NULL;
@@ -663,9 +662,8 @@ static void op_done(int r, void *userdata) {
                 ((StasNvmeSupportedDone) op->cb)(c, r, r >= 0 ? op->result : 0, op->userdata);
                 break;
         case OP_GET_LOG:
-                if (r >= 0)
-                        r = decode_log(TAKE_PTR(op->log), &entries, &genctr);
-                ((StasNvmeLogPagesDone) op->cb)(c, r, r >= 0 ? entries : NULL, genctr, op->userdata);
+                ((StasNvmeLogPagesDone) op->cb)(
+                        c, r, r >= 0 ? TAKE_PTR(op->entries) : NULL, &op->report, op->userdata);
                 break;
         }
 }
@@ -680,7 +678,7 @@ static void op_cleanup(void *userdata) {
                 if (c->freeing)
                         ctrl_destroy(c);
         }
-        free(op->log);
+        dlp_list_free(op->entries);
         free(op);
 }
 

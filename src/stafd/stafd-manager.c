@@ -3,6 +3,7 @@
  * stafd-manager.c - the DC set and the per-DC discovery state machine (see stafd-manager.h).
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -44,6 +45,7 @@ struct StafDc {
         StasTimer *stage_timer;
         unsigned stage_failures;
         bool registered;
+        uint64_t dlp_warned; /* dlp_report_signature() of the page last warned about, 0 = none */
 
         StasTimer *lost_timer;
         bool unresponsive;
@@ -254,19 +256,70 @@ static bool tids_same_set(StasTid *const *a, StasTid *const *b) {
         return true;
 }
 
-static void log_done(int r, StasKV **entries, uint64_t genctr, void *userdata) {
+/* One warning per distinct problem with a page that was read (a hostile DC re-sends the same). */
+static void log_page_problems(StafDc *dc, const StasDlpReport *rep) {
+        char what[256];
+        uint64_t sig;
+
+        if (!dlp_report_describe(rep, what, sizeof(what))) {
+                dc->dlp_warned = 0;
+                return;
+        }
+        sig = dlp_report_signature(rep);
+        if (sig == dc->dlp_warned) {
+                log_debug("Controller %s: discovery log page: %s", dc->tid_str, what);
+                return;
+        }
+        dc->dlp_warned = sig;
+        log_warning(
+                "Controller %s (%s): discovery log page: %s.",
+                dc->tid_str,
+                strempty(staf_dc_device(dc)),
+                what);
+}
+
+static void log_read_failed(StafDc *dc, int r, const StasDlpReport *rep) {
+        char what[160];
+
+        if (r != -EAGAIN) {
+                stage_fail(dc, "Get discovery log pages", r, STAF_LOG_RETRY_USEC);
+                return;
+        }
+        /* a page that never holds still is the DC's fault: a warning, once per streak */
+        snprintf(
+                what,
+                sizeof(what),
+                "changed during each of %u reads (last: genctr %" PRIu64 ", %" PRIu64 " records)",
+                rep->attempts,
+                rep->genctr,
+                rep->numrec);
+        if (dc->stage_failures++ == 0)
+                log_warning(
+                        "Controller %s (%s): discovery log page %s; keeping the %zu entries read before. Retrying every %.0f s.",
+                        dc->tid_str,
+                        strempty(staf_dc_device(dc)),
+                        what,
+                        dlp_list_length(dc->log_pages),
+                        (double) STAF_LOG_RETRY_USEC / USEC_PER_SEC);
+        else
+                log_debug("Controller %s: discovery log page %s", dc->tid_str, what);
+        (void) timer_start(dc->stage_timer, STAF_LOG_RETRY_USEC);
+}
+
+static void log_done(int r, StasKV **entries, const StasDlpReport *report, void *userdata) {
         StafDc *dc = userdata;
         StafManager *m = dc->m;
 
         dc->in_flight = false;
         if (r < 0) {
                 if (dc->pending == STAGE_IDLE) {
-                        stage_fail(dc, "Get discovery log pages", r, STAF_LOG_RETRY_USEC);
+                        log_read_failed(dc, r, report);
                         return;
                 }
                 dc_after(dc, STAGE_IDLE);
                 return;
         }
+        log_page_problems(dc, report);
         dc->stage_failures = 0;
         dc->stage = STAGE_DONE;
         log_info(

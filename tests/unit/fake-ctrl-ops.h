@@ -57,7 +57,8 @@ struct Fake {
         int supported_result;
         uint32_t lid_support;
         int log_result;
-        StasKV **log_entries; /* what get_log_pages() returns (copied) */
+        StasKV **log_entries;     /* what get_log_pages() returns (copied) */
+        StasDlpReport log_report; /* and the report it gives */
         const char *dctype;
         unsigned n_new, n_free, n_connect, n_adopt, n_disconnect, n_dim, n_dereg, n_cancel, n_supported,
                 n_log;
@@ -101,7 +102,7 @@ static inline void fake_complete_h(FakeH *h, int r) {
                 h->cb.supported(r, f->lid_support, h->ud);
                 break;
         case FAKE_LOG:
-                h->cb.log(r, r < 0 ? NULL : dlp_list_copy(f->log_entries), 0, h->ud);
+                h->cb.log(r, r < 0 ? NULL : dlp_list_copy(f->log_entries), &f->log_report, h->ud);
                 break;
         default:
                 break;
@@ -337,7 +338,7 @@ static inline StasUevent *fake_uevent(StasUeventAction a, const char *sysname) {
 }
 
 /* fake_log_cb() - counts deliveries in the unsigned pointed to by @ud. */
-static inline void fake_log_cb(int r, StasKV **entries, uint64_t genctr, void *ud) {
+static inline void fake_log_cb(int r, StasKV **entries, const StasDlpReport *report, void *ud) {
         unsigned *counter = ud;
 
         (*counter)++;

@@ -21,6 +21,7 @@ static struct nvmf_discovery_log *new_log(size_t n, size_t *ret_size) {
 
 /* Fill text fields the way a target does: space padding, no NUL. */
 static void pad(char *field, size_t width, const char *s) {
+        assert_true(strlen(s) <= width);
         memset(field, ' ', width);
         memcpy(field, s, strlen(s));
 }
@@ -83,20 +84,30 @@ static void test_dlp_decode_enum_names_and_unknown(void **state) {
         struct nvmf_disc_log_entry e = {};
         static const struct {
                 uint8_t trtype, adrfam, subtype, treq;
+                const char *traddr, *trsvcid;
                 const char *s_trtype, *s_adrfam, *s_subtype, *s_treq;
         } v[] = {
-                { 0, 0, 1, 0, "unspecified", "pci", "referral", "not specified" },
-                { 1, 2, 2, 1, "rdma", "ipv6", "nvme", "required" },
-                { 2, 3, 3, 2, "fc", "infiniband", "discovery", "not required" },
-                { 254, 4, 3, 4, "loop", "fc", "discovery", "disable sqflow" },
-                { 9, 254, 0, 5, "9", "254", "0", "5" },
-                { 255, 5, 200, 3, "255", "5", "200", "3" },
+                { 0, 0, 1, 0, "10.0.0.1", "8009", "unspecified", "pci", "referral", "not specified" },
+                { 1, 2, 2, 1, "fe80::1", "4420", "rdma", "ipv6", "nvme", "required" },
+                { 2,
+                  3,
+                  3,
+                  2,
+                  "nn-0x1000000000000001:pn-0x2000000000000001",
+                  "",
+                  "fc",
+                  "infiniband",
+                  "discovery",
+                  "not required" },
+                { 254, 4, 3, 4, "", "", "loop", "fc", "discovery", "disable sqflow" },
+                { 9, 254, 0, 5, "whatever", "8009", "9", "254", "0", "5" },
+                { 255, 5, 200, 3, "10.0.0.1", "x", "255", "5", "200", "3" },
         };
 
         for (size_t i = 0; i < ELEMENTSOF(v); i++) {
                 _cleanup_(kv_freep) StasKV *kv = NULL;
 
-                set_entry(&e, v[i].trtype, v[i].subtype, "10.0.0.1", "8009", "nqn.x");
+                set_entry(&e, v[i].trtype, v[i].subtype, v[i].traddr, v[i].trsvcid, "nqn.x");
                 e.adrfam = v[i].adrfam;
                 e.treq = v[i].treq;
                 assert_int_equal(dlpe_from_entry(&e, &kv), 0);
@@ -109,30 +120,36 @@ static void test_dlp_decode_enum_names_and_unknown(void **state) {
 
 static void test_dlp_decode_unterminated_fields(void **state) {
         size_t size;
-        _cleanup_free_ struct nvmf_discovery_log *log = new_log(2, &size);
+        _cleanup_free_ struct nvmf_discovery_log *log = new_log(3, &size);
         _cleanup_(dlp_list_freep) StasKV **l = NULL;
-        char nqn[STAS_NQN_MAX + 1], traddr[257];
+        char nqn[STAS_NQN_MAX + 1];
+        StasDlpDrops drops = {};
 
-        /* traddr fills its whole 256 bytes (no NUL, no padding); subnqn is 223 long, the limit */
+        /* subnqn is 223 long, the limit; trsvcid is space padded to its 32 bytes without a NUL */
         memset(nqn, 'q', STAS_NQN_MAX);
         memcpy(nqn, "nqn.", 4);
         nqn[STAS_NQN_MAX] = 0;
-        memset(traddr, 'a', 256);
-        traddr[256] = 0;
-        set_entry(&log->entries[0], NVMF_TRTYPE_FC, NVME_NQN_NVME, "x", "", nqn);
-        memcpy(log->entries[0].traddr, traddr, 256);
-        memset(log->entries[0].trsvcid, '9', 32);
+        set_entry(&log->entries[0], NVMF_TRTYPE_TCP, NVME_NQN_NVME, "10.0.0.1", "4420", nqn);
         /* a subnqn filling all 256 bytes is no NQN: dropped */
         set_entry(&log->entries[1], NVMF_TRTYPE_TCP, NVME_NQN_DISC, "10.0.0.1", "8009", "");
         memset(log->entries[1].subnqn, 'q', 256);
         memcpy(log->entries[1].subnqn, "nqn.", 4);
+        /* a traddr filling all 256 bytes is no address: dropped, read within its bounds */
+        set_entry(&log->entries[2], NVMF_TRTYPE_TCP, NVME_NQN_NVME, "", "4420", "nqn.ok");
+        memset(log->entries[2].traddr, 'a', 256);
 
-        assert_int_equal(dlp_decode(log, size, &l, NULL), 1);
+        assert_int_equal(dlp_decode_ex(log, size, &l, NULL, &drops), 2);
         assert_int_equal(dlp_list_length(l), 1);
         assert_int_equal(strlen(kv_get(l[0], "subnqn")), STAS_NQN_MAX);
         assert_string_equal(kv_get(l[0], "subnqn"), nqn);
-        assert_string_equal(kv_get(l[0], "traddr"), traddr);
-        assert_int_equal(strlen(kv_get(l[0], "trsvcid")), 32);
+        assert_string_equal(kv_get(l[0], "trsvcid"), "4420");
+        assert_int_equal(drops.bad_nqn, 1);
+        assert_int_equal(drops.bad_addr, 1);
+        /* the first one is described, with a bounded excerpt */
+        assert_int_equal(drops.first_index, 1);
+        assert_string_equal(drops.first_field, "subnqn");
+        assert_true(strlen(drops.first_value) < sizeof(drops.first_value));
+        assert_non_null(strstr(drops.first_value, "..."));
 }
 
 static void test_dlp_decode_drops_implausible_nqn(void **state) {
@@ -363,6 +380,254 @@ static void test_dlp_ncc_parsing(void **state) {
         assert_false(dlpe_has_usable_traddr(NULL));
 }
 
+/* ---- dlp_read(): a fake Get Log Page over a page held in memory ---- */
+
+typedef struct FakeLog {
+        struct nvmf_discovery_log *page; /* served from here; offsets past it read as zeroes */
+        size_t size;
+        struct nvmf_discovery_log *page2; /* served after the first command when set (a changing page) */
+        size_t size2;
+        bool genctr_every_read; /* every header read sees genctr + 1 */
+        int fail_at;            /* command number (1-based) that fails with -EIO, 0: none */
+        unsigned commands, rae_cleared, header_reads;
+        bool last_rae;
+        uint64_t max_off;
+} FakeLog;
+
+static int fake_get(void *userdata, uint64_t off, void *buf, uint32_t len, bool rae) {
+        FakeLog *f = userdata;
+        const uint8_t *src = (const uint8_t *) f->page;
+        size_t size = f->size;
+
+        f->commands++;
+        f->last_rae = rae;
+        f->rae_cleared += !rae;
+        if (off + len > f->max_off)
+                f->max_off = off + len;
+        assert_true(len > 0 && len <= STAS_DLP_CHUNK);
+        if (f->fail_at && (int) f->commands == f->fail_at)
+                return -EIO;
+        if (f->page2 && f->commands > 1) {
+                src = (const uint8_t *) f->page2;
+                size = f->size2;
+        }
+        memset(buf, 0, len);
+        if (off < size)
+                memcpy(buf, src + off, size - off < len ? size - off : len);
+        if (off == 0) {
+                f->header_reads++;
+                if (f->genctr_every_read)
+                        ((struct nvmf_discovery_log *) buf)->genctr = htole64(100 + f->header_reads);
+        }
+        return 0;
+}
+
+static struct nvmf_discovery_log *page_of(size_t n, size_t *size) {
+        struct nvmf_discovery_log *log = new_log(n, size);
+        char addr[32];
+
+        for (size_t i = 0; i < n; i++) {
+                snprintf(addr, sizeof addr, "10.9.%zu.%zu", i >> 8, i & 255);
+                set_entry(&log->entries[i], NVMF_TRTYPE_TCP, NVME_NQN_NVME, addr, "4420", "nqn.read");
+        }
+        return log;
+}
+
+static void test_dlp_read_clears_rae_on_the_last_command(void **state) {
+        /* 9 records: 9 KiB of entries, more than one 4 KiB command (libnvme 1.3 left RAE set) */
+        FakeLog f = {};
+        _cleanup_free_ struct nvmf_discovery_log *log = page_of(9, &f.size);
+        _cleanup_(dlp_list_freep) StasKV **l = NULL;
+        StasDlpReport rep = {};
+
+        f.page = log;
+        assert_int_equal(dlp_read(fake_get, &f, STAS_DLP_MAX_RETRIES, &l, &rep), 0);
+        assert_int_equal(dlp_list_length(l), 9);
+        /* header, 3 chunks of entries, header again */
+        assert_int_equal(f.commands, 5);
+        assert_int_equal(rep.commands, 5);
+        assert_int_equal(f.rae_cleared, 1);
+        assert_false(f.last_rae);
+        assert_int_equal(rep.genctr, 42);
+        assert_int_equal(rep.numrec, 9);
+        assert_int_equal(rep.read, 9);
+        assert_int_equal(rep.attempts, 1);
+        assert_int_equal(f.max_off, f.size);
+        assert_false(dlp_report_describe(&rep, (char[8]){}, 8));
+}
+
+static void test_dlp_read_empty_page(void **state) {
+        FakeLog f = {};
+        _cleanup_free_ struct nvmf_discovery_log *log = page_of(2, &f.size);
+        _cleanup_(dlp_list_freep) StasKV **l = NULL;
+        StasDlpReport rep = {};
+
+        /* numrec 0 with entries present: nothing past the header is read or decoded */
+        log->numrec = htole64(0);
+        f.page = log;
+        assert_int_equal(dlp_read(fake_get, &f, STAS_DLP_MAX_RETRIES, &l, &rep), 0);
+        assert_int_equal(dlp_list_length(l), 0);
+        assert_int_equal(f.commands, 2);
+        assert_int_equal(f.max_off, STAS_DLP_HEADER_SIZE);
+        assert_false(f.last_rae);
+}
+
+static void test_dlp_read_huge_numrec_is_bounded(void **state) {
+        static const uint64_t claims[] = { (1ULL << 22) - 1, (1ULL << 22) + 1, UINT32_MAX, UINT64_MAX };
+
+        for (size_t i = 0; i < ELEMENTSOF(claims); i++) {
+                FakeLog f = {};
+                _cleanup_free_ struct nvmf_discovery_log *log = page_of(3, &f.size);
+                _cleanup_(dlp_list_freep) StasKV **l = NULL;
+                StasDlpReport rep = {};
+                char what[256];
+
+                log->numrec = htole64(claims[i]);
+                f.page = log;
+                assert_int_equal(dlp_read(fake_get, &f, STAS_DLP_MAX_RETRIES, &l, &rep), 0);
+                /* the 3 real entries; the zeroes after them are refused, nothing past the cap is read */
+                assert_int_equal(dlp_list_length(l), 3);
+                assert_int_equal(rep.read, STAS_DLP_MAX_ENTRIES);
+                assert_int_equal(rep.numrec, claims[i]);
+                assert_int_equal(rep.drops.over_cap, claims[i] - STAS_DLP_MAX_ENTRIES);
+                assert_int_equal(rep.drops.bad_nqn, STAS_DLP_MAX_ENTRIES - 3);
+                assert_int_equal(
+                        f.max_off,
+                        STAS_DLP_HEADER_SIZE + (uint64_t) STAS_DLP_MAX_ENTRIES * STAS_DLP_ENTRY_SIZE);
+                assert_int_equal(
+                        f.commands, 2 + STAS_DLP_MAX_ENTRIES * STAS_DLP_ENTRY_SIZE / STAS_DLP_CHUNK);
+                assert_true(dlp_report_describe(&rep, what, sizeof(what)));
+                assert_non_null(strstr(what, "read only the first 4096 of"));
+        }
+}
+
+static void test_dlp_read_genctr_never_settles(void **state) {
+        FakeLog f = { .genctr_every_read = true };
+        _cleanup_free_ struct nvmf_discovery_log *log = page_of(2, &f.size);
+        StasKV **l = NULL;
+        StasDlpReport rep = {};
+
+        f.page = log;
+        assert_int_equal(dlp_read(fake_get, &f, 4, &l, &rep), -EAGAIN);
+        assert_null(l);
+        assert_int_equal(rep.attempts, 4);
+        assert_int_equal(f.commands, 4 * 3);
+        /* every pass ended with RAE cleared */
+        assert_int_equal(f.rae_cleared, 4);
+        assert_false(f.last_rae);
+}
+
+static void test_dlp_read_page_shrinks(void **state) {
+        FakeLog f = {};
+        _cleanup_free_ struct nvmf_discovery_log *big = page_of(5, &f.size);
+        _cleanup_free_ struct nvmf_discovery_log *small = page_of(3, &f.size2);
+        _cleanup_(dlp_list_freep) StasKV **l = NULL;
+        StasDlpReport rep = {};
+
+        /* the header says 5 with genctr 42, the entries and the next header come from a 3-entry
+         * page with the same genctr (a DC that does not bump it): the numrec check retries */
+        f.page = big;
+        f.page2 = small;
+        assert_int_equal(dlp_read(fake_get, &f, STAS_DLP_MAX_RETRIES, &l, &rep), 0);
+        assert_int_equal(rep.attempts, 2);
+        assert_int_equal(dlp_list_length(l), 3);
+        assert_int_equal(rep.numrec, 3);
+        assert_int_equal(dlp_drops_refused(&rep.drops), 0);
+}
+
+static void test_dlp_read_error_stops(void **state) {
+        FakeLog f = { .fail_at = 2 };
+        _cleanup_free_ struct nvmf_discovery_log *log = page_of(9, &f.size);
+        StasKV **l = NULL;
+
+        f.page = log;
+        assert_int_equal(dlp_read(fake_get, &f, STAS_DLP_MAX_RETRIES, &l, NULL), -EIO);
+        assert_null(l);
+        assert_int_equal(f.commands, 2);
+        assert_int_equal(dlp_read(NULL, &f, 1, &l, NULL), -EINVAL);
+}
+
+/* ---- entries that would inject connect options ---- */
+
+static void test_dlp_decode_refuses_injection(void **state) {
+        size_t size;
+        _cleanup_free_ struct nvmf_discovery_log *log = new_log(8, &size);
+        _cleanup_(dlp_list_freep) StasKV **l = NULL;
+        StasDlpDrops drops = {};
+        StasDlpReport rep = {};
+        char what[256];
+
+        set_entry(
+                &log->entries[0],
+                NVMF_TRTYPE_TCP,
+                NVME_NQN_NVME,
+                "10.0.0.1",
+                "4420,host_iface=evil0",
+                "nqn.a");
+        set_entry(
+                &log->entries[1],
+                NVMF_TRTYPE_TCP,
+                NVME_NQN_NVME,
+                "10.0.0.1",
+                "4420",
+                "nqn.2024-01.io.evil:x,host_traddr=203.0.113.9,nr_io_queues=1");
+        set_entry(
+                &log->entries[2],
+                NVMF_TRTYPE_TCP,
+                NVME_NQN_NVME,
+                "10.0.0.1,host_iface=evil0",
+                "4420",
+                "nqn.b");
+        set_entry(&log->entries[3], NVMF_TRTYPE_TCP, NVME_NQN_NVME, "10.0.0.1", "65536", "nqn.c");
+        set_entry(&log->entries[4], NVMF_TRTYPE_TCP, NVME_NQN_NVME, "10.0.0.1", "4420", "nqn.d e");
+        set_entry(
+                &log->entries[5],
+                NVMF_TRTYPE_TCP,
+                NVME_NQN_NVME,
+                "fe80::1",
+                "4420",
+                "nqn.ipv6-in-ipv4"); /* adrfam ipv4 */
+        set_entry(&log->entries[6], NVMF_TRTYPE_FC, NVME_NQN_NVME, "10.0.0.1", "", "nqn.fc");
+        set_entry(&log->entries[7], NVMF_TRTYPE_TCP, NVME_NQN_NVME, "10.0.0.7", "4420", "nqn.good");
+
+        assert_int_equal(dlp_decode_ex(log, size, &l, NULL, &drops), 7);
+        assert_int_equal(dlp_list_length(l), 1);
+        assert_string_equal(kv_get(l[0], "subnqn"), "nqn.good");
+        assert_int_equal(drops.bad_trsvcid, 2);
+        assert_int_equal(drops.bad_nqn, 2);
+        assert_int_equal(drops.bad_addr, 3);
+        assert_int_equal(drops.first_index, 0);
+        assert_string_equal(drops.first_field, "trsvcid");
+
+        rep.read = 8;
+        rep.drops = drops;
+        assert_true(dlp_report_describe(&rep, what, sizeof(what)));
+        assert_non_null(strstr(what, "skipped 7 of 8 entries"));
+        assert_non_null(strstr(what, "first: entry 0, trsvcid '4420,host_iface=evil0'"));
+        assert_int_equal(dlp_report_signature(&rep), dlp_report_signature(&rep));
+        rep.drops.bad_nqn++;
+        assert_true(dlp_report_signature(&rep) != 0);
+}
+
+static void test_dlpe_check_kv(void **state) {
+        _cleanup_(kv_freep) StasKV *e = dlpe("nvme", "1.1.1.1", "nqn.a");
+        const char *field = NULL;
+
+        assert_int_equal(dlpe_check(e, &field), 0);
+        assert_null(field);
+        assert_int_equal(kv_set(e, "trsvcid", "8009,host_iface=x"), 0);
+        assert_int_equal(dlpe_check(e, &field), -EINVAL);
+        assert_string_equal(field, "trsvcid");
+        assert_int_equal(kv_set(e, "trsvcid", "8009"), 0);
+        assert_int_equal(kv_set(e, "subnqn", "nqn.a,b"), 0);
+        assert_int_equal(dlpe_check(e, &field), -EINVAL);
+        assert_string_equal(field, "subnqn");
+        assert_int_equal(kv_set(e, "subnqn", "nqn.a"), 0);
+        assert_int_equal(kv_set(e, "traddr", "1.1.1.1 host_iface=x"), 0);
+        assert_int_equal(dlpe_check(e, &field), -EINVAL);
+        assert_string_equal(field, "traddr");
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_dlp_decode_keys_and_values),
@@ -377,6 +642,14 @@ int main(void) {
                 cmocka_unit_test(test_dlp_list_change_detection),
                 cmocka_unit_test(test_dlp_referral_and_ioc_tids),
                 cmocka_unit_test(test_dlp_ncc_parsing),
+                cmocka_unit_test(test_dlp_read_clears_rae_on_the_last_command),
+                cmocka_unit_test(test_dlp_read_empty_page),
+                cmocka_unit_test(test_dlp_read_huge_numrec_is_bounded),
+                cmocka_unit_test(test_dlp_read_genctr_never_settles),
+                cmocka_unit_test(test_dlp_read_page_shrinks),
+                cmocka_unit_test(test_dlp_read_error_stops),
+                cmocka_unit_test(test_dlp_decode_refuses_injection),
+                cmocka_unit_test(test_dlpe_check_kv),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

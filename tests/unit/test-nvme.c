@@ -44,10 +44,12 @@ static struct {
 } fake_log;
 
 static struct {
-        struct nvmf_discovery_log *log; /* returned (ownership to the caller) */
+        struct nvmf_discovery_log *log; /* the page served by nvme_get_log() */
+        size_t size;
         int err;
         uint8_t lsp;
-        int max_retries;
+        unsigned commands;
+        bool last_rae;
 } fake_dlp;
 
 static const char *fake_name;
@@ -136,12 +138,23 @@ int __wrap_nvme_get_log_page(int fd, __u32 xfer_len, struct nvme_get_log_args *a
         return fake_log.ret;
 }
 
-struct nvmf_discovery_log *__wrap_nvmf_get_discovery_wargs(struct nvme_get_discovery_args *args);
-struct nvmf_discovery_log *__wrap_nvmf_get_discovery_wargs(struct nvme_get_discovery_args *args) {
+int __wrap_nvme_get_log(struct nvme_get_log_args *args);
+int __wrap_nvme_get_log(struct nvme_get_log_args *args) {
+        assert_int_equal(args->lid, NVME_LOG_LID_DISCOVER);
+        assert_int_equal(args->fd, 42);
         fake_dlp.lsp = args->lsp;
-        fake_dlp.max_retries = args->max_retries;
-        errno = fake_dlp.err;
-        return TAKE_PTR(fake_dlp.log);
+        fake_dlp.commands++;
+        fake_dlp.last_rae = args->rae;
+        if (fake_dlp.err) {
+                errno = fake_dlp.err;
+                return -1;
+        }
+        memset(args->log, 0, args->len);
+        if (fake_dlp.log && args->lpo < fake_dlp.size)
+                memcpy(args->log,
+                       (uint8_t *) fake_dlp.log + args->lpo,
+                       fake_dlp.size - args->lpo < args->len ? fake_dlp.size - args->lpo : args->len);
+        return 0;
 }
 
 char *__wrap_nvme_get_ctrl_attr(nvme_ctrl_t c, const char *attr);
@@ -442,6 +455,8 @@ static void test_nvme_supported_log_pages(void **state) {
 static struct nvmf_discovery_log *make_log(void) {
         struct nvmf_discovery_log *log = calloc(1, sizeof(*log) + 2 * sizeof(struct nvmf_disc_log_entry));
 
+        fake_dlp.size = sizeof(*log) + 2 * sizeof(struct nvmf_disc_log_entry);
+
         assert_non_null(log);
         log->genctr = htole64(7);
         log->numrec = htole64(2);
@@ -459,13 +474,16 @@ static void test_nvme_get_log_pages(void **state) {
         _cleanup_(stas_nvme_ctrl_freep) StasNvmeCtrl *c = connected_dc(ctx);
         _cleanup_(dlp_list_freep) StasKV **l = NULL;
         StasKV **none = NULL;
-        uint64_t genctr = 0;
+        StasDlpReport rep = {};
 
         fake_dlp.log = make_log();
-        assert_int_equal(stas_nvme_ctrl_get_log_pages(c, STAS_DLP_LSP_PLEO, 6, &l, &genctr), 0);
+        assert_int_equal(stas_nvme_ctrl_get_log_pages(c, STAS_DLP_LSP_PLEO, 6, &l, &rep), 0);
         assert_int_equal(fake_dlp.lsp, STAS_DLP_LSP_PLEO);
-        assert_int_equal(fake_dlp.max_retries, 6);
-        assert_int_equal(genctr, 7);
+        /* header, the two entries (one command), header again with RAE cleared */
+        assert_int_equal(fake_dlp.commands, 3);
+        assert_false(fake_dlp.last_rae);
+        assert_int_equal(rep.genctr, 7);
+        assert_int_equal(rep.numrec, 2);
         assert_int_equal(dlp_list_length(l), 1);
         assert_string_equal(kv_get(l[0], "traddr"), "10.0.0.5");
 
@@ -515,13 +533,13 @@ static void on_done(StasNvmeCtrl *c, int r, void *userdata) {
         res->r = r;
 }
 
-static void on_log(StasNvmeCtrl *c, int r, StasKV **entries, uint64_t genctr, void *userdata) {
+static void on_log(StasNvmeCtrl *c, int r, StasKV **entries, const StasDlpReport *report, void *userdata) {
         Result *res = userdata;
 
         res->calls++;
         res->r = r;
         res->entries = entries;
-        res->genctr = genctr;
+        res->genctr = report->genctr;
 }
 
 static void run_until(sd_event *e, StasTaskPool *pool, const unsigned *calls, unsigned want) {

@@ -126,10 +126,12 @@ static char *dlp_subnqns(StasKV *const *l) {
 static void check_dlp(const char *name, StasNvmeCtrl *dc, const char *want, uint64_t *genctr) {
         _cleanup_(dlp_list_freep) StasKV **l = NULL;
         _cleanup_free_ char *nqns = NULL;
-        uint64_t gen = 0;
+        StasDlpReport rep = {};
+        uint64_t gen;
         int r;
 
-        r = stas_nvme_ctrl_get_log_pages(dc, 0, STAS_DLP_MAX_RETRIES, &l, &gen);
+        r = stas_nvme_ctrl_get_log_pages(dc, 0, STAS_DLP_MAX_RETRIES, &l, &rep);
+        gen = rep.genctr;
         if (r < 0) {
                 report(name, false, "get log pages: %s", stas_nvme_strerror(r));
                 return;
@@ -338,7 +340,10 @@ int main(int argc, char *argv[]) {
         check_dlp("dlp-read", dc, sub1, NULL);
         {
                 _cleanup_(dlp_list_freep) StasKV **l = NULL;
-                (void) stas_nvme_ctrl_get_log_pages(dc, 0, STAS_DLP_MAX_RETRIES, &l, &genctr);
+                StasDlpReport rep = {};
+
+                (void) stas_nvme_ctrl_get_log_pages(dc, 0, STAS_DLP_MAX_RETRIES, &l, &rep);
+                genctr = rep.genctr;
         }
 
         /* (d) a new subsystem on the discovery port: AEN through systemd-udevd, changed log */
