@@ -91,8 +91,11 @@ const char *zc_proto_to_transport(const char *p);
 /*
  * zc_record_new() - the controller record of a resolved service: transport from p=, traddr
  * @address, trsvcid @port, host-iface @ifname for tcp ("" for rdma), subsysnqn from nqn= (trimmed)
- * when @discovery_supported, else (or when absent) the well-known discovery NQN.
- * Return: 0, -EPROTO if p= is missing or unknown, or -ENOMEM.
+ * when @discovery_supported, else (or when absent) the well-known discovery NQN. The fields are
+ * hostile (anyone on the link can announce): traddr must be an IP literal, the port non-zero,
+ * host-iface an interface name and subsysnqn an NQN (validate.h).
+ * Return: 0, -EPROTO if p= is missing or unknown, -EINVAL if a field breaks those rules (*@ret_field
+ * names it: "traddr", "trsvcid", "host-iface" or "subsysnqn"), or -ENOMEM.
  */
 int zc_record_new(
         const StasKV *txt,
@@ -101,6 +104,14 @@ int zc_record_new(
         const char *ifname,
         bool discovery_supported,
         StasKV **ret);
+int zc_record_new_ex(
+        const StasKV *txt,
+        const char *address,
+        uint16_t port,
+        const char *ifname,
+        bool discovery_supported,
+        StasKV **ret,
+        const char **ret_field);
 
 /* zc_retry_delay_usec() - delay before re-probing after @failures (>= 1) failed probes. */
 uint64_t zc_retry_delay_usec(unsigned failures);

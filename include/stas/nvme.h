@@ -132,7 +132,9 @@ const StasNvmeKernel *stas_nvme_get_kernel(const StasNvme *ctx);
  * stas_nvme_ctrl_new() - an unconnected controller for @tid with @opts (copied; NULL = all
  * defaults). @discovery marks a discovery controller (TP8013 "discovery" flag; no I/O queue
  * options and no DH-HMAC-CHAP for DCs, as libnvme 1.3 does). An empty tid->host_nqn means the
- * context's hostnqn. Return: 0, -EINVAL (libnvme refused the TID), -ENOMEM.
+ * context's hostnqn. Return: 0, -EINVAL (libnvme refused the TID, or a value that goes into the
+ * connect string holds ',', '=' or a blank: stas_option_value_is_safe(), '=' allowed in secrets
+ * only), -ENOMEM.
  */
 int stas_nvme_ctrl_new(
         StasNvme *ctx,

@@ -31,6 +31,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "stas/kv.h"
 #include "stas/tid.h"
 
 /* Longest NQN (NVMe base specification: 223 bytes). */
@@ -73,6 +74,14 @@ bool stas_option_value_is_safe(const char *s, bool allow_equals);
  * "host-iface", "host-nqn" or "transport").
  */
 int stas_check_tid(const StasTid *tid, unsigned flags, const char **ret_field);
+
+/*
+ * stas_check_entry() - a controller= entry (options.c keys: transport, traddr, trsvcid,
+ * subsysnqn, host-traddr, host-iface, host-nqn, dhchap-secret, dhchap-ctrl-secret) by the rules
+ * above, a host name allowed in traddr. On -EINVAL *@ret_field (optional) names the first bad key;
+ * the value of a secret must never be logged.
+ */
+int stas_check_entry(const StasKV *entry, const char **ret_field);
 
 /*
  * stas_excerpt() - @s made fit for a log line: at most @size - 1 bytes, non-printable bytes

@@ -22,6 +22,7 @@
 #include "stas/log.h"
 #include "stas/strv.h"
 #include "stas/tid.h"
+#include "stas/validate.h"
 
 #define ZC_KICK_USEC (60 * UINT64_C(1000000))
 #define ZC_PROBE_TIMEOUT_USEC (5 * UINT64_C(1000000))
@@ -168,11 +169,39 @@ int zc_record_new(
         const char *ifname,
         bool discovery_supported,
         StasKV **ret) {
+        return zc_record_new_ex(txt, address, port, ifname, discovery_supported, ret, NULL);
+}
+
+/* The fields of a record that reach the connect string, by validate.h: NULL or the bad key. */
+static const char *record_bad_field(const StasKV *kv) {
+        const char *transport = kv_get(kv, "transport");
+
+        if (!stas_is_ip_literal(kv_get(kv, "traddr")))
+                return "traddr";
+        if (streq(kv_get(kv, "trsvcid"), "0"))
+                return "trsvcid";
+        if (!isempty(kv_get(kv, "host-iface")) && stas_check_ifname(kv_get(kv, "host-iface")) < 0)
+                return "host-iface";
+        if (stas_check_nqn(kv_get(kv, "subsysnqn")) < 0)
+                return "subsysnqn";
+        return streq_ptr(transport, "tcp") || streq_ptr(transport, "rdma") ? NULL : "transport";
+}
+
+int zc_record_new_ex(
+        const StasKV *txt,
+        const char *address,
+        uint16_t port,
+        const char *ifname,
+        bool discovery_supported,
+        StasKV **ret,
+        const char **ret_field) {
         _cleanup_(kv_freep) StasKV *kv = NULL;
         _cleanup_free_ char *nqn = NULL, *traddr = NULL;
-        const char *transport = zc_proto_to_transport(kv_get(txt, "p"));
+        const char *transport = zc_proto_to_transport(kv_get(txt, "p")), *bad;
         char trsvcid[8];
 
+        if (ret_field)
+                *ret_field = NULL;
         if (!transport)
                 return -EPROTO;
         kv = kv_new();
@@ -189,6 +218,11 @@ int zc_record_new(
             kv_set(kv, "host-iface", streq(transport, "tcp") ? strempty(ifname) : "") < 0 ||
             kv_set(kv, "subsysnqn", nqn) < 0)
                 return -ENOMEM;
+        bad = record_bad_field(kv);
+        if (ret_field)
+                *ret_field = bad;
+        if (bad)
+                return -EINVAL;
         *ret = TAKE_PTR(kv);
         return 0;
 }
@@ -408,6 +442,7 @@ static void on_resolved(
         ZcService *s = userdata;
         _cleanup_(kv_freep) StasKV *parsed = NULL, *record = NULL;
         char addr[AVAHI_ADDRESS_STR_MAX] = "";
+        const char *field = NULL;
         int k;
 
         if (event != AVAHI_RESOLVER_FOUND) {
@@ -427,13 +462,28 @@ static void on_resolved(
                 log_oom();
                 return;
         }
-        k = zc_record_new(parsed, addr, port, s->ifname, s->zc->discovery_supported, &record);
+        k = zc_record_new_ex(parsed, addr, port, s->ifname, s->zc->discovery_supported, &record, &field);
         if (k == -EPROTO) {
                 log_error(
                         "Received invalid/undefined protocol in mDNS TXT field: address=%s, iface=%s, p=%s",
                         addr,
                         s->ifname,
                         kv_get(parsed, "p") ?: "(none)");
+                record = NULL;
+        } else if (k == -EINVAL) {
+                char shown[48];
+                const char *v = streq_ptr(field, "subsysnqn") ? kv_get(parsed, "nqn")
+                        : streq_ptr(field, "trsvcid")         ? "0"
+                        : streq_ptr(field, "host-iface")      ? s->ifname
+                                                              : addr;
+
+                log_warning(
+                        "zeroconf: service %s (%s) on %s: invalid %s '%s', ignoring it.",
+                        name,
+                        type,
+                        s->ifname,
+                        field,
+                        stas_excerpt(v, shown, sizeof(shown)));
                 record = NULL;
         } else if (k < 0) {
                 log_oom();
@@ -514,8 +564,16 @@ static void on_browse(
                         log_oom();
                         return;
                 }
-                if (!if_indextoname((unsigned) ifindex, s->ifname))
-                        snprintf(s->ifname, sizeof(s->ifname), "%d", ifindex);
+                if (!if_indextoname((unsigned) ifindex, s->ifname)) {
+                        /* never a number as host-iface: skip the service until it is announced again */
+                        log_warning(
+                                "zeroconf: service %s (%s): cannot name interface %d (%m), ignoring it.",
+                                name,
+                                type,
+                                ifindex);
+                        service_free(s);
+                        return;
+                }
                 s->resolver = avahi_service_resolver_new(
                         avahi_service_browser_get_client(b),
                         ifindex,

@@ -10,6 +10,7 @@
 #include "stas/dlp.h"
 #include "stas/log.h"
 #include "stas/nvme.h"
+#include "stas/validate.h"
 
 struct StasNvme {
         char *hostnqn;
@@ -206,6 +207,32 @@ static const char *nullable(const char *s) {
         return isempty(s) ? NULL : s;
 }
 
+/*
+ * The last line of defence: no value that libnvme copies into the "key=value,..." connect string
+ * may hold ',', '=' or a blank, whatever its source (secrets may hold '=': base64 padding, and the
+ * kernel splits at the first '=' only). The sources validate first (validate.h); this refuses
+ * what slipped through.
+ */
+static bool connect_values_safe(const StasNvme *ctx, const StasTid *tid, const StasConnectOptions *opts) {
+        const char *const plain[] = {
+                tid->transport,  tid->traddr,   tid->trsvcid, tid->subsysnqn, tid->host_traddr,
+                tid->host_iface, tid->host_nqn, ctx->hostnqn, ctx->hostid,
+        };
+        const char *const secrets[] = {
+                ctx->hostkey,
+                opts ? opts->dhchap_secret : NULL,
+                opts ? opts->dhchap_ctrl_secret : NULL,
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(plain); i++)
+                if (!stas_option_value_is_safe(plain[i], false))
+                        return false;
+        for (size_t i = 0; i < ELEMENTSOF(secrets); i++)
+                if (!stas_option_value_is_safe(secrets[i], true))
+                        return false;
+        return true;
+}
+
 int stas_nvme_ctrl_new(
         StasNvme *ctx,
         const StasTid *tid,
@@ -216,6 +243,8 @@ int stas_nvme_ctrl_new(
         const char *subsysnqn;
 
         if (!ctx || !tid || !ret || isempty(tid->transport))
+                return -EINVAL;
+        if (!connect_values_safe(ctx, tid, opts))
                 return -EINVAL;
         c = new0(StasNvmeCtrl, 1);
         if (!c)

@@ -13,6 +13,7 @@
 #include "stas/strv.h"
 #include "stas/tid.h"
 #include "stas/timespan.h"
+#include "stas/validate.h"
 
 #define SECRET_FILE_MAX 4096
 
@@ -454,6 +455,30 @@ static int read_secret_file(const char *path, char **ret) {
         return 0;
 }
 
+/* Every field that reaches the connect string follows validate.h (a host name is fine in traddr). */
+static int entry_check(const StasKV *kv, const char *name, unsigned line) {
+        const char *field = NULL;
+        char shown[64];
+        int r = stas_check_entry(kv, &field);
+
+        if (r == -ENOMEM || r >= 0)
+                return r;
+        if (strncmp(field, "dhchap", 6) == 0)
+                return log_warning_errno(
+                        EINVAL,
+                        "%s:%u: controller= entry has an invalid %s (a ',' or a blank), ignoring it.",
+                        name,
+                        line,
+                        field);
+        return log_warning_errno(
+                EINVAL,
+                "%s:%u: controller= entry has an invalid %s '%s', ignoring it.",
+                name,
+                line,
+                field,
+                stas_excerpt(kv_get(kv, field), shown, sizeof(shown)));
+}
+
 int stas_conf_parse_entry(
         StasDaemon d, bool exclude, const char *value, const char *name, unsigned line, StasKV **ret) {
         const char *what = exclude ? "exclude" : "controller";
@@ -627,6 +652,9 @@ int stas_conf_parse_entry(
                         return r;
         }
 
+        r = entry_check(kv, name, line);
+        if (r < 0)
+                return r;
         *ret = TAKE_PTR(kv);
         return 0;
 }

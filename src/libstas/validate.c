@@ -215,6 +215,25 @@ int stas_check_tid(const StasTid *tid, unsigned flags, const char **ret_field) {
         return bad ? -EINVAL : 0;
 }
 
+int stas_check_entry(const StasKV *entry, const char **ret_field) {
+        static const char *const secrets[] = { "dhchap-secret", "dhchap-ctrl-secret" };
+        _cleanup_(tid_freep) StasTid *tid = NULL;
+        const char *bad = NULL;
+
+        if (!entry)
+                return -EINVAL;
+        tid = tid_from_kv(entry);
+        if (!tid)
+                return -ENOMEM;
+        if (stas_check_tid(tid, STAS_VALID_HOSTNAME, &bad) == 0)
+                for (size_t i = 0; i < ELEMENTSOF(secrets) && !bad; i++)
+                        if (!stas_option_value_is_safe(kv_get(entry, secrets[i]), true))
+                                bad = secrets[i];
+        if (ret_field)
+                *ret_field = bad;
+        return bad ? -EINVAL : 0;
+}
+
 char *stas_excerpt(const char *s, char *buf, size_t size) {
         size_t n = 0, len;
 

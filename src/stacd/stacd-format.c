@@ -11,6 +11,7 @@
 #include "stas/reconcile.h"
 #include "stas/log.h"
 #include "stas/macro.h"
+#include "stas/validate.h"
 
 static bool field_is_sane(const char *s) {
         size_t n = 0;
@@ -31,10 +32,32 @@ static bool field_is_sane(const char *s) {
  * @tid: the TID
  */
 bool stacd_tid_is_sane(const StasTid *tid) {
+        /* a DC's host-traddr, host-iface and host-nqn go into the IOCs' connect strings */
         return tid && !isempty(tid->transport) && !isempty(tid->traddr) && field_is_sane(tid->transport) &&
                 field_is_sane(tid->traddr) && field_is_sane(tid->trsvcid) && field_is_sane(tid->subsysnqn) &&
                 field_is_sane(tid->host_traddr) && field_is_sane(tid->host_iface) &&
-                field_is_sane(tid->host_nqn);
+                field_is_sane(tid->host_nqn) && stas_check_tid(tid, STAS_VALID_HOSTNAME, NULL) == 0;
+}
+
+bool stacd_dlpe_usable(const StasKV *dlpe, const char **ret_field) {
+        if (ret_field)
+                *ret_field = NULL;
+        if (!dlpe)
+                return false;
+        KV_FOREACH(j, dlpe) {
+                if (strlen(dlpe->keys[j]) > STACD_FIELD_MAX || strlen(dlpe->values[j]) > 4096)
+                        return false;
+        }
+        return dlpe_check(dlpe, ret_field) == 0;
+}
+
+void stacd_note_bad_dlpe(StacdDecodeStats *st, const StasTid *dc, const StasKV *dlpe, const char *field) {
+        st->bad_dlpes++;
+        if (st->first_field || !field)
+                return;
+        st->first_field = field;
+        stas_excerpt(dc ? dc->traddr : "", st->first_dc, sizeof(st->first_dc));
+        stas_excerpt(kv_get(dlpe, field), st->first_value, sizeof(st->first_value));
 }
 
 static void dc_done(StacdDc *dc) {
@@ -131,6 +154,7 @@ static int decode_element(
         } else {
                 np = json_object_array_length(pages);
                 for (size_t j = 0; j < np; j++) {
+                        const char *field = NULL;
                         StasKV *kv = NULL;
 
                         r = object_to_kv(json_object_array_get_idx(pages, j), &kv);
@@ -138,6 +162,11 @@ static int decode_element(
                                 return r;
                         if (r < 0) {
                                 st->bad_dlpes++;
+                                continue;
+                        }
+                        if (!stacd_dlpe_usable(kv, &field)) {
+                                stacd_note_bad_dlpe(st, tid, kv, field);
+                                kv_free(kv);
                                 continue;
                         }
                         r = dlp_list_push(&l, &n, &cap, kv);

@@ -43,9 +43,23 @@ void stacd_discovered_done(StacdDiscovered *d);
 typedef struct StacdDecodeStats {
         size_t unidentified; /* elements that name no readable DC */
         size_t bad_dcs;      /* elements with an unusable DC identity or no log page list */
-        size_t bad_dlpes;    /* log page entries that are not a flat dict of short strings */
+        size_t bad_dlpes;    /* log page entries that are not a flat dict of short strings, or whose
+                                traddr, trsvcid or subnqn breaks validate.h (dlpe_check()) */
         size_t kept;         /* DCs whose last known entries were carried over (see below) */
+        /* the first entry refused by dlpe_check(), for the log line */
+        const char *first_field; /* NULL: none */
+        char first_dc[64];       /* traddr of its DC */
+        char first_value[40];    /* excerpt of the bad value */
 } StacdDecodeStats;
+
+/*
+ * stacd_dlpe_usable() - a DLPE received from stafd may be used: a dict of short strings (keys at
+ * most STACD_FIELD_MAX bytes, values 4096) whose connect-string fields pass dlpe_check(). On
+ * false, *@ret_field (optional) names the bad key (NULL when it is the size).
+ */
+bool stacd_dlpe_usable(const StasKV *dlpe, const char **ret_field);
+/* stacd_note_bad_dlpe() - count @dlpe (refused for @field) in @st, remembering the first. */
+void stacd_note_bad_dlpe(StacdDecodeStats *st, const StasTid *dc, const StasKV *dlpe, const char *field);
 
 /*
  * stacd_discovered_decode() - decode get_all_log_pages(true), parsed: an array of
@@ -53,7 +67,9 @@ typedef struct StacdDecodeStats {
  * element, so one hostile element cannot hide the others (DESIGN 3 still holds: what cannot be
  * read never reads as "gone"):
  *  - an element whose DC identity is unusable (no transport or traddr, a field with control
- *    characters or longer than STACD_FIELD_MAX) is skipped: such a DC is never in a known set;
+ *    characters or longer than STACD_FIELD_MAX, or one that breaks validate.h) is skipped: such a
+ *    DC is never in a known set;
+ *  - a log page entry that is not usable (stacd_dlpe_usable()) is skipped alone;
  *  - an element whose DC is readable but whose "log-pages" is missing or not an array keeps
  *    that DC's entries from @old (or is skipped when @old does not have it);
  *  - an element that names no DC at all (not an object, no or unreadable "discovery-controller")

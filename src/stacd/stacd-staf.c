@@ -86,6 +86,7 @@ static void schedule(StacdStaf *s, uint64_t usec) {
 
 /* One line per answer, and a warning only when what is skipped changed since the last answer. */
 static void report_skipped(StacdStaf *s, const StacdDecodeStats *st) {
+        char first[200] = "";
         size_t elements = st->unidentified + st->bad_dcs;
         bool same = elements == s->skipped_elements && st->bad_dlpes == s->skipped_dlpes;
 
@@ -93,13 +94,22 @@ static void report_skipped(StacdStaf *s, const StacdDecodeStats *st) {
         s->skipped_dlpes = st->bad_dlpes;
         if (elements == 0 && st->bad_dlpes == 0)
                 return;
+        if (st->first_field)
+                snprintf(
+                        first,
+                        sizeof(first),
+                        " (first: an entry of the discovery controller %s with %s '%s')",
+                        st->first_dc,
+                        st->first_field,
+                        st->first_value);
         log_full(
                 same ? LOG_DEBUG : LOG_WARNING,
-                "stafd: get_all_log_pages: skipped %zu unusable discovery controller element(s) (%zu kept "
-                "their last known entries) and %zu unusable log page entry(ies); the rest applies.",
+                "stafd: skipped %zu unusable discovery controller element(s) (%zu kept "
+                "their last known entries) and %zu unusable log page entry(ies)%s; the rest applies.",
                 elements,
                 st->kept,
-                st->bad_dlpes);
+                st->bad_dlpes,
+                first);
 }
 
 static int get_all_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
@@ -159,7 +169,8 @@ static int get_one_reply(sd_bus_message *reply, void *userdata, sd_bus_error *re
         StacdStaf *s = c->s;
         const sd_bus_error *e = sd_bus_message_get_error(reply);
         _cleanup_(kvv_freep) StasKV **l = NULL;
-        size_t dropped = 0, k = 0;
+        StacdDecodeStats st = {};
+        size_t k = 0;
         int r;
 
         call_unlink(s, c);
@@ -180,23 +191,19 @@ static int get_one_reply(sd_bus_message *reply, void *userdata, sd_bus_error *re
         }
         /* an unusable entry is dropped alone, the others apply */
         for (size_t i = 0; l && l[i]; i++) {
-                bool sane = true;
+                const char *field = NULL;
 
-                KV_FOREACH(j, l[i]) {
-                        if (strlen(l[i]->keys[j]) > STACD_FIELD_MAX || strlen(l[i]->values[j]) > 4096)
-                                sane = false;
-                }
-                if (sane)
+                if (stacd_dlpe_usable(l[i], &field))
                         l[k++] = l[i];
                 else {
+                        stacd_note_bad_dlpe(&st, c->dc, l[i], field);
                         kv_free(l[i]);
-                        dropped++;
                 }
         }
         if (l)
                 l[k] = NULL;
-        if (dropped > 0)
-                log_warning("stafd: get_log_pages: dropped %zu unusable log page entry(ies).", dropped);
+        if (st.bad_dlpes > 0)
+                report_skipped(s, &st);
         if (!s->m->discovered.known) {
                 /* a partial answer cannot make an unknown set known: read everything */
                 s->want_all = true;

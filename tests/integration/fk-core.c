@@ -41,6 +41,8 @@ static const char default_options[] =
 
 /* Header reads (offset 0 of LID 0x70) per instance, for "genctr_changes"; reset on scenario change. */
 static unsigned hdr_reads[MAX_INSTANCES];
+/* Every LID 0x70 read per instance, for "dlp_sequence"; reset with hdr_reads. */
+static unsigned dlp_reads[MAX_INSTANCES];
 static struct stat scenario_seen;
 
 const char *fk_root(void) {
@@ -204,6 +206,7 @@ static struct json_object *scenario_load(void) {
             st.st_mtim.tv_sec != scenario_seen.st_mtim.tv_sec ||
             st.st_mtim.tv_nsec != scenario_seen.st_mtim.tv_nsec) {
                 memset(hdr_reads, 0, sizeof hdr_reads);
+                memset(dlp_reads, 0, sizeof dlp_reads);
                 scenario_seen = st;
         }
         return json_object_from_file(p);
@@ -579,8 +582,10 @@ int fk_connect(const char *str, size_t len, char *reply, size_t n) {
                 r = -errno;
                 goto out;
         }
-        if (inst < MAX_INSTANCES)
+        if (inst < MAX_INSTANCES) {
                 hdr_reads[inst] = 0;
+                dlp_reads[inst] = 0;
+        }
         unlock_root(lk);
         lk = -1;
         snprintf(reply, n, "instance=%d,cntlid=%d\n", inst, cntlid);
@@ -785,6 +790,18 @@ static int admin_get_dlp(int instance, struct json_object *c, struct nvme_passth
 
         if (c)
                 json_object_object_get_ex(c, "dlp", &dlp);
+        if (c && instance < MAX_INSTANCES) {
+                /* "dlp_sequence": the n-th LID 0x70 command of this controller is served from element
+                 * min(n, len - 1): a page that changes between the commands of one read */
+                struct json_object *seq = NULL;
+                unsigned k = dlp_reads[instance]++;
+
+                if (json_object_object_get_ex(c, "dlp_sequence", &seq) &&
+                    json_object_is_type(seq, json_type_array) && json_object_array_length(seq) > 0) {
+                        size_t len = json_object_array_length(seq);
+                        dlp = json_object_array_get_idx(seq, k < len ? k : len - 1);
+                }
+        }
         if (dlp && json_object_object_get_ex(dlp, "entries", &entries) &&
             json_object_is_type(entries, json_type_array))
                 nent = json_object_array_length(entries);

@@ -341,6 +341,11 @@ class FakeKernel:
     def admin_log(self):
         return self._log("admin.log")
 
+    def get_log_reads_all(self, dev):
+        """Every admin Get Log Page 0x70 command sent to dev, at any offset, in order."""
+        return [l for l in self.admin_log()
+                if l.startswith(dev + " ") and "opc=0x02" in l and re.search(r"cdw10=0x\w{6}70 ", l)]
+
     def get_log_reads(self, dev):
         """Admin Get Log Page 0x70 commands at offset 0 sent to dev."""
         return [l for l in self.admin_log()

@@ -144,6 +144,35 @@ static void test_avahi_record_bad_protocol(void **state) {
         assert_null(rec);
 }
 
+/* anyone on the link can announce: every record field that reaches a connect string is checked */
+static void test_avahi_record_refuses_injection(void **state) {
+        _cleanup_(kv_freep)
+                StasKV *evil_nqn = txt2("p", "tcp", "nqn", "nqn.2024-01.io.evil:x,host_traddr=203.0.113.9"),
+                       *ok = txt2("p", "tcp", NULL, NULL);
+        const char *field = NULL;
+        StasKV *rec = NULL;
+
+        assert_int_equal(zc_record_new_ex(evil_nqn, "1.1.1.1", 8009, "eth0", true, &rec, &field), -EINVAL);
+        assert_string_equal(field, "subsysnqn");
+        assert_int_equal(
+                zc_record_new_ex(ok, "1.1.1.1,host_iface=x", 8009, "eth0", true, &rec, &field), -EINVAL);
+        assert_string_equal(field, "traddr");
+        assert_int_equal(zc_record_new_ex(ok, "myhost.local", 8009, "eth0", true, &rec, &field), -EINVAL);
+        assert_string_equal(field, "traddr");
+        assert_int_equal(zc_record_new_ex(ok, "1.1.1.1", 0, "eth0", true, &rec, &field), -EINVAL);
+        assert_string_equal(field, "trsvcid");
+        assert_int_equal(
+                zc_record_new_ex(ok, "1.1.1.1", 8009, "evil0,duplicate_connect", true, &rec, &field),
+                -EINVAL);
+        assert_string_equal(field, "host-iface");
+        assert_int_equal(zc_record_new_ex(ok, "1.1.1.1", 8009, "7", true, &rec, &field), 0);
+        kv_free(rec);
+        rec = NULL;
+        assert_int_equal(zc_record_new_ex(ok, "fe80::1%eth0", 8009, "eth0", true, &rec, &field), 0);
+        assert_null(field);
+        kv_free(rec);
+}
+
 static void test_avahi_retry_backoff_sequence(void **state) {
         const uint64_t expect[] = { 5, 10, 30, 60, 300, 600, 600, 600 };
 
@@ -230,6 +259,7 @@ int main(void) {
                 cmocka_unit_test(test_avahi_record_tcp_and_nqn_rule),
                 cmocka_unit_test(test_avahi_record_rdma_and_default_nqn),
                 cmocka_unit_test(test_avahi_record_bad_protocol),
+                cmocka_unit_test(test_avahi_record_refuses_injection),
                 cmocka_unit_test(test_avahi_retry_backoff_sequence),
                 cmocka_unit_test(test_avahi_no_daemon_on_bus),
         };

@@ -372,6 +372,45 @@ static void test_nvme_connect_errors(void **state) {
         assert_int_equal(stas_nvme_ctrl_register(c, STAS_DIM_REGISTER, NULL), -ENOTCONN);
 }
 
+/* the last line of defence: no value of the connect string may hold ',', '=' or a blank */
+static void test_nvme_refuses_unsafe_values(void **state) {
+        _cleanup_(stas_nvme_freep) StasNvme *ctx = ctx_new(true);
+        static const char *const evil[][7] = {
+                { "tcp", "10.0.0.1", "4420,host_iface=evil0", "nqn.io", "", "", "" },
+                { "tcp", "10.0.0.1", "4420", "nqn.x,host_traddr=203.0.113.9", "", "", "" },
+                { "tcp", "10.0.0.1 ", "4420", "nqn.io", "", "", "" },
+                { "tcp", "10.0.0.1", "4420", "nqn.io", "1.2.3.4,nr_io_queues=1", "", "" },
+                { "tcp", "10.0.0.1", "4420", "nqn.io", "", "lo\tx", "" },
+                { "tcp", "10.0.0.1", "4420", "nqn.io", "", "", "nqn.h=x" },
+                { "tcp,duplicate_connect", "10.0.0.1", "4420", "nqn.io", "", "", "" },
+        };
+        StasConnectOptions o;
+        StasNvmeHost h = HOST;
+        StasNvmeCtrl *c = NULL;
+
+        for (size_t i = 0; i < ELEMENTSOF(evil); i++) {
+                _cleanup_(tid_freep) StasTid *t = tid_new(
+                        evil[i][0], evil[i][1], evil[i][2], evil[i][3], evil[i][4], evil[i][5], evil[i][6]);
+
+                assert_int_equal(stas_nvme_ctrl_new(ctx, t, NULL, false, &c), -EINVAL);
+                assert_null(c);
+        }
+
+        _cleanup_(tid_freep) StasTid *ok = tid_new("tcp", "10.0.0.1", "4420", "nqn.io", "", "", "");
+        connect_options_init(&o);
+        o.dhchap_secret = "DHHC-1:01:YWJjZGVmZ2hpamtsbW5vcHFyc3R1dnd4eXo0NTY3ODkwMTIzNDU2Nzg5MA==:";
+        assert_int_equal(stas_nvme_ctrl_new(ctx, ok, &o, false, &c), 0); /* '=' padding is data */
+        c = stas_nvme_ctrl_free(c);
+        o.dhchap_secret = "DHHC-1:01:abc,hostnqn=x:";
+        assert_int_equal(stas_nvme_ctrl_new(ctx, ok, &o, false, &c), -EINVAL);
+        assert_null(c);
+
+        h.hostid = "2c0e6b3c-0b5b-4c9a-9e1f-1d2f3a4b5c6d,duplicate_connect";
+        assert_int_equal(stas_nvme_set_host(ctx, &h), 0);
+        assert_int_equal(stas_nvme_ctrl_new(ctx, ok, NULL, false, &c), -EINVAL);
+        assert_null(c);
+}
+
 static void test_nvme_adopt_and_disconnect(void **state) {
         _cleanup_(stas_nvme_freep) StasNvme *ctx = ctx_new(true);
         _cleanup_(tid_freep) StasTid *tid = tid_new("tcp", "10.0.0.1", "8009", NVME_DISC_WKNQN, "", "", "");
@@ -634,6 +673,7 @@ int main(void) {
                 cmocka_unit_test_setup(test_nvme_register, reset),
                 cmocka_unit_test_setup(test_nvme_supported_log_pages, reset),
                 cmocka_unit_test_setup(test_nvme_get_log_pages, reset),
+                cmocka_unit_test_setup(test_nvme_refuses_unsafe_values, reset),
                 cmocka_unit_test_setup(test_nvme_sysfs_getters, reset),
                 cmocka_unit_test_setup(test_nvme_async_verbs, reset),
                 cmocka_unit_test_setup(test_nvme_async_free_while_busy, reset),

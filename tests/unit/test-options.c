@@ -516,6 +516,43 @@ static void test_options_entry_invalid(void **state) {
         entry_dropped(STAS_DAEMON_STACD, false, "transport=tcp;traddr=1.1.1.1;nqn=", "without nqn=");
 }
 
+/* every field that reaches the connect string is validated where the config enters stas */
+static void test_options_entry_injection_refused(void **state) {
+        static const struct {
+                const char *entry, *needle;
+        } v[] = {
+                { "transport=tcp;traddr=1.1.1.1;trsvcid=4420,host_iface=evil0",
+                  "invalid trsvcid '4420,host_iface=evil0'" },
+                { "transport=tcp;traddr=1.1.1.1,host_iface=evil0",
+                  "invalid traddr '1.1.1.1,host_iface=evil0'" },
+                { "transport=tcp;traddr=1.1.1.1;nqn=nqn.2024-01.io.evil:x,host_traddr=203.0.113.9",
+                  "invalid subsysnqn" },
+                { "transport=tcp;traddr=1.1.1.1;host-traddr=203.0.113.9,nr_io_queues=1",
+                  "invalid host-traddr" },
+                { "transport=tcp;traddr=1.1.1.1;host-iface=evil0,duplicate_connect", "invalid host-iface" },
+                { "transport=tcp;traddr=1.1.1.1;host-iface=abcdefghijklmnop", "invalid host-iface" },
+                { "transport=tcp;traddr=1.1.1.1;host-nqn=nqn.h,x", "invalid host-nqn" },
+                { "transport=tcp;traddr=1.1.1.1;trsvcid=99999", "invalid trsvcid '99999'" },
+                { "transport=fc;traddr=1.1.1.1", "invalid traddr '1.1.1.1'" },
+                { "transport=tcp;traddr=1.1.1.1;dhchap-secret=DHHC-1:00:a,b:",
+                  "invalid dhchap-secret (a ',' or a blank)" },
+        };
+        _cleanup_(kv_freep) StasKV *name = NULL, *fc = NULL;
+
+        for (size_t i = 0; i < ELEMENTSOF(v); i++)
+                entry_dropped(STAS_DAEMON_STAFD, false, v[i].entry, v[i].needle);
+        /* a host name is fine in traddr (resolved later), a zone in an IPv6 literal too */
+        name = entry(
+                STAS_DAEMON_STAFD, false, "transport=tcp;traddr=cdc.example.com;host-traddr=fe80::1%eth0");
+        assert_string_equal(kv_get(name, "traddr"), "cdc.example.com");
+        fc =
+                entry(STAS_DAEMON_STAFD,
+                      false,
+                      "transport=fc;traddr=nn-0x20000090fa942779:pn-0x10000090fa942779;"
+                      "host-traddr=nn-0x20000090fa942780:pn-0x10000090fa942780");
+        assert_string_equal(kv_get(fc, "trsvcid"), "");
+}
+
 static void test_options_entry_bad_fields_warned(void **state) {
         _cleanup_(kv_freep) StasKV *kv = NULL;
         LogCapture cap;
@@ -543,7 +580,7 @@ static void test_options_entry_overrides_validated(void **state) {
         kv = entry(
                 STAS_DAEMON_STACD,
                 false,
-                "transport=tcp;traddr=1.1.1.1;nqn=n;queue-size=5;kato=+71;hdr-digest=TRUE;data-digest=nope;"
+                "transport=tcp;traddr=1.1.1.1;nqn=nqn.n;queue-size=5;kato=+71;hdr-digest=TRUE;data-digest=nope;"
                 "nr-io-queues=8;ctrl-loss-tmo=-1;disable-sqflow=false");
         assert_has(&cap, LOG_WARNING, "t.conf:9: invalid value '5' for controller= override queue-size");
         assert_has(&cap, LOG_WARNING, "t.conf:9: invalid value 'nope' for controller= override data-digest");
@@ -645,7 +682,7 @@ static void test_options_secret_files(void **state) {
         snprintf(
                 text,
                 sizeof(text),
-                "transport=tcp;traddr=1.1.1.1;nqn=n;dhchap-secret-file=%s;dhchap-ctrl-secret-file = %s",
+                "transport=tcp;traddr=1.1.1.1;nqn=nqn.n;dhchap-secret-file=%s;dhchap-ctrl-secret-file = %s",
                 p1,
                 p2);
         kv = entry(STAS_DAEMON_STACD, false, text);
@@ -656,7 +693,7 @@ static void test_options_secret_files(void **state) {
         snprintf(
                 text,
                 sizeof(text),
-                "transport=tcp;traddr=1.1.1.1;nqn=n;dhchap-secret-file=%s/missing;dhchap-ctrl-secret-file=%s",
+                "transport=tcp;traddr=1.1.1.1;nqn=nqn.n;dhchap-secret-file=%s/missing;dhchap-ctrl-secret-file=%s",
                 dir,
                 p3);
         assert_int_equal(stas_conf_parse_entry(STAS_DAEMON_STACD, false, text, "t.conf", 4, &bad), 0);
@@ -683,9 +720,9 @@ static void test_options_secrets_never_logged(void **state) {
                 STAS_DAEMON_STACD,
                 "[Controllers]\n"
                 "controller = transport=tcp;traddr=1.1.1.1;dhchap-secret=" SECRET48 "\n"
-                "controller = transport=tcp;traddr=1.1.1.1;nqn=n;dhchap-secret " SECRET48
+                "controller = transport=tcp;traddr=1.1.1.1;nqn=nqn.n;dhchap-secret " SECRET48
                 ";dhchap-ctrl-secret=" SECRET64 ";queue-size=1;bogus=" SECRET64 "\n"
-                "controller = transport=xyz;traddr=1.1.1.1;nqn=n;dhchap-secret=" SECRET48 "\n"
+                "controller = transport=xyz;traddr=1.1.1.1;nqn=nqn.n;dhchap-secret=" SECRET48 "\n"
                 "exclude = dhchap-secret=" SECRET48 ";bogus=1\n"
                 "[Global]\n"
                 "kato=" SECRET48 "\n",
@@ -718,7 +755,7 @@ static void test_options_connect_options_merge(void **state) {
                 STAS_DAEMON_STACD,
                 "[Global]\nkato=100\nqueue-size=64\nhdr-digest=true\nnr-io-queues=4\n"
                 "[Controllers]\n"
-                "controller=transport=tcp;traddr=1.1.1.1;nqn=n;kato=5;queue-size=3;dhchap-secret=" SECRET48
+                "controller=transport=tcp;traddr=1.1.1.1;nqn=nqn.n;kato=5;queue-size=3;dhchap-secret=" SECRET48
                 ";ctrl-loss-tmo=60\n");
         _cleanup_(kv_freep) StasKV *foreign = kv_new();
         StasConnectOptions o;
@@ -816,8 +853,8 @@ static void test_options_upstream_process_conf(void **state) {
         assert_int_equal(e->n, 2);
         kv_free(e);
         /* deviation: "key=val=extra" splits on the first '=' (then 'key' is unknown) */
-        e = entry(STAS_DAEMON_STAFD, false, "transport=tcp;traddr=1.1.1.1;host-nqn=val=extra");
-        assert_string_equal(kv_get(e, "host-nqn"), "val=extra");
+        e = entry(STAS_DAEMON_STAFD, false, "transport=tcp;traddr=1.1.1.1;dhchap-secret=val=extra");
+        assert_string_equal(kv_get(e, "dhchap-secret"), "val=extra");
         kv_free(e);
 }
 
@@ -866,6 +903,7 @@ int main(void) {
                 cmocka_unit_test(test_options_secrets_never_logged),
                 cmocka_unit_test(test_options_connect_options_merge),
                 cmocka_unit_test(test_options_upstream_process_conf),
+                cmocka_unit_test(test_options_entry_injection_refused),
                 cmocka_unit_test(test_options_load_from_path),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

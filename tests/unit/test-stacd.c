@@ -172,6 +172,44 @@ static void test_stacd_decode_bad_dlpe_dropped_alone(void **state) {
         assert_string_equal(kv_get(d.dcs[0].dlpes[0], "subnqn"), "nqn.io1");
 }
 
+/* what stafd sends is validated again: a field that would inject connect options is refused */
+static void test_stacd_decode_refuses_injection(void **state) {
+        static const char *text =
+                "[{\"discovery-controller\":" DC_TCP ",\"log-pages\":["
+                "{\"trtype\":\"tcp\",\"adrfam\":\"ipv4\",\"traddr\":\"10.0.0.5\",\"trsvcid\":\"4420,host_iface=evil0\","
+                "\"subnqn\":\"nqn.a\",\"subtype\":\"nvme\"},"
+                "{\"trtype\":\"tcp\",\"adrfam\":\"ipv4\",\"traddr\":\"10.0.0.6\",\"trsvcid\":\"4420\","
+                "\"subnqn\":\"nqn.2024-01.io.evil:x,host_traddr=203.0.113.9,nr_io_queues=1\",\"subtype\":\"nvme\"},"
+                "{\"trtype\":\"tcp\",\"adrfam\":\"ipv4\",\"traddr\":\"10.0.0.7 \",\"trsvcid\":\"4420\","
+                "\"subnqn\":\"nqn.b\",\"subtype\":\"nvme\"}," DLPE(
+                        "tcp",
+                        "10.0.0.2",
+                        "nvme",
+                        "nqn.io1",
+                        "0") "]},"
+                             "{\"discovery-controller\":{\"transport\":\"tcp\",\"traddr\":\"10.0.0.8\",\"trsvcid\":\"8009\","
+                             "\"host-iface\":\"evil0,duplicate_connect\"},\"log-pages\":[" DLPE(
+                                     "tcp", "10.0.0.9", "nvme", "nqn.io9", "0") "]}]";
+        _cleanup_(stacd_discovered_done) StacdDiscovered d = {};
+        _cleanup_json_ json_object *o = NULL;
+        StacdDecodeStats st = {};
+        const char *field = NULL;
+
+        assert_int_equal(json_parse(text, &o), 0);
+        assert_int_equal(stacd_discovered_decode(o, NULL, &d, &st), 0);
+        assert_int_equal(st.bad_dlpes, 3);
+        assert_int_equal(st.bad_dcs, 1);
+        assert_string_equal(st.first_field, "trsvcid");
+        assert_string_equal(st.first_dc, "10.0.0.1");
+        assert_string_equal(st.first_value, "4420,host_iface=evil0");
+        assert_int_equal(d.n, 1);
+        assert_int_equal(dlp_list_length(d.dcs[0].dlpes), 1);
+        assert_string_equal(kv_get(d.dcs[0].dlpes[0], "subnqn"), "nqn.io1");
+        assert_false(stacd_dlpe_usable(NULL, &field));
+        assert_true(stacd_dlpe_usable(d.dcs[0].dlpes[0], &field));
+        assert_null(field);
+}
+
 static void test_stacd_decode_empty_list_is_explicit(void **state) {
         _cleanup_(stacd_discovered_done) StacdDiscovered d = {};
 
@@ -483,6 +521,7 @@ int main(void) {
                 cmocka_unit_test(test_stacd_decode_bad_page_list_keeps_dc_entries),
                 cmocka_unit_test(test_stacd_decode_bad_dlpe_dropped_alone),
                 cmocka_unit_test(test_stacd_decode_empty_list_is_explicit),
+                cmocka_unit_test(test_stacd_decode_refuses_injection),
                 cmocka_unit_test(test_stacd_candidates_nvme_only_with_dc_host_fields),
                 cmocka_unit_test(test_stacd_candidates_dedup),
                 cmocka_unit_test(test_stacd_ncc_limits),
