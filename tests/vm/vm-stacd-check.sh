@@ -90,6 +90,60 @@ else
         fail stacd-unlinked-disconnect "still connected: $(ctrl_table | tr '\n' ';')"
 fi
 
+# --- a log page over 4 KiB keeps its AENs coming ------------------------------------------------
+# nvmet holds back discovery-change AENs until the log is read with RAE cleared; libnvme 1.3 left
+# RAE set on the last chunk of a read over 4 KiB (4 records or more). Link 8 subsystems one at a
+# time (9 records with the discovery subsystem itself, 9 KiB): stacd must connect each one after
+# its AEN, and disconnect each again as they are unlinked one by one.
+aen_ok=1
+i=1
+while [ $i -le 8 ]; do
+        n=nqn.2024-01.io.stas.test:aen$i
+        new_subsys "$n" 0 && link "$n" "$STAS_VM_DISC_PORT" "$STAS_VM_IO_PORT" || { aen_ok=0; say "cannot add $n"; break; }
+        if ! wait_for 6000 has_ctrl "$n"; then
+                fail stacd-aen-large-log "no controller to $n (record $((i + 1)) of the log page): $(ctrl_table | tr '\n' ';')"
+                aen_ok=0
+                break
+        fi
+        i=$((i + 1))
+done
+[ $aen_ok -eq 1 ] && pass stacd-aen-large-log "8 subsystems linked one at a time, each connected after its AEN (log page of 9 records)"
+aen_ok=1
+i=8
+while [ $i -ge 1 ]; do
+        n=nqn.2024-01.io.stas.test:aen$i
+        unlink "$n" "$STAS_VM_DISC_PORT" "$STAS_VM_IO_PORT" 2>/dev/null
+        if ! wait_for 6000 no_ctrl "$n"; then
+                fail stacd-aen-large-log-unlink "$n still connected after its unlink: $(ctrl_table | tr '\n' ';')"
+                aen_ok=0
+                break
+        fi
+        i=$((i - 1))
+done
+[ $aen_ok -eq 1 ] && pass stacd-aen-large-log-unlink "unlinked one by one, each disconnected after its AEN"
+
+# --- a subsystem NQN that would inject connect options (nvmet accepts ',' in an NQN) ------------
+EVIL='nqn.2024-01.io.evil:x,host_traddr=203.0.113.9,nr_io_queues=1'
+FENCE_NQN=nqn.2024-01.io.stas.test:after-evil
+if new_subsys "$EVIL" 0 && link "$EVIL" "$STAS_VM_DISC_PORT" "$STAS_VM_IO_PORT"; then
+        # fence: a subsystem linked after it is connected, so the evil entry has been seen
+        new_subsys "$FENCE_NQN" 0 && link "$FENCE_NQN" "$STAS_VM_DISC_PORT" "$STAS_VM_IO_PORT"
+        if ! wait_for 6000 has_ctrl "$FENCE_NQN"; then
+                fail stacd-evil-nqn "the fence subsystem was not connected: $(ctrl_table | tr '\n' ';')"
+        elif has_ctrl "$EVIL" || ctrl_table | grep -q -e 203.0.113.9 -e nqn.2024-01.io.evil; then
+                fail stacd-evil-nqn "a controller to the evil NQN exists: $(ctrl_table | tr '\n' ';')"
+        elif ! grep -q "^<4>.*skipped 1 of .*subnqn 'nqn.2024-01.io.evil:x,host_traddr" /tmp/stafd.log; then
+                fail stacd-evil-nqn "stafd did not warn about the entry: $(grep '^<4>' /tmp/stafd.log | tail -3 | tr '\n' ';')"
+        else
+                pass stacd-evil-nqn "nvmet lists '$EVIL'; stafd skips the entry with a warning, no controller carries it"
+        fi
+        unlink "$EVIL" "$STAS_VM_DISC_PORT" "$STAS_VM_IO_PORT"
+        unlink "$FENCE_NQN" "$STAS_VM_DISC_PORT" "$STAS_VM_IO_PORT"
+        wait_for 6000 no_ctrl "$FENCE_NQN" || say "fence subsystem still connected"
+else
+        fail stacd-evil-nqn "nvmet refused the subsystem '$EVIL'"
+fi
+
 # --- restart: stacd adopts the kernel controllers, no reconnect --------------------------------
 iocs() { ctrl_table | awk '$2 != "nqn.2014-08.org.nvmexpress.discovery" { print $1 "=" $2 }' | tr '\n' ' '; }
 before=$(iocs)
