@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * bench-dlp.c - how long the loop spends on one discovery log page of N entries: dlp_decode()
- * (the raw page to DLPEs) and dlp_referral_tids() (the referrals stafd follows). Half of the
- * entries are referrals (every referral listed twice, so the dedup has work), half I/O
- * subsystems. Usage: bench-dlp [N...] (default 1000 4096 20000). Prints one line per N; pages
- * larger than STAS_DLP_MAX_ENTRIES are decoded up to the cap, as in the daemons.
+ * bench-dlp.c - what one discovery log page of N entries costs: dlp_read() (the bounded reader,
+ * here over an in-memory Get Log Page: commands sent, bytes requested, time including decoding)
+ * and dlp_referral_tids() (the referrals stafd follows). Half of the entries are referrals
+ * (every referral listed twice, so the dedup has work), half I/O subsystems. Usage: bench-dlp
+ * [N...] (default 1000 4096 20000 262144). Prints one line per N; a page larger than
+ * STAS_DLP_MAX_ENTRIES claims N records but only the cap is ever read, as in the daemons. For
+ * comparison each line gives what libnvme 1.3's nvmf_get_discovery_wargs() would request for the
+ * same header: 1 + ceil((1024 + 1024 N) / 4096) commands and 2048 + 1024 N bytes.
  */
 #include <endian.h>
 #include <inttypes.h>
@@ -55,32 +58,56 @@ static struct nvmf_discovery_log *make_page(size_t n, size_t *ret_size) {
         return log;
 }
 
+typedef struct Page {
+        const uint8_t *data;
+        size_t size;
+} Page;
+
+static int get_log(void *userdata, uint64_t off, void *buf, uint32_t len, bool rae) {
+        const Page *p = userdata;
+
+        memset(buf, 0, len);
+        if (off < p->size)
+                memcpy(buf, p->data + off, p->size - off < len ? p->size - off : len);
+        return 0;
+}
+
 static int bench(size_t n) {
         StasTid *dc = tid_new("tcp", "192.0.2.1", "8009", NVME_DISC_WKNQN, "", "", "nqn.host");
+        size_t built = n < STAS_DLP_MAX_ENTRIES ? n : STAS_DLP_MAX_ENTRIES;
         struct nvmf_discovery_log *log;
+        StasDlpReport rep = {};
         StasKV **l = NULL;
         StasTid **refs = NULL;
         size_t size;
         double t0, t1, t2;
         int nrefs;
+        Page page;
 
-        log = make_page(n, &size);
+        log = make_page(built, &size);
         if (!log || !dc)
                 return -1;
+        log->numrec = htole64(n);
+        page = (Page){ (const uint8_t *) log, size };
         t0 = now();
-        if (dlp_decode(log, size, &l, NULL) < 0)
+        if (dlp_read(get_log, &page, STAS_DLP_MAX_RETRIES, &l, &rep) < 0)
                 return -1;
         t1 = now();
         nrefs = dlp_referral_tids(l, dc, &refs);
         t2 = now();
         if (nrefs < 0)
                 return -1;
-        printf("N=%-7zu decoded=%-6zu decode=%8.4f s  referral_tids=%8.4f s  (%d referrals)\n",
+        printf("N=%-7zu decoded=%-5zu read+decode=%7.4f s  %5u cmds %8.2f MiB  referral_tids=%7.4f s  "
+               "(%d referrals)  libnvme 1.3: %" PRIu64 " cmds %.2f MiB\n",
                n,
                dlp_list_length(l),
                t1 - t0,
+               rep.commands,
+               rep.bytes / 1048576.0,
                t2 - t1,
-               nrefs);
+               nrefs,
+               1 + (1024 + 1024 * (uint64_t) n + 4095) / 4096,
+               (2048 + 1024 * (double) n) / 1048576.0);
         dlp_tids_free(refs);
         dlp_list_free(l);
         tid_free(dc);
@@ -89,7 +116,7 @@ static int bench(size_t n) {
 }
 
 int main(int argc, char *argv[]) {
-        static const size_t defaults[] = { 1000, 4096, 20000 };
+        static const size_t defaults[] = { 1000, 4096, 20000, 262144 };
 
         if (argc > 1) {
                 for (int i = 1; i < argc; i++)
