@@ -769,8 +769,7 @@ StasKV *manager_ioc_dict(StacdManager *m, StacdIoc *io, bool detailed) {
 
         if (!kv || !detailed)
                 return TAKE_PTR(kv);
-        if (stas_ctrl_info(io->ctrl, kv) < 0 ||
-            stas_ctrl_sysfs_details(io->ctrl, m->ctrl_ctx.sysfs_root, kv) < 0)
+        if (stas_ctrl_info(io->ctrl, kv) < 0 || stas_ctrl_sysfs_details(io->ctrl, kv) < 0)
                 return NULL;
         dl = stacd_dlpe_to_string(io->dlpe);
         if (!dl || kv_set(kv, "dlpe", dl) < 0 ||

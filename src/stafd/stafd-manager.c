@@ -550,7 +550,7 @@ int staf_dc_id_dict(const StafDc *dc, bool detailed, StasKV **ret) {
                 int r = staf_dc_info(dc, kv);
                 if (r < 0)
                         return r;
-                r = stas_ctrl_sysfs_details(dc->ctrl, NULL, kv);
+                r = stas_ctrl_sysfs_details(dc->ctrl, kv);
                 if (r < 0)
                         return r;
         }
