@@ -279,7 +279,61 @@ def test_stop_waits_for_pending_disconnect(t):
     t.check_logs(d)
 
 
-TESTS = [test_stop_waits_for_pending_disconnect, test_hostile_entry_does_not_blind_stacd, test_secrets_ioc, test_host_name_traddr, test_three_iocs_host_iface, test_removed_only_stas_connections, test_removed_no_disconnect,
+def test_read_only_calls_never_read_sysfs(t):
+    """list_controllers (both forms), controller_info and process_info are answered from memory:
+    the fake kernel logs every sysfs path stacd touches, and sees none while a client calls them
+    again and again. The detailed entries still show the sysfs attributes (read at connect)."""
+    s = Setup(t, start_stacd=False)
+    d = s.stacd
+    d.trace_sysfs = True
+    d.start()
+    devs = s.wait_iocs()
+    t.wait(lambda: sorted(c.get("device") for c in d.list_controllers(True) if c.get("connected") == "True")
+           == sorted(devs.values()), "stacd lists the 3 IOCs, connected")
+    before = d.sysfs_reads()
+    t.check(before, f"the fake kernel logs stacd's sysfs reads ({len(before)} so far)")
+    for _ in range(10):
+        det = d.list_controllers(True)
+        d.list_controllers(False)
+        for c in det:
+            d.controller_info(c)
+        d.process_info()
+    new = d.sysfs_reads()[len(before):]
+    t.check(not new, "no sysfs access during 10 rounds of list_controllers(true/false), controller_info x3, "
+            f"process_info ({len(new)} seen: {new[:3]})")
+    t.eq({c["device"]: (c.get("model"), c.get("serial"), c.get("cntrltype"), c.get("hostnqn")) for c in det},
+         {dev: ("Fake NVMe Controller", "FAKE0001", "io", s.dc["host-nqn"]) for dev in devs.values()},
+         "the detailed entries carry the sysfs attributes")
+
+
+def test_detailed_entry_follows_the_kernel(t):
+    """The detailed list_controllers entry, kept between calls, follows what happens: a change
+    uevent re-reads the sysfs attributes, a removed device shows as not connected, the reconnect
+    shows the new device."""
+    s = Setup(t)
+    d, w = s.stacd, t.w
+    dev = s.wait_iocs((0,))[0]
+
+    def entry():
+        return next((c for c in d.list_controllers(True) if c["subsysnqn"] == NQNS[0]), {})
+
+    t.wait(lambda: entry().get("device") == dev and entry().get("model") == "Fake NVMe Controller",
+           "detailed entry of the IOC")
+    with open(os.path.join(w.fk.root, "sys", "class", "nvme", dev, "model"), "w") as f:
+        f.write("Renamed Model\n")
+    t.eq(entry().get("model"), "Fake NVMe Controller", "the attributes are not re-read per call")
+    w.fk.ctl("uevent", "change", dev, socket=d.socket)
+    t.wait(lambda: entry().get("model") == "Renamed Model", "a change uevent refreshes them")
+    w.fk.ctl("remove", dev, socket=d.socket)
+    t.wait(lambda: entry().get("connected") == "False" and entry().get("device") == "nvme?"
+           and entry().get("model") == "", "the removed device: not connected, no attributes")
+    t.wait(lambda: entry().get("connected") == "True" and s.iocs(0) and entry().get("device") == s.iocs(0)[0],
+           "reconnected: the new device, connected")
+    t.eq(entry().get("model"), "Fake NVMe Controller", "the new device's attributes")
+
+
+TESTS = [test_read_only_calls_never_read_sysfs, test_detailed_entry_follows_the_kernel,
+         test_stop_waits_for_pending_disconnect, test_hostile_entry_does_not_blind_stacd, test_secrets_ioc, test_host_name_traddr, test_three_iocs_host_iface, test_removed_only_stas_connections, test_removed_no_disconnect,
          test_removed_trtype_not_listed, test_removed_trtype_listed, test_stafd_killed_no_disconnect,
          test_ncc_connect_attempts, test_audit_foreign_connections, test_stacd_restart_no_reconnect]
 

@@ -577,7 +577,36 @@ def test_sighup_sys_conf(t):
     t.eq(w.fk.connects(traddr=B)[0].get("hostnqn"), nqn2, "a new connection uses the new host NQN")
 
 
-TESTS = [test_configured_dc_dlp, test_supported_log_pages_rejected, test_aen_changed_once,
+def test_read_only_calls_never_read_sysfs(t):
+    """list_controllers, get_log_pages, get_all_log_pages, controller_info and process_info are
+    answered from memory: the fake kernel logs every sysfs path stafd touches and sees none while
+    a client calls them again and again; the detailed entry still shows the sysfs attributes."""
+    w = t.w
+    w.fk.set_scenario({"controllers": [dc(A, [dlpe(IO1, NQN1), dlpe(IO2, NQN2, portid=2)])]})
+    d = w.stafd(stafd_conf([cfg(A)]), start=False)
+    d.trace_sysfs = True
+    d.start()
+    wait_pages(t, d, A, 2)
+    lc = t.wait(lambda: (lambda c: c if c and c.get("connected") == "True" else None)(
+        next(iter(d.list_controllers(True)), None)), "the DC is listed, connected")
+    before = d.sysfs_reads()
+    t.check(before, f"the fake kernel logs stafd's sysfs reads ({len(before)} so far)")
+    for _ in range(10):
+        det = d.list_controllers(True)
+        d.list_controllers(False)
+        d.get_log_pages(lc)
+        d.get_all_log_pages(True)
+        d.get_all_log_pages(False)
+        d.controller_info(lc)
+        d.process_info()
+    new = d.sysfs_reads()[len(before):]
+    t.check(not new, "no sysfs access during 10 rounds of list_controllers(true/false), get_log_pages, "
+            f"get_all_log_pages(true/false), controller_info, process_info ({len(new)} seen: {new[:3]})")
+    t.eq((det[0].get("model"), det[0].get("serial"), det[0].get("cntrltype")),
+         ("Fake NVMe Controller", "FAKE0001", "discovery"), "the detailed entry carries the sysfs attributes")
+
+
+TESTS = [test_read_only_calls_never_read_sysfs, test_configured_dc_dlp, test_supported_log_pages_rejected, test_aen_changed_once,
          test_referral_added_removed, test_exclusion,
          test_remove_event_reconnect, test_dim_register_deregister, test_sighup_broken_config,
          test_restart_restores_cache, test_restart_adopts_connection, test_secrets_not_on_dbus,
