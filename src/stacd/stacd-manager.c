@@ -23,6 +23,8 @@ static void ioc_free(StacdIoc *io) {
         stas_ctrl_free(io->ctrl);
         kv_free(io->entry);
         kv_free(io->dlpe);
+        kv_free(io->dicts.dict[0]);
+        kv_free(io->dicts.dict[1]);
         free(io);
 }
 
@@ -106,6 +108,7 @@ static int ioc_set_source(StacdIoc *io, const StasKV *entry, const StasKV *dlpe)
         io->entry = TAKE_PTR(e);
         kv_free(io->dlpe);
         io->dlpe = TAKE_PTR(d);
+        io->source_gen++;
         if (io->dlpe)
                 io->maybe_discovered = true;
 
@@ -756,13 +759,7 @@ void manager_stop(StacdManager *m) {
                 stop_now(m);
 }
 
-/**
- * manager_ioc_dict() - one list_controllers dict.
- * @m: the manager
- * @io: the IOC
- * @detailed: add info(), sysfs attributes and the DLPE
- */
-StasKV *manager_ioc_dict(StacdManager *m, StacdIoc *io, bool detailed) {
+static StasKV *ioc_dict_build(StacdIoc *io, bool detailed) {
         const char *dev = stas_ctrl_device(io->ctrl);
         _cleanup_(kv_freep) StasKV *kv = stacd_ioc_dict(stas_ctrl_tid(io->ctrl), dev, io->entry);
         _cleanup_free_ char *dl = NULL;
@@ -776,6 +773,30 @@ StasKV *manager_ioc_dict(StacdManager *m, StacdIoc *io, bool detailed) {
             kv_set(kv, "dlpe.eflags.ncc", io->dlpe && dlpe_is_ncc(io->dlpe) ? "True" : "False") < 0)
                 return NULL;
         return TAKE_PTR(kv);
+}
+
+/**
+ * manager_ioc_dict() - one list_controllers dict (see stacd-manager.h).
+ * @m: the manager
+ * @io: the IOC
+ * @detailed: add info(), sysfs attributes and the DLPE
+ */
+const StasKV *manager_ioc_dict(StacdManager *m, StacdIoc *io, bool detailed) {
+        StacdIocDicts *d = &io->dicts;
+        uint64_t gen = stas_ctrl_generation(io->ctrl);
+        StasKV *kv;
+
+        if (d->dict[detailed] && d->ctrl_gen[detailed] == gen && d->source_gen[detailed] == io->source_gen &&
+            !(detailed && stas_ctrl_retry_pending(io->ctrl)))
+                return d->dict[detailed];
+        kv = ioc_dict_build(io, detailed);
+        if (!kv)
+                return NULL;
+        kv_free(d->dict[detailed]);
+        d->dict[detailed] = kv;
+        d->ctrl_gen[detailed] = gen;
+        d->source_gen[detailed] = io->source_gen;
+        return kv;
 }
 
 static int add_str(json_object *o, const char *k, const char *v) {
