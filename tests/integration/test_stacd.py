@@ -332,7 +332,22 @@ def test_detailed_entry_follows_the_kernel(t):
     t.eq(entry().get("model"), "Fake NVMe Controller", "the new device's attributes")
 
 
-TESTS = [test_read_only_calls_never_read_sysfs, test_detailed_entry_follows_the_kernel,
+def test_config_key_bytes_escaped(t):
+    """An unknown stacd.conf key holding an escape sequence and a byte that is not UTF-8 is
+    warned about with both escaped: the log carries no raw control or invalid byte."""
+    d = t.w.stacd(stacd_conf([]), start=False)
+    with open(d.conf, "wb") as f:
+        f.write(b"[Global]\ntron = true\nbad\x1b[2J\xffkey = 1\n")
+    d.start()
+    t.wait(lambda: d.log_lines(r"bad.*key"), "stacd warns about the unknown key")
+    t.stop_clean(d)
+    with open(d.logpath, "rb") as f:
+        raw = f.read()
+    t.check(b"\x1b" not in raw and b"\xff" not in raw, "no raw ESC or 0xff byte in the log")
+    t.check(b"bad\\x1b[2j\\xffkey" in raw, "the key is logged escaped (bad\\x1b[2j\\xffkey)")
+
+
+TESTS = [test_config_key_bytes_escaped, test_read_only_calls_never_read_sysfs, test_detailed_entry_follows_the_kernel,
          test_stop_waits_for_pending_disconnect, test_hostile_entry_does_not_blind_stacd, test_secrets_ioc, test_host_name_traddr, test_three_iocs_host_iface, test_removed_only_stas_connections, test_removed_no_disconnect,
          test_removed_trtype_not_listed, test_removed_trtype_listed, test_stafd_killed_no_disconnect,
          test_ncc_connect_attempts, test_audit_foreign_connections, test_stacd_restart_no_reconnect]

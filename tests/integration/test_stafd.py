@@ -606,7 +606,30 @@ def test_read_only_calls_never_read_sysfs(t):
          ("Fake NVMe Controller", "FAKE0001", "discovery"), "the detailed entry carries the sysfs attributes")
 
 
-TESTS = [test_read_only_calls_never_read_sysfs, test_configured_dc_dlp, test_supported_log_pages_rejected, test_aen_changed_once,
+def lkc_path(d):
+    return os.path.join(d.runtime, "last-known-config.json")
+
+
+def test_state_file_cannot_forge_log_lines(t):
+    """A restored field with a newline (a hostile or corrupt state file) is logged escaped: no
+    forged journal line, in particular no "<1>" (alert) line; the escaped text is there."""
+    w = t.w
+    d = w.stafd(stafd_conf([]), start=False)
+    tid = {"transport": "tcp", "traddr": "1.2.3.4\n<1>forged", "trsvcid": "8009", "subsysnqn": H.WKNQN,
+           "host-traddr": "", "host-iface": "", "host-nqn": "nqn.2024-01.io.stas.test:host"}
+    with open(lkc_path(d), "w") as f:
+        json.dump({"format": "stas-last-known-config", "version": 1, "daemon": "stafd",
+                   "data": {"dcs": [{"tid": tid, "origin": "configured", "log-pages": []}]}}, f)
+    d.start()
+    t.wait(lambda: d.log_lines(r"Dropping discovery controller"), "stafd drops the restored DC (and logs it)")
+    t.eq(d.list_controllers(), [], "stafd answers on D-Bus, with no DC")
+    raw = "".join(text for _, text in d.logs())
+    t.eq([l for l in raw.splitlines() if l.startswith("<1>") or l.startswith("forged")], [],
+         "no log line starts with <1> or 'forged'")
+    t.check("1.2.3.4\\n<1>forged" in raw, "the traddr is logged escaped: 1.2.3.4\\n<1>forged")
+
+
+TESTS = [test_state_file_cannot_forge_log_lines, test_read_only_calls_never_read_sysfs, test_configured_dc_dlp, test_supported_log_pages_rejected, test_aen_changed_once,
          test_referral_added_removed, test_exclusion,
          test_remove_event_reconnect, test_dim_register_deregister, test_sighup_broken_config,
          test_restart_restores_cache, test_restart_adopts_connection, test_secrets_not_on_dbus,
