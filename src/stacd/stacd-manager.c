@@ -481,7 +481,6 @@ void manager_save_lkc(StacdManager *m) {
         _cleanup_free_ StasTid **tids = NULL;
         json_object *o;
         size_t n = 0;
-        int r;
 
         if (!m->lkc_path)
                 return;
@@ -496,10 +495,9 @@ void manager_save_lkc(StacdManager *m) {
         o = stacd_lkc_build(tids, n, &m->discovered);
         if (!o)
                 return (void) log_oom();
-        r = lkc_save(m->lkc_path, "stacd", o);
+        /* a failure is warned about once per problem, and shown by process_info */
+        (void) lkc_save_status(m->lkc_path, "stacd", &m->lkc_status, o);
         json_object_put(o);
-        if (r < 0)
-                log_warning_errno(r, "Failed to save %s: %m", m->lkc_path);
 }
 
 /* §5.13: the discovered set, and each IOC whose kernel device still exists. */
@@ -509,13 +507,14 @@ static void restore_lkc(StacdManager *m) {
         StacdDiscovered d = {};
         int r;
 
-        r = lkc_load(m->lkc_path, "stacd", &data);
+        r = lkc_load_status(m->lkc_path, "stacd", &m->lkc_status, &data);
         if (r < 0)
-                return; /* missing: nothing; bad: warned by lkc_load */
+                return; /* missing: nothing; bad: warned by lkc_load_status() */
         r = stacd_lkc_parse(data, &tids, &d);
         json_object_put(data);
         if (r < 0) {
                 log_warning("Ignoring %s: unexpected content.", m->lkc_path);
+                lkc_status_set(&m->lkc_status, r, "%s: unexpected content (not restored)", m->lkc_path);
                 return;
         }
         stacd_discovered_done(&m->discovered);
@@ -826,6 +825,7 @@ int manager_process_info(StacdManager *m, char **ret) {
         r |= add_str(o, "hostkey", LOG_SECRET(m->sys->hostkey));
         r |= add_str(o, "symname", m->sys->symname);
         r |= add_str(o, "last known config file", m->lkc_path);
+        r |= add_str(o, "last known config error", m->lkc_status.text);
         r |= add_str(o, "config soak timer", timer_to_string(m->reconcile_timer, buf, sizeof buf));
         r |= add_str(o, "kernel support.TP8013", m->kopts.discovery ? "True" : "False");
         r |= add_str(o, "kernel support.host_iface", m->kopts.host_iface ? "True" : "False");

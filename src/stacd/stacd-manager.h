@@ -21,6 +21,7 @@
 #include "stas/ctrl.h"
 #include "stas/event.h"
 #include "stas/kernel.h"
+#include "stas/lkc.h"
 #include "stas/options.h"
 #include "stas/sysconf.h"
 #include "stas/udev.h"
@@ -94,6 +95,7 @@ struct StacdManager {
         StasTimer *audit_timer;
         StasTimer *stop_timer; /* bounds the wait for disposals at stop */
         char *lkc_path;
+        LkcStatus lkc_status; /* the state file's last problem (process_info) */
 
         StacdStaf *staf;
         BusDebug *debug;
