@@ -81,6 +81,11 @@ typedef struct StasCtrlOps {
         int (*get_log_pages)(void *h, uint8_t lsp, StasCtrlLogPagesDone cb, void *userdata);
         /* sysfs dctype: *@ret malloc'ed ("" when unknown). */
         int (*dctype)(void *h, char **ret);
+        /*
+         * optional: the sysfs attributes of the connected device (udev.h), read when a connect or
+         * adopt succeeds and on each "change" uevent, never per D-Bus call. Return: 0 or -errno.
+         */
+        int (*details)(void *h, StasNvmeDevice **ret);
         /* 1 (ddc/cdc), 0 (not a TP8010 DC), -ENODATA (kernel does not say; try and see) */
         int (*registration_supported)(void *h);
         const char *(*name)(void *h); /* "nvmeN" or NULL */
@@ -208,6 +213,13 @@ bool stas_ctrl_retry_pending(const StasCtrl *c);
 uint64_t stas_ctrl_retry_usec(const StasCtrl *c);
 /* stas_ctrl_last_error() - the error of the last failed attempt (0 if the last one succeeded). */
 int stas_ctrl_last_error(const StasCtrl *c);
+/*
+ * stas_ctrl_generation() - a counter that changes whenever something stas_ctrl_device(),
+ * stas_ctrl_connected(), stas_ctrl_info() or stas_ctrl_sysfs_details() report may have changed,
+ * except the time left on an armed retry timer (stas_ctrl_retry_pending()). An owner may keep
+ * what it built from them while the generation is the same and no retry is pending.
+ */
+uint64_t stas_ctrl_generation(const StasCtrl *c);
 
 /*
  * stas_ctrl_info() - add the upstream info() keys to @kv: "connect attempts", "retry connect
@@ -218,12 +230,13 @@ int stas_ctrl_last_error(const StasCtrl *c);
 int stas_ctrl_info(const StasCtrl *c, StasKV *kv);
 
 /*
- * stas_ctrl_sysfs_details() - add the detailed list_controllers keys both daemons show, read
- * from sysfs (device "nvmeN" under @sysfs_root, NULL for the real /sys): "hostid", "hostnqn",
- * "model", "serial", "dctype", "cntrltype" ("" when there is no device or it cannot be read),
- * then "connected" ("True"/"False"). Return: 0 or -ENOMEM.
+ * stas_ctrl_sysfs_details() - add the detailed list_controllers keys both daemons show:
+ * "hostid", "hostnqn", "model", "serial", "dctype", "cntrltype" ("" when there is no device or
+ * it could not be read), then "connected" ("True"/"False"). The attributes come from memory:
+ * StasCtrlOps.details() reads them from sysfs once per connect/adopt and per "change" uevent,
+ * so a D-Bus caller can never make the daemon read sysfs. Return: 0 or -ENOMEM.
  */
-int stas_ctrl_sysfs_details(const StasCtrl *c, const char *sysfs_root, StasKV *kv);
+int stas_ctrl_sysfs_details(const StasCtrl *c, StasKV *kv);
 
 /*
  * stas_secret_key() - a controller= key whose value is a secret and must be shown as

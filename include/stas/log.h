@@ -4,11 +4,22 @@
  * journald understands when stderr is a journal stream), or syslog(3) (--syslog). The maximum
  * level is changed at run time (tron). Tests can install a sink that receives every line.
  * Secrets never go through here: use LOG_SECRET() to print a secret-bearing value.
+ *
+ * Whatever a message contains (a field from a state file, a config key, a D-Bus argument, a
+ * discovery log entry), the writer emits exactly one line: before any target (the test sink
+ * too) sees the formatted message, trailing newlines are dropped, control characters (C0 0x00-
+ * 0x1f, DEL 0x7f, C1 U+0080-U+009F) and bytes that are not well-formed UTF-8 are escaped
+ * ("\n", "\r", "\t", else "\xNN" per byte), and, as a safety net, every token shaped like a
+ * DH-HMAC-CHAP secret (starting with "DHHC-1:" in any letter case, up to white space, a
+ * control character, a quote, ',' or ';') is replaced by "(secret)". So a "\n<1>" inside a value
+ * cannot forge a journal line. A message that needs none of this is written as formatted,
+ * without a copy. Messages are truncated to LOG_LINE_MAX - 1 bytes before escaping.
  */
 #pragma once
 
 #include <errno.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <syslog.h>
 
 #include "stas/macro.h"
@@ -17,6 +28,8 @@ typedef enum LogTarget {
         LOG_TARGET_STDERR,
         LOG_TARGET_SYSLOG,
 } LogTarget;
+
+#define LOG_LINE_MAX 2048
 
 typedef void (*LogSink)(int level, const char *line, void *userdata);
 
@@ -60,6 +73,15 @@ int log_internal(int level, int error, const char *file, int line, const char *f
 
 /* LOG_SECRET() - what to print (or publish) in place of a secret: "(set)" or "". */
 #define LOG_SECRET(s) (isempty(s) ? "" : "(set)")
+
+/* log_is_plain() - @n bytes at @s need no escaping or redaction (see the top of this file). */
+bool log_is_plain(const char *s, size_t n);
+/*
+ * log_escape() - the escaped and redacted form of the @n bytes at @s into @out (NUL-terminated,
+ * truncated to @size - 1; @size > 0). 4 * @n + 1 bytes always suffice. Return: the length of the
+ * whole escaped text, as snprintf().
+ */
+size_t log_escape(const char *s, size_t n, char *out, size_t size);
 
 /* log_level_to_string() - "DEBUG", "INFO", ... as nvme-stas's log_level property shows them. */
 const char *log_level_to_string(int level);

@@ -18,8 +18,15 @@ int bus_append_kv(sd_bus_message *m, const StasKV *kv) {
         r = sd_bus_message_open_container(m, 'a', "{ss}");
         if (r < 0)
                 return r;
+        /* the calls sd_bus_message_append(m, "{ss}", ...) makes, without parsing "{ss}" each time */
         KV_FOREACH(i, kv) {
-                r = sd_bus_message_append(m, "{ss}", kv->keys[i], kv->values[i]);
+                r = sd_bus_message_open_container(m, 'e', "ss");
+                if (r >= 0)
+                        r = sd_bus_message_append_basic(m, 's', kv->keys[i]);
+                if (r >= 0)
+                        r = sd_bus_message_append_basic(m, 's', kv->values[i]);
+                if (r >= 0)
+                        r = sd_bus_message_close_container(m);
                 if (r < 0)
                         return r;
         }

@@ -37,6 +37,8 @@ struct StasCtrl {
         void *h;      /* backend controller of the current attempt/connection */
         char *device; /* "nvmeN" while connected */
         bool connected;
+        StasNvmeDevice *details; /* sysfs attributes of the device (ops->details), or NULL */
+        uint64_t generation;     /* see stas_ctrl_generation() */
 
         Verb verb; /* in flight */
         union {
@@ -74,6 +76,19 @@ static inline const char *strna(const char *s) {
 static void retry_cb(StasTimer *t, void *userdata);
 static void defer_cb(StasTimer *t, void *userdata);
 static void dispose_step(StasCtrl *c);
+
+/* Something stas_ctrl_device(), _connected(), _info() or _sysfs_details() report may have changed. */
+static void touch(StasCtrl *c) {
+        c->generation++;
+}
+
+/* (Re)arm the retry timer: its period and state are shown by stas_ctrl_info(). */
+static int retry_start(StasCtrl *c, uint64_t usec) {
+        int r = timer_start(c->retry, usec);
+
+        touch(c);
+        return r;
+}
 
 static void backoff_default(StasBackoff *b) {
         *b = (StasBackoff){
@@ -169,6 +184,29 @@ static void backend_release(StasCtrl *c) {
         c->verb = VERB_NONE;
         c->connected = false;
         c->device = mfree(c->device);
+        c->details = nvmedev_free(c->details);
+        touch(c);
+}
+
+/* (Re)read the device's sysfs attributes into memory: the only place that reads them. */
+static void details_refresh(StasCtrl *c) {
+        StasNvmeDevice *d = NULL;
+        int r;
+
+        if (!c->ops->details || !c->h || !c->connected)
+                return;
+        r = c->ops->details(c->h, &d);
+        if (r < 0) {
+                log_debug(
+                        "Controller %s: cannot read the sysfs attributes of %s: %s",
+                        c->tid_str,
+                        strna(c->device),
+                        strerror(-r));
+                return; /* keep what we had (if anything) */
+        }
+        nvmedev_free(c->details);
+        c->details = d;
+        touch(c);
 }
 
 /**
@@ -194,6 +232,7 @@ static void on_connected(StasCtrl *c) {
         c->connected = true;
         free(c->device);
         c->device = name ? strdup(name) : NULL;
+        details_refresh(c);
         if (c->failing)
                 log_info(
                         "Connected to controller %s (%s) after %u attempts.",
@@ -206,6 +245,7 @@ static void on_connected(StasCtrl *c) {
         c->attempts = 0;
         c->last_error = 0;
         backoff_reset(&c->backoff);
+        touch(c);
         if (c->disposing)
                 dispose_step(c);
         else if (c->ev.connected)
@@ -218,7 +258,9 @@ static void on_failed(StasCtrl *c, int r) {
                 c->h = NULL;
         }
         c->connected = false;
+        c->details = nvmedev_free(c->details);
         c->last_error = r;
+        touch(c);
         if (c->disposing) {
                 dispose_step(c);
                 return;
@@ -234,16 +276,18 @@ static void on_failed(StasCtrl *c, int r) {
                         ctrl_strerror(c, r));
         if (c->ev.connect_failed && !c->ev.connect_failed(c, r, c->attempts, c->userdata)) {
                 c->stopped = true;
+                touch(c);
                 log_debug("Controller %s: no more connect attempts.", c->tid_str);
                 return;
         }
-        (void) timer_start(c->retry, backoff_next(&c->backoff));
+        (void) retry_start(c, backoff_next(&c->backoff));
 }
 
 static void connect_done(int r, void *userdata) {
         StasCtrl *c = userdata;
 
         c->verb = VERB_NONE;
+        touch(c);
         if (r < 0)
                 on_failed(c, r);
         else
@@ -257,6 +301,7 @@ static void attempt(StasCtrl *c) {
                 return;
         c->attempts++;
         c->stopped = false;
+        touch(c);
         if (!c->h) {
                 r = c->ops->ctrl_new(c->ops_ctx, c->tid, &c->opts, c->discovery, &c->h);
                 if (r < 0) {
@@ -285,6 +330,7 @@ static void attempt(StasCtrl *c) {
                         ctrl_strerror(c, r));
         }
         c->verb = VERB_CONNECT;
+        touch(c);
         r = c->ops->connect(c->h, connect_done, c);
         if (r < 0) {
                 c->verb = VERB_NONE;
@@ -293,6 +339,7 @@ static void attempt(StasCtrl *c) {
 }
 
 static void retry_cb(StasTimer *t, void *userdata) {
+        touch(userdata); /* the timer is no longer armed */
         attempt(userdata);
 }
 
@@ -306,7 +353,7 @@ int stas_ctrl_start(StasCtrl *c) {
                 return -ESHUTDOWN;
         if (c->connected || c->verb == VERB_CONNECT)
                 return 0;
-        return timer_start(c->retry, 0);
+        return retry_start(c, 0);
 }
 
 /**
@@ -343,6 +390,8 @@ int stas_ctrl_adopt_existing(StasCtrl *c) {
         c->connected = true;
         free(c->device);
         c->device = name ? strdup(name) : NULL;
+        touch(c);
+        details_refresh(c);
         log_debug("Controller %s: adopted existing nvme%d (no callbacks).", c->tid_str, instance);
         return 1;
 }
@@ -359,7 +408,7 @@ int stas_ctrl_connect_now(StasCtrl *c) {
                 return 0;
         c->attempts = 0;
         backoff_reset(&c->backoff);
-        return timer_start(c->retry, 0);
+        return retry_start(c, 0);
 }
 
 /**
@@ -404,9 +453,10 @@ bool stas_ctrl_handle_uevent(StasCtrl *c, const StasUevent *ev) {
                 }
                 if (c->ev.removed)
                         c->ev.removed(c, c->userdata);
-                (void) timer_start(c->retry, backoff_next(&c->backoff));
+                (void) retry_start(c, backoff_next(&c->backoff));
                 break;
         case STAS_UEVENT_CHANGE:
+                details_refresh(c);
                 if (!c->disposing && c->ev.change)
                         c->ev.change(c, ev, c->userdata);
                 break;
@@ -615,6 +665,7 @@ int stas_ctrl_dispose(
         c->done = done;
         c->done_ud = userdata;
         timer_stop(c->retry);
+        touch(c);
         log_debug(
                 "Controller %s: disposing (%s connection)%s.",
                 c->tid_str,
@@ -665,6 +716,10 @@ uint64_t stas_ctrl_retry_usec(const StasCtrl *c) {
 
 int stas_ctrl_last_error(const StasCtrl *c) {
         return c->last_error;
+}
+
+uint64_t stas_ctrl_generation(const StasCtrl *c) {
+        return c->generation;
 }
 
 /**
@@ -883,6 +938,15 @@ static int nvme_h_registration_supported(void *p) {
         return stas_nvme_ctrl_is_registration_supported(h->c);
 }
 
+static int nvme_h_details(void *p, StasNvmeDevice **ret) {
+        NvmeH *h = p;
+        const char *name = stas_nvme_ctrl_name(h->c);
+
+        if (!name)
+                return -ENODEV;
+        return nvmedev_read(h->ctx->sysfs_root, name, ret);
+}
+
 static const char *nvme_h_name(void *p) {
         NvmeH *h = p;
         return stas_nvme_ctrl_name(h->c);
@@ -904,6 +968,7 @@ const StasCtrlOps stas_ctrl_nvme_ops = {
         .supported_log_pages = nvme_h_supported,
         .get_log_pages = nvme_h_get_log_pages,
         .dctype = nvme_h_dctype,
+        .details = nvme_h_details,
         .registration_supported = nvme_h_registration_supported,
         .name = nvme_h_name,
         .cancel = nvme_h_cancel,
@@ -913,15 +978,11 @@ const StasCtrlOps stas_ctrl_nvme_ops = {
 /**
  * stas_ctrl_sysfs_details() - see ctrl.h.
  * @c: the controller
- * @sysfs_root: where sysfs is (NULL: /sys)
  * @kv: the dict to add to
  */
-int stas_ctrl_sysfs_details(const StasCtrl *c, const char *sysfs_root, StasKV *kv) {
-        _cleanup_(nvmedev_freep) StasNvmeDevice *d = NULL;
-        const char *dev = stas_ctrl_device(c);
+int stas_ctrl_sysfs_details(const StasCtrl *c, StasKV *kv) {
+        const StasNvmeDevice *d = c->connected ? c->details : NULL;
 
-        if (dev)
-                (void) nvmedev_read(sysfs_root, dev, &d);
         if (kv_set(kv, "hostid", d ? d->hostid : "") < 0 || kv_set(kv, "hostnqn", d ? d->hostnqn : "") < 0 ||
             kv_set(kv, "model", d ? d->model : "") < 0 || kv_set(kv, "serial", d ? d->serial : "") < 0 ||
             kv_set(kv, "dctype", d ? d->dctype : "") < 0 ||

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,11 +54,34 @@ static int write_all(int fd, const char *buf, size_t len) {
 }
 
 static int fsync_dir(const char *dir) {
-        _cleanup_close_ int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        _cleanup_close_ int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NONBLOCK);
 
         if (fd < 0)
                 return -errno;
         return fsync(fd) < 0 ? -errno : 0;
+}
+
+/*
+ * A new temporary file next to @path, "<path>.tmp.<pid>.<k>": created with O_EXCL|O_NOFOLLOW, so
+ * whatever already has such a name (a FIFO, a symbolic link, a leftover) is never opened; the
+ * next k is tried. Return: the descriptor (*@ret the name) or -errno.
+ */
+static int temp_create(const char *path, char **ret) {
+        for (unsigned k = 0; k < LKC_TEMP_TRIES; k++) {
+                _cleanup_free_ char *tmp = NULL;
+                int fd;
+
+                if (asprintf(&tmp, "%s.tmp.%d.%u", path, (int) getpid(), k) < 0)
+                        return -ENOMEM;
+                fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
+                if (fd >= 0) {
+                        *ret = TAKE_PTR(tmp);
+                        return fd;
+                }
+                if (errno != EEXIST)
+                        return -errno;
+        }
+        return -EEXIST;
 }
 
 /**
@@ -79,7 +103,7 @@ int lkc_save(const char *path, const char *daemon, struct json_object *data) {
                 return -EINVAL;
 
         dir = path_dirname(path);
-        if (!dir || asprintf(&tmp, "%s.XXXXXX", path) < 0)
+        if (!dir)
                 return -ENOMEM;
 
         root = json_object_new_object();
@@ -97,9 +121,9 @@ int lkc_save(const char *path, const char *daemon, struct json_object *data) {
         if (mkdir(dir, 0755) < 0 && errno != EEXIST)
                 return log_debug_errno(errno, "Cannot create %s: %m", dir);
 
-        fd = mkostemp(tmp, O_CLOEXEC);
+        fd = temp_create(path, &tmp);
         if (fd < 0)
-                return log_debug_errno(errno, "Cannot create a temporary file for %s: %m", path);
+                return log_debug_errno(fd, "Cannot create a temporary file for %s: %m", path);
 
         r = write_all(fd, text, strlen(text));
         if (r >= 0)
@@ -169,20 +193,75 @@ static int read_file(int fd, char **ret, size_t *ret_len) {
         return 0;
 }
 
-static int reject(const char *path, int error, const char *reason) {
+static int reject_st(LkcStatus *st, const char *path, int error, const char *reason) {
         log_warning("Ignoring last known configuration %s: %s.", path, reason);
+        lkc_status_set(st, -error, "%s: %s (not restored)", path, reason);
         return -error;
 }
 
+#define reject(path, error, reason) reject_st(st, (path), (error), (reason))
+
+static const char *file_type(mode_t mode) {
+        return S_ISDIR(mode)     ? "a directory"
+                : S_ISFIFO(mode) ? "a FIFO"
+                : S_ISSOCK(mode) ? "a socket"
+                : S_ISCHR(mode)  ? "a character device"
+                : S_ISBLK(mode)  ? "a block device"
+                : S_ISLNK(mode)  ? "a symbolic link"
+                                 : "a special file";
+}
+
+/* Anything but a regular file at @path (its @mode from lstat() or fstat()): one warning. */
+static int reject_type(LkcStatus *st, const char *path, mode_t mode) {
+        char reason[96];
+
+        snprintf(reason, sizeof reason, "it is %s, not a regular file", file_type(mode));
+        return reject(path, S_ISDIR(mode) ? EISDIR : S_ISLNK(mode) ? ELOOP : EINVAL, reason);
+}
+
+/*
+ * Open @path for reading without ever blocking or following a symbolic link: O_NONBLOCK makes a
+ * FIFO open at once, O_NOFOLLOW refuses a link. Return: the descriptor of a regular file, or
+ * -errno (logged, except -ENOENT).
+ */
+static int open_regular(LkcStatus *st, const char *path) {
+        _cleanup_close_ int fd = -1;
+        struct stat lst, fst;
+        int r;
+
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | O_NOFOLLOW);
+        if (fd < 0) {
+                r = -errno;
+                if (r == -ENOENT)
+                        return log_debug_errno(r, "No last known configuration at %s.", path);
+                /* a symbolic link (ELOOP), a socket (ENXIO), ...: say what is there */
+                if (lstat(path, &lst) >= 0 && !S_ISREG(lst.st_mode))
+                        return reject_type(st, path, lst.st_mode);
+                log_warning_errno(r, "Ignoring last known configuration %s: %m", path);
+                lkc_status_set(st, r, "%s: %s (not restored)", path, strerror(-r));
+                return r;
+        }
+        if (fstat(fd, &fst) < 0) {
+                r = -errno;
+                log_warning_errno(r, "Ignoring last known configuration %s: %m", path);
+                lkc_status_set(st, r, "%s: %s (not restored)", path, strerror(-r));
+                return r;
+        }
+        if (!S_ISREG(fst.st_mode))
+                return reject_type(st, path, fst.st_mode);
+        return TAKE_FD(fd);
+}
+
 /**
- * lkc_load() - read and validate @path for @daemon. See lkc.h.
+ * lkc_load_status() - read and validate @path for @daemon. See lkc.h.
  * @path: the file
  * @daemon: the daemon that must have written it
+ * @st: where a problem is recorded (NULL: nowhere)
  * @ret: receives a new reference to the payload
  *
  * Return: 0 or -errno (see lkc.h).
  */
-int lkc_load(const char *path, const char *daemon, struct json_object **ret) {
+int lkc_load_status(const char *path, const char *daemon, LkcStatus *st, struct json_object **ret) {
         _cleanup_(json_tokener_freep) struct json_tokener *tok = NULL;
         _cleanup_json_ struct json_object *root = NULL;
         struct json_object *format, *version, *owner, *data;
@@ -195,21 +274,15 @@ int lkc_load(const char *path, const char *daemon, struct json_object **ret) {
         if (isempty(path) || isempty(daemon) || !ret)
                 return -EINVAL;
 
-        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-        if (fd < 0) {
-                if (errno == ENOENT)
-                        return log_debug_errno(errno, "No last known configuration at %s.", path);
-                r = -errno;
-                log_warning_errno(r, "Ignoring last known configuration %s: %m", path);
-                return r;
-        }
+        fd = open_regular(st, path);
+        if (fd < 0)
+                return fd;
         r = read_file(fd, &buf, &len);
         if (r == -EFBIG)
                 return reject(path, EFBIG, "file too large");
-        if (r == -EINVAL)
-                return reject(path, EINVAL, "not a regular file");
         if (r < 0) {
                 log_warning_errno(r, "Ignoring last known configuration %s: %m", path);
+                lkc_status_set(st, r, "%s: %s (not restored)", path, strerror(-r));
                 return r;
         }
 
@@ -241,28 +314,80 @@ int lkc_load(const char *path, const char *daemon, struct json_object **ret) {
             !json_object_is_type(version, json_type_int))
                 return reject(path, EINVAL, "no version");
         if (json_object_get_int64(version) != LKC_VERSION) {
-                log_warning(
-                        "Ignoring last known configuration %s: unsupported version %" PRId64 ".",
-                        path,
+                char reason[64];
+
+                snprintf(
+                        reason,
+                        sizeof reason,
+                        "unsupported version %" PRId64,
                         json_object_get_int64(version));
-                return -EPROTONOSUPPORT;
+                return reject(path, EPROTONOSUPPORT, reason);
         }
         if (!json_object_object_get_ex(root, "daemon", &owner) ||
             !json_object_is_type(owner, json_type_string))
                 return reject(path, EINVAL, "no daemon name");
         if (!streq(json_object_get_string(owner), daemon)) {
-                log_warning(
-                        "Ignoring last known configuration %s: written by '%s', not '%s'.",
-                        path,
-                        json_object_get_string(owner),
-                        daemon);
-                return -EINVAL;
+                _cleanup_free_ char *reason = NULL;
+
+                if (asprintf(&reason, "written by '%s', not '%s'", json_object_get_string(owner), daemon) <
+                    0)
+                        return -ENOMEM;
+                return reject(path, EINVAL, reason);
         }
         if (!json_object_object_get_ex(root, "data", &data))
                 return reject(path, EINVAL, "no data");
 
         *ret = json_object_get(data);
         return 0;
+}
+
+int lkc_load(const char *path, const char *daemon, struct json_object **ret) {
+        return lkc_load_status(path, daemon, NULL, ret);
+}
+
+/**
+ * lkc_status_set() - record a problem in @st (NULL: nothing). See lkc.h.
+ * @st: the status
+ * @error: its -errno
+ * @fmt: its description
+ */
+void lkc_status_set(LkcStatus *st, int error, const char *fmt, ...) {
+        va_list ap;
+
+        if (!st)
+                return;
+        st->error = error;
+        va_start(ap, fmt);
+        vsnprintf(st->text, sizeof st->text, fmt, ap);
+        va_end(ap);
+}
+
+/**
+ * lkc_save_status() - lkc_save(), warning once per problem. See lkc.h.
+ * @path: the file
+ * @daemon: the daemon
+ * @st: the state file's status (the caller keeps it between calls)
+ * @data: the payload
+ *
+ * Return: 0 or -errno.
+ */
+int lkc_save_status(const char *path, const char *daemon, LkcStatus *st, struct json_object *data) {
+        int r = lkc_save(path, daemon, data);
+
+        if (r >= 0) {
+                if (st->save_failed)
+                        log_info("Wrote the last known configuration %s again.", path);
+                *st = (LkcStatus){};
+                return 0;
+        }
+        if (r != st->error)
+                log_warning_errno(r, "Cannot write the last known configuration %s: %m", path);
+        else
+                log_debug_errno(r, "Cannot write the last known configuration %s: %m", path);
+        errno = -r;
+        lkc_status_set(st, r, "cannot write %s: %m", path);
+        st->save_failed = true;
+        return r;
 }
 
 /**

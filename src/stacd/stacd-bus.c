@@ -15,21 +15,21 @@
 #include "stas/kvv.h"
 #include "stas/log.h"
 
+/* The dicts are the IOCs' own (manager_ioc_dict()): nothing is copied or read per call. */
 static int method_list_controllers(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         StacdManager *m = userdata;
-        _cleanup_(kvv_freep) StasKV **l = NULL;
+        _cleanup_free_ StasKV **l = NULL;
         int detailed = 0, r;
 
         r = sd_bus_message_read(msg, "b", &detailed);
         if (r < 0)
                 return r;
-        l = new0(StasKV *, 1);
+        l = new0(StasKV *, m->n_iocs + 1);
         if (!l)
                 return -ENOMEM;
         for (size_t i = 0; i < m->n_iocs; i++) {
-                StasKV *kv = manager_ioc_dict(m, m->iocs[i], detailed);
-
-                if (!kv || kvv_consume(&l, kv) < 0)
+                l[i] = (StasKV *) manager_ioc_dict(m, m->iocs[i], detailed);
+                if (!l[i])
                         return -ENOMEM;
         }
         return bus_reply_kvv(msg, l);
@@ -55,8 +55,8 @@ static int debug_process_info(void *userdata, char **ret) {
 static int debug_controller_info(void *userdata, const StasTid *tid, char **ret) {
         StacdManager *m = userdata;
         StacdIoc *io = manager_find(m, tid);
-        _cleanup_(kv_freep) StasKV *kv = NULL;
         _cleanup_json_ json_object *o = NULL;
+        const StasKV *kv;
 
         *ret = NULL;
         if (!io)

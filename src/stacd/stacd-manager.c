@@ -23,6 +23,8 @@ static void ioc_free(StacdIoc *io) {
         stas_ctrl_free(io->ctrl);
         kv_free(io->entry);
         kv_free(io->dlpe);
+        kv_free(io->dicts.dict[0]);
+        kv_free(io->dicts.dict[1]);
         free(io);
 }
 
@@ -106,6 +108,7 @@ static int ioc_set_source(StacdIoc *io, const StasKV *entry, const StasKV *dlpe)
         io->entry = TAKE_PTR(e);
         kv_free(io->dlpe);
         io->dlpe = TAKE_PTR(d);
+        io->source_gen++;
         if (io->dlpe)
                 io->maybe_discovered = true;
 
@@ -478,7 +481,6 @@ void manager_save_lkc(StacdManager *m) {
         _cleanup_free_ StasTid **tids = NULL;
         json_object *o;
         size_t n = 0;
-        int r;
 
         if (!m->lkc_path)
                 return;
@@ -493,10 +495,9 @@ void manager_save_lkc(StacdManager *m) {
         o = stacd_lkc_build(tids, n, &m->discovered);
         if (!o)
                 return (void) log_oom();
-        r = lkc_save(m->lkc_path, "stacd", o);
+        /* a failure is warned about once per problem, and shown by process_info */
+        (void) lkc_save_status(m->lkc_path, "stacd", &m->lkc_status, o);
         json_object_put(o);
-        if (r < 0)
-                log_warning_errno(r, "Failed to save %s: %m", m->lkc_path);
 }
 
 /* §5.13: the discovered set, and each IOC whose kernel device still exists. */
@@ -506,13 +507,14 @@ static void restore_lkc(StacdManager *m) {
         StacdDiscovered d = {};
         int r;
 
-        r = lkc_load(m->lkc_path, "stacd", &data);
+        r = lkc_load_status(m->lkc_path, "stacd", &m->lkc_status, &data);
         if (r < 0)
-                return; /* missing: nothing; bad: warned by lkc_load */
+                return; /* missing: nothing; bad: warned by lkc_load_status() */
         r = stacd_lkc_parse(data, &tids, &d);
         json_object_put(data);
         if (r < 0) {
                 log_warning("Ignoring %s: unexpected content.", m->lkc_path);
+                lkc_status_set(&m->lkc_status, r, "%s: unexpected content (not restored)", m->lkc_path);
                 return;
         }
         stacd_discovered_done(&m->discovered);
@@ -756,27 +758,44 @@ void manager_stop(StacdManager *m) {
                 stop_now(m);
 }
 
-/**
- * manager_ioc_dict() - one list_controllers dict.
- * @m: the manager
- * @io: the IOC
- * @detailed: add info(), sysfs attributes and the DLPE
- */
-StasKV *manager_ioc_dict(StacdManager *m, StacdIoc *io, bool detailed) {
+static StasKV *ioc_dict_build(StacdIoc *io, bool detailed) {
         const char *dev = stas_ctrl_device(io->ctrl);
         _cleanup_(kv_freep) StasKV *kv = stacd_ioc_dict(stas_ctrl_tid(io->ctrl), dev, io->entry);
         _cleanup_free_ char *dl = NULL;
 
         if (!kv || !detailed)
                 return TAKE_PTR(kv);
-        if (stas_ctrl_info(io->ctrl, kv) < 0 ||
-            stas_ctrl_sysfs_details(io->ctrl, m->ctrl_ctx.sysfs_root, kv) < 0)
+        if (stas_ctrl_info(io->ctrl, kv) < 0 || stas_ctrl_sysfs_details(io->ctrl, kv) < 0)
                 return NULL;
         dl = stacd_dlpe_to_string(io->dlpe);
         if (!dl || kv_set(kv, "dlpe", dl) < 0 ||
             kv_set(kv, "dlpe.eflags.ncc", io->dlpe && dlpe_is_ncc(io->dlpe) ? "True" : "False") < 0)
                 return NULL;
         return TAKE_PTR(kv);
+}
+
+/**
+ * manager_ioc_dict() - one list_controllers dict (see stacd-manager.h).
+ * @m: the manager
+ * @io: the IOC
+ * @detailed: add info(), sysfs attributes and the DLPE
+ */
+const StasKV *manager_ioc_dict(StacdManager *m, StacdIoc *io, bool detailed) {
+        StacdIocDicts *d = &io->dicts;
+        uint64_t gen = stas_ctrl_generation(io->ctrl);
+        StasKV *kv;
+
+        if (d->dict[detailed] && d->ctrl_gen[detailed] == gen && d->source_gen[detailed] == io->source_gen &&
+            !(detailed && stas_ctrl_retry_pending(io->ctrl)))
+                return d->dict[detailed];
+        kv = ioc_dict_build(io, detailed);
+        if (!kv)
+                return NULL;
+        kv_free(d->dict[detailed]);
+        d->dict[detailed] = kv;
+        d->ctrl_gen[detailed] = gen;
+        d->source_gen[detailed] = io->source_gen;
+        return kv;
 }
 
 static int add_str(json_object *o, const char *k, const char *v) {
@@ -806,6 +825,7 @@ int manager_process_info(StacdManager *m, char **ret) {
         r |= add_str(o, "hostkey", LOG_SECRET(m->sys->hostkey));
         r |= add_str(o, "symname", m->sys->symname);
         r |= add_str(o, "last known config file", m->lkc_path);
+        r |= add_str(o, "last known config error", m->lkc_status.text);
         r |= add_str(o, "config soak timer", timer_to_string(m->reconcile_timer, buf, sizeof buf));
         r |= add_str(o, "kernel support.TP8013", m->kopts.discovery ? "True" : "False");
         r |= add_str(o, "kernel support.host_iface", m->kopts.host_iface ? "True" : "False");

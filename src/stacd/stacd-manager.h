@@ -21,6 +21,7 @@
 #include "stas/ctrl.h"
 #include "stas/event.h"
 #include "stas/kernel.h"
+#include "stas/lkc.h"
 #include "stas/options.h"
 #include "stas/sysconf.h"
 #include "stas/udev.h"
@@ -45,11 +46,24 @@ typedef struct StacdManager StacdManager;
 typedef struct StacdStaf StacdStaf;
 typedef struct BusDebug BusDebug;
 
+/*
+ * The list_controllers dicts of an IOC, kept between calls: rebuilt only when the IOC's sources
+ * (entry, DLPE) or its controller (stas_ctrl_generation()) changed, or while a retry timer runs
+ * (its time left changes by itself). So a flood of read-only D-Bus calls costs the marshalling.
+ */
+typedef struct StacdIocDicts {
+        StasKV *dict[2]; /* [detailed] */
+        uint64_t ctrl_gen[2];
+        uint64_t source_gen[2];
+} StacdIocDicts;
+
 typedef struct StacdIoc {
         StacdManager *m;
         StasCtrl *ctrl;
-        StasKV *entry; /* copy of its controller= entry, or NULL */
-        StasKV *dlpe;  /* copy of its DLPE, or NULL */
+        StasKV *entry;       /* copy of its controller= entry, or NULL */
+        StasKV *dlpe;        /* copy of its DLPE, or NULL */
+        uint64_t source_gen; /* changes with entry and dlpe */
+        StacdIocDicts dicts;
         bool maybe_discovered;
         bool started;
         bool ncc_stopped; /* retries stopped by connect-attempts-on-ncc */
@@ -81,6 +95,7 @@ struct StacdManager {
         StasTimer *audit_timer;
         StasTimer *stop_timer; /* bounds the wait for disposals at stop */
         char *lkc_path;
+        LkcStatus lkc_status; /* the state file's last problem (process_info) */
 
         StacdStaf *staf;
         BusDebug *debug;
@@ -116,8 +131,12 @@ void manager_save_lkc(StacdManager *m);
 
 /* manager_find() - the tracked IOC with @tid, or NULL. */
 StacdIoc *manager_find(StacdManager *m, const StasTid *tid);
-/* manager_ioc_dict() - the list_controllers dict of @io (@detailed adds info, sysfs, dlpe). */
-StasKV *manager_ioc_dict(StacdManager *m, StacdIoc *io, bool detailed);
+/*
+ * manager_ioc_dict() - the list_controllers dict of @io (@detailed adds info, sysfs, dlpe), owned
+ * by @io and valid until the next call for @io or its removal; built from memory only (never
+ * sysfs), and only when something in it changed. NULL: out of memory.
+ */
+const StasKV *manager_ioc_dict(StacdManager *m, StacdIoc *io, bool detailed);
 /* manager_process_info() - the process_info JSON text (malloc'ed). */
 int manager_process_info(StacdManager *m, char **ret);
 /* manager_log_level_apply() - apply tron (--tron OR [Global] tron) to logging and libnvme. */

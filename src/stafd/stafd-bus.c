@@ -126,6 +126,7 @@ static int debug_process_info(void *userdata, char **ret) {
         r = r ?: jset(o, "hostkey", LOG_SECRET(sys->hostkey));
         r = r ?: jset(o, "symname", sys->symname);
         r = r ?: jset(o, "last known config file", staf_manager_lkc_path(b->m));
+        r = r ?: jset(o, "last known config error", staf_manager_lkc_error(b->m));
         r = r
                 ?: jset(o,
                         "config soak timer",

@@ -59,6 +59,7 @@ struct StafManager {
         StasConf *conf;
         StasSysConf *sys;
         char *lkc_path;
+        LkcStatus lkc_status; /* the state file's last problem (process_info) */
         StafHooks hooks;
         void *userdata;
 
@@ -603,7 +604,7 @@ int staf_dc_id_dict(const StafDc *dc, bool detailed, StasKV **ret) {
                 int r = staf_dc_info(dc, kv);
                 if (r < 0)
                         return r;
-                r = stas_ctrl_sysfs_details(dc->ctrl, NULL, kv);
+                r = stas_ctrl_sysfs_details(dc->ctrl, kv);
                 if (r < 0)
                         return r;
         }
@@ -721,7 +722,7 @@ static int load_state(StafManager *m) {
 
         if (!m->lkc_path)
                 return 0;
-        r = lkc_load(m->lkc_path, "stafd", &data);
+        r = lkc_load_status(m->lkc_path, "stafd", &m->lkc_status, &data);
         if (r < 0)
                 return r == -ENOENT ? 0 : r;
         if (!json_object_object_get_ex(data, "dcs", &dcs) || !json_object_is_type(dcs, json_type_array))
@@ -781,7 +782,6 @@ int staf_manager_start(StafManager *m) {
 int staf_manager_save(StafManager *m) {
         _cleanup_json_ json_object *data = NULL;
         json_object *dcs;
-        int r;
 
         if (!m->lkc_path)
                 return 0;
@@ -807,10 +807,8 @@ int staf_manager_save(StafManager *m) {
                 json_object_object_add(o, "log-pages", json_from_kvv(dc->log_pages));
                 json_object_array_add(dcs, o);
         }
-        r = lkc_save(m->lkc_path, "stafd", data);
-        if (r < 0)
-                log_warning_errno(r, "Cannot write %s: %m", m->lkc_path);
-        return r;
+        /* a failure is warned about once per problem, and shown by process_info */
+        return lkc_save_status(m->lkc_path, "stafd", &m->lkc_status, data);
 }
 
 static void dispose_done(StasCtrl *c, void *userdata) {
@@ -1290,6 +1288,10 @@ const StasTimer *staf_manager_soak_timer(const StafManager *m) {
 
 const char *staf_manager_lkc_path(const StafManager *m) {
         return m->lkc_path;
+}
+
+const char *staf_manager_lkc_error(const StafManager *m) {
+        return m->lkc_status.text;
 }
 
 /**

@@ -120,6 +120,8 @@ const StasTid *staf_manager_disposing_tid(const StafManager *m, size_t i);
 /* staf_manager_soak_timer() - for process_info. */
 const StasTimer *staf_manager_soak_timer(const StafManager *m);
 const char *staf_manager_lkc_path(const StafManager *m);
+/* staf_manager_lkc_error() - the state file's last problem ("" when none; process_info). */
+const char *staf_manager_lkc_error(const StafManager *m);
 
 const StasTid *staf_dc_tid(const StafDc *dc);
 StasOrigin staf_dc_origin(const StafDc *dc);

@@ -54,6 +54,30 @@ static bool has_prefix(const char *s, const char *p) {
         return strncmp(s, p, strlen(p)) == 0;
 }
 
+/* $FAKEKERNEL_SYSFS_LOG: append @path (a redirected kernel path) and a newline, in one write. */
+static void sysfs_trace(const char *path) {
+        static int log_fd = -2; /* -2: not looked at yet, -1: off */
+        int fd = __atomic_load_n(&log_fd, __ATOMIC_ACQUIRE), expected = -2;
+        char line[PATH_MAX + 1];
+        int len;
+
+        if (fd == -2) {
+                const char *p = getenv("FAKEKERNEL_SYSFS_LOG");
+                int nfd = p && p[0] == '/' ? open(p, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644) : -1;
+
+                if (!__atomic_compare_exchange_n(
+                            &log_fd, &expected, nfd, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE) &&
+                    nfd >= 0)
+                        close(nfd); /* another thread was first */
+                fd = __atomic_load_n(&log_fd, __ATOMIC_ACQUIRE);
+        }
+        if (fd < 0)
+                return;
+        len = snprintf(line, sizeof line, "%s\n", path);
+        if (len > 0 && (size_t) len < sizeof line)
+                (void) !write(fd, line, (size_t) len);
+}
+
 const char *fk_redirect(const char *path, char *buf, size_t n) {
         const char *root = fk_root();
 
@@ -61,8 +85,10 @@ const char *fk_redirect(const char *path, char *buf, size_t n) {
                 return path;
         if (has_prefix(path, "/sys/class/nvme") || has_prefix(path, "/sys/devices/virtual/nvme")) {
                 int r = snprintf(buf, n, "%s%s", root, path);
-                if (r > 0 && (size_t) r < n)
+                if (r > 0 && (size_t) r < n) {
+                        sysfs_trace(path);
                         return buf;
+                }
         }
         return path;
 }

@@ -31,7 +31,9 @@ struct nvme_passthru_cmd;
 const char *fk_root(void);
 
 /* If path names a redirected kernel path (/sys/class/nvme*, /sys/devices/virtual/nvme*), write the
- * path under the root into buf and return buf; otherwise return path unchanged. */
+ * path under the root into buf and return buf; otherwise return path unchanged. With
+ * $FAKEKERNEL_SYSFS_LOG set (an absolute file name), every redirected path is also appended to
+ * that file, one line each: a test can count what a process reads from sysfs. */
 const char *fk_redirect(const char *path, char *buf, size_t n);
 
 /* "/dev/nvmeN" -> N, else -1. */

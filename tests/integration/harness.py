@@ -402,6 +402,10 @@ class Daemon:
         self.proc = None
         self.starts = 0
         self.exit_codes = []
+        # trace_sysfs: set before start() to have the fake kernel log every sysfs path this
+        # daemon touches (FAKEKERNEL_SYSFS_LOG), read back with sysfs_reads()
+        self.trace_sysfs = False
+        self.sysfs_log = os.path.join(self.dir, "sysfs-reads.log")
 
     def write_conf(self, text):
         tmp = self.conf + ".new"
@@ -422,6 +426,10 @@ class Daemon:
         tpl = os.environ.get("STAS_UDEV_RULE_TEMPLATE")
         if tpl:
             env["STAS_UDEV_RULE_TEMPLATE"] = tpl
+        if self.trace_sysfs:
+            env["FAKEKERNEL_SYSFS_LOG"] = self.sysfs_log
+        else:
+            env.pop("FAKEKERNEL_SYSFS_LOG", None)
         env.setdefault("ASAN_OPTIONS", "verify_asan_link_order=0:detect_leaks=1")
         env.setdefault("UBSAN_OPTIONS", "print_stacktrace=1:halt_on_error=1")
         return env
@@ -487,6 +495,22 @@ class Daemon:
             except OSError:
                 pass
         return out
+
+    def sysfs_reads(self):
+        """The sysfs paths this daemon touched so far (all runs), in order; needs trace_sysfs."""
+        try:
+            with open(self.sysfs_log) as f:
+                return [l.rstrip("\n") for l in f]
+        except FileNotFoundError:
+            return []
+
+    def log_lines(self, pattern):
+        """The lines of the current run's log that match the regex pattern."""
+        try:
+            with open(self.logpath, errors="replace") as f:
+                return [l.rstrip("\n") for l in f if re.search(pattern, l)]
+        except (OSError, AttributeError):
+            return []
 
     def log_count(self, pattern):
         """How many lines of the current run's log match the regex pattern."""

@@ -279,7 +279,129 @@ def test_stop_waits_for_pending_disconnect(t):
     t.check_logs(d)
 
 
-TESTS = [test_stop_waits_for_pending_disconnect, test_hostile_entry_does_not_blind_stacd, test_secrets_ioc, test_host_name_traddr, test_three_iocs_host_iface, test_removed_only_stas_connections, test_removed_no_disconnect,
+def test_read_only_calls_never_read_sysfs(t):
+    """list_controllers (both forms), controller_info and process_info are answered from memory:
+    the fake kernel logs every sysfs path stacd touches, and sees none while a client calls them
+    again and again. The detailed entries still show the sysfs attributes (read at connect)."""
+    s = Setup(t, start_stacd=False)
+    d = s.stacd
+    d.trace_sysfs = True
+    d.start()
+    devs = s.wait_iocs()
+    t.wait(lambda: sorted(c.get("device") for c in d.list_controllers(True) if c.get("connected") == "True")
+           == sorted(devs.values()), "stacd lists the 3 IOCs, connected")
+    before = d.sysfs_reads()
+    t.check(before, f"the fake kernel logs stacd's sysfs reads ({len(before)} so far)")
+    for _ in range(10):
+        det = d.list_controllers(True)
+        d.list_controllers(False)
+        for c in det:
+            d.controller_info(c)
+        d.process_info()
+    new = d.sysfs_reads()[len(before):]
+    t.check(not new, "no sysfs access during 10 rounds of list_controllers(true/false), controller_info x3, "
+            f"process_info ({len(new)} seen: {new[:3]})")
+    t.eq({c["device"]: (c.get("model"), c.get("serial"), c.get("cntrltype"), c.get("hostnqn")) for c in det},
+         {dev: ("Fake NVMe Controller", "FAKE0001", "io", s.dc["host-nqn"]) for dev in devs.values()},
+         "the detailed entries carry the sysfs attributes")
+
+
+def test_detailed_entry_follows_the_kernel(t):
+    """The detailed list_controllers entry, kept between calls, follows what happens: a change
+    uevent re-reads the sysfs attributes, a removed device shows as not connected, the reconnect
+    shows the new device."""
+    s = Setup(t)
+    d, w = s.stacd, t.w
+    dev = s.wait_iocs((0,))[0]
+
+    def entry():
+        return next((c for c in d.list_controllers(True) if c["subsysnqn"] == NQNS[0]), {})
+
+    t.wait(lambda: entry().get("device") == dev and entry().get("model") == "Fake NVMe Controller",
+           "detailed entry of the IOC")
+    with open(os.path.join(w.fk.root, "sys", "class", "nvme", dev, "model"), "w") as f:
+        f.write("Renamed Model\n")
+    t.eq(entry().get("model"), "Fake NVMe Controller", "the attributes are not re-read per call")
+    w.fk.ctl("uevent", "change", dev, socket=d.socket)
+    t.wait(lambda: entry().get("model") == "Renamed Model", "a change uevent refreshes them")
+    w.fk.ctl("remove", dev, socket=d.socket)
+    t.wait(lambda: entry().get("connected") == "False" and entry().get("device") == "nvme?"
+           and entry().get("model") == "", "the removed device: not connected, no attributes")
+    t.wait(lambda: entry().get("connected") == "True" and s.iocs(0) and entry().get("device") == s.iocs(0)[0],
+           "reconnected: the new device, connected")
+    t.eq(entry().get("model"), "Fake NVMe Controller", "the new device's attributes")
+
+
+def test_config_key_bytes_escaped(t):
+    """An unknown stacd.conf key holding an escape sequence and a byte that is not UTF-8 is
+    warned about with both escaped: the log carries no raw control or invalid byte."""
+    d = t.w.stacd(stacd_conf([]), start=False)
+    with open(d.conf, "wb") as f:
+        f.write(b"[Global]\ntron = true\nbad\x1b[2J\xffkey = 1\n")
+    d.start()
+    t.wait(lambda: d.log_lines(r"bad.*key"), "stacd warns about the unknown key")
+    t.stop_clean(d)
+    with open(d.logpath, "rb") as f:
+        raw = f.read()
+    t.check(b"\x1b" not in raw and b"\xff" not in raw, "no raw ESC or 0xff byte in the log")
+    t.check(b"bad\\x1b[2j\\xffkey" in raw, "the key is logged escaped (bad\\x1b[2j\\xffkey)")
+
+
+def state_warnings(d):
+    """Warning (or worse) lines of the current run that name the state file."""
+    return d.log_lines(r"^<[0-4]>.*last-known-config\.json")
+
+
+def state_file_fifo(t, d):
+    """d (not started) has a FIFO at its state file path: it starts, answers, warns once."""
+    p = os.path.join(d.runtime, "last-known-config.json")
+    os.mkfifo(p)
+    d.start()  # owns its bus name: not stuck in open()
+    t.check(isinstance(d.process_info(), dict), f"{d.name} answers on D-Bus with a FIFO at {p}")
+    t.wait(lambda: os.path.isfile(p) and not os.path.islink(p), "the first save replaces the FIFO by a regular file")
+    with open(p) as f:
+        t.eq(json.load(f).get("daemon"), d.name, "and it holds the daemon's state")
+    w = state_warnings(d)
+    t.eq(len(w), 1, f"exactly one warning about the state file ({w})")
+    t.check("a FIFO, not a regular file" in w[0], "it says what is there (a FIFO)")
+    t.eq(d.process_info().get("last known config error"), "", "process_info: no state file error after the save")
+
+
+def state_file_directory(t, d):
+    """d (not started, tron on) has a directory at its state file path: it starts clean, warns
+    once although every save fails, shows the problem in process_info; once the directory is
+    gone the next save works and clears it."""
+    p = os.path.join(d.runtime, "last-known-config.json")
+    os.mkdir(p)
+    d.start()
+    err = t.wait(lambda: (lambda e: e if "cannot write" in e else None)(
+        d.process_info().get("last known config error", "")), "process_info shows the failing save")
+    t.check(p in err and "Is a directory" in err, f"naming the file and the reason ({err})")
+    n = len(d.log_lines(r"^<7>.*Cannot write the last known configuration"))
+    d.reload()
+    t.wait(lambda: len(d.log_lines(r"^<7>.*Cannot write the last known configuration")) > n,
+           "a save after SIGHUP fails again (logged at debug level only)")
+    w = state_warnings(d)
+    t.eq(len(w), 1, f"exactly one warning about the state file ({w})")
+    t.check("a directory, not a regular file" in w[0], "it says what is there (a directory)")
+    os.rmdir(p)
+    d.reload()
+    t.wait(lambda: d.process_info().get("last known config error") == "", "the next save clears the error")
+    t.check(os.path.isfile(p), "the state file is written")
+    t.eq(len(d.log_lines(r"^<6>.*Wrote the last known configuration .* again")), 1, "the recovery is logged once")
+    t.eq(len(state_warnings(d)), 1, "still one warning")
+
+
+def test_state_file_fifo(t):
+    state_file_fifo(t, t.w.stacd(stacd_conf([]), start=False))
+
+
+def test_state_file_directory(t):
+    state_file_directory(t, t.w.stacd(stacd_conf([]), start=False))
+
+
+TESTS = [test_state_file_fifo, test_state_file_directory, test_config_key_bytes_escaped, test_read_only_calls_never_read_sysfs, test_detailed_entry_follows_the_kernel,
+         test_stop_waits_for_pending_disconnect, test_hostile_entry_does_not_blind_stacd, test_secrets_ioc, test_host_name_traddr, test_three_iocs_host_iface, test_removed_only_stas_connections, test_removed_no_disconnect,
          test_removed_trtype_not_listed, test_removed_trtype_listed, test_stafd_killed_no_disconnect,
          test_ncc_connect_attempts, test_audit_foreign_connections, test_stacd_restart_no_reconnect]
 

@@ -577,7 +577,112 @@ def test_sighup_sys_conf(t):
     t.eq(w.fk.connects(traddr=B)[0].get("hostnqn"), nqn2, "a new connection uses the new host NQN")
 
 
-TESTS = [test_configured_dc_dlp, test_supported_log_pages_rejected, test_aen_changed_once,
+def test_read_only_calls_never_read_sysfs(t):
+    """list_controllers, get_log_pages, get_all_log_pages, controller_info and process_info are
+    answered from memory: the fake kernel logs every sysfs path stafd touches and sees none while
+    a client calls them again and again; the detailed entry still shows the sysfs attributes."""
+    w = t.w
+    w.fk.set_scenario({"controllers": [dc(A, [dlpe(IO1, NQN1), dlpe(IO2, NQN2, portid=2)])]})
+    d = w.stafd(stafd_conf([cfg(A)]), start=False)
+    d.trace_sysfs = True
+    d.start()
+    wait_pages(t, d, A, 2)
+    lc = t.wait(lambda: (lambda c: c if c and c.get("connected") == "True" else None)(
+        next(iter(d.list_controllers(True)), None)), "the DC is listed, connected")
+    before = d.sysfs_reads()
+    t.check(before, f"the fake kernel logs stafd's sysfs reads ({len(before)} so far)")
+    for _ in range(10):
+        det = d.list_controllers(True)
+        d.list_controllers(False)
+        d.get_log_pages(lc)
+        d.get_all_log_pages(True)
+        d.get_all_log_pages(False)
+        d.controller_info(lc)
+        d.process_info()
+    new = d.sysfs_reads()[len(before):]
+    t.check(not new, "no sysfs access during 10 rounds of list_controllers(true/false), get_log_pages, "
+            f"get_all_log_pages(true/false), controller_info, process_info ({len(new)} seen: {new[:3]})")
+    t.eq((det[0].get("model"), det[0].get("serial"), det[0].get("cntrltype")),
+         ("Fake NVMe Controller", "FAKE0001", "discovery"), "the detailed entry carries the sysfs attributes")
+
+
+def lkc_path(d):
+    return os.path.join(d.runtime, "last-known-config.json")
+
+
+def test_state_file_cannot_forge_log_lines(t):
+    """A restored field with a newline (a hostile or corrupt state file) is logged escaped: no
+    forged journal line, in particular no "<1>" (alert) line; the escaped text is there."""
+    w = t.w
+    d = w.stafd(stafd_conf([]), start=False)
+    tid = {"transport": "tcp", "traddr": "1.2.3.4\n<1>forged", "trsvcid": "8009", "subsysnqn": H.WKNQN,
+           "host-traddr": "", "host-iface": "", "host-nqn": "nqn.2024-01.io.stas.test:host"}
+    with open(lkc_path(d), "w") as f:
+        json.dump({"format": "stas-last-known-config", "version": 1, "daemon": "stafd",
+                   "data": {"dcs": [{"tid": tid, "origin": "configured", "log-pages": []}]}}, f)
+    d.start()
+    t.wait(lambda: d.log_lines(r"Dropping discovery controller"), "stafd drops the restored DC (and logs it)")
+    t.eq(d.list_controllers(), [], "stafd answers on D-Bus, with no DC")
+    raw = "".join(text for _, text in d.logs())
+    t.eq([l for l in raw.splitlines() if l.startswith("<1>") or l.startswith("forged")], [],
+         "no log line starts with <1> or 'forged'")
+    t.check("1.2.3.4\\n<1>forged" in raw, "the traddr is logged escaped: 1.2.3.4\\n<1>forged")
+
+
+def state_warnings(d):
+    """Warning (or worse) lines of the current run that name the state file."""
+    return d.log_lines(r"^<[0-4]>.*last-known-config\.json")
+
+
+def state_file_fifo(t, d):
+    """d (not started) has a FIFO at its state file path: it starts, answers, warns once."""
+    p = os.path.join(d.runtime, "last-known-config.json")
+    os.mkfifo(p)
+    d.start()  # owns its bus name: not stuck in open()
+    t.check(isinstance(d.process_info(), dict), f"{d.name} answers on D-Bus with a FIFO at {p}")
+    t.wait(lambda: os.path.isfile(p) and not os.path.islink(p), "the first save replaces the FIFO by a regular file")
+    with open(p) as f:
+        t.eq(json.load(f).get("daemon"), d.name, "and it holds the daemon's state")
+    w = state_warnings(d)
+    t.eq(len(w), 1, f"exactly one warning about the state file ({w})")
+    t.check("a FIFO, not a regular file" in w[0], "it says what is there (a FIFO)")
+    t.eq(d.process_info().get("last known config error"), "", "process_info: no state file error after the save")
+
+
+def state_file_directory(t, d):
+    """d (not started, tron on) has a directory at its state file path: it starts clean, warns
+    once although every save fails, shows the problem in process_info; once the directory is
+    gone the next save works and clears it."""
+    p = os.path.join(d.runtime, "last-known-config.json")
+    os.mkdir(p)
+    d.start()
+    err = t.wait(lambda: (lambda e: e if "cannot write" in e else None)(
+        d.process_info().get("last known config error", "")), "process_info shows the failing save")
+    t.check(p in err and "Is a directory" in err, f"naming the file and the reason ({err})")
+    n = len(d.log_lines(r"^<7>.*Cannot write the last known configuration"))
+    d.reload()
+    t.wait(lambda: len(d.log_lines(r"^<7>.*Cannot write the last known configuration")) > n,
+           "a save after SIGHUP fails again (logged at debug level only)")
+    w = state_warnings(d)
+    t.eq(len(w), 1, f"exactly one warning about the state file ({w})")
+    t.check("a directory, not a regular file" in w[0], "it says what is there (a directory)")
+    os.rmdir(p)
+    d.reload()
+    t.wait(lambda: d.process_info().get("last known config error") == "", "the next save clears the error")
+    t.check(os.path.isfile(p), "the state file is written")
+    t.eq(len(d.log_lines(r"^<6>.*Wrote the last known configuration .* again")), 1, "the recovery is logged once")
+    t.eq(len(state_warnings(d)), 1, "still one warning")
+
+
+def test_state_file_fifo(t):
+    state_file_fifo(t, t.w.stafd(stafd_conf([cfg(A)]), start=False))
+
+
+def test_state_file_directory(t):
+    state_file_directory(t, t.w.stafd(stafd_conf([cfg(A)]), start=False))
+
+
+TESTS = [test_state_file_fifo, test_state_file_directory, test_state_file_cannot_forge_log_lines, test_read_only_calls_never_read_sysfs, test_configured_dc_dlp, test_supported_log_pages_rejected, test_aen_changed_once,
          test_referral_added_removed, test_exclusion,
          test_remove_event_reconnect, test_dim_register_deregister, test_sighup_broken_config,
          test_restart_restores_cache, test_restart_adopts_connection, test_secrets_not_on_dbus,

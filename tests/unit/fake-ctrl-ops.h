@@ -60,6 +60,8 @@ struct Fake {
         StasKV **log_entries;     /* what get_log_pages() returns (copied) */
         StasDlpReport log_report; /* and the report it gives */
         const char *dctype;
+        const char *sysfs_root; /* details() reads the device under it (NULL: -ENOENT) */
+        unsigned n_details;     /* details() calls */
         unsigned n_new, n_free, n_connect, n_adopt, n_disconnect, n_dim, n_dereg, n_cancel, n_supported,
                 n_log;
         uint8_t last_lsp;
@@ -272,6 +274,15 @@ static inline int fake_dctype(void *p, char **ret) {
         return *ret ? 0 : -ENOMEM;
 }
 
+static inline int fake_details(void *p, StasNvmeDevice **ret) {
+        FakeH *h = p;
+
+        h->f->n_details++;
+        if (!h->f->sysfs_root || !h->name[0])
+                return -ENOENT;
+        return nvmedev_read(h->f->sysfs_root, h->name, ret);
+}
+
 static inline int fake_registration_supported(void *p) {
         return ((FakeH *) p)->f->registration;
 }
@@ -300,6 +311,7 @@ static const StasCtrlOps fake_ops = {
         .supported_log_pages = fake_supported,
         .get_log_pages = fake_get_log,
         .dctype = fake_dctype,
+        .details = fake_details,
         .registration_supported = fake_registration_supported,
         .name = fake_name,
         .cancel = fake_cancel,

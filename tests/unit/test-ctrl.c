@@ -392,11 +392,37 @@ static void put(const char *dir, const char *name, const char *value) {
         fclose(f);
 }
 
+static void rm_rf(const char *dir) {
+        _cleanup_free_ char *cmd = NULL;
+
+        assert_true(asprintf(&cmd, "rm -rf '%s'", dir) > 0);
+        assert_int_equal(system(cmd), 0);
+}
+
+static void expect_details(StasCtrl *c, const char *model, const char *dctype, const char *connected) {
+        _cleanup_(kv_freep) StasKV *kv = kv_new();
+
+        assert_int_equal(stas_ctrl_sysfs_details(c, kv), 0);
+        assert_string_equal(kv_get(kv, "model"), model);
+        assert_string_equal(kv_get(kv, "dctype"), dctype);
+        assert_string_equal(kv_get(kv, "connected"), connected);
+        assert_non_null(kv_get(kv, "hostid"));
+        assert_non_null(kv_get(kv, "hostnqn"));
+        assert_non_null(kv_get(kv, "serial"));
+        assert_non_null(kv_get(kv, "cntrltype"));
+}
+
+/*
+ * The detailed keys come from memory: sysfs is read by the backend's details() once when the
+ * controller is adopted and again on a "change" uevent, never when they are asked for; a removed
+ * device empties them.
+ */
 static void test_ctrl_sysfs_details(void **state) {
         Env *env = *state;
         _cleanup_(kv_freep) StasKV *before = kv_new(), *kv = kv_new();
         char root[] = "/tmp/stas-ctrl-sysfs-XXXXXX";
         _cleanup_free_ char *dir = NULL, *cmd = NULL;
+        StasUevent *ev;
         StasCtrl *c;
 
         assert_non_null(mkdtemp(root));
@@ -414,18 +440,21 @@ static void test_ctrl_sysfs_details(void **state) {
         put(dir, "state", "live");
         put(dir, "subsysnqn", NVME_DISC_WKNQN);
         put(dir, "uevent", "MAJOR=239\nMINOR=7\nDEVNAME=nvme7");
+        env->f.sysfs_root = root;
 
-        /* no device yet: every key present and empty, not connected */
+        /* no device yet: every key present and empty, not connected, nothing read */
         c = mk(env);
-        assert_int_equal(stas_ctrl_sysfs_details(c, root, before), 0);
+        assert_int_equal(stas_ctrl_sysfs_details(c, before), 0);
         assert_string_equal(kv_get(before, "hostid"), "");
         assert_string_equal(kv_get(before, "dctype"), "");
         assert_string_equal(kv_get(before, "connected"), "False");
+        assert_int_equal(env->f.n_details, 0);
 
         env->f.find_instance = 7;
         assert_int_equal(stas_ctrl_start(c), 0);
         RUN_UNTIL(env->e, env->o.connected == 1);
-        assert_int_equal(stas_ctrl_sysfs_details(c, root, kv), 0);
+        assert_int_equal(env->f.n_details, 1); /* read once, at adopt */
+        assert_int_equal(stas_ctrl_sysfs_details(c, kv), 0);
         assert_string_equal(kv_get(kv, "hostid"), "0f6a8f5e-0000-4000-8000-000000000001");
         assert_string_equal(kv_get(kv, "hostnqn"), "nqn.host");
         assert_string_equal(kv_get(kv, "model"), "Linux");
@@ -434,9 +463,124 @@ static void test_ctrl_sysfs_details(void **state) {
         assert_string_equal(kv_get(kv, "cntrltype"), "discovery");
         assert_string_equal(kv_get(kv, "connected"), "True");
 
-        free(cmd);
-        assert_true(asprintf(&cmd, "rm -rf %s", root) > 0);
+        /* asking again (as every list_controllers(true) does) reads nothing */
+        put(dir, "model", "Changed");
+        for (int i = 0; i < 100; i++)
+                expect_details(c, "Linux", "cdc", "True");
+        assert_int_equal(env->f.n_details, 1);
+
+        /* a change uevent refreshes them */
+        ev = fake_uevent(STAS_UEVENT_CHANGE, "nvme7");
+        assert_true(stas_ctrl_handle_uevent(c, ev));
+        uevent_free(ev);
+        assert_int_equal(env->f.n_details, 2);
+        expect_details(c, "Changed", "cdc", "True");
+
+        /* sysfs gone, the values are still served from memory */
+        rm_rf(root);
+        expect_details(c, "Changed", "cdc", "True");
+        assert_int_equal(env->f.n_details, 2);
+
+        /* a failed refresh keeps what was known */
+        ev = fake_uevent(STAS_UEVENT_CHANGE, "nvme7");
+        assert_true(stas_ctrl_handle_uevent(c, ev));
+        uevent_free(ev);
+        assert_int_equal(env->f.n_details, 3);
+        expect_details(c, "Changed", "cdc", "True");
+
+        /* the device removed: empty, not connected */
+        ev = fake_uevent(STAS_UEVENT_REMOVE, "nvme7");
+        assert_true(stas_ctrl_handle_uevent(c, ev));
+        uevent_free(ev);
+        expect_details(c, "", "", "False");
+        env->f.sysfs_root = NULL;
+}
+
+/* What an owner would keep: every key of info() and sysfs_details(), device and state. */
+static char *snapshot(StasCtrl *c) {
+        _cleanup_(kv_freep) StasKV *kv = kv_new();
+        char *s = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&s, &len);
+
+        assert_non_null(f);
+        assert_int_equal(stas_ctrl_info(c, kv), 0);
+        assert_int_equal(stas_ctrl_sysfs_details(c, kv), 0);
+        fprintf(f, "device=%s connected=%d;", strempty(stas_ctrl_device(c)), stas_ctrl_connected(c));
+        KV_FOREACH(i, kv) {
+                fprintf(f, "%s=%s;", kv->keys[i], kv->values[i]);
+        }
+        assert_int_equal(fclose(f), 0);
+        return s;
+}
+
+/*
+ * stas_ctrl_generation(): whenever it is unchanged and no retry is pending, what the controller
+ * reports is unchanged too (so an owner may keep what it built), and reading never changes it.
+ * Checked after every loop iteration of failing connects, success, change, remove, reconnect.
+ */
+static void test_ctrl_generation(void **state) {
+        Env *env = *state;
+        _cleanup_free_ char *kept = NULL, *dir = NULL, *cmd = NULL;
+        char root[] = "/tmp/stas-ctrl-gen-XXXXXX";
+        uint64_t kept_gen = 0, changes = 0, last = 0;
+        StasUevent *ev;
+        StasCtrl *c;
+
+        /* the device the first successful connect gets (nvme0), with sysfs attributes */
+        assert_non_null(mkdtemp(root));
+        assert_true(asprintf(&dir, "%s/sys/class/nvme/nvme0", root) > 0);
+        assert_true(asprintf(&cmd, "mkdir -p %s", dir) > 0);
         assert_int_equal(system(cmd), 0);
+        put(dir, "model", "Before");
+        put(dir, "transport", "tcp");
+        put(dir, "address", "traddr=192.168.1.1,trsvcid=8009");
+        env->f.sysfs_root = root;
+
+        env->f.auto_complete = true;
+        env->f.connect_result = -ECONNREFUSED;
+        c = mk(env);
+        stas_ctrl_set_backoff(c, &fast);
+        assert_int_equal(stas_ctrl_start(c), 0);
+        for (unsigned i = 0; i < 400 && env->o.connected < 2; i++) {
+                uint64_t g = stas_ctrl_generation(c);
+
+                changes += g != last;
+                last = g;
+                if (!stas_ctrl_retry_pending(c)) {
+                        _cleanup_free_ char *now = snapshot(c);
+
+                        for (int k = 0; k < 3; k++) /* reading does not count as a change */
+                                free(snapshot(c));
+                        assert_true(stas_ctrl_generation(c) == g);
+                        if (kept && kept_gen == g)
+                                assert_string_equal(now, kept);
+                        free(kept);
+                        kept = TAKE_PTR(now);
+                        kept_gen = g;
+                }
+                if (env->f.n_connect == 4)
+                        env->f.connect_result = 0;
+                if (env->o.connected == 1 && env->o.change == 0) {
+                        /* a change of the attributes, seen through a change uevent */
+                        put(dir, "model", "After");
+                        ev = fake_uevent(STAS_UEVENT_CHANGE, stas_ctrl_device(c));
+                        assert_true(stas_ctrl_handle_uevent(c, ev));
+                        uevent_free(ev);
+                        assert_true(stas_ctrl_generation(c) != kept_gen);
+                } else if (
+                        env->o.connected == 1 && env->o.change == 1 && kept && strstr(kept, "model=After")) {
+                        ev = fake_uevent(STAS_UEVENT_REMOVE, stas_ctrl_device(c));
+                        assert_true(stas_ctrl_handle_uevent(c, ev));
+                        uevent_free(ev);
+                        env->o.change++;
+                }
+                assert_true(sd_event_run(env->e, 5 * USEC_PER_SEC) >= 0);
+        }
+        assert_int_equal(env->o.connected, 2);
+        assert_true(changes >= 8);
+        env->f.sysfs_root = NULL;
+        rm_rf(root);
 }
 
 static void test_ctrl_secret_key(void **state) {
@@ -569,6 +713,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_ctrl_stop_retrying_and_connect_now, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_ctrl_info, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_ctrl_sysfs_details, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_ctrl_generation, setup, teardown),
                 cmocka_unit_test(test_ctrl_secret_key),
                 cmocka_unit_test(test_ctrl_find_snapshot_per_iteration),
         };

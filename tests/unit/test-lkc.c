@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -19,13 +21,16 @@
 
 static char dir[] = "/tmp/test-lkc-XXXXXX";
 static char path[256];
-static unsigned warnings;
-static char last_warning[512];
+static unsigned warnings, infos;
+static char last_warning[512], last_info[512];
 
 static void sink(int level, const char *line, void *userdata) {
         if (level <= LOG_WARNING) {
                 warnings++;
                 snprintf(last_warning, sizeof(last_warning), "%s", line);
+        } else if (level <= LOG_INFO) {
+                infos++;
+                snprintf(last_info, sizeof(last_info), "%s", line);
         }
 }
 
@@ -43,6 +48,24 @@ static int group_teardown(void **state) {
         log_set_sink(NULL, NULL);
         snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
         return system(cmd) == 0 ? 0 : -1;
+}
+
+static void write_raw_to(const char *p, const char *content) {
+        FILE *f = fopen(p, "we");
+
+        assert_non_null(f);
+        assert_int_equal(fputs(content, f) >= 0, 1);
+        assert_int_equal(fclose(f), 0);
+}
+
+static void expect_raw(const char *p, const char *content) {
+        char buf[256] = "";
+        FILE *f = fopen(p, "re");
+
+        assert_non_null(f);
+        assert_non_null(fgets(buf, sizeof buf, f));
+        fclose(f);
+        assert_string_equal(buf, content);
 }
 
 static void write_raw(const char *content, size_t len) {
@@ -295,13 +318,203 @@ static void test_lkc_corrupt_files(void **state) {
         json_object_put(back);
 }
 
-static void test_lkc_not_a_regular_file(void **state) {
+/* A FIFO or anything else must never block: a hang ends the test (SIGALRM) instead. */
+#define HANG_GUARD_S 20
+
+static void write_good(const char *p, const char *tag) {
+        struct json_object *o = sample(tag);
+
+        assert_int_equal(lkc_save(p, "stafd", o), 0);
+        json_object_put(o);
+}
+
+static void make_socket(const char *p) {
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+        assert_true(fd >= 0);
+        assert_true(strlen(p) < sizeof sa.sun_path);
+        strcpy(sa.sun_path, p);
+        assert_int_equal(bind(fd, (struct sockaddr *) &sa, sizeof sa), 0);
+        close(fd);
+}
+
+/* lkc_load_status() of @p: @error, one warning naming @p and @what, recorded in the status. */
+static void expect_special(const char *p, int error, const char *what) {
         struct json_object *back = NULL;
+        LkcStatus st = {};
 
         warnings = 0;
-        assert_int_equal(lkc_load(dir, "stafd", &back), -EINVAL);
+        alarm(HANG_GUARD_S);
+        assert_int_equal(lkc_load_status(p, "stafd", &st, &back), error);
+        alarm(0);
+        assert_null(back);
         assert_int_equal(warnings, 1);
+        assert_non_null(strstr(last_warning, p));
+        assert_non_null(strstr(last_warning, what));
         assert_non_null(strstr(last_warning, "not a regular file"));
+        assert_int_equal(st.error, error);
+        assert_non_null(strstr(st.text, what));
+        assert_non_null(strstr(st.text, p));
+}
+
+static void test_lkc_not_a_regular_file(void **state) {
+        char target[300];
+
+        /* a directory, a FIFO (opening it for reading would wait for a writer), a socket */
+        (void) unlink(path); /* what earlier tests left */
+        assert_int_equal(mkdir(path, 0700), 0);
+        expect_special(path, -EISDIR, "a directory");
+        assert_int_equal(rmdir(path), 0);
+        assert_int_equal(mkfifo(path, 0600), 0);
+        expect_special(path, -EINVAL, "a FIFO");
+        assert_int_equal(unlink(path), 0);
+        make_socket(path);
+        expect_special(path, -EINVAL, "a socket");
+        assert_int_equal(unlink(path), 0);
+
+        /* a character device */
+        expect_special("/dev/null", -EINVAL, "a character device");
+
+        /* a symbolic link, even to a good state file, is not followed */
+        snprintf(target, sizeof target, "%s/target.json", dir);
+        write_good(target, "linked");
+        assert_int_equal(symlink(target, path), 0);
+        expect_special(path, -ELOOP, "a symbolic link");
+        assert_int_equal(unlink(path), 0);
+        assert_int_equal(unlink(target), 0);
+}
+
+static void expect_regular(const char *p, const char *tag) {
+        struct stat st;
+
+        assert_int_equal(lstat(p, &st), 0);
+        assert_true(S_ISREG(st.st_mode));
+        if (tag)
+                expect_old_content(tag);
+}
+
+/* Saving over a FIFO, socket or symbolic link replaces it (a link is not followed). */
+static void test_lkc_save_replaces_special_files(void **state) {
+        char target[300];
+
+        (void) unlink(path);
+        assert_int_equal(mkfifo(path, 0600), 0);
+        alarm(HANG_GUARD_S);
+        write_good(path, "over-fifo");
+        alarm(0);
+        expect_regular(path, "over-fifo");
+
+        assert_int_equal(unlink(path), 0);
+        make_socket(path);
+        write_good(path, "over-socket");
+        expect_regular(path, "over-socket");
+
+        snprintf(target, sizeof target, "%s/victim.json", dir);
+        write_good(target, "victim");
+        assert_int_equal(unlink(path), 0);
+        assert_int_equal(symlink(target, path), 0);
+        write_good(path, "over-link");
+        expect_regular(path, "over-link");
+        /* the link's target was not written */
+        {
+                struct json_object *back = NULL, *v;
+
+                assert_int_equal(lkc_load(target, "stafd", &back), 0);
+                assert_true(json_object_object_get_ex(back, "tag", &v));
+                assert_string_equal(json_object_get_string(v), "victim");
+                json_object_put(back);
+        }
+        assert_int_equal(unlink(target), 0);
+        assert_int_equal(unlink(path), 0);
+        assert_int_equal(count_entries(dir), 0);
+}
+
+/* Whatever holds the temporary names is never opened: the next name is used. */
+static void test_lkc_save_temp_name_taken(void **state) {
+        char t[LKC_TEMP_TRIES][320], victim[300];
+        struct stat st;
+
+        write_good(path, "old");
+        snprintf(victim, sizeof victim, "%s/victim", dir);
+        write_raw_to(victim, "untouched");
+        for (unsigned k = 0; k < LKC_TEMP_TRIES; k++)
+                snprintf(t[k], sizeof t[k], "%s.tmp.%d.%u", path, (int) getpid(), k);
+        assert_int_equal(mkfifo(t[0], 0600), 0);
+        assert_int_equal(symlink(victim, t[1]), 0);
+        write_raw_to(t[2], "leftover");
+
+        alarm(HANG_GUARD_S);
+        write_good(path, "new");
+        alarm(0);
+        expect_regular(path, "new");
+        assert_int_equal(lstat(t[0], &st), 0);
+        assert_true(S_ISFIFO(st.st_mode));
+        assert_int_equal(lstat(t[1], &st), 0);
+        assert_true(S_ISLNK(st.st_mode));
+        expect_raw(victim, "untouched");
+        expect_raw(t[2], "leftover");
+        assert_int_equal(count_entries(dir), 5); /* path, victim, the three taken names */
+
+        /* every name taken: an error, the old content kept */
+        for (unsigned k = 3; k < LKC_TEMP_TRIES; k++)
+                assert_int_equal(mkfifo(t[k], 0600), 0);
+        alarm(HANG_GUARD_S);
+        {
+                struct json_object *o = sample("never");
+
+                assert_int_equal(lkc_save(path, "stafd", o), -EEXIST);
+                json_object_put(o);
+        }
+        alarm(0);
+        expect_old_content("new");
+        for (unsigned k = 0; k < LKC_TEMP_TRIES; k++)
+                assert_int_equal(unlink(t[k]), 0);
+        assert_int_equal(unlink(victim), 0);
+        assert_int_equal(unlink(path), 0);
+}
+
+/*
+ * A directory at the path: one warning at load, none for the saves that follow (each fails),
+ * the problem recorded; once it is gone the next save works, says so, and clears the status.
+ */
+static void test_lkc_status_directory(void **state) {
+        struct json_object *back = NULL, *o = sample("s");
+        LkcStatus st = {};
+
+        assert_int_equal(mkdir(path, 0700), 0);
+        warnings = infos = 0;
+        assert_int_equal(lkc_load_status(path, "stafd", &st, &back), -EISDIR);
+        assert_int_equal(warnings, 1);
+        for (int i = 0; i < 3; i++)
+                assert_int_equal(lkc_save_status(path, "stafd", &st, o), -EISDIR);
+        assert_int_equal(warnings, 1);
+        assert_int_equal(st.error, -EISDIR);
+        assert_true(st.save_failed);
+        assert_non_null(strstr(st.text, "cannot write"));
+        assert_non_null(strstr(st.text, path));
+        assert_non_null(strstr(st.text, "Is a directory"));
+        assert_int_equal(count_entries(dir), 1); /* no temporary file left */
+
+        assert_int_equal(rmdir(path), 0);
+        assert_int_equal(lkc_save_status(path, "stafd", &st, o), 0);
+        assert_int_equal(warnings, 1);
+        assert_int_equal(infos, 1);
+        assert_non_null(strstr(last_info, "again"));
+        assert_int_equal(st.error, 0);
+        assert_string_equal(st.text, "");
+        assert_false(st.save_failed);
+        expect_regular(path, "s");
+
+        /* without an earlier load warning, the first failed save warns, once */
+        assert_int_equal(unlink(path), 0);
+        assert_int_equal(mkdir(path, 0700), 0);
+        for (int i = 0; i < 3; i++)
+                assert_int_equal(lkc_save_status(path, "stafd", &st, o), -EISDIR);
+        assert_int_equal(warnings, 2);
+        assert_non_null(strstr(last_warning, path));
+        assert_int_equal(rmdir(path), 0);
+        json_object_put(o);
 }
 
 static void test_lkc_default_path(void **state) {
@@ -334,6 +547,9 @@ int main(void) {
                 cmocka_unit_test(test_lkc_unwritable_directory_keeps_old_content),
                 cmocka_unit_test(test_lkc_corrupt_files),
                 cmocka_unit_test(test_lkc_not_a_regular_file),
+                cmocka_unit_test(test_lkc_save_replaces_special_files),
+                cmocka_unit_test(test_lkc_save_temp_name_taken),
+                cmocka_unit_test(test_lkc_status_directory),
                 cmocka_unit_test(test_lkc_default_path),
         };
 

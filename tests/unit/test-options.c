@@ -743,7 +743,8 @@ static void test_options_secrets_never_logged(void **state) {
                         n++;
                         p++;
                 }
-                assert_int_equal(n, 1); /* only "kato=DHHC..." echoes its (non-secret) value */
+                /* "kato=DHHC..." echoes its (non-secret) value, which the log writer redacts */
+                assert_int_equal(n, 0);
         }
         assert_has(&cap, LOG_WARNING, "t.conf:3: controller= field 4 has an unknown key");
         log_capture_stop(&cap);
