@@ -17,6 +17,7 @@
 #include "stas/log.h"
 #include "stas/resolve.h"
 #include "stas/udev.h"
+#include "stas/validate.h"
 
 typedef enum Stage {
         STAGE_IDLE = 0,
@@ -718,6 +719,7 @@ static int dcs_append(StafManager *m, StafDc *dc) {
 static int load_state(StafManager *m) {
         _cleanup_json_ json_object *data = NULL;
         json_object *dcs;
+        unsigned bad = 0;
         int r;
 
         if (!m->lkc_path)
@@ -727,6 +729,7 @@ static int load_state(StafManager *m) {
                 return r == -ENOENT ? 0 : r;
         if (!json_object_object_get_ex(data, "dcs", &dcs) || !json_object_is_type(dcs, json_type_array))
                 return 0;
+        /* the file is hostile too: what could reach a connect string is validated again */
         for (size_t i = 0; i < json_object_array_length(dcs); i++) {
                 json_object *o = json_object_array_get_idx(dcs, i), *jt, *jo, *jl;
                 _cleanup_(kv_freep) StasKV *tkv = NULL;
@@ -744,6 +747,10 @@ static int load_state(StafManager *m) {
                 tid = tid_from_kv(tkv);
                 if (!tid || staf_manager_find(m, tid))
                         continue;
+                if (stas_check_tid(tid, STAS_VALID_HOSTNAME, NULL) < 0) {
+                        bad++;
+                        continue;
+                }
                 if (dc_new(m, tid, origin, NULL, &dc) < 0)
                         continue;
                 if (json_object_object_get_ex(o, "log-pages", &jl) &&
@@ -754,6 +761,12 @@ static int load_state(StafManager *m) {
                         for (size_t j = 0; j < json_object_array_length(jl) && j < STAS_DLP_MAX_ENTRIES;
                              j++) {
                                 StasKV *e = kv_from_json(json_object_array_get_idx(jl, j));
+
+                                if (e && (dlpe_check(e, NULL) < 0 || !dlpe_has_usable_traddr(e))) {
+                                        kv_free(e);
+                                        bad++;
+                                        continue;
+                                }
                                 if (e && dlp_list_push(&dc->log_pages, &n, &cap, e) < 0)
                                         break;
                         }
@@ -763,6 +776,11 @@ static int load_state(StafManager *m) {
                         return -ENOMEM;
                 TAKE_PTR(dc);
         }
+        if (bad > 0)
+                log_warning(
+                        "%s: skipped %u discovery controller(s) or log page entries with invalid fields.",
+                        m->lkc_path,
+                        bad);
         log_debug("Restored %zu discovery controllers from %s.", m->n_dcs, m->lkc_path);
         return 0;
 }

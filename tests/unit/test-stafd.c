@@ -16,6 +16,7 @@
 #include "log-capture.h"
 #include "stafd-manager.h"
 #include "stafd-zeroconf.h"
+#include "stas/json-util.h"
 #include "stas/lkc.h"
 #include "stas/log.h"
 
@@ -340,6 +341,38 @@ static void test_stafd_lkc_round_trip(void **state) {
         assert_int_equal(staf_manager_all_log_pages_json(env->m, false, &json), 0);
         assert_non_null(strstr(json, "\"subnqn\":\"nqn.io1\""));
         assert_non_null(strstr(json, "\"device\":\"nvme?\""));
+}
+
+/* the state file is hostile too: restored fields that would reach a connect string are validated */
+static void test_stafd_lkc_restore_validates(void **state) {
+        Env *env = *state;
+        static const char *doc =
+                "{\"dcs\":["
+                "{\"origin\":\"configured\",\"tid\":{\"transport\":\"tcp\",\"traddr\":\"10.0.0.1\","
+                "\"trsvcid\":\"8009\",\"subsysnqn\":\"nqn.2014-08.org.nvmexpress.discovery\"},"
+                "\"log-pages\":["
+                "{\"trtype\":\"tcp\",\"adrfam\":\"ipv4\",\"traddr\":\"10.0.0.5\",\"trsvcid\":\"4420\","
+                "\"subnqn\":\"nqn.io1\",\"subtype\":\"nvme\"},"
+                "{\"trtype\":\"tcp\",\"adrfam\":\"ipv4\",\"traddr\":\"10.0.0.6\",\"trsvcid\":\"4420,host_iface=evil0\","
+                "\"subnqn\":\"nqn.io2\",\"subtype\":\"nvme\"}]},"
+                "{\"origin\":\"discovered\",\"tid\":{\"transport\":\"tcp\",\"traddr\":\"10.0.0.2\","
+                "\"trsvcid\":\"8009\",\"host-iface\":\"evil0,duplicate_connect\"}}]}";
+        _cleanup_json_ json_object *data = json_tokener_parse(doc);
+        LogCapture lc;
+
+        assert_non_null(data);
+        assert_int_equal(lkc_save(env->lkc, "stafd", data), 0);
+        env->f.connect_result = -ECONNREFUSED;
+        log_capture_start(&lc);
+        start(env, CONF1, NULL);
+        assert_int_equal(staf_manager_n_dcs(env->m), 1);
+        StafDc *dc = staf_manager_dc(env->m, 0);
+        assert_string_equal(staf_dc_tid(dc)->traddr, "10.0.0.1");
+        assert_int_equal(dlp_list_length(staf_dc_log_pages(dc)), 1);
+        assert_string_equal(kv_get(staf_dc_log_pages(dc)[0], "subnqn"), "nqn.io1");
+        assert_true(
+                log_capture_has(&lc, LOG_WARNING, "skipped 2 discovery controller(s) or log page entries"));
+        log_capture_stop(&lc);
 }
 
 /* non-persistent stop: DIM deregister, then disconnect */
@@ -734,6 +767,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_stafd_referrals_loop_safe, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_stafd_exclude_and_family, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_stafd_lkc_round_trip, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_stafd_lkc_restore_validates, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_stafd_stop_not_persistent, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_stafd_symname_change_updates, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_stafd_id_dict_hides_secrets, setup, teardown),
