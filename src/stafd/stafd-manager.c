@@ -719,6 +719,8 @@ static int dcs_append(StafManager *m, StafDc *dc) {
 static int load_state(StafManager *m) {
         _cleanup_json_ json_object *data = NULL;
         json_object *dcs;
+        const char *field = NULL;
+        char first[160] = "";
         unsigned bad = 0;
         int r;
 
@@ -747,8 +749,10 @@ static int load_state(StafManager *m) {
                 tid = tid_from_kv(tkv);
                 if (!tid || staf_manager_find(m, tid))
                         continue;
-                if (stas_check_tid(tid, STAS_VALID_HOSTNAME, NULL) < 0) {
-                        bad++;
+                if (stas_check_tid(tid, STAS_VALID_HOSTNAME, &field) < 0) {
+                        if (bad++ == 0)
+                                snprintf(
+                                        first, sizeof(first), "%s '%.64s'", field, kv_get(tkv, field) ?: "");
                         continue;
                 }
                 if (dc_new(m, tid, origin, NULL, &dc) < 0)
@@ -762,9 +766,15 @@ static int load_state(StafManager *m) {
                              j++) {
                                 StasKV *e = kv_from_json(json_object_array_get_idx(jl, j));
 
-                                if (e && (dlpe_check(e, NULL) < 0 || !dlpe_has_usable_traddr(e))) {
+                                if (e && (dlpe_check(e, &field) < 0 || !dlpe_has_usable_traddr(e))) {
+                                        if (bad++ == 0)
+                                                snprintf(
+                                                        first,
+                                                        sizeof(first),
+                                                        "log page entry %s '%.64s'",
+                                                        field ?: "traddr",
+                                                        kv_get(e, field ?: "traddr") ?: "");
                                         kv_free(e);
-                                        bad++;
                                         continue;
                                 }
                                 if (e && dlp_list_push(&dc->log_pages, &n, &cap, e) < 0)
@@ -776,11 +786,13 @@ static int load_state(StafManager *m) {
                         return -ENOMEM;
                 TAKE_PTR(dc);
         }
+        /* the value is logged as it is: the log writer escapes control characters */
         if (bad > 0)
                 log_warning(
-                        "%s: skipped %u discovery controller(s) or log page entries with invalid fields.",
+                        "%s: skipped %u discovery controller(s) or log page entries with invalid fields (first: %s).",
                         m->lkc_path,
-                        bad);
+                        bad,
+                        first);
         log_debug("Restored %zu discovery controllers from %s.", m->n_dcs, m->lkc_path);
         return 0;
 }

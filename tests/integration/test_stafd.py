@@ -621,7 +621,8 @@ def test_state_file_cannot_forge_log_lines(t):
         json.dump({"format": "stas-last-known-config", "version": 1, "daemon": "stafd",
                    "data": {"dcs": [{"tid": tid, "origin": "configured", "log-pages": []}]}}, f)
     d.start()
-    t.wait(lambda: d.log_lines(r"Dropping discovery controller"), "stafd drops the restored DC (and logs it)")
+    t.wait(lambda: d.log_lines(r"^<4>.*last-known-config\.json: skipped 1 discovery controller.*traddr"),
+           "stafd skips the restored DC (its traddr is no address) and logs it")
     t.eq(d.list_controllers(), [], "stafd answers on D-Bus, with no DC")
     raw = "".join(text for _, text in d.logs())
     t.eq([l for l in raw.splitlines() if l.startswith("<1>") or l.startswith("forged")], [],
