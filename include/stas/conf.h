@@ -90,6 +90,19 @@ bool ini_is_blank(char c);
  */
 unsigned ini_check_syntax(const char *text, const char **ret_error);
 
+/*
+ * IniLogBudget - a cap on the messages of one kind about one file, so that a hostile file
+ * cannot flood the journal: the first INI_MAX_MESSAGES keep their level, later ones are
+ * demoted to debug and counted in .suppressed (the caller then logs one summary line).
+ * ini_log_level() - the level to log the next message at (@b NULL: @level).
+ */
+#define INI_MAX_MESSAGES 20
+typedef struct IniLogBudget {
+        unsigned used;
+        unsigned long suppressed;
+} IniLogBudget;
+int ini_log_level(IniLogBudget *b, int level);
+
 /* ---- the reader ---- */
 
 typedef struct StasIniValue {

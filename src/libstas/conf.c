@@ -148,6 +148,17 @@ unsigned ini_check_syntax(const char *text, const char **ret_error) {
         return 0;
 }
 
+int ini_log_level(IniLogBudget *b, int level) {
+        if (!b)
+                return level;
+        if (b->used < INI_MAX_MESSAGES) {
+                b->used++;
+                return level;
+        }
+        b->suppressed++;
+        return LOG_DEBUG;
+}
+
 /* ---- hash indexes: SipHash-2-4, keyed per StasIni, so no file can aim at one slot ---- */
 
 #define ROTL64(x, b) (((x) << (b)) | ((x) >> (64 - (b))))

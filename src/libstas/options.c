@@ -281,6 +281,7 @@ static int opt_trtypes(
         const OptDef *d, StasConf *c, const char *v, const char **reason, const char *name, unsigned line) {
         static const char *const valid[] = { "tcp", "rdma", "fc" };
         _cleanup_strv_free_ char **items = NULL, **out = NULL;
+        IniLogBudget budget = {};
         int r;
 
         *reason = "expected tcp, rdma and/or fc joined with '+'";
@@ -299,7 +300,8 @@ static int opt_trtypes(
                 for (size_t k = 0; k < ELEMENTSOF(valid); k++)
                         ok = ok || streq(b, valid[k]);
                 if (!ok) {
-                        log_warning(
+                        log_full(
+                                ini_log_level(&budget, LOG_WARNING),
                                 "%s:%u: [%s] %s=: ignoring invalid transport type '%s' (%s).",
                                 name,
                                 line,
@@ -315,6 +317,14 @@ static int opt_trtypes(
                 if (r < 0)
                         return r;
         }
+        if (budget.suppressed > 0)
+                log_warning(
+                        "%s:%u: [%s] %s=: %lu more invalid transport types ignored, not shown.",
+                        name,
+                        line,
+                        d->section,
+                        d->key,
+                        budget.suppressed);
         if (!out)
                 return -EINVAL;
         strv_free(c->disconnect_trtypes);
@@ -454,159 +464,172 @@ static int read_secret_file(const char *path, char **ret) {
         return 0;
 }
 
-int stas_conf_parse_entry(
-        StasDaemon d, bool exclude, const char *value, const char *name, unsigned line, StasKV **ret) {
-        const char *what = exclude ? "exclude" : "controller";
-        _cleanup_(kv_freep) StasKV *kv = NULL;
-        _cleanup_free_ char *copy = NULL;
-        const char *transport, *v;
-        bool unknown = false;
-        size_t field = 0;
-        char *state, *tok;
+/* One entry being parsed: where it is and how loud its warnings may be. */
+typedef struct EntryCtx {
+        StasDaemon d;
+        bool exclude;
+        const char *what; /* "controller" or "exclude" */
+        const char *name;
+        unsigned line;
+        IniLogBudget *budget; /* NULL: every warning at warning level */
+} EntryCtx;
+
+#define entry_warning(x, ...) log_full(ini_log_level((x)->budget, LOG_WARNING), __VA_ARGS__)
+#define entry_drop(x, ...) log_full_errno(ini_log_level((x)->budget, LOG_WARNING), EINVAL, __VA_ARGS__)
+
+/* A connect override: checked like its [Global] option, stored in canonical form. */
+static int entry_override(
+        const EntryCtx *x, StasKV *kv, const ConnOptDef *co, const char *key, const char *val) {
+        char canon[16];
+        int n;
+
+        if (conn_opt_parse(co, val, &n) < 0) {
+                entry_warning(
+                        x,
+                        "%s:%u: invalid value '%s' for %s= override %s (%s), using the [Global] value.",
+                        x->name,
+                        x->line,
+                        val,
+                        x->what,
+                        key,
+                        co->expect);
+                return 0;
+        }
+        if (co->kind == CONN_BOOL)
+                snprintf(canon, sizeof(canon), "%s", n ? "true" : "false");
+        else
+                snprintf(canon, sizeof(canon), "%d", n);
+        return kv_set(kv, key, canon);
+}
+
+/* dhchap-secret-file= / dhchap-ctrl-secret-file=: the secret from the file, under the key without
+ * "-file" (in place). Return: 1 with *@ret, 0 when dropped (warning), -ENOMEM. */
+static int entry_secret_file(const EntryCtx *x, char *key, const char *path, char **ret) {
+        int r = read_secret_file(path, ret);
+
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0) {
+                entry_warning(
+                        x,
+                        "%s:%u: %s= %s: cannot read a secret from '%s' (%s), ignoring the key.",
+                        x->name,
+                        x->line,
+                        x->what,
+                        key,
+                        path,
+                        r == -ENODATA ? "empty first line" : strerror(-r));
+                return 0;
+        }
+        key[strlen(key) - strlen("-file")] = 0;
+        return 1;
+}
+
+/* One ';'-separated field @tok (number @field) of the entry into @kv. Return: 0 or -ENOMEM. */
+static int entry_field(const EntryCtx *x, StasKV *kv, char *tok, size_t field, bool *unknown) {
+        _cleanup_free_ char *secret = NULL;
+        char *eq, *key, *val;
         int r;
 
-        name = name ?: "<string>";
-        if (!value)
-                return log_warning_errno(EINVAL, "%s:%u: %s= without a value, ignoring.", name, line, what);
-        copy = strdup(value);
-        kv = kv_new();
-        if (!copy || !kv)
-                return -ENOMEM;
-
-        for (tok = strtok_r(copy, ";", &state); tok; tok = strtok_r(NULL, ";", &state)) {
-                _cleanup_free_ char *secret = NULL;
-                char *eq, *key, *val;
-
-                field++;
-                tok = strip(tok);
-                if (!*tok)
-                        continue;
-                eq = strchr(tok, '=');
-                if (!eq) {
-                        /* the text is not shown: it may be a mistyped secret */
-                        log_warning(
-                                "%s:%u: %s= field %zu has no '=', ignoring it.", name, line, what, field);
-                        continue;
-                }
-                *eq = 0;
-                key = strip(tok);
-                val = strip(eq + 1);
-                for (char *p = key; *p; p++)
-                        *p = (char) tolower((unsigned char) *p);
-                if (!*key) {
-                        log_warning(
-                                "%s:%u: %s= field %zu has no key, ignoring it.", name, line, what, field);
-                        continue;
-                }
-                if (streq(key, "nqn"))
-                        key = (char *) "subsysnqn";
-
-                if (streq(key, "dhchap-secret-file") || streq(key, "dhchap-ctrl-secret-file")) {
-                        r = read_secret_file(val, &secret);
-                        if (r == -ENOMEM)
-                                return r;
-                        if (r < 0) {
-                                log_warning_errno(
-                                        r,
-                                        "%s:%u: %s= %s: cannot read a secret from '%s' (%s), ignoring the key.",
-                                        name,
-                                        line,
-                                        what,
-                                        key,
-                                        val,
-                                        r == -ENODATA ? "empty first line" : strerror(-r));
-                                continue;
-                        }
-                        key[strlen(key) - strlen("-file")] = 0;
-                        val = secret;
-                } else if (!entry_key_known(key)) {
-                        if (!printable_key(key)) {
-                                /* not shown: it may contain a mistyped secret */
-                                log_warning(
-                                        "%s:%u: %s= field %zu has an unknown key, ignoring %s.",
-                                        name,
-                                        line,
-                                        what,
-                                        field,
-                                        exclude ? "the whole entry" : "the key");
-                                unknown = true;
-                                continue;
-                        }
-                        log_warning(
-                                "%s:%u: %s= has unknown key '%s', ignoring %s.",
-                                name,
-                                line,
-                                what,
-                                key,
-                                exclude ? "the whole entry" : "the key");
-                        unknown = true;
-                        continue;
-                }
-
-                if (!exclude && conn_opt_find(key)) {
-                        const ConnOptDef *co = conn_opt_find(key);
-                        char canon[16];
-                        int n;
-
-                        if (conn_opt_parse(co, val, &n) < 0) {
-                                log_warning(
-                                        "%s:%u: invalid value '%s' for %s= override %s (%s), using the [Global] value.",
-                                        name,
-                                        line,
-                                        val,
-                                        what,
-                                        key,
-                                        co->expect);
-                                continue;
-                        }
-                        if (co->kind == CONN_BOOL)
-                                snprintf(canon, sizeof(canon), "%s", n ? "true" : "false");
-                        else
-                                snprintf(canon, sizeof(canon), "%d", n);
-                        r = kv_set(kv, key, canon);
-                } else
-                        r = kv_set(kv, key, val);
-                if (secret)
-                        explicit_bzero(secret, strlen(secret));
-                if (r < 0)
-                        return r;
+        tok = strip(tok);
+        if (!*tok)
+                return 0;
+        eq = strchr(tok, '=');
+        if (!eq) {
+                /* the text is not shown: it may be a mistyped secret */
+                entry_warning(
+                        x,
+                        "%s:%u: %s= field %zu has no '=', ignoring it.",
+                        x->name,
+                        x->line,
+                        x->what,
+                        field);
+                return 0;
         }
-        explicit_bzero(copy, strlen(value));
+        *eq = 0;
+        key = strip(tok);
+        val = strip(eq + 1);
+        for (char *p = key; *p; p++)
+                *p = (char) tolower((unsigned char) *p);
+        if (!*key) {
+                entry_warning(
+                        x,
+                        "%s:%u: %s= field %zu has no key, ignoring it.",
+                        x->name,
+                        x->line,
+                        x->what,
+                        field);
+                return 0;
+        }
+        if (streq(key, "nqn"))
+                key = (char *) "subsysnqn";
 
-        if (exclude) {
-                if (unknown)
-                        return -EINVAL;
-                (void) kv_remove(kv, "host-traddr");
-                if (kv->n == 0)
-                        return log_warning_errno(
-                                EINVAL,
-                                "%s:%u: exclude= entry matches nothing specific (no usable key), ignoring it.",
-                                name,
-                                line);
-                *ret = TAKE_PTR(kv);
+        if (streq(key, "dhchap-secret-file") || streq(key, "dhchap-ctrl-secret-file")) {
+                r = entry_secret_file(x, key, val, &secret);
+                if (r <= 0)
+                        return r;
+                val = secret;
+        } else if (!entry_key_known(key)) {
+                /* a key that does not look like one may contain a mistyped secret: not shown */
+                if (!printable_key(key))
+                        entry_warning(
+                                x,
+                                "%s:%u: %s= field %zu has an unknown key, ignoring %s.",
+                                x->name,
+                                x->line,
+                                x->what,
+                                field,
+                                x->exclude ? "the whole entry" : "the key");
+                else
+                        entry_warning(
+                                x,
+                                "%s:%u: %s= has unknown key '%s', ignoring %s.",
+                                x->name,
+                                x->line,
+                                x->what,
+                                key,
+                                x->exclude ? "the whole entry" : "the key");
+                *unknown = true;
                 return 0;
         }
 
-        transport = kv_get(kv, "transport");
+        if (!x->exclude && conn_opt_find(key))
+                r = entry_override(x, kv, conn_opt_find(key), key, val);
+        else
+                r = kv_set(kv, key, val);
+        if (secret)
+                explicit_bzero(secret, strlen(secret));
+        return r;
+}
+
+/* The checks and defaults of a controller= entry. Return: 0, -EINVAL (dropped, warning), -ENOMEM. */
+static int entry_finish_controller(const EntryCtx *x, StasKV *kv) {
+        const char *transport = kv_get(kv, "transport"), *v;
+        int r;
+
         if (isempty(transport))
-                return log_warning_errno(
-                        EINVAL, "%s:%u: controller= entry without transport=, ignoring it.", name, line);
+                return entry_drop(
+                        x, "%s:%u: controller= entry without transport=, ignoring it.", x->name, x->line);
         if (!streq(transport, "tcp") && !streq(transport, "rdma") && !streq(transport, "fc") &&
             !streq(transport, "loop"))
-                return log_warning_errno(
-                        EINVAL,
+                return entry_drop(
+                        x,
                         "%s:%u: controller= entry with unknown transport '%s' (expected tcp, rdma, fc or loop), ignoring it.",
-                        name,
-                        line,
+                        x->name,
+                        x->line,
                         transport);
         if (isempty(kv_get(kv, "traddr")) && !streq(transport, "loop"))
-                return log_warning_errno(
-                        EINVAL, "%s:%u: controller= entry without traddr=, ignoring it.", name, line);
+                return entry_drop(
+                        x, "%s:%u: controller= entry without traddr=, ignoring it.", x->name, x->line);
 
         v = kv_get(kv, "trsvcid");
         if (streq(transport, "fc") || streq(transport, "loop")) {
                 if (!isempty(v))
-                        log_debug("%s:%u: trsvcid= does not apply to %s, dropped.", name, line, transport);
+                        log_debug(
+                                "%s:%u: trsvcid= does not apply to %s, dropped.",
+                                x->name,
+                                x->line,
+                                transport);
                 r = kv_set(kv, "trsvcid", "");
         } else if (isempty(v))
                 r = kv_set(kv, "trsvcid", streq(transport, "tcp") ? "8009" : "4420");
@@ -616,60 +639,125 @@ int stas_conf_parse_entry(
                 return r;
 
         if (isempty(kv_get(kv, "subsysnqn"))) {
-                if (d == STAS_DAEMON_STACD)
-                        return log_warning_errno(
-                                EINVAL,
+                if (x->d == STAS_DAEMON_STACD)
+                        return entry_drop(
+                                x,
                                 "%s:%u: controller= entry without nqn= (mandatory for I/O controllers), ignoring it.",
-                                name,
-                                line);
-                r = kv_set(kv, "subsysnqn", NVME_DISC_WKNQN);
+                                x->name,
+                                x->line);
+                return kv_set(kv, "subsysnqn", NVME_DISC_WKNQN);
+        }
+        return 0;
+}
+
+static int parse_entry(const EntryCtx *x, const char *value, StasKV **ret) {
+        _cleanup_(kv_freep) StasKV *kv = NULL;
+        _cleanup_free_ char *copy = NULL;
+        bool unknown = false;
+        size_t field = 0;
+        char *state, *tok;
+        int r;
+
+        if (!value)
+                return entry_drop(x, "%s:%u: %s= without a value, ignoring.", x->name, x->line, x->what);
+        copy = strdup(value);
+        kv = kv_new();
+        if (!copy || !kv)
+                return -ENOMEM;
+
+        for (tok = strtok_r(copy, ";", &state); tok; tok = strtok_r(NULL, ";", &state)) {
+                r = entry_field(x, kv, tok, ++field, &unknown);
                 if (r < 0)
                         return r;
         }
+        explicit_bzero(copy, strlen(value));
 
+        if (x->exclude) {
+                if (unknown)
+                        return -EINVAL;
+                (void) kv_remove(kv, "host-traddr");
+                if (kv->n == 0)
+                        return entry_drop(
+                                x,
+                                "%s:%u: exclude= entry matches nothing specific (no usable key), ignoring it.",
+                                x->name,
+                                x->line);
+        } else {
+                r = entry_finish_controller(x, kv);
+                if (r < 0)
+                        return r;
+        }
         *ret = TAKE_PTR(kv);
         return 0;
 }
 
-static int entries_add(StasKV ***list, unsigned **lines, size_t *n, StasKV *kv, unsigned line) {
-        StasKV **l;
-        unsigned *ln;
+int stas_conf_parse_entry(
+        StasDaemon d, bool exclude, const char *value, const char *name, unsigned line, StasKV **ret) {
+        EntryCtx x = {
+                .d = d,
+                .exclude = exclude,
+                .what = exclude ? "exclude" : "controller",
+                .name = name ?: "<string>",
+                .line = line,
+        };
 
-        l = realloc(*list, sizeof(*l) * (*n + 1));
-        if (!l)
-                return -ENOMEM;
-        *list = l;
-        ln = realloc(*lines, sizeof(*ln) * (*n + 1));
-        if (!ln)
-                return -ENOMEM;
-        *lines = ln;
-        l[*n] = kv;
-        ln[*n] = line;
+        return parse_entry(&x, value, ret);
+}
+
+/* Append @kv (taken) and @line to the list; the arrays double when full. */
+static int entries_add(
+        StasKV ***list, unsigned **lines, size_t *n, size_t *allocated, StasKV *kv, unsigned line) {
+        if (*n == *allocated) {
+                size_t a = *allocated ? *allocated * 2 : 8;
+                StasKV **l = reallocarray(*list, a, sizeof(*l));
+                unsigned *ln;
+
+                if (!l)
+                        return -ENOMEM;
+                *list = l;
+                ln = reallocarray(*lines, a, sizeof(*ln));
+                if (!ln)
+                        return -ENOMEM;
+                *lines = ln;
+                *allocated = a;
+        }
+        (*list)[*n] = kv;
+        (*lines)[*n] = line;
         (*n)++;
         return 0;
 }
 
-static int load_entries(StasConf *c, const StasIni *ini, bool exclude) {
+static int load_entries(StasConf *c, const StasIni *ini, bool exclude, IniLogBudget *budget) {
         const StasIniKey *k = ini_find(ini, S_CTRLS, exclude ? "exclude" : "controller");
+        size_t allocated = 0;
         int r;
 
         for (size_t i = 0; k && i < k->n_values; i++) {
+                EntryCtx x = {
+                        .d = c->daemon,
+                        .exclude = exclude,
+                        .what = exclude ? "exclude" : "controller",
+                        .name = c->name,
+                        .line = k->values[i].line,
+                        .budget = budget,
+                };
                 StasKV *kv = NULL;
 
-                r = stas_conf_parse_entry(
-                        c->daemon, exclude, k->values[i].value, c->name, k->values[i].line, &kv);
+                r = parse_entry(&x, k->values[i].value, &kv);
                 if (r == -ENOMEM)
                         return r;
                 if (r < 0)
                         continue;
                 r = exclude
-                        ? entries_add(&c->excludes, &c->exclude_lines, &c->n_excludes, kv, k->values[i].line)
+                        ? entries_add(
+                                  &c->excludes, &c->exclude_lines, &c->n_excludes, &allocated, kv, x.line)
                         : entries_add(
                                   &c->controllers,
                                   &c->controller_lines,
                                   &c->n_controllers,
+                                  &allocated,
                                   kv,
-                                  k->values[i].line);
+                                  x.line);
                 if (r < 0) {
                         kv_free(kv);
                         return r;
@@ -680,10 +768,14 @@ static int load_entries(StasConf *c, const StasIni *ini, bool exclude) {
 
 /* ---- loading ---- */
 
+/* Unknown sections and options: errors, at most INI_MAX_MESSAGES of them, then one summary. */
 static void report_invalid(const StasConf *c, const StasIni *ini) {
+        IniLogBudget budget = {};
+
         for (size_t i = 0; i < ini->n_sections; i++)
                 if (!section_valid(c->daemon, ini->sections[i].name))
-                        log_error(
+                        log_full(
+                                ini_log_level(&budget, LOG_ERR),
                                 "%s:%u: invalid section [%s], ignoring it.",
                                 c->name,
                                 ini->sections[i].line,
@@ -696,7 +788,8 @@ static void report_invalid(const StasConf *c, const StasIni *ini) {
                 if (!section_valid(c->daemon, k->section) || opt_find(c->daemon, k->section, k->key))
                         continue;
                 co = conn_opt_find(k->key);
-                log_error(
+                log_full(
+                        ini_log_level(&budget, LOG_ERR),
                         "%s:%u: invalid option '%s' in [%s]%s, ignoring it.",
                         c->name,
                         k->values[0].line,
@@ -706,24 +799,23 @@ static void report_invalid(const StasConf *c, const StasIni *ini) {
                                 ? " (only valid in stacd.conf)"
                                 : "");
         }
+        if (budget.suppressed > 0)
+                log_error(
+                        "%s: %lu more invalid sections and options, not shown, ignored too.",
+                        c->name,
+                        budget.suppressed);
 }
 
-static int load_ini(StasDaemon d, const StasIni *ini, StasConf **ret) {
-        _cleanup_(stas_conf_freep) StasConf *c = stas_conf_new_default(d);
-        int r;
-
-        if (!c || free_and_strdup(&c->name, ini->name) < 0)
-                return -ENOMEM;
-
-        report_invalid(c, ini);
-
+/* The single-valued options of the table: invalid values give a warning and the default. */
+static int load_options(StasConf *c, const StasIni *ini) {
         for (size_t i = 0; i < ELEMENTSOF(opt_table); i++) {
                 const OptDef *o = &opt_table[i];
                 const StasIniValue *v;
                 const char *reason = NULL;
                 bool multi;
+                int r;
 
-                if (!o->parse || !(o->daemons & (1u << d)))
+                if (!o->parse || !(o->daemons & (1u << c->daemon)))
                         continue;
                 v = ini_last(ini_find(ini, o->section, o->key), &multi);
                 if (!v)
@@ -749,13 +841,33 @@ static int load_ini(StasDaemon d, const StasIni *ini, StasConf **ret) {
         }
         c->hdr_digest = c->global.hdr_digest == 1;
         c->data_digest = c->global.data_digest == 1;
+        return 0;
+}
 
-        r = load_entries(c, ini, false);
+static int load_ini(StasDaemon d, const StasIni *ini, StasConf **ret) {
+        _cleanup_(stas_conf_freep) StasConf *c = stas_conf_new_default(d);
+        IniLogBudget budget = {};
+        int r;
+
+        if (!c || free_and_strdup(&c->name, ini->name) < 0)
+                return -ENOMEM;
+
+        report_invalid(c, ini);
+        r = load_options(c, ini);
         if (r < 0)
                 return r;
-        r = load_entries(c, ini, true);
+        /* one budget for the warnings about all controller= and exclude= entries */
+        r = load_entries(c, ini, false, &budget);
         if (r < 0)
                 return r;
+        r = load_entries(c, ini, true, &budget);
+        if (r < 0)
+                return r;
+        if (budget.suppressed > 0)
+                log_warning(
+                        "%s: %lu more warnings about controller= and exclude= entries, not shown.",
+                        c->name,
+                        budget.suppressed);
 
         *ret = TAKE_PTR(c);
         return 0;

@@ -125,13 +125,45 @@ static void where(const Source *s, char *buf, size_t n) {
                 snprintf(buf, n, "%s: ", s->name);
 }
 
+/* Sections but [Host] and unknown [Host] keys: errors, at most INI_MAX_MESSAGES, then a summary. */
+static void report_invalid(const StasIni *ini) {
+        static const char *const keys[] = { "nqn", "id", "key", "symname" };
+        IniLogBudget budget = {};
+
+        for (size_t i = 0; i < ini->n_sections; i++)
+                if (!streq(ini->sections[i].name, "Host"))
+                        log_full(
+                                ini_log_level(&budget, LOG_ERR),
+                                "%s:%u: invalid section [%s], ignoring it.",
+                                ini->name,
+                                ini->sections[i].line,
+                                ini->sections[i].name);
+        for (size_t i = 0; i < ini->n_keys; i++) {
+                bool ok = false;
+
+                for (size_t k = 0; k < ELEMENTSOF(keys); k++)
+                        ok = ok || streq(ini->keys[i].key, keys[k]);
+                if (streq(ini->keys[i].section, "Host") && !ok)
+                        log_full(
+                                ini_log_level(&budget, LOG_ERR),
+                                "%s:%u: invalid option '%s' in [Host], ignoring it.",
+                                ini->name,
+                                ini->keys[i].values[0].line,
+                                ini->keys[i].key);
+        }
+        if (budget.suppressed > 0)
+                log_error(
+                        "%s: %lu more invalid sections and options, not shown, ignored too.",
+                        ini->name,
+                        budget.suppressed);
+}
+
 const char *sysconf_default_path(void) {
         const char *e = getenv("STAS_SYS_CONF");
         return isempty(e) ? STAS_ETC_STAS "/sys.conf" : e;
 }
 
 int sysconf_load(const char *path, const char *root, StasSysConf **ret) {
-        static const char *const keys[] = { "nqn", "id", "key", "symname" };
         _cleanup_(sysconf_freep) StasSysConf *s = NULL;
         _cleanup_(ini_freep) StasIni *ini = NULL;
         _cleanup_free_ char *def_nqn = NULL, *def_id = NULL, *def_key = NULL;
@@ -143,25 +175,7 @@ int sysconf_load(const char *path, const char *root, StasSysConf **ret) {
         r = ini_parse_file(path ?: sysconf_default_path(), &ini);
         if (r < 0)
                 return r;
-        for (size_t i = 0; i < ini->n_sections; i++)
-                if (!streq(ini->sections[i].name, "Host"))
-                        log_error(
-                                "%s:%u: invalid section [%s], ignoring it.",
-                                ini->name,
-                                ini->sections[i].line,
-                                ini->sections[i].name);
-        for (size_t i = 0; i < ini->n_keys; i++) {
-                bool ok = false;
-
-                for (size_t k = 0; k < ELEMENTSOF(keys); k++)
-                        ok = ok || streq(ini->keys[i].key, keys[k]);
-                if (streq(ini->keys[i].section, "Host") && !ok)
-                        log_error(
-                                "%s:%u: invalid option '%s' in [Host], ignoring it.",
-                                ini->name,
-                                ini->keys[i].values[0].line,
-                                ini->keys[i].key);
-        }
+        report_invalid(ini);
 
         if (asprintf(&def_nqn, FILE_PREFIX "%s" STAS_ETC_NVME "/hostnqn", root) < 0 ||
             asprintf(&def_id, FILE_PREFIX "%s" STAS_ETC_NVME "/hostid", root) < 0 ||

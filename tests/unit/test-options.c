@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "log-capture.h"
+#include "stas/conf.h"
 #include "stas/options.h"
 #include "stas/strv.h"
 #include "stas/tid.h"
@@ -428,6 +429,42 @@ static void test_options_syntax_error_fails_load(void **state) {
         assert_null(c);
         assert_has(&cap, LOG_ERR, "t.conf:1: syntax error");
         log_capture_stop(&cap);
+}
+
+/* A hostile file cannot flood the journal: per kind, INI_MAX_MESSAGES lines and one summary. */
+static void test_options_messages_capped(void **state) {
+        _cleanup_free_ char *text = malloc(64 * 1024);
+        LogCapture cap;
+        StasConf *c;
+        size_t n = 0;
+
+        assert_non_null(text);
+        n += (size_t) sprintf(text, "[Global]\nkato = 7\n");
+        for (int i = 0; i < 50; i++)
+                n += (size_t) sprintf(text + n, "bad-%d = 1\n", i);
+        n += (size_t) sprintf(text + n, "[Controllers]\n");
+        for (int i = 0; i < 40; i++)
+                n += (size_t) sprintf(text + n, "controller = transport=tcp\nexclude = junk\n");
+        n += (size_t) sprintf(text + n, "controller = transport=tcp;traddr=192.0.2.1\n");
+        n += (size_t) sprintf(text + n, "[I/O controller connection management]\ndisconnect-trtypes = fc");
+        for (int i = 0; i < 30; i++)
+                n += (size_t) sprintf(text + n, "+x%d", i);
+        strcpy(text + n, "\n");
+
+        c = load_captured(STAS_DAEMON_STACD, text, &cap);
+        /* the valid options still apply */
+        assert_int_equal(c->global.kato, 7);
+        assert_int_equal(c->n_controllers, 0); /* stacd: no nqn= */
+        assert_string_equal(c->disconnect_trtypes[0], "fc");
+        assert_has(&cap, LOG_ERR, "t.conf:3: invalid option 'bad-0' in [Global]");
+        assert_has(&cap, LOG_ERR, "t.conf: 30 more invalid sections and options, not shown");
+        assert_int_equal(log_capture_count(&cap, LOG_ERR), INI_MAX_MESSAGES + 1);
+        assert_has(&cap, LOG_WARNING, "t.conf: 101 more warnings about controller= and exclude= entries");
+        assert_has(&cap, LOG_WARNING, "disconnect-trtypes=: 10 more invalid transport types ignored");
+        /* entries: 20 + summary; trtypes: 20 + summary */
+        assert_int_equal(log_capture_count(&cap, LOG_WARNING), 2 * (INI_MAX_MESSAGES + 1));
+        log_capture_stop(&cap);
+        stas_conf_free(c);
 }
 
 /* ---- entries ---- */
@@ -854,6 +891,7 @@ int main(void) {
                 cmocka_unit_test(test_options_bare_key_and_multiline_use_default),
                 cmocka_unit_test(test_options_invalid_sections_and_options),
                 cmocka_unit_test(test_options_syntax_error_fails_load),
+                cmocka_unit_test(test_options_messages_capped),
                 cmocka_unit_test(test_options_entry_split_on_first_equals),
                 cmocka_unit_test(test_options_entry_normalisation),
                 cmocka_unit_test(test_options_entry_fc_and_loop),
