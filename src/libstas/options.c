@@ -277,45 +277,53 @@ static bool section_valid(StasDaemon d, const char *section) {
         return false;
 }
 
+/* The index in @valid of the item [@b, @e) with blanks trimmed, or -1. */
+static int trtype_index(const char *const *valid, size_t n, const char *b, const char *e) {
+        while (b < e && isspace((unsigned char) *b))
+                b++;
+        while (e > b && isspace((unsigned char) e[-1]))
+                e--;
+        for (size_t k = 0; k < n; k++)
+                if (strlen(valid[k]) == (size_t) (e - b) && strneq(valid[k], b, (size_t) (e - b)))
+                        return (int) k;
+        return -1;
+}
+
 static int opt_trtypes(
         const OptDef *d, StasConf *c, const char *v, const char **reason, const char *name, unsigned line) {
         static const char *const valid[] = { "tcp", "rdma", "fc" };
-        _cleanup_strv_free_ char **items = NULL, **out = NULL;
+        _cleanup_strv_free_ char **out = NULL;
         IniLogBudget budget = {};
+        bool seen[ELEMENTSOF(valid)] = {};
         int r;
 
         *reason = "expected tcp, rdma and/or fc joined with '+'";
-        items = strv_split(v, "+");
-        if (!items)
-                return -ENOMEM;
-        STRV_FOREACH(i, items) {
-                char *b = *i, *e;
-                bool ok = false;
+        /* scanned in place: a 1 MiB value must not become a million allocations */
+        for (const char *p = v + strspn(v, "+"); *p; p += strspn(p, "+")) {
+                size_t n = strcspn(p, "+");
+                int k = trtype_index(valid, ELEMENTSOF(valid), p, p + n);
 
-                while (isspace((unsigned char) *b))
-                        b++;
-                for (e = b + strlen(b); e > b && isspace((unsigned char) e[-1]); e--)
-                        ;
-                *e = 0;
-                for (size_t k = 0; k < ELEMENTSOF(valid); k++)
-                        ok = ok || streq(b, valid[k]);
-                if (!ok) {
+                int level = k < 0 ? ini_log_level(&budget, LOG_WARNING) : LOG_DEBUG;
+
+                if (k < 0 && level <= log_get_max_level()) {
+                        _cleanup_free_ char *item = strndup(p, n);
+
                         log_full(
-                                ini_log_level(&budget, LOG_WARNING),
+                                level,
                                 "%s:%u: [%s] %s=: ignoring invalid transport type '%s' (%s).",
                                 name,
                                 line,
                                 d->section,
                                 d->key,
-                                b,
+                                strempty(item),
                                 *reason);
-                        continue;
+                } else if (k >= 0 && !seen[k]) {
+                        seen[k] = true;
+                        r = strv_extend(&out, valid[k]);
+                        if (r < 0)
+                                return r;
                 }
-                if (strv_contains(out, b))
-                        continue;
-                r = strv_extend(&out, b);
-                if (r < 0)
-                        return r;
+                p += n;
         }
         if (budget.suppressed > 0)
                 log_warning(
