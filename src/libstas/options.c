@@ -38,7 +38,11 @@ static int parse_bool(const char *v, bool *ret) {
         return 0;
 }
 
-/* An integer as Python's int() reads it (optional sign, decimal digits), within [min, max]. */
+/*
+ * An integer as Python's int() reads it (optional sign, decimal digits), within [min, max].
+ * Return: 0; 1 when above @max (*@ret = @max: the caller warns once); -ERANGE below @min;
+ * -EINVAL when not an integer. Any number of digits is read without overflow.
+ */
 static int parse_int_range(const char *v, int min, int max, int *ret) {
         const char *p = v;
         long long n = 0;
@@ -48,17 +52,20 @@ static int parse_int_range(const char *v, int min, int max, int *ret) {
                 neg = *p++ == '-';
         if (!isdigit((unsigned char) *p))
                 return -EINVAL;
-        for (; isdigit((unsigned char) *p); p++) {
-                n = n * 10 + (*p - '0');
-                if (n > (long long) INT_MAX + 1)
-                        return -ERANGE;
-        }
+        for (; isdigit((unsigned char) *p); p++)
+                if (n <=
+                    (long long) INT_MAX + 1) /* saturate: beyond this the value is out of range anyway */
+                        n = n * 10 + (*p - '0');
         if (*p)
                 return -EINVAL;
         if (neg)
                 n = -n;
-        if (n < min || n > max)
+        if (n < min)
                 return -ERANGE;
+        if (n > max) {
+                *ret = max;
+                return 1;
+        }
         *ret = (int) n;
         return 0;
 }
@@ -79,17 +86,44 @@ typedef struct ConnOptDef {
 
 #define CO(f) offsetof(StasConnectOptions, f)
 
+/*
+ * The maxima (documented in stafd.conf(5) and stacd.conf(5)): the kernel multiplies kato,
+ * reconnect-delay and ctrl-loss-tmo by HZ (at most 1000) in 32-bit arithmetic, so 2147483 s
+ * (about 24.8 days) is the most it handles without overflow; it refuses queue sizes above 1024;
+ * the NVMe queue count is 16 bits (the kernel also uses at most one queue per CPU).
+ */
+#define SECONDS_MAX (INT_MAX / 1000)
+#define QUEUES_MAX 65535
+
 static const ConnOptDef conn_opts[] = {
         { "hdr-digest", CONN_BOOL, 0, 1, CO(hdr_digest), D_BOTH, "true or false" },
         { "data-digest", CONN_BOOL, 0, 1, CO(data_digest), D_BOTH, "true or false" },
-        { "kato", CONN_INT, 0, INT_MAX, CO(kato), D_BOTH, "an integer >= 0" },
+        { "kato", CONN_INT, 0, SECONDS_MAX, CO(kato), D_BOTH, "an integer in 0..2147483" },
         { "queue-size", CONN_INT, 16, 1024, CO(queue_size), D_BOTH, "an integer in 16..1024" },
-        { "reconnect-delay", CONN_INT, 1, INT_MAX, CO(reconnect_delay), D_BOTH, "an integer >= 1" },
-        { "ctrl-loss-tmo", CONN_INT, -1, INT_MAX, CO(ctrl_loss_tmo), D_BOTH, "an integer >= -1" },
+        { "reconnect-delay",
+          CONN_INT,
+          1,
+          SECONDS_MAX,
+          CO(reconnect_delay),
+          D_BOTH,
+          "an integer in 1..2147483" },
+        { "ctrl-loss-tmo",
+          CONN_INT,
+          -1,
+          SECONDS_MAX,
+          CO(ctrl_loss_tmo),
+          D_BOTH,
+          "an integer in -1..2147483" },
         { "disable-sqflow", CONN_BOOL, 0, 1, CO(disable_sqflow), D_BOTH, "true or false" },
-        { "nr-io-queues", CONN_INT, 1, INT_MAX, CO(nr_io_queues), D_STACD, "an integer >= 1" },
-        { "nr-write-queues", CONN_INT, 0, INT_MAX, CO(nr_write_queues), D_STACD, "an integer >= 0" },
-        { "nr-poll-queues", CONN_INT, 0, INT_MAX, CO(nr_poll_queues), D_STACD, "an integer >= 0" },
+        { "nr-io-queues", CONN_INT, 1, QUEUES_MAX, CO(nr_io_queues), D_STACD, "an integer in 1..65535" },
+        { "nr-write-queues",
+          CONN_INT,
+          0,
+          QUEUES_MAX,
+          CO(nr_write_queues),
+          D_STACD,
+          "an integer in 0..65535" },
+        { "nr-poll-queues", CONN_INT, 0, QUEUES_MAX, CO(nr_poll_queues), D_STACD, "an integer in 0..65535" },
 };
 
 static const ConnOptDef *conn_opt_find(const char *key) {
@@ -154,15 +188,39 @@ static int opt_enabled(
         return 0;
 }
 
+/* The one warning for a value above the maximum of [@section] @key, which is used instead. */
+static void warn_clamped(
+        const char *name,
+        unsigned line,
+        const char *section,
+        const char *key,
+        const char *v,
+        const char *max) {
+        log_warning(
+                "%s:%u: value '%.32s%s' for [%s] %s= is above the maximum, using %s.",
+                name,
+                line,
+                v,
+                strlen(v) > 32 ? "..." : "",
+                section,
+                key,
+                max);
+}
+
 static int opt_conn(
         const OptDef *d, StasConf *c, const char *v, const char **reason, const char *name, unsigned line) {
         const ConnOptDef *co = conn_opt_find(d->key);
+        char max[16];
         int n, r;
 
         *reason = co->expect;
         r = conn_opt_parse(co, v, &n);
         if (r < 0)
                 return r;
+        if (r > 0) {
+                snprintf(max, sizeof(max), "%d", n);
+                warn_clamped(name, line, d->section, d->key, v, max);
+        }
         conn_opt_store(co, &c->global, n);
         return 0;
 }
@@ -186,10 +244,14 @@ static int opt_ip_family(
 static int opt_persistence(
         const OptDef *d, StasConf *c, const char *v, const char **reason, const char *name, unsigned line) {
         double s;
+        int r;
 
         *reason = "expected a time span such as 72hours, 3 days 5 hours or -1";
-        if (timespan_parse(v, &s) < 0)
-                return -EINVAL;
+        r = timespan_parse(v, &s);
+        if (r == -EINVAL)
+                return r;
+        if (r == -ERANGE && s > 0) /* a negative span means forever, however long */
+                warn_clamped(name, line, d->section, d->key, v, "3650 days");
         c->zeroconf_persistence_sec = s < 0 ? -1 : s;
         return 0;
 }
@@ -214,13 +276,16 @@ static int opt_disconnect_scope(
 
 static int opt_ncc(
         const OptDef *d, StasConf *c, const char *v, const char **reason, const char *name, unsigned line) {
-        int n;
+        int n, r;
 
-        *reason = "expected 0 or an integer >= 2";
-        if (parse_int_range(v, 0, INT_MAX, &n) < 0) {
+        *reason = "expected 0 or an integer in 2..2147483647";
+        r = parse_int_range(v, 0, INT_MAX, &n);
+        if (r < 0) {
                 c->connect_attempts_on_ncc = 0;
                 return -EINVAL;
         }
+        if (r > 0)
+                warn_clamped(name, line, d->section, d->key, v, "2147483647");
         if (n == 1)
                 log_debug("connect-attempts-on-ncc=1 raised to 2.");
         c->connect_attempts_on_ncc = n == 1 ? 2 : n;
@@ -489,9 +554,21 @@ typedef struct EntryCtx {
 static int entry_override(
         const EntryCtx *x, StasKV *kv, const ConnOptDef *co, const char *key, const char *val) {
         char canon[16];
-        int n;
+        int n, r;
 
-        if (conn_opt_parse(co, val, &n) < 0) {
+        r = conn_opt_parse(co, val, &n);
+        if (r > 0)
+                entry_warning(
+                        x,
+                        "%s:%u: value '%.32s%s' for %s= override %s is above the maximum, using %d.",
+                        x->name,
+                        x->line,
+                        val,
+                        strlen(val) > 32 ? "..." : "",
+                        x->what,
+                        key,
+                        n);
+        if (r < 0) {
                 entry_warning(
                         x,
                         "%s:%u: invalid value '%s' for %s= override %s (%s), using the [Global] value.",
@@ -901,20 +978,24 @@ int stas_conf_load(StasDaemon d, const char *path, StasConf **ret) {
         return load_ini(d, ini, ret);
 }
 
+/* The line @entry came from (0: not from @c), looked up only for a warning. */
+static unsigned entry_line(const StasConf *c, const StasKV *entry) {
+        for (size_t i = 0; i < c->n_controllers; i++)
+                if (c->controllers[i] == entry)
+                        return c->controller_lines[i];
+        return 0;
+}
+
 int stas_conf_connect_options(const StasConf *c, const StasKV *entry, StasConnectOptions *ret) {
         StasConnectOptions o = c->global;
         const char *name = c->name;
-        unsigned line = 0;
 
         o.dhchap_secret = o.dhchap_ctrl_secret = NULL;
-        for (size_t i = 0; i < c->n_controllers; i++)
-                if (c->controllers[i] == entry)
-                        line = c->controller_lines[i];
 
         KV_FOREACH(i, entry) {
                 const char *k = entry->keys[i], *v = entry->values[i];
                 const ConnOptDef *co = conn_opt_find(k);
-                int n;
+                int n, r;
 
                 if (is_secret_key(k)) {
                         char **dst = streq(k, "dhchap-secret") ? &o.dhchap_secret : &o.dhchap_ctrl_secret;
@@ -927,11 +1008,21 @@ int stas_conf_connect_options(const StasConf *c, const StasKV *entry, StasConnec
                 }
                 if (!co)
                         continue;
-                if (conn_opt_parse(co, v, &n) < 0) {
+                r = conn_opt_parse(co, v, &n);
+                if (r > 0)
+                        log_warning(
+                                "%s:%u: value '%.32s%s' for controller= override %s is above the maximum, using %d.",
+                                name,
+                                entry_line(c, entry),
+                                v,
+                                strlen(v) > 32 ? "..." : "",
+                                k,
+                                n);
+                if (r < 0) {
                         log_warning(
                                 "%s:%u: invalid value '%s' for controller= override %s (%s), using the [Global] value.",
                                 name,
-                                line,
+                                entry_line(c, entry),
                                 v,
                                 k,
                                 co->expect);

@@ -15,6 +15,7 @@
 #include "stas/options.h"
 #include "stas/strv.h"
 #include "stas/tid.h"
+#include "stas/timespan.h"
 
 #define SECRET48 "DHHC-1:02:+42Z5Ghu5UXfixCMV/MTBV8EAzA5/UZ5PtLzJFcHDBE+pIgNFmYOBBkEl3bfhsRyD0gT9Xg==:"
 #define SECRET64 "DHHC-1:03:qwertyuioplkjhgfdsazxcvbnm0123456789QWERTYUIOPLKJHGFDSAZXCVBNM0101010101=:"
@@ -173,7 +174,6 @@ static void test_options_invalid_values_use_default(void **state) {
                 { STAS_DAEMON_STAFD, "Global", "kato", "ten" },
                 { STAS_DAEMON_STACD, "Global", "kato", "-1" },
                 { STAS_DAEMON_STAFD, "Global", "queue-size", "15" },
-                { STAS_DAEMON_STACD, "Global", "queue-size", "1025" },
                 { STAS_DAEMON_STACD, "Global", "queue-size", "5" },
                 { STAS_DAEMON_STAFD, "Global", "reconnect-delay", "0" },
                 { STAS_DAEMON_STAFD, "Global", "ctrl-loss-tmo", "-2" },
@@ -196,7 +196,7 @@ static void test_options_invalid_values_use_default(void **state) {
                 { STAS_DAEMON_STACD, "Global", "nr-io-queues", "0" },
                 { STAS_DAEMON_STACD, "Global", "nr-write-queues", "-1" },
                 { STAS_DAEMON_STACD, "Global", "nr-poll-queues", "x" },
-                { STAS_DAEMON_STACD, "Global", "kato", "99999999999" },
+                { STAS_DAEMON_STACD, "Global", "kato", "99999999999x" }, /* not a number, however long */
                 { STAS_DAEMON_STACD, "I/O controller connection management", "disconnect-scope", "joe" },
                 { STAS_DAEMON_STACD, "I/O controller connection management", "disconnect-trtypes", "bob" },
                 { STAS_DAEMON_STACD,
@@ -252,6 +252,158 @@ static void test_options_range_limits_accepted(void **state) {
         assert_int_equal(b->global.kato, 7);
         assert_int_equal(b->global.nr_io_queues, 1);
         assert_int_equal(b->global.nr_poll_queues, 0);
+}
+
+/* Above the maximum: ONE warning naming file, line and key; the maximum is used. */
+static void test_options_numbers_clamped_to_max(void **state) {
+        static const struct {
+                StasDaemon d;
+                const char *section, *key, *value, *max;
+        } cases[] = {
+                { STAS_DAEMON_STAFD, "Global", "kato", "2147484", "2147483" },
+                { STAS_DAEMON_STACD, "Global", "kato", "99999999999", "2147483" },
+                { STAS_DAEMON_STACD, "Global", "queue-size", "1025", "1024" },
+                { STAS_DAEMON_STAFD, "Global", "reconnect-delay", "4294967296", "2147483" },
+                { STAS_DAEMON_STAFD, "Global", "ctrl-loss-tmo", "+3000000", "2147483" },
+                { STAS_DAEMON_STACD, "Global", "nr-io-queues", "65536", "65535" },
+                { STAS_DAEMON_STACD, "Global", "nr-write-queues", "100000", "65535" },
+                { STAS_DAEMON_STACD,
+                  "Global",
+                  "nr-poll-queues",
+                  "9999999999999999999999999999999999999999999999999999999999999999999999",
+                  "65535" },
+                { STAS_DAEMON_STACD,
+                  "I/O controller connection management",
+                  "connect-attempts-on-ncc",
+                  "2147483648",
+                  "2147483647" },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                StasConf *c;
+                LogCapture cap;
+                char text[256], needle[256];
+                int v;
+
+                snprintf(
+                        text,
+                        sizeof(text),
+                        "[%s]\n\n%s = %s\n",
+                        cases[i].section,
+                        cases[i].key,
+                        cases[i].value);
+                c = load_captured(cases[i].d, text, &cap);
+                snprintf(
+                        needle,
+                        sizeof(needle),
+                        "t.conf:3: value '%.32s%s' for [%s] %s= is above the maximum, using %s.",
+                        cases[i].value,
+                        strlen(cases[i].value) > 32 ? "..." : "",
+                        cases[i].section,
+                        cases[i].key,
+                        cases[i].max);
+                assert_has(&cap, LOG_WARNING, needle);
+                assert_int_equal(log_capture_count(&cap, -1), 1);
+                if (streq(cases[i].key, "kato"))
+                        v = c->global.kato;
+                else if (streq(cases[i].key, "queue-size"))
+                        v = c->global.queue_size;
+                else if (streq(cases[i].key, "reconnect-delay"))
+                        v = c->global.reconnect_delay;
+                else if (streq(cases[i].key, "ctrl-loss-tmo"))
+                        v = c->global.ctrl_loss_tmo;
+                else if (streq(cases[i].key, "nr-io-queues"))
+                        v = c->global.nr_io_queues;
+                else if (streq(cases[i].key, "nr-write-queues"))
+                        v = c->global.nr_write_queues;
+                else if (streq(cases[i].key, "nr-poll-queues"))
+                        v = c->global.nr_poll_queues;
+                else
+                        v = c->connect_attempts_on_ncc;
+                assert_int_equal(v, atoi(cases[i].max));
+                log_capture_stop(&cap);
+                stas_conf_free(c);
+        }
+}
+
+/* The three time spans of issue 8 are taken as 3650 days, with one warning; -1e300 is forever. */
+static void test_options_persistence_clamped_to_max(void **state) {
+        char nines[401], v[420];
+        const char *values[] = { "1e300", v, "1000000000000000 weeks" };
+
+        memset(nines, '9', 400);
+        nines[400] = '\0';
+        snprintf(v, sizeof(v), "%s:00:00", nines);
+        for (size_t i = 0; i < ELEMENTSOF(values); i++) {
+                _cleanup_free_ char *text = NULL;
+                char needle[256];
+                LogCapture cap;
+                StasConf *c;
+
+                assert_true(
+                        asprintf(
+                                &text,
+                                "[Discovery controller connection management]\n"
+                                "zeroconf-connections-persistence = %s\n",
+                                values[i]) > 0);
+                c = load_captured(STAS_DAEMON_STAFD, text, &cap);
+                snprintf(
+                        needle,
+                        sizeof(needle),
+                        "t.conf:2: value '%.32s%s' for [Discovery controller connection management] "
+                        "zeroconf-connections-persistence= is above the maximum, using 3650 days.",
+                        values[i],
+                        strlen(values[i]) > 32 ? "..." : "");
+                assert_has(&cap, LOG_WARNING, needle);
+                assert_int_equal(log_capture_count(&cap, -1), 1);
+                assert_true(c->zeroconf_persistence_sec == TIMESPAN_MAX_SEC);
+                assert_true(c->zeroconf_persistence_sec == 3650 * 86400.0);
+                log_capture_stop(&cap);
+                stas_conf_free(c);
+        }
+        {
+                LogCapture cap;
+                StasConf *c = load_captured(
+                        STAS_DAEMON_STAFD,
+                        "[Discovery controller connection management]\nzeroconf-connections-persistence=-1e300\n",
+                        &cap);
+
+                assert_true(c->zeroconf_persistence_sec == -1);
+                assert_int_equal(log_capture_count(&cap, -1), 0);
+                log_capture_stop(&cap);
+                stas_conf_free(c);
+        }
+}
+
+/* A controller= override above the maximum: one warning with file, line and key; the maximum. */
+static void test_options_override_clamped_to_max(void **state) {
+        LogCapture cap;
+        StasConf *c = load_captured(
+                STAS_DAEMON_STACD,
+                "[Controllers]\n"
+                "controller = transport=tcp;traddr=192.0.2.1;nqn=nqn.x;queue-size=5000;kato=1e9;ctrl-loss-tmo=99999999\n",
+                &cap);
+        StasConnectOptions o;
+
+        assert_int_equal(c->n_controllers, 1);
+        assert_has(
+                &cap,
+                LOG_WARNING,
+                "t.conf:2: value '5000' for controller= override queue-size is above the maximum, using 1024.");
+        assert_has(
+                &cap,
+                LOG_WARNING,
+                "t.conf:2: value '99999999' for controller= override ctrl-loss-tmo is above the maximum, using 2147483.");
+        assert_has(&cap, LOG_WARNING, "t.conf:2: invalid value '1e9' for controller= override kato");
+        assert_int_equal(log_capture_count(&cap, -1), 3);
+        assert_string_equal(kv_get(c->controllers[0], "queue-size"), "1024");
+        assert_int_equal(stas_conf_connect_options(c, c->controllers[0], &o), 0);
+        assert_int_equal(o.queue_size, 1024);
+        assert_int_equal(o.ctrl_loss_tmo, 2147483);
+        assert_int_equal(log_capture_count(&cap, -1), 3); /* canonical now: no second warning */
+        connect_options_done(&o);
+        log_capture_stop(&cap);
+        stas_conf_free(c);
 }
 
 static void test_options_ip_family_values(void **state) {
@@ -892,6 +1044,9 @@ int main(void) {
                 cmocka_unit_test(test_options_invalid_sections_and_options),
                 cmocka_unit_test(test_options_syntax_error_fails_load),
                 cmocka_unit_test(test_options_messages_capped),
+                cmocka_unit_test(test_options_numbers_clamped_to_max),
+                cmocka_unit_test(test_options_persistence_clamped_to_max),
+                cmocka_unit_test(test_options_override_clamped_to_max),
                 cmocka_unit_test(test_options_entry_split_on_first_equals),
                 cmocka_unit_test(test_options_entry_normalisation),
                 cmocka_unit_test(test_options_entry_fc_and_loop),
