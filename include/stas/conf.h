@@ -91,6 +91,13 @@ bool ini_is_blank(char c);
 unsigned ini_check_syntax(const char *text, const char **ret_error);
 
 /*
+ * ini_redact() - @text, or "(secret)" when it contains anything shaped like a DH-HMAC-CHAP
+ * secret ("DHHC-1:" in any case). Every configuration message that quotes file content (a
+ * section or option name, a value, a path, an item) passes it through this.
+ */
+const char *ini_redact(const char *text);
+
+/*
  * IniLogBudget - a cap on the messages of one kind about one file, so that a hostile file
  * cannot flood the journal: the first INI_MAX_MESSAGES keep their level, later ones are
  * demoted to debug and counted in .suppressed (the caller then logs one summary line).

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -146,6 +147,15 @@ unsigned ini_check_syntax(const char *text, const char **ret_error) {
                         return l.number;
                 }
         return 0;
+}
+
+const char *ini_redact(const char *text) {
+        static const char marker[] = "dhhc-1:";
+
+        for (const char *p = strempty(text); *p; p++)
+                if (strncasecmp(p, marker, sizeof(marker) - 1) == 0)
+                        return "(secret)";
+        return strempty(text);
 }
 
 int ini_log_level(IniLogBudget *b, int level) {

@@ -26,6 +26,23 @@ static const char S_DCCM[] = "Discovery controller connection management";
 static const char S_IOCCM[] = "I/O controller connection management";
 static const char S_CTRLS[] = "Controllers";
 
+/* ---- messages ---- */
+
+#define SHOWN_MAX 64
+
+/* File content as quoted in a message: "(secret)" if it looks like one, else at most SHOWN_MAX
+ * characters (then "..."). @buf holds SHOWN_MAX + 4 bytes. */
+static const char *shown(const char *text, char *buf) {
+        const char *t = ini_redact(text);
+
+        if (strlen(t) <= SHOWN_MAX)
+                return t;
+        snprintf(buf, SHOWN_MAX + 4, "%.*s...", SHOWN_MAX, t);
+        return buf;
+}
+
+#define SHOWN(text) shown((text), (char[SHOWN_MAX + 4]){})
+
 /* ---- value checkers, shared by [Global] and controller= overrides ---- */
 
 static int parse_bool(const char *v, bool *ret) {
@@ -197,11 +214,10 @@ static void warn_clamped(
         const char *v,
         const char *max) {
         log_warning(
-                "%s:%u: value '%.32s%s' for [%s] %s= is above the maximum, using %s.",
+                "%s:%u: value '%s' for [%s] %s= is above the maximum, using %s.",
                 name,
                 line,
-                v,
-                strlen(v) > 32 ? "..." : "",
+                SHOWN(v),
                 section,
                 key,
                 max);
@@ -380,7 +396,7 @@ static int opt_trtypes(
                                 line,
                                 d->section,
                                 d->key,
-                                strempty(item),
+                                SHOWN(strempty(item)),
                                 *reason);
                 } else if (k >= 0 && !seen[k]) {
                         seen[k] = true;
@@ -560,11 +576,10 @@ static int entry_override(
         if (r > 0)
                 entry_warning(
                         x,
-                        "%s:%u: value '%.32s%s' for %s= override %s is above the maximum, using %d.",
+                        "%s:%u: value '%s' for %s= override %s is above the maximum, using %d.",
                         x->name,
                         x->line,
-                        val,
-                        strlen(val) > 32 ? "..." : "",
+                        SHOWN(val),
                         x->what,
                         key,
                         n);
@@ -574,7 +589,7 @@ static int entry_override(
                         "%s:%u: invalid value '%s' for %s= override %s (%s), using the [Global] value.",
                         x->name,
                         x->line,
-                        val,
+                        SHOWN(val),
                         x->what,
                         key,
                         co->expect);
@@ -602,7 +617,7 @@ static int entry_secret_file(const EntryCtx *x, char *key, const char *path, cha
                         x->line,
                         x->what,
                         key,
-                        path,
+                        SHOWN(path),
                         r == -ENODATA ? "empty first line" : strerror(-r));
                 return 0;
         }
@@ -672,7 +687,7 @@ static int entry_field(const EntryCtx *x, StasKV *kv, char *tok, size_t field, b
                                 x->name,
                                 x->line,
                                 x->what,
-                                key,
+                                SHOWN(key),
                                 x->exclude ? "the whole entry" : "the key");
                 *unknown = true;
                 return 0;
@@ -702,7 +717,7 @@ static int entry_finish_controller(const EntryCtx *x, StasKV *kv) {
                         "%s:%u: controller= entry with unknown transport '%s' (expected tcp, rdma, fc or loop), ignoring it.",
                         x->name,
                         x->line,
-                        transport);
+                        SHOWN(transport));
         if (isempty(kv_get(kv, "traddr")) && !streq(transport, "loop"))
                 return entry_drop(
                         x, "%s:%u: controller= entry without traddr=, ignoring it.", x->name, x->line);
@@ -864,7 +879,7 @@ static void report_invalid(const StasConf *c, const StasIni *ini) {
                                 "%s:%u: invalid section [%s], ignoring it.",
                                 c->name,
                                 ini->sections[i].line,
-                                ini->sections[i].name);
+                                SHOWN(ini->sections[i].name));
 
         for (size_t i = 0; i < ini->n_keys; i++) {
                 const StasIniKey *k = &ini->keys[i];
@@ -878,8 +893,8 @@ static void report_invalid(const StasConf *c, const StasIni *ini) {
                         "%s:%u: invalid option '%s' in [%s]%s, ignoring it.",
                         c->name,
                         k->values[0].line,
-                        k->key,
-                        k->section,
+                        SHOWN(k->key),
+                        SHOWN(k->section),
                         co && streq(k->section, S_GLOBAL) && !(co->daemons & (1u << c->daemon))
                                 ? " (only valid in stacd.conf)"
                                 : "");
@@ -918,7 +933,7 @@ static int load_options(StasConf *c, const StasIni *ini) {
                                 "%s:%u: invalid value '%s' for [%s] %s= (%s), using the default: %s.",
                                 c->name,
                                 v->line,
-                                strempty(v->value),
+                                SHOWN(strempty(v->value)),
                                 o->section,
                                 o->key,
                                 strempty(reason),
@@ -1011,11 +1026,10 @@ int stas_conf_connect_options(const StasConf *c, const StasKV *entry, StasConnec
                 r = conn_opt_parse(co, v, &n);
                 if (r > 0)
                         log_warning(
-                                "%s:%u: value '%.32s%s' for controller= override %s is above the maximum, using %d.",
+                                "%s:%u: value '%s' for controller= override %s is above the maximum, using %d.",
                                 name,
                                 entry_line(c, entry),
-                                v,
-                                strlen(v) > 32 ? "..." : "",
+                                SHOWN(v),
                                 k,
                                 n);
                 if (r < 0) {
@@ -1023,7 +1037,7 @@ int stas_conf_connect_options(const StasConf *c, const StasKV *entry, StasConnec
                                 "%s:%u: invalid value '%s' for controller= override %s (%s), using the [Global] value.",
                                 name,
                                 entry_line(c, entry),
-                                v,
+                                SHOWN(v),
                                 k,
                                 co->expect);
                         continue;

@@ -137,7 +137,7 @@ static void report_invalid(const StasIni *ini) {
                                 "%s:%u: invalid section [%s], ignoring it.",
                                 ini->name,
                                 ini->sections[i].line,
-                                ini->sections[i].name);
+                                ini_redact(ini->sections[i].name));
         for (size_t i = 0; i < ini->n_keys; i++) {
                 bool ok = false;
 
@@ -149,7 +149,7 @@ static void report_invalid(const StasIni *ini) {
                                 "%s:%u: invalid option '%s' in [Host], ignoring it.",
                                 ini->name,
                                 ini->keys[i].values[0].line,
-                                ini->keys[i].key);
+                                ini_redact(ini->keys[i].key));
         }
         if (budget.suppressed > 0)
                 log_error(
@@ -195,7 +195,7 @@ int sysconf_load(const char *path, const char *root, StasSysConf **ret) {
                         r,
                         "%scannot read the host NQN from %s: %m; deriving one (see stasadm hostnqn).",
                         at,
-                        src.file);
+                        ini_redact(src.file));
         else if (!s->hostnqn)
                 log_warning("%sthe host NQN is empty; deriving one (see stasadm hostnqn).", at);
         else if (!nqn_is_valid(s->hostnqn)) {
@@ -203,7 +203,7 @@ int sysconf_load(const char *path, const char *root, StasSysConf **ret) {
                         "%sinvalid host NQN '%.*s' (must start with \"nqn.\" and have at most %d characters); deriving one.",
                         at,
                         64,
-                        s->hostnqn,
+                        ini_redact(s->hostnqn),
                         NVME_NQN_MAX);
                 s->hostnqn = mfree(s->hostnqn);
         }
@@ -225,11 +225,15 @@ int sysconf_load(const char *path, const char *root, StasSysConf **ret) {
                         r,
                         "%scannot read the host ID from %s: %m; deriving one (see stasadm hostid).",
                         at,
-                        src.file);
+                        ini_redact(src.file));
         else if (!s->hostid)
                 log_warning("%sthe host ID is empty; deriving one (see stasadm hostid).", at);
         else if (!uuid_is_valid(s->hostid)) {
-                log_error("%sinvalid host ID '%.*s' (must be a UUID); deriving one.", at, 40, s->hostid);
+                log_error(
+                        "%sinvalid host ID '%.*s' (must be a UUID); deriving one.",
+                        at,
+                        40,
+                        ini_redact(s->hostid));
                 s->hostid = mfree(s->hostid);
         }
         if (!s->hostid) {
@@ -261,7 +265,7 @@ int sysconf_load(const char *path, const char *root, StasSysConf **ret) {
         if (r == -ENOMEM)
                 return r;
         if (r < 0)
-                log_debug_errno(r, "No host key in %s: %m", src.file);
+                log_debug_errno(r, "No host key in %s: %m", ini_redact(src.file));
 
         /* symbolic name: optional, the whole first line of a file */
         r = resolve(ini, "symname", NULL, true, &src, &s->symname);
@@ -269,7 +273,8 @@ int sysconf_load(const char *path, const char *root, StasSysConf **ret) {
                 return r;
         where(&src, at, sizeof(at));
         if (r < 0)
-                log_warning_errno(r, "%scannot read the host symbolic name from %s: %m", at, src.file);
+                log_warning_errno(
+                        r, "%scannot read the host symbolic name from %s: %m", at, ini_redact(src.file));
 
         *ret = TAKE_PTR(s);
         return 0;

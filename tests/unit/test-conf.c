@@ -362,6 +362,15 @@ static void test_conf_check_syntax(void **state) {
         assert_string_equal(why, "invalid section header");
 }
 
+static void test_conf_redact(void **state) {
+        assert_string_equal(ini_redact("DHHC-1:00:c2VjcmV0:"), "(secret)");
+        assert_string_equal(ini_redact("dhhc-1:01:abc"), "(secret)");
+        assert_string_equal(ini_redact("5 dHhC-1:02:x"), "(secret)");
+        assert_string_equal(ini_redact("dhhc-1"), "dhhc-1");
+        assert_string_equal(ini_redact("kato"), "kato");
+        assert_string_equal(ini_redact(NULL), "");
+}
+
 /* ---- 1 MiB worst cases: correct (the time they take is measured by bench/bench-ini) ---- */
 
 static char *fill(const char *head, const char *fmt) {
@@ -487,6 +496,7 @@ int main(void) {
                 cmocka_unit_test(test_conf_line_terminators),
                 cmocka_unit_test(test_conf_blank_characters),
                 cmocka_unit_test(test_conf_check_syntax),
+                cmocka_unit_test(test_conf_redact),
                 cmocka_unit_test(test_conf_worst_case_unique_keys),
                 cmocka_unit_test(test_conf_worst_case_sections),
                 cmocka_unit_test(test_conf_worst_case_continuations_and_repeats),

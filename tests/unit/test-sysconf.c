@@ -346,6 +346,24 @@ static void test_sysconf_invalid_messages_capped(void **state) {
         sysconf_free(s);
 }
 
+/* A host key pasted as a key name, a section, the NQN or the ID is never echoed. */
+static void test_sysconf_pasted_secret_redacted(void **state) {
+        Fixture *f = *state;
+        StasSysConf *s;
+        LogCapture cap;
+
+        s = load(f, "[Host]\n" KEY "\nnqn = " KEY "\nid = dhhc-1:00:c2VjcmV0:\n[" KEY "]\n", &cap);
+        assert_has(&cap, LOG_ERR, "sys.conf:2: invalid option '(secret)' in [Host]");
+        assert_has(&cap, LOG_ERR, "sys.conf:3: invalid host NQN '(secret)'");
+        assert_has(&cap, LOG_ERR, "sys.conf:4: invalid host ID '(secret)'");
+        assert_has(&cap, LOG_ERR, "sys.conf:5: invalid section [(secret)]");
+        if (strcasestr(cap.text, "dhhc") || strstr(cap.text, "c2VjcmV0"))
+                fail_msg("a secret was logged:\n%s", cap.text);
+        assert_true(s->hostnqn_derived);
+        log_capture_stop(&cap);
+        sysconf_free(s);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_sysconf_literal_values, setup, teardown),
@@ -360,6 +378,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_sysconf_missing_conf_file, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_sysconf_invalid_and_syntax, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_sysconf_invalid_messages_capped, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_sysconf_pasted_secret_redacted, setup, teardown),
                 cmocka_unit_test(test_sysconf_validators),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
