@@ -20,7 +20,7 @@
  * configuration. Files (and texts) are limited to INI_MAX_SIZE bytes.
  * Every value keeps its line number so later warnings can name file and line. This module logs
  * only syntax and I/O errors; it knows nothing about which keys are valid. Reading is linear in
- * the size of the text (keyed hash indexes of sections and keys).
+ * the size of the text (hash indexes of sections and keys, SipHash-1-3 with a random key).
  */
 #pragma once
 

@@ -169,7 +169,7 @@ int ini_log_level(IniLogBudget *b, int level) {
         return LOG_DEBUG;
 }
 
-/* ---- hash indexes: SipHash-2-4, keyed per StasIni, so no file can aim at one slot ---- */
+/* ---- hash indexes: SipHash-1-3, keyed per StasIni, so no file can aim at one slot ---- */
 
 #define ROTL64(x, b) (((x) << (b)) | ((x) >> (64 - (b))))
 
@@ -189,11 +189,10 @@ static void sip_round(uint64_t v[4]) {
 static void sip_absorb(uint64_t v[4], uint64_t m) {
         v[3] ^= m;
         sip_round(v);
-        sip_round(v);
         v[0] ^= m;
 }
 
-static uint64_t siphash24(const uint64_t key[2], uint64_t tweak, const char *s, size_t n) {
+static uint64_t siphash13(const uint64_t key[2], uint64_t tweak, const char *s, size_t n) {
         uint64_t k0 = key[0] ^ tweak, k1 = key[1];
         uint64_t v[4] = {
                 k0 ^ 0x736f6d6570736575ULL,
@@ -216,7 +215,7 @@ static uint64_t siphash24(const uint64_t key[2], uint64_t tweak, const char *s, 
                 m |= (uint64_t) p[i + j] << (8 * j);
         sip_absorb(v, m);
         v[2] ^= 0xff;
-        for (int r = 0; r < 4; r++)
+        for (int r = 0; r < 3; r++)
                 sip_round(v);
         return v[0] ^ v[1] ^ v[2] ^ v[3];
 }
@@ -232,11 +231,11 @@ static void hash_key_init(uint64_t key[2]) {
 }
 
 static uint32_t section_hash(const StasIni *ini, const char *name, size_t n) {
-        return (uint32_t) siphash24(ini->hash_key, 0, name, n);
+        return (uint32_t) siphash13(ini->hash_key, 0, name, n);
 }
 
 static uint32_t key_hash(const StasIni *ini, size_t section, const char *key, size_t n) {
-        return (uint32_t) siphash24(ini->hash_key, (section + 1) * 0x9e3779b97f4a7c15ULL, key, n);
+        return (uint32_t) siphash13(ini->hash_key, (section + 1) * 0x9e3779b97f4a7c15ULL, key, n);
 }
 
 /* Double the table @slots (of mask+1 entries) when it is half full. The slots keep their hash,

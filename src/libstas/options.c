@@ -344,9 +344,10 @@ static const OptDef opt_table[] = {
 };
 
 static const OptDef *opt_find(StasDaemon d, const char *section, const char *key) {
+        /* called for every key of a file: compare the first letter before the strings */
         for (size_t i = 0; i < ELEMENTSOF(opt_table); i++)
-                if ((opt_table[i].daemons & (1u << d)) && streq(opt_table[i].section, section) &&
-                    streq(opt_table[i].key, key))
+                if (opt_table[i].key[0] == key[0] && (opt_table[i].daemons & (1u << d)) &&
+                    streq(opt_table[i].key, key) && streq(opt_table[i].section, section))
                         return &opt_table[i];
         return NULL;
 }
