@@ -15,6 +15,18 @@
 #define USEC_PER_SEC ((uint64_t) 1000000ULL)
 #define USEC_PER_MSEC ((uint64_t) 1000ULL)
 
+/* The longest timer stas arms: 100 years. Far beyond any configurable span (TIMESPAN_MAX_SEC
+ * is 10 years), far below the overflow of "now + usec" in sd-event. */
+#define STAS_TIMER_MAX_USEC ((uint64_t) 100 * 366 * 86400 * USEC_PER_SEC)
+
+/*
+ * usec_from_sec() - @sec seconds as microseconds for a timer, saturating: NaN and values <= 0
+ * give 0, values beyond STAS_TIMER_MAX_USEC (inf included) give STAS_TIMER_MAX_USEC. Every
+ * seconds-as-double to timer conversion goes through this (a plain cast of an out-of-range
+ * double is undefined behaviour).
+ */
+uint64_t usec_from_sec(double sec);
+
 typedef struct StasTimer StasTimer;
 typedef void (*StasTimerCallback)(StasTimer *t, void *userdata);
 
@@ -23,7 +35,8 @@ int timer_new(sd_event *event, StasTimerCallback cb, void *userdata, StasTimer *
 /* timer_free() - disarm and free; safe from inside its own callback. Returns NULL. */
 StasTimer *timer_free(StasTimer *t);
 DEFINE_TRIVIAL_CLEANUP_FUNC(StasTimer *, timer_free);
-/* timer_start() - (re)arm to fire once, @usec from now (re-arming reschedules from now). */
+/* timer_start() - (re)arm to fire once, @usec from now (re-arming reschedules from now); @usec
+ * is capped at STAS_TIMER_MAX_USEC. */
 int timer_start(StasTimer *t, uint64_t usec);
 void timer_stop(StasTimer *t);
 bool timer_is_armed(const StasTimer *t);

@@ -4,17 +4,19 @@
  * parse-and-rewrite, an edit changes only the lines it must: comments, blank lines, order,
  * spelling of other keys and every other byte stay as they were.
  *
- * The syntax understood is the one the stas config parser accepts (configparser-like):
- * - a section header is a line whose first non-blank character is '[' and which contains a
- *   closing ']'; the name is the text between '[' and the last ']', compared case-sensitively;
- *   a section name may appear several times (the instances are merged);
- * - a comment line starts (after optional blanks) with '#' or ';';
- * - any other non-blank line is an option; its name is the text before the first '=' (or the
- *   whole line when there is no '='), trimmed and compared case-insensitively;
- * - a non-blank, non-comment line indented deeper than the option line before it is a
- *   continuation of that option and belongs to it.
- * A trailing '\r' is ignored for parsing and kept in untouched lines. New lines end in '\n'.
- * Text containing NUL bytes is refused (-EINVAL) rather than silently truncated.
+ * The grammar is the daemons' own (ini_lex_line(), conf.h): every line is a blank line, a
+ * comment, a section header, an option or a continuation line in exactly the way the daemons'
+ * reader sees it, and a text the reader rejects (a line that is none of these, see conf.h) is
+ * not edited: -EBADMSG (ini_check_syntax() names the line). Section names are compared
+ * case-sensitively (repeated sections are one section), option names ASCII case-insensitively;
+ * an option owns its continuation lines, also across blank and comment lines.
+ * Guarantees (what a differential test of editor and reader checks): reading the result with
+ * ini_parse_string() gives [@section] @key exactly one value, @value (no continuation), and
+ * every other section, key and value as before; repeating the same edit on the result changes
+ * nothing (byte-identical, return 0).
+ * Untouched lines keep their bytes, "\r\n" and "\r" terminators included; a replaced line keeps
+ * its terminator, new lines end in "\n". Texts longer than INI_MAX_SIZE (1 MiB, the reader's
+ * limit) are refused (-EFBIG), as is text containing NUL bytes (read_text_file()).
  * Nothing here logs above debug level.
  */
 #pragma once
@@ -25,23 +27,31 @@
 #include "stas/macro.h"
 
 /*
- * ini_edit_set() - return a copy of @text with "[@section] @key = @value" set.
+ * ini_edit_set() - return a copy of @text with "[@section] @key = @value" set. This is "apply
+ * stasadm's edit to a text" for a differential test against the daemons' reader
+ * (ini_parse_string()): stasadm edits sys.conf only through it and ini_edit_remove().
  * @text: the current file content (NULL = empty).
- * The first occurrence of @key in @section is replaced in place (its indentation is kept, its
- * continuation lines dropped); later occurrences in any instance of @section are removed so the
- * result is unambiguous. If @key is absent it is appended after the last option or comment of
- * the last instance of @section; if the section is absent, "[@section]" is appended at the end,
- * separated from previous content by a blank line.
+ * The first occurrence of @key in @section is replaced in place (its indentation and line
+ * terminator are kept, its continuation lines dropped); later occurrences in any instance of
+ * @section are removed so the result is unambiguous. If @key is absent it is appended after the
+ * last option, continuation or comment of the last instance of @section, indented like the
+ * section header that follows (if any); if the section is absent, "[@section]" is appended at
+ * the end, separated from previous content by a blank line. The line is written
+ * "key = value" ("key =" for an empty value, "key=#..." for a value starting with '#').
  * @ret: malloc'ed result.
- * Return: 1 if the text changed, 0 if it was already so (@ret still set), -EINVAL on a bad
- * section/key/value (empty, containing a newline, '=' in a key, ']' in a section) or -ENOMEM.
+ * Return: 1 if the text changed, 0 if it was already so (@ret still set), -EINVAL on a
+ * section, key or value that would not read back as given (empty section or key, a line break,
+ * '=' or a leading '[', '#' or ';' in a key, blanks around a key or value, an inline comment
+ * "<blank>#", ']' in a section), -EBADMSG when the reader rejects @text, -EFBIG, -ENOMEM.
  */
 int ini_edit_set(const char *text, const char *section, const char *key, const char *value, char **ret);
 
 /*
  * ini_edit_remove() - return a copy of @text without any "@key" option (and its continuation
- * lines) in any instance of @section. Other sections and the section header stay.
- * Return: number of option lines removed (0 = unchanged), or -EINVAL / -ENOMEM.
+ * lines) in any instance of @section. Other sections and the section header stay. Reading the
+ * result gives no [@section] @key and every other key as before.
+ * Return: number of option lines removed (0 = unchanged), or -EINVAL / -EBADMSG / -EFBIG /
+ * -ENOMEM as ini_edit_set().
  */
 int ini_edit_remove(const char *text, const char *section, const char *key, char **ret);
 
@@ -50,7 +60,7 @@ int ini_edit_remove(const char *text, const char *section, const char *key, char
  * directories, mode 0644) if absent. The file is replaced atomically (temporary file in the
  * same directory, fsync, rename) and keeps its permission bits; a symlink is followed.
  * Nothing is written when the content is unchanged.
- * Return: 0 or -errno.
+ * Return: 0 or -errno (-EBADMSG: the file has a syntax error, see ini_check_syntax()).
  */
 int ini_edit_file_set(const char *path, const char *section, const char *key, const char *value);
 

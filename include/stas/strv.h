@@ -32,7 +32,8 @@ bool strv_contains(char *const *l, const char *s);
 /* strv_copy() - deep copy; NULL on allocation failure (a NULL input gives an empty strv). */
 char **strv_copy(char *const *l);
 
-/* strv_split() - split @s on any of the characters in @sep, dropping empty pieces. */
+/* strv_split() - split @s on any of the characters in @sep, dropping empty pieces. Linear in
+ * the length of @s. */
 char **strv_split(const char *s, const char *sep);
 
 /* strv_join() - join with @sep; NULL on allocation failure. */

@@ -11,11 +11,20 @@
  *     seconds); numbers may carry a fraction: "3 days 5 hours", "1h30m", "1.2 minutes";
  *   - clock forms ":SS", "M:SS", "H:MM:SS" (optionally preceded by a days part),
  *     "D:HH:MM:SS"; only the seconds field may carry a fraction.
+ * Spans longer than TIMESPAN_MAX_SEC either way (even "1e999" or 400-digit fields) are taken
+ * as +-TIMESPAN_MAX_SEC and reported with -ERANGE, so no caller ever sees an infinite or
+ * absurd number of seconds.
  */
 #pragma once
 
+#include <errno.h>
+
+/* The longest span: 10 years of 365 days (315360000 s), documented in stafd.conf(5). */
+#define TIMESPAN_MAX_SEC (3650.0 * 86400.0)
+
 /*
  * timespan_parse() - parse @s into seconds.
- * Return: 0 and *@ret set, or -EINVAL if @s is NULL, empty or not a time span.
+ * Return: 0 and *@ret set; -ERANGE and *@ret = TIMESPAN_MAX_SEC (or -TIMESPAN_MAX_SEC) for a
+ * longer span; -EINVAL (*@ret untouched) if @s is NULL, empty or not a time span.
  */
 int timespan_parse(const char *s, double *ret);

@@ -152,10 +152,23 @@ static int timeout_dispatch(sd_event_source *s, uint64_t usec, void *userdata) {
         return 0;
 }
 
+/* An absolute CLOCK_REALTIME time in usec, saturating: a time beyond 2^64 usec (year 586000)
+ * must not wrap around to the past and fire at once. */
 static uint64_t timeval_to_usec(const struct timeval *tv) {
+        const uint64_t never = UINT64_MAX - 1, m = UINT64_C(1000000);
+        uint64_t usec;
+
         if (tv->tv_sec < 0)
                 return 1; /* long past: fire now (0 would mean "no time" to some callers) */
-        return (uint64_t) tv->tv_sec * UINT64_C(1000000) + (uint64_t) tv->tv_usec;
+        if ((uint64_t) tv->tv_sec > never / m - 1)
+                return never;
+        usec = (uint64_t) tv->tv_sec * m;
+        if (tv->tv_usec < 0) { /* not normalised: still the time it means */
+                uint64_t back = -(uint64_t) tv->tv_usec;
+
+                return usec > back ? usec - back : 1;
+        }
+        return (uint64_t) tv->tv_usec > never - usec ? never : usec + (uint64_t) tv->tv_usec;
 }
 
 static void timeout_arm(AvahiTimeout *t, const struct timeval *tv) {

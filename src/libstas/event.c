@@ -91,7 +91,8 @@ StasTimer *timer_free(StasTimer *t) {
 
 /**
  * timer_start() - arm @t to fire once, @usec from now. Re-arming an armed timer reschedules it
- * from now (nvme-stas's GTimer.start()). Also records @usec as the period.
+ * from now (nvme-stas's GTimer.start()). Also records @usec as the period. @usec is capped at
+ * STAS_TIMER_MAX_USEC, so no delay makes sd-event's absolute time overflow.
  *
  * Return: 0 or -errno.
  */
@@ -100,6 +101,8 @@ int timer_start(StasTimer *t, uint64_t usec) {
 
         if (!t)
                 return -EINVAL;
+        if (usec > STAS_TIMER_MAX_USEC)
+                usec = STAS_TIMER_MAX_USEC; /* sd-event refuses now + usec beyond 2^64 */
         r = sd_event_source_set_time_relative(t->source, usec);
         if (r < 0)
                 return r;
@@ -108,6 +111,17 @@ int timer_start(StasTimer *t, uint64_t usec) {
                 return r;
         t->period = usec;
         return 0;
+}
+
+/**
+ * usec_from_sec() - see event.h.
+ */
+uint64_t usec_from_sec(double sec) {
+        if (!(sec > 0)) /* also NaN */
+                return 0;
+        if (sec >= (double) (STAS_TIMER_MAX_USEC / USEC_PER_SEC))
+                return STAS_TIMER_MAX_USEC;
+        return (uint64_t) (sec * (double) USEC_PER_SEC);
 }
 
 /**

@@ -5,28 +5,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "stas/conf.h"
 #include "stas/ini-edit.h"
 #include "stas/log.h"
 
 #define INI_MAX_FILE_SIZE (16u * 1024u * 1024u)
 
-typedef enum LineKind {
-        LINE_BLANK,
-        LINE_COMMENT,
-        LINE_SECTION,
-        LINE_OPTION,
-        LINE_CONTINUATION,
-} LineKind;
-
 typedef struct Line {
-        const char *start; /* first byte of the line */
-        size_t len;        /* bytes including the line terminator, if any */
-        size_t indent;     /* leading blanks */
-        LineKind kind;
+        IniLine l;      /* the shared grammar's view of the line (conf.h) */
         bool in_target; /* inside an instance of the section being edited */
         bool matches;   /* option (or its continuation) named like the key being edited */
         bool drop;
@@ -56,91 +45,61 @@ static int buf_adds(Buf *b, const char *s) {
         return buf_add(b, s, strlen(s));
 }
 
-/* Length of the line content without its "\n" or "\r\n" terminator. */
-static size_t line_content_len(const Line *l) {
-        size_t n = l->len;
-
-        if (n > 0 && l->start[n - 1] == '\n')
-                n--;
-        if (n > 0 && l->start[n - 1] == '\r')
-                n--;
-        return n;
-}
-
 static bool line_terminated(const Line *l) {
-        return l->len > 0 && l->start[l->len - 1] == '\n';
+        return l->l.len > l->l.content_len;
 }
 
-/* The ']' that closes a section header starting at @rest, or NULL. */
-static const char *section_close(const char *rest, size_t rlen) {
-        for (size_t i = rlen; i > 1; i--)
-                if (rest[i - 1] == ']')
-                        return rest + i - 1;
-        return NULL;
+static char ascii_lower(char c) {
+        return c >= 'A' && c <= 'Z' ? (char) (c - 'A' + 'a') : c;
 }
 
-static bool is_blank(char c) {
-        return c == ' ' || c == '\t' || c == '\f' || c == '\v';
+/* @l's name is @name: exactly, or with ASCII letters compared case-insensitively (as the
+ * reader lower-cases option names), whatever the locale. */
+static bool name_is(const IniLine *l, const char *name, bool nocase) {
+        size_t n = strlen(name);
+
+        if (l->name_len != n)
+                return false;
+        if (!nocase)
+                return strneq(l->name, name, n);
+        for (size_t i = 0; i < n; i++)
+                if (ascii_lower(l->name[i]) != ascii_lower(name[i]))
+                        return false;
+        return true;
 }
 
-/* Split and classify @text. Lines inside an instance of @section whose option name is @key
- * (case-insensitive) get matches=true, as do their continuation lines. */
+/* Split and classify @text with the readers' grammar (ini_lex_line()). Lines inside an instance
+ * of @section whose option name is @key (ASCII case-insensitive) get matches=true, as do their
+ * continuation lines. A line the reader rejects makes the whole text uneditable: -EBADMSG. */
 static int classify(const char *text, const char *section, const char *key, Line **ret, size_t *ret_n) {
         _cleanup_free_ Line *lines = NULL;
-        size_t n = 0, cap = 0, opt_indent = 0;
-        bool in_target = false, have_option = false, opt_matches = false;
+        size_t n = 0, cap = 0;
+        bool in_target = false, opt_matches = false;
+        IniLexer lx;
+        IniLine l;
 
-        for (const char *p = text; p && *p;) {
-                const char *nl = strchr(p, '\n');
-                size_t len = nl ? (size_t) (nl - p) + 1 : strlen(p);
-                Line *l;
+        ini_lexer_init(&lx, text);
+        while (ini_lex_line(&lx, &l)) {
+                Line *x;
 
+                if (l.kind == INI_LINE_INVALID)
+                        return -EBADMSG;
                 if (n == cap) {
                         size_t c = cap ? cap * 2 : 32;
-                        Line *t = realloc(lines, c * sizeof(Line));
+                        Line *t = reallocarray(lines, c, sizeof(Line));
                         if (!t)
                                 return -ENOMEM;
                         lines = t;
                         cap = c;
                 }
-                l = &lines[n++];
-                *l = (Line){ .start = p, .len = len };
-                p += len;
-
-                size_t clen = line_content_len(l);
-                while (l->indent < clen && is_blank(l->start[l->indent]))
-                        l->indent++;
-                const char *rest = l->start + l->indent;
-                size_t rlen = clen - l->indent;
-
-                if (rlen == 0) {
-                        l->kind = LINE_BLANK;
-                        have_option = false;
-                } else if (rest[0] == '#' || rest[0] == ';') {
-                        l->kind = LINE_COMMENT;
-                } else if (have_option && l->indent > opt_indent) {
-                        l->kind = LINE_CONTINUATION;
-                        l->matches = opt_matches;
-                } else if (rest[0] == '[' && section_close(rest, rlen)) {
-                        const char *close = section_close(rest, rlen);
-                        size_t nlen = (size_t) (close - rest) - 1;
-
-                        l->kind = LINE_SECTION;
-                        in_target = strlen(section) == nlen && strneq(rest + 1, section, nlen);
-                        have_option = false;
-                } else {
-                        const char *eq = memchr(rest, '=', rlen);
-                        size_t klen = eq ? (size_t) (eq - rest) : rlen;
-
-                        while (klen > 0 && is_blank(rest[klen - 1]))
-                                klen--;
-                        l->kind = LINE_OPTION;
-                        l->matches = in_target && strlen(key) == klen && strncasecmp(rest, key, klen) == 0;
-                        have_option = true;
-                        opt_indent = l->indent;
-                        opt_matches = l->matches;
-                }
-                l->in_target = in_target;
+                x = &lines[n++];
+                *x = (Line){ .l = l };
+                if (l.kind == INI_LINE_SECTION)
+                        in_target = name_is(&l, section, false);
+                else if (l.kind == INI_LINE_OPTION)
+                        opt_matches = in_target && name_is(&l, key, true);
+                x->matches = (l.kind == INI_LINE_OPTION || l.kind == INI_LINE_CONTINUATION) && opt_matches;
+                x->in_target = in_target;
         }
 
         *ret = TAKE_PTR(lines);
@@ -148,77 +107,175 @@ static int classify(const char *text, const char *section, const char *key, Line
         return 0;
 }
 
-static bool valid_section(const char *s) {
-        return !isempty(s) && !strpbrk(s, "]\n\r");
+/* The option line for @key and @value, without indentation and terminator. A value starting
+ * with '#' is written "key=#..." (after a blank, '#' would start an inline comment). */
+static int format_option(Buf *b, const char *key, const char *value) {
+        const char *sep = isempty(value) ? " =" : value[0] == '#' ? "=" : " = ";
+
+        if (buf_adds(b, key) < 0 || buf_adds(b, sep) < 0 || buf_adds(b, value) < 0)
+                return -ENOMEM;
+        return 0;
 }
 
-static bool valid_key(const char *s) {
-        return !isempty(s) && !strpbrk(s, "=\n\r") && !strchr("[#;", s[0]) && !is_blank(s[0]) &&
-                !is_blank(s[strlen(s) - 1]);
-}
+/* Whether the grammar reads @text as exactly one line of @kind with @name (and @value). */
+static bool reads_back(const char *text, IniLineKind kind, const char *name, const char *value) {
+        IniLexer lx;
+        IniLine l;
 
-static bool valid_value(const char *s) {
-        size_t n;
-
-        if (!s || strpbrk(s, "\n\r"))
+        ini_lexer_init(&lx, kind == INI_LINE_OPTION ? "[s]\n" : "");
+        if (kind == INI_LINE_OPTION && (!ini_lex_line(&lx, &l) || l.kind != INI_LINE_SECTION))
                 return false;
-        n = strlen(s);
-        if (n > 0 && (is_blank(s[0]) || is_blank(s[n - 1])))
-                return false; /* readers trim: the value would silently change */
-        for (size_t i = 1; i < n; i++)
-                if (s[i] == '#' && is_blank(s[i - 1]))
-                        return false; /* readers strip inline comments */
-        return true;
+        lx.p = text;
+        if (!ini_lex_line(&lx, &l) || l.kind != kind || l.len != strlen(text) || !name_is(&l, name, false))
+                return false;
+        if (!value)
+                return true;
+        return l.value && l.value_len == strlen(value) && strneq(l.value, value, l.value_len);
+}
+
+static bool valid_section(const char *s) {
+        _cleanup_free_ char *line = NULL;
+
+        if (isempty(s) || strpbrk(s, "]\n\r") || asprintf(&line, "[%s]", s) < 0)
+                return false;
+        return reads_back(line, INI_LINE_SECTION, s, NULL);
+}
+
+/* @key = @value must read back as exactly that key and value. */
+static int valid_option(const char *key, const char *value) {
+        Buf b = {};
+        bool ok;
+
+        if (isempty(key) || !value || strpbrk(key, "\n\r") || strpbrk(value, "\n\r"))
+                return -EINVAL;
+        if (format_option(&b, key, value) < 0)
+                return -ENOMEM;
+        ok = reads_back(b.p, INI_LINE_OPTION, key, value);
+        free(b.p);
+        return ok ? 0 : -EINVAL;
 }
 
 static int emit_kept(Buf *b, const Line *lines, size_t n) {
         for (size_t i = 0; i < n; i++) {
                 if (lines[i].drop)
                         continue;
-                if (buf_add(b, lines[i].start, lines[i].len) < 0)
+                if (buf_add(b, lines[i].l.start, lines[i].l.len) < 0)
                         return -ENOMEM;
         }
         return 0;
 }
 
-/* Mark the option at @i and its continuation lines for removal. Returns the next index. */
+/* Mark the option at @i and its continuation lines (blank and comment lines between them stay)
+ * for removal. Returns the next index. */
 static size_t drop_option(Line *lines, size_t n, size_t i) {
         lines[i].drop = true;
         for (i++; i < n; i++) {
-                if (lines[i].kind == LINE_CONTINUATION)
+                if (lines[i].l.kind == INI_LINE_CONTINUATION)
                         lines[i].drop = true;
-                else if (lines[i].kind != LINE_COMMENT)
+                else if (lines[i].l.kind != INI_LINE_COMMENT && lines[i].l.kind != INI_LINE_BLANK)
                         break;
         }
         return i;
 }
 
-static int format_option(
-        Buf *b, const char *indent, size_t indent_len, const char *key, const char *value, const char *eol) {
-        if (buf_add(b, indent, indent_len) < 0 || buf_adds(b, key) < 0 || buf_adds(b, " = ") < 0 ||
-            buf_adds(b, value) < 0 || buf_adds(b, eol) < 0)
+/* Replace the first match in place: its indentation and terminator are kept. */
+static int emit_replaced(
+        Buf *b, const Line *lines, size_t n, size_t first, const char *key, const char *value) {
+        const IniLine *f = &lines[first].l;
+
+        for (size_t i = 0; i < n; i++) {
+                if (i == first) {
+                        if (buf_add(b, f->start, f->indent) < 0 || format_option(b, key, value) < 0 ||
+                            (line_terminated(&lines[i])
+                                     ? buf_add(b, f->start + f->content_len, f->len - f->content_len)
+                                     : buf_adds(b, "\n")) < 0)
+                                return -ENOMEM;
+                } else if (!lines[i].drop && buf_add(b, lines[i].l.start, lines[i].l.len) < 0)
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
+/*
+ * Append after the last non-blank line of the last instance of the section (at @last_section).
+ * Only blank lines can follow that line before the next section header, so the new line takes
+ * the header's indentation: an indented header then stays a header instead of becoming a
+ * continuation of the new option (and the new line, never deeper than the option above it,
+ * is not a continuation either).
+ */
+static int emit_appended(
+        Buf *b, const Line *lines, size_t n, size_t last_section, const char *key, const char *value) {
+        size_t insert_after = last_section, next = n;
+
+        for (size_t i = last_section + 1; i < n; i++) {
+                if (lines[i].l.kind == INI_LINE_SECTION) {
+                        next = i;
+                        break;
+                }
+                if (lines[i].l.kind != INI_LINE_BLANK)
+                        insert_after = i;
+        }
+        for (size_t i = 0; i < n; i++) {
+                if (buf_add(b, lines[i].l.start, lines[i].l.len) < 0)
+                        return -ENOMEM;
+                if (i != insert_after)
+                        continue;
+                if (!line_terminated(&lines[i]) && buf_adds(b, "\n") < 0)
+                        return -ENOMEM;
+                if ((next < n && buf_add(b, lines[next].l.start, lines[next].l.indent) < 0) ||
+                    format_option(b, key, value) < 0 || buf_adds(b, "\n") < 0)
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
+/* A new section at the end, after a blank line if there is content before it. */
+static int emit_new_section(
+        Buf *b, const Line *lines, size_t n, const char *section, const char *key, const char *value) {
+        bool content = false;
+
+        for (size_t i = 0; i < n; i++)
+                if (lines[i].l.kind != INI_LINE_BLANK)
+                        content = true;
+        if (emit_kept(b, lines, n) < 0)
+                return -ENOMEM;
+        if (n > 0 && !line_terminated(&lines[n - 1]) && buf_adds(b, "\n") < 0)
+                return -ENOMEM;
+        if (content && lines[n - 1].l.kind != INI_LINE_BLANK && buf_adds(b, "\n") < 0)
+                return -ENOMEM;
+        if (buf_adds(b, "[") < 0 || buf_adds(b, section) < 0 || buf_adds(b, "]\n") < 0 ||
+            format_option(b, key, value) < 0 || buf_adds(b, "\n") < 0)
                 return -ENOMEM;
         return 0;
+}
+
+static int check_text(const char *text) {
+        return strnlen(text, INI_MAX_SIZE + 1) > INI_MAX_SIZE ? -EFBIG : 0;
 }
 
 int ini_edit_set(const char *text, const char *section, const char *key, const char *value, char **ret) {
         _cleanup_free_ Line *lines = NULL;
         Buf b = {};
-        size_t n = 0, first = SIZE_MAX, last_section = SIZE_MAX, insert_after = SIZE_MAX;
+        size_t n = 0, first = SIZE_MAX, last_section = SIZE_MAX;
         int r;
 
-        if (!valid_section(section) || !valid_key(key) || !valid_value(value) || !ret)
+        if (!valid_section(section) || !ret)
                 return -EINVAL;
+        r = valid_option(key, value);
+        if (r < 0)
+                return r;
         text = strempty(text);
-
+        r = check_text(text);
+        if (r < 0)
+                return r;
         r = classify(text, section, key, &lines, &n);
         if (r < 0)
                 return r;
 
         for (size_t i = 0; i < n;) {
-                if (lines[i].kind == LINE_SECTION && lines[i].in_target)
+                if (lines[i].l.kind == INI_LINE_SECTION && lines[i].in_target)
                         last_section = i;
-                if (lines[i].kind == LINE_OPTION && lines[i].matches) {
+                if (lines[i].l.kind == INI_LINE_OPTION && lines[i].matches) {
                         if (first == SIZE_MAX)
                                 first = i;
                         i = drop_option(lines, n, i);
@@ -227,64 +284,22 @@ int ini_edit_set(const char *text, const char *section, const char *key, const c
                 i++;
         }
 
-        if (first != SIZE_MAX) {
-                /* Replace in place: everything before, the new line, everything after. */
-                const Line *f = &lines[first];
-                size_t clen = line_content_len(f);
-                const char *eol = !line_terminated(f) ? "\n" : clen + 2 == f->len ? "\r\n" : "\n";
-
-                for (size_t i = 0; i < n; i++) {
-                        if (i == first)
-                                r = format_option(&b, f->start, f->indent, key, value, eol);
-                        else if (!lines[i].drop)
-                                r = buf_add(&b, lines[i].start, lines[i].len);
-                        if (r < 0)
-                                goto fail;
-                }
-        } else if (last_section != SIZE_MAX) {
-                /* Append after the last non-blank line of the last instance of the section. */
-                insert_after = last_section;
-                for (size_t i = last_section + 1; i < n && lines[i].kind != LINE_SECTION; i++)
-                        if (lines[i].kind != LINE_BLANK)
-                                insert_after = i;
-                for (size_t i = 0; i < n; i++) {
-                        if (buf_add(&b, lines[i].start, lines[i].len) < 0)
-                                goto nomem;
-                        if (i != insert_after)
-                                continue;
-                        if (!line_terminated(&lines[i]) && buf_adds(&b, "\n") < 0)
-                                goto nomem;
-                        if (format_option(&b, "", 0, key, value, "\n") < 0)
-                                goto nomem;
-                }
-        } else {
-                /* New section at the end, after a blank line if there is content before it. */
-                bool content = false;
-
-                for (size_t i = 0; i < n; i++)
-                        if (lines[i].kind != LINE_BLANK)
-                                content = true;
-                if (emit_kept(&b, lines, n) < 0)
-                        goto nomem;
-                if (n > 0 && !line_terminated(&lines[n - 1]) && buf_adds(&b, "\n") < 0)
-                        goto nomem;
-                if (content && lines[n - 1].kind != LINE_BLANK && buf_adds(&b, "\n") < 0)
-                        goto nomem;
-                if (buf_adds(&b, "[") < 0 || buf_adds(&b, section) < 0 || buf_adds(&b, "]\n") < 0 ||
-                    format_option(&b, "", 0, key, value, "\n") < 0)
-                        goto nomem;
+        if (first != SIZE_MAX)
+                r = emit_replaced(&b, lines, n, first, key, value);
+        else if (last_section != SIZE_MAX)
+                r = emit_appended(&b, lines, n, last_section, key, value);
+        else
+                r = emit_new_section(&b, lines, n, section, key, value);
+        if (r >= 0 && !b.p)
+                r = buf_adds(&b, "");
+        if (r >= 0 && b.n > INI_MAX_SIZE)
+                r = -EFBIG;
+        if (r < 0) {
+                free(b.p);
+                return r;
         }
-
-        if (!b.p && buf_adds(&b, "") < 0)
-                goto nomem;
         r = !streq(b.p, text);
         *ret = b.p;
-        return r;
-
-nomem:
-        r = -ENOMEM;
-fail:
-        free(b.p);
         return r;
 }
 
@@ -294,15 +309,20 @@ int ini_edit_remove(const char *text, const char *section, const char *key, char
         size_t n = 0;
         int r, removed = 0;
 
-        if (!valid_section(section) || !valid_key(key) || !ret)
+        if (!valid_section(section) || !ret)
                 return -EINVAL;
+        r = valid_option(key, "");
+        if (r < 0)
+                return r;
         text = strempty(text);
-
+        r = check_text(text);
+        if (r < 0)
+                return r;
         r = classify(text, section, key, &lines, &n);
         if (r < 0)
                 return r;
         for (size_t i = 0; i < n;) {
-                if (lines[i].kind == LINE_OPTION && lines[i].matches) {
+                if (lines[i].l.kind == INI_LINE_OPTION && lines[i].matches) {
                         i = drop_option(lines, n, i);
                         removed++;
                 } else

@@ -27,6 +27,23 @@ static const char S_DCCM[] = "Discovery controller connection management";
 static const char S_IOCCM[] = "I/O controller connection management";
 static const char S_CTRLS[] = "Controllers";
 
+/* ---- messages ---- */
+
+#define SHOWN_MAX 64
+
+/* File content as quoted in a message: "(secret)" if it looks like one, else at most SHOWN_MAX
+ * characters (then "..."). @buf holds SHOWN_MAX + 4 bytes. */
+static const char *shown(const char *text, char *buf) {
+        const char *t = ini_redact(text);
+
+        if (strlen(t) <= SHOWN_MAX)
+                return t;
+        snprintf(buf, SHOWN_MAX + 4, "%.*s...", SHOWN_MAX, t);
+        return buf;
+}
+
+#define SHOWN(text) shown((text), (char[SHOWN_MAX + 4]){})
+
 /* ---- value checkers, shared by [Global] and controller= overrides ---- */
 
 static int parse_bool(const char *v, bool *ret) {
@@ -39,7 +56,11 @@ static int parse_bool(const char *v, bool *ret) {
         return 0;
 }
 
-/* An integer as Python's int() reads it (optional sign, decimal digits), within [min, max]. */
+/*
+ * An integer as Python's int() reads it (optional sign, decimal digits), within [min, max].
+ * Return: 0; 1 when above @max (*@ret = @max: the caller warns once); -ERANGE below @min;
+ * -EINVAL when not an integer. Any number of digits is read without overflow.
+ */
 static int parse_int_range(const char *v, int min, int max, int *ret) {
         const char *p = v;
         long long n = 0;
@@ -49,17 +70,20 @@ static int parse_int_range(const char *v, int min, int max, int *ret) {
                 neg = *p++ == '-';
         if (!isdigit((unsigned char) *p))
                 return -EINVAL;
-        for (; isdigit((unsigned char) *p); p++) {
-                n = n * 10 + (*p - '0');
-                if (n > (long long) INT_MAX + 1)
-                        return -ERANGE;
-        }
+        for (; isdigit((unsigned char) *p); p++)
+                if (n <=
+                    (long long) INT_MAX + 1) /* saturate: beyond this the value is out of range anyway */
+                        n = n * 10 + (*p - '0');
         if (*p)
                 return -EINVAL;
         if (neg)
                 n = -n;
-        if (n < min || n > max)
+        if (n < min)
                 return -ERANGE;
+        if (n > max) {
+                *ret = max;
+                return 1;
+        }
         *ret = (int) n;
         return 0;
 }
@@ -80,17 +104,44 @@ typedef struct ConnOptDef {
 
 #define CO(f) offsetof(StasConnectOptions, f)
 
+/*
+ * The maxima (documented in stafd.conf(5) and stacd.conf(5)): the kernel multiplies kato,
+ * reconnect-delay and ctrl-loss-tmo by HZ (at most 1000) in 32-bit arithmetic, so 2147483 s
+ * (about 24.8 days) is the most it handles without overflow; it refuses queue sizes above 1024;
+ * the NVMe queue count is 16 bits (the kernel also uses at most one queue per CPU).
+ */
+#define SECONDS_MAX (INT_MAX / 1000)
+#define QUEUES_MAX 65535
+
 static const ConnOptDef conn_opts[] = {
         { "hdr-digest", CONN_BOOL, 0, 1, CO(hdr_digest), D_BOTH, "true or false" },
         { "data-digest", CONN_BOOL, 0, 1, CO(data_digest), D_BOTH, "true or false" },
-        { "kato", CONN_INT, 0, INT_MAX, CO(kato), D_BOTH, "an integer >= 0" },
+        { "kato", CONN_INT, 0, SECONDS_MAX, CO(kato), D_BOTH, "an integer in 0..2147483" },
         { "queue-size", CONN_INT, 16, 1024, CO(queue_size), D_BOTH, "an integer in 16..1024" },
-        { "reconnect-delay", CONN_INT, 1, INT_MAX, CO(reconnect_delay), D_BOTH, "an integer >= 1" },
-        { "ctrl-loss-tmo", CONN_INT, -1, INT_MAX, CO(ctrl_loss_tmo), D_BOTH, "an integer >= -1" },
+        { "reconnect-delay",
+          CONN_INT,
+          1,
+          SECONDS_MAX,
+          CO(reconnect_delay),
+          D_BOTH,
+          "an integer in 1..2147483" },
+        { "ctrl-loss-tmo",
+          CONN_INT,
+          -1,
+          SECONDS_MAX,
+          CO(ctrl_loss_tmo),
+          D_BOTH,
+          "an integer in -1..2147483" },
         { "disable-sqflow", CONN_BOOL, 0, 1, CO(disable_sqflow), D_BOTH, "true or false" },
-        { "nr-io-queues", CONN_INT, 1, INT_MAX, CO(nr_io_queues), D_STACD, "an integer >= 1" },
-        { "nr-write-queues", CONN_INT, 0, INT_MAX, CO(nr_write_queues), D_STACD, "an integer >= 0" },
-        { "nr-poll-queues", CONN_INT, 0, INT_MAX, CO(nr_poll_queues), D_STACD, "an integer >= 0" },
+        { "nr-io-queues", CONN_INT, 1, QUEUES_MAX, CO(nr_io_queues), D_STACD, "an integer in 1..65535" },
+        { "nr-write-queues",
+          CONN_INT,
+          0,
+          QUEUES_MAX,
+          CO(nr_write_queues),
+          D_STACD,
+          "an integer in 0..65535" },
+        { "nr-poll-queues", CONN_INT, 0, QUEUES_MAX, CO(nr_poll_queues), D_STACD, "an integer in 0..65535" },
 };
 
 static const ConnOptDef *conn_opt_find(const char *key) {
@@ -155,15 +206,38 @@ static int opt_enabled(
         return 0;
 }
 
+/* The one warning for a value above the maximum of [@section] @key, which is used instead. */
+static void warn_clamped(
+        const char *name,
+        unsigned line,
+        const char *section,
+        const char *key,
+        const char *v,
+        const char *max) {
+        log_warning(
+                "%s:%u: value '%s' for [%s] %s= is above the maximum, using %s.",
+                name,
+                line,
+                SHOWN(v),
+                section,
+                key,
+                max);
+}
+
 static int opt_conn(
         const OptDef *d, StasConf *c, const char *v, const char **reason, const char *name, unsigned line) {
         const ConnOptDef *co = conn_opt_find(d->key);
+        char max[16];
         int n, r;
 
         *reason = co->expect;
         r = conn_opt_parse(co, v, &n);
         if (r < 0)
                 return r;
+        if (r > 0) {
+                snprintf(max, sizeof(max), "%d", n);
+                warn_clamped(name, line, d->section, d->key, v, max);
+        }
         conn_opt_store(co, &c->global, n);
         return 0;
 }
@@ -187,10 +261,14 @@ static int opt_ip_family(
 static int opt_persistence(
         const OptDef *d, StasConf *c, const char *v, const char **reason, const char *name, unsigned line) {
         double s;
+        int r;
 
         *reason = "expected a time span such as 72hours, 3 days 5 hours or -1";
-        if (timespan_parse(v, &s) < 0)
-                return -EINVAL;
+        r = timespan_parse(v, &s);
+        if (r == -EINVAL)
+                return r;
+        if (r == -ERANGE && s > 0) /* a negative span means forever, however long */
+                warn_clamped(name, line, d->section, d->key, v, "3650 days");
         c->zeroconf_persistence_sec = s < 0 ? -1 : s;
         return 0;
 }
@@ -215,13 +293,16 @@ static int opt_disconnect_scope(
 
 static int opt_ncc(
         const OptDef *d, StasConf *c, const char *v, const char **reason, const char *name, unsigned line) {
-        int n;
+        int n, r;
 
-        *reason = "expected 0 or an integer >= 2";
-        if (parse_int_range(v, 0, INT_MAX, &n) < 0) {
+        *reason = "expected 0 or an integer in 2..2147483647";
+        r = parse_int_range(v, 0, INT_MAX, &n);
+        if (r < 0) {
                 c->connect_attempts_on_ncc = 0;
                 return -EINVAL;
         }
+        if (r > 0)
+                warn_clamped(name, line, d->section, d->key, v, "2147483647");
         if (n == 1)
                 log_debug("connect-attempts-on-ncc=1 raised to 2.");
         c->connect_attempts_on_ncc = n == 1 ? 2 : n;
@@ -264,9 +345,10 @@ static const OptDef opt_table[] = {
 };
 
 static const OptDef *opt_find(StasDaemon d, const char *section, const char *key) {
+        /* called for every key of a file: compare the first letter before the strings */
         for (size_t i = 0; i < ELEMENTSOF(opt_table); i++)
-                if ((opt_table[i].daemons & (1u << d)) && streq(opt_table[i].section, section) &&
-                    streq(opt_table[i].key, key))
+                if (opt_table[i].key[0] == key[0] && (opt_table[i].daemons & (1u << d)) &&
+                    streq(opt_table[i].key, key) && streq(opt_table[i].section, section))
                         return &opt_table[i];
         return NULL;
 }
@@ -278,44 +360,62 @@ static bool section_valid(StasDaemon d, const char *section) {
         return false;
 }
 
+/* The index in @valid of the item [@b, @e) with blanks trimmed, or -1. */
+static int trtype_index(const char *const *valid, size_t n, const char *b, const char *e) {
+        while (b < e && isspace((unsigned char) *b))
+                b++;
+        while (e > b && isspace((unsigned char) e[-1]))
+                e--;
+        for (size_t k = 0; k < n; k++)
+                if (strlen(valid[k]) == (size_t) (e - b) && strneq(valid[k], b, (size_t) (e - b)))
+                        return (int) k;
+        return -1;
+}
+
 static int opt_trtypes(
         const OptDef *d, StasConf *c, const char *v, const char **reason, const char *name, unsigned line) {
         static const char *const valid[] = { "tcp", "rdma", "fc" };
-        _cleanup_strv_free_ char **items = NULL, **out = NULL;
+        _cleanup_strv_free_ char **out = NULL;
+        IniLogBudget budget = {};
+        bool seen[ELEMENTSOF(valid)] = {};
         int r;
 
         *reason = "expected tcp, rdma and/or fc joined with '+'";
-        items = strv_split(v, "+");
-        if (!items)
-                return -ENOMEM;
-        STRV_FOREACH(i, items) {
-                char *b = *i, *e;
-                bool ok = false;
+        /* scanned in place: a 1 MiB value must not become a million allocations */
+        for (const char *p = v + strspn(v, "+"); *p; p += strspn(p, "+")) {
+                size_t n = strcspn(p, "+");
+                int k = trtype_index(valid, ELEMENTSOF(valid), p, p + n);
 
-                while (isspace((unsigned char) *b))
-                        b++;
-                for (e = b + strlen(b); e > b && isspace((unsigned char) e[-1]); e--)
-                        ;
-                *e = 0;
-                for (size_t k = 0; k < ELEMENTSOF(valid); k++)
-                        ok = ok || streq(b, valid[k]);
-                if (!ok) {
-                        log_warning(
+                int level = k < 0 ? ini_log_level(&budget, LOG_WARNING) : LOG_DEBUG;
+
+                if (k < 0 && level <= log_get_max_level()) {
+                        _cleanup_free_ char *item = strndup(p, n);
+
+                        log_full(
+                                level,
                                 "%s:%u: [%s] %s=: ignoring invalid transport type '%s' (%s).",
                                 name,
                                 line,
                                 d->section,
                                 d->key,
-                                b,
+                                SHOWN(strempty(item)),
                                 *reason);
-                        continue;
+                } else if (k >= 0 && !seen[k]) {
+                        seen[k] = true;
+                        r = strv_extend(&out, valid[k]);
+                        if (r < 0)
+                                return r;
                 }
-                if (strv_contains(out, b))
-                        continue;
-                r = strv_extend(&out, b);
-                if (r < 0)
-                        return r;
+                p += n;
         }
+        if (budget.suppressed > 0)
+                log_warning(
+                        "%s:%u: [%s] %s=: %lu more invalid transport types ignored, not shown.",
+                        name,
+                        line,
+                        d->section,
+                        d->key,
+                        budget.suppressed);
         if (!out)
                 return -EINVAL;
         strv_free(c->disconnect_trtypes);
@@ -455,183 +555,183 @@ static int read_secret_file(const char *path, char **ret) {
         return 0;
 }
 
-/* Every field that reaches the connect string follows validate.h (a host name is fine in traddr). */
-static int entry_check(const StasKV *kv, const char *name, unsigned line) {
-        const char *field = NULL;
-        char shown[64];
-        int r = stas_check_entry(kv, &field);
+/* One entry being parsed: where it is and how loud its warnings may be. */
+typedef struct EntryCtx {
+        StasDaemon d;
+        bool exclude;
+        const char *what; /* "controller" or "exclude" */
+        const char *name;
+        unsigned line;
+        IniLogBudget *budget; /* NULL: every warning at warning level */
+} EntryCtx;
 
-        if (r == -ENOMEM || r >= 0)
-                return r;
-        if (strncmp(field, "dhchap", 6) == 0)
-                return log_warning_errno(
-                        EINVAL,
-                        "%s:%u: controller= entry has an invalid %s (a ',' or a blank), ignoring it.",
-                        name,
-                        line,
-                        field);
-        return log_warning_errno(
-                EINVAL,
-                "%s:%u: controller= entry has an invalid %s '%s', ignoring it.",
-                name,
-                line,
-                field,
-                stas_excerpt(kv_get(kv, field), shown, sizeof(shown)));
+#define entry_warning(x, ...) log_full(ini_log_level((x)->budget, LOG_WARNING), __VA_ARGS__)
+#define entry_drop(x, ...) log_full_errno(ini_log_level((x)->budget, LOG_WARNING), EINVAL, __VA_ARGS__)
+
+/* A connect override: checked like its [Global] option, stored in canonical form. */
+static int entry_override(
+        const EntryCtx *x, StasKV *kv, const ConnOptDef *co, const char *key, const char *val) {
+        char canon[16];
+        int n, r;
+
+        r = conn_opt_parse(co, val, &n);
+        if (r > 0)
+                entry_warning(
+                        x,
+                        "%s:%u: value '%s' for %s= override %s is above the maximum, using %d.",
+                        x->name,
+                        x->line,
+                        SHOWN(val),
+                        x->what,
+                        key,
+                        n);
+        if (r < 0) {
+                entry_warning(
+                        x,
+                        "%s:%u: invalid value '%s' for %s= override %s (%s), using the [Global] value.",
+                        x->name,
+                        x->line,
+                        SHOWN(val),
+                        x->what,
+                        key,
+                        co->expect);
+                return 0;
+        }
+        if (co->kind == CONN_BOOL)
+                snprintf(canon, sizeof(canon), "%s", n ? "true" : "false");
+        else
+                snprintf(canon, sizeof(canon), "%d", n);
+        return kv_set(kv, key, canon);
 }
 
-int stas_conf_parse_entry(
-        StasDaemon d, bool exclude, const char *value, const char *name, unsigned line, StasKV **ret) {
-        const char *what = exclude ? "exclude" : "controller";
-        _cleanup_(kv_freep) StasKV *kv = NULL;
-        _cleanup_free_ char *copy = NULL;
-        const char *transport, *v;
-        bool unknown = false;
-        size_t field = 0;
-        char *state, *tok;
+/* dhchap-secret-file= / dhchap-ctrl-secret-file=: the secret from the file, under the key without
+ * "-file" (in place). Return: 1 with *@ret, 0 when dropped (warning), -ENOMEM. */
+static int entry_secret_file(const EntryCtx *x, char *key, const char *path, char **ret) {
+        int r = read_secret_file(path, ret);
+
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0) {
+                entry_warning(
+                        x,
+                        "%s:%u: %s= %s: cannot read a secret from '%s' (%s), ignoring the key.",
+                        x->name,
+                        x->line,
+                        x->what,
+                        key,
+                        SHOWN(path),
+                        r == -ENODATA ? "empty first line" : strerror(-r));
+                return 0;
+        }
+        key[strlen(key) - strlen("-file")] = 0;
+        return 1;
+}
+
+/* One ';'-separated field @tok (number @field) of the entry into @kv. Return: 0 or -ENOMEM. */
+static int entry_field(const EntryCtx *x, StasKV *kv, char *tok, size_t field, bool *unknown) {
+        _cleanup_free_ char *secret = NULL;
+        char *eq, *key, *val;
         int r;
 
-        name = name ?: "<string>";
-        if (!value)
-                return log_warning_errno(EINVAL, "%s:%u: %s= without a value, ignoring.", name, line, what);
-        copy = strdup(value);
-        kv = kv_new();
-        if (!copy || !kv)
-                return -ENOMEM;
-
-        for (tok = strtok_r(copy, ";", &state); tok; tok = strtok_r(NULL, ";", &state)) {
-                _cleanup_free_ char *secret = NULL;
-                char *eq, *key, *val;
-
-                field++;
-                tok = strip(tok);
-                if (!*tok)
-                        continue;
-                eq = strchr(tok, '=');
-                if (!eq) {
-                        /* the text is not shown: it may be a mistyped secret */
-                        log_warning(
-                                "%s:%u: %s= field %zu has no '=', ignoring it.", name, line, what, field);
-                        continue;
-                }
-                *eq = 0;
-                key = strip(tok);
-                val = strip(eq + 1);
-                for (char *p = key; *p; p++)
-                        *p = (char) tolower((unsigned char) *p);
-                if (!*key) {
-                        log_warning(
-                                "%s:%u: %s= field %zu has no key, ignoring it.", name, line, what, field);
-                        continue;
-                }
-                if (streq(key, "nqn"))
-                        key = (char *) "subsysnqn";
-
-                if (streq(key, "dhchap-secret-file") || streq(key, "dhchap-ctrl-secret-file")) {
-                        r = read_secret_file(val, &secret);
-                        if (r == -ENOMEM)
-                                return r;
-                        if (r < 0) {
-                                log_warning_errno(
-                                        r,
-                                        "%s:%u: %s= %s: cannot read a secret from '%s' (%s), ignoring the key.",
-                                        name,
-                                        line,
-                                        what,
-                                        key,
-                                        val,
-                                        r == -ENODATA ? "empty first line" : strerror(-r));
-                                continue;
-                        }
-                        key[strlen(key) - strlen("-file")] = 0;
-                        val = secret;
-                } else if (!entry_key_known(key)) {
-                        if (!printable_key(key)) {
-                                /* not shown: it may contain a mistyped secret */
-                                log_warning(
-                                        "%s:%u: %s= field %zu has an unknown key, ignoring %s.",
-                                        name,
-                                        line,
-                                        what,
-                                        field,
-                                        exclude ? "the whole entry" : "the key");
-                                unknown = true;
-                                continue;
-                        }
-                        log_warning(
-                                "%s:%u: %s= has unknown key '%s', ignoring %s.",
-                                name,
-                                line,
-                                what,
-                                key,
-                                exclude ? "the whole entry" : "the key");
-                        unknown = true;
-                        continue;
-                }
-
-                if (!exclude && conn_opt_find(key)) {
-                        const ConnOptDef *co = conn_opt_find(key);
-                        char canon[16];
-                        int n;
-
-                        if (conn_opt_parse(co, val, &n) < 0) {
-                                log_warning(
-                                        "%s:%u: invalid value '%s' for %s= override %s (%s), using the [Global] value.",
-                                        name,
-                                        line,
-                                        val,
-                                        what,
-                                        key,
-                                        co->expect);
-                                continue;
-                        }
-                        if (co->kind == CONN_BOOL)
-                                snprintf(canon, sizeof(canon), "%s", n ? "true" : "false");
-                        else
-                                snprintf(canon, sizeof(canon), "%d", n);
-                        r = kv_set(kv, key, canon);
-                } else
-                        r = kv_set(kv, key, val);
-                if (secret)
-                        explicit_bzero(secret, strlen(secret));
-                if (r < 0)
-                        return r;
+        tok = strip(tok);
+        if (!*tok)
+                return 0;
+        eq = strchr(tok, '=');
+        if (!eq) {
+                /* the text is not shown: it may be a mistyped secret */
+                entry_warning(
+                        x,
+                        "%s:%u: %s= field %zu has no '=', ignoring it.",
+                        x->name,
+                        x->line,
+                        x->what,
+                        field);
+                return 0;
         }
-        explicit_bzero(copy, strlen(value));
+        *eq = 0;
+        key = strip(tok);
+        val = strip(eq + 1);
+        for (char *p = key; *p; p++)
+                *p = (char) tolower((unsigned char) *p);
+        if (!*key) {
+                entry_warning(
+                        x,
+                        "%s:%u: %s= field %zu has no key, ignoring it.",
+                        x->name,
+                        x->line,
+                        x->what,
+                        field);
+                return 0;
+        }
+        if (streq(key, "nqn"))
+                key = (char *) "subsysnqn";
 
-        if (exclude) {
-                if (unknown)
-                        return -EINVAL;
-                (void) kv_remove(kv, "host-traddr");
-                if (kv->n == 0)
-                        return log_warning_errno(
-                                EINVAL,
-                                "%s:%u: exclude= entry matches nothing specific (no usable key), ignoring it.",
-                                name,
-                                line);
-                *ret = TAKE_PTR(kv);
+        if (streq(key, "dhchap-secret-file") || streq(key, "dhchap-ctrl-secret-file")) {
+                r = entry_secret_file(x, key, val, &secret);
+                if (r <= 0)
+                        return r;
+                val = secret;
+        } else if (!entry_key_known(key)) {
+                /* a key that does not look like one may contain a mistyped secret: not shown */
+                if (!printable_key(key))
+                        entry_warning(
+                                x,
+                                "%s:%u: %s= field %zu has an unknown key, ignoring %s.",
+                                x->name,
+                                x->line,
+                                x->what,
+                                field,
+                                x->exclude ? "the whole entry" : "the key");
+                else
+                        entry_warning(
+                                x,
+                                "%s:%u: %s= has unknown key '%s', ignoring %s.",
+                                x->name,
+                                x->line,
+                                x->what,
+                                SHOWN(key),
+                                x->exclude ? "the whole entry" : "the key");
+                *unknown = true;
                 return 0;
         }
 
-        transport = kv_get(kv, "transport");
+        if (!x->exclude && conn_opt_find(key))
+                r = entry_override(x, kv, conn_opt_find(key), key, val);
+        else
+                r = kv_set(kv, key, val);
+        if (secret)
+                explicit_bzero(secret, strlen(secret));
+        return r;
+}
+
+/* The checks and defaults of a controller= entry. Return: 0, -EINVAL (dropped, warning), -ENOMEM. */
+static int entry_finish_controller(const EntryCtx *x, StasKV *kv) {
+        const char *transport = kv_get(kv, "transport"), *v;
+        int r;
+
         if (isempty(transport))
-                return log_warning_errno(
-                        EINVAL, "%s:%u: controller= entry without transport=, ignoring it.", name, line);
+                return entry_drop(
+                        x, "%s:%u: controller= entry without transport=, ignoring it.", x->name, x->line);
         if (!streq(transport, "tcp") && !streq(transport, "rdma") && !streq(transport, "fc") &&
             !streq(transport, "loop"))
-                return log_warning_errno(
-                        EINVAL,
+                return entry_drop(
+                        x,
                         "%s:%u: controller= entry with unknown transport '%s' (expected tcp, rdma, fc or loop), ignoring it.",
-                        name,
-                        line,
-                        transport);
+                        x->name,
+                        x->line,
+                        SHOWN(transport));
         if (isempty(kv_get(kv, "traddr")) && !streq(transport, "loop"))
-                return log_warning_errno(
-                        EINVAL, "%s:%u: controller= entry without traddr=, ignoring it.", name, line);
+                return entry_drop(
+                        x, "%s:%u: controller= entry without traddr=, ignoring it.", x->name, x->line);
 
         v = kv_get(kv, "trsvcid");
         if (streq(transport, "fc") || streq(transport, "loop")) {
                 if (!isempty(v))
-                        log_debug("%s:%u: trsvcid= does not apply to %s, dropped.", name, line, transport);
+                        log_debug(
+                                "%s:%u: trsvcid= does not apply to %s, dropped.",
+                                x->name,
+                                x->line,
+                                transport);
                 r = kv_set(kv, "trsvcid", "");
         } else if (isempty(v))
                 r = kv_set(kv, "trsvcid", streq(transport, "tcp") ? "8009" : "4420");
@@ -641,63 +741,152 @@ int stas_conf_parse_entry(
                 return r;
 
         if (isempty(kv_get(kv, "subsysnqn"))) {
-                if (d == STAS_DAEMON_STACD)
-                        return log_warning_errno(
-                                EINVAL,
+                if (x->d == STAS_DAEMON_STACD)
+                        return entry_drop(
+                                x,
                                 "%s:%u: controller= entry without nqn= (mandatory for I/O controllers), ignoring it.",
-                                name,
-                                line);
-                r = kv_set(kv, "subsysnqn", NVME_DISC_WKNQN);
+                                x->name,
+                                x->line);
+                return kv_set(kv, "subsysnqn", NVME_DISC_WKNQN);
+        }
+        return 0;
+}
+
+/* Every field that reaches the connect string follows validate.h (a host name is fine in traddr). */
+static int entry_check(const EntryCtx *x, const StasKV *kv) {
+        const char *field = NULL;
+        char shown[64];
+        int r = stas_check_entry(kv, &field);
+
+        if (r == -ENOMEM || r >= 0)
+                return r;
+        if (strncmp(field, "dhchap", 6) == 0)
+                return entry_drop(
+                        x,
+                        "%s:%u: controller= entry has an invalid %s (a ',' or a blank), ignoring it.",
+                        x->name,
+                        x->line,
+                        field);
+        return entry_drop(
+                x,
+                "%s:%u: controller= entry has an invalid %s '%s', ignoring it.",
+                x->name,
+                x->line,
+                field,
+                stas_excerpt(kv_get(kv, field), shown, sizeof(shown)));
+}
+
+static int parse_entry(const EntryCtx *x, const char *value, StasKV **ret) {
+        _cleanup_(kv_freep) StasKV *kv = NULL;
+        _cleanup_free_ char *copy = NULL;
+        bool unknown = false;
+        size_t field = 0;
+        char *state, *tok;
+        int r;
+
+        if (!value)
+                return entry_drop(x, "%s:%u: %s= without a value, ignoring.", x->name, x->line, x->what);
+        copy = strdup(value);
+        kv = kv_new();
+        if (!copy || !kv)
+                return -ENOMEM;
+
+        for (tok = strtok_r(copy, ";", &state); tok; tok = strtok_r(NULL, ";", &state)) {
+                r = entry_field(x, kv, tok, ++field, &unknown);
                 if (r < 0)
                         return r;
         }
+        explicit_bzero(copy, strlen(value));
 
-        r = entry_check(kv, name, line);
-        if (r < 0)
-                return r;
+        if (x->exclude) {
+                if (unknown)
+                        return -EINVAL;
+                (void) kv_remove(kv, "host-traddr");
+                if (kv->n == 0)
+                        return entry_drop(
+                                x,
+                                "%s:%u: exclude= entry matches nothing specific (no usable key), ignoring it.",
+                                x->name,
+                                x->line);
+        } else {
+                r = entry_finish_controller(x, kv);
+                if (r < 0)
+                        return r;
+                r = entry_check(x, kv);
+                if (r < 0)
+                        return r;
+        }
         *ret = TAKE_PTR(kv);
         return 0;
 }
 
-static int entries_add(StasKV ***list, unsigned **lines, size_t *n, StasKV *kv, unsigned line) {
-        StasKV **l;
-        unsigned *ln;
+int stas_conf_parse_entry(
+        StasDaemon d, bool exclude, const char *value, const char *name, unsigned line, StasKV **ret) {
+        EntryCtx x = {
+                .d = d,
+                .exclude = exclude,
+                .what = exclude ? "exclude" : "controller",
+                .name = name ?: "<string>",
+                .line = line,
+        };
 
-        l = realloc(*list, sizeof(*l) * (*n + 1));
-        if (!l)
-                return -ENOMEM;
-        *list = l;
-        ln = realloc(*lines, sizeof(*ln) * (*n + 1));
-        if (!ln)
-                return -ENOMEM;
-        *lines = ln;
-        l[*n] = kv;
-        ln[*n] = line;
+        return parse_entry(&x, value, ret);
+}
+
+/* Append @kv (taken) and @line to the list; the arrays double when full. */
+static int entries_add(
+        StasKV ***list, unsigned **lines, size_t *n, size_t *allocated, StasKV *kv, unsigned line) {
+        if (*n == *allocated) {
+                size_t a = *allocated ? *allocated * 2 : 8;
+                StasKV **l = reallocarray(*list, a, sizeof(*l));
+                unsigned *ln;
+
+                if (!l)
+                        return -ENOMEM;
+                *list = l;
+                ln = reallocarray(*lines, a, sizeof(*ln));
+                if (!ln)
+                        return -ENOMEM;
+                *lines = ln;
+                *allocated = a;
+        }
+        (*list)[*n] = kv;
+        (*lines)[*n] = line;
         (*n)++;
         return 0;
 }
 
-static int load_entries(StasConf *c, const StasIni *ini, bool exclude) {
+static int load_entries(StasConf *c, const StasIni *ini, bool exclude, IniLogBudget *budget) {
         const StasIniKey *k = ini_find(ini, S_CTRLS, exclude ? "exclude" : "controller");
+        size_t allocated = 0;
         int r;
 
         for (size_t i = 0; k && i < k->n_values; i++) {
+                EntryCtx x = {
+                        .d = c->daemon,
+                        .exclude = exclude,
+                        .what = exclude ? "exclude" : "controller",
+                        .name = c->name,
+                        .line = k->values[i].line,
+                        .budget = budget,
+                };
                 StasKV *kv = NULL;
 
-                r = stas_conf_parse_entry(
-                        c->daemon, exclude, k->values[i].value, c->name, k->values[i].line, &kv);
+                r = parse_entry(&x, k->values[i].value, &kv);
                 if (r == -ENOMEM)
                         return r;
                 if (r < 0)
                         continue;
                 r = exclude
-                        ? entries_add(&c->excludes, &c->exclude_lines, &c->n_excludes, kv, k->values[i].line)
+                        ? entries_add(
+                                  &c->excludes, &c->exclude_lines, &c->n_excludes, &allocated, kv, x.line)
                         : entries_add(
                                   &c->controllers,
                                   &c->controller_lines,
                                   &c->n_controllers,
+                                  &allocated,
                                   kv,
-                                  k->values[i].line);
+                                  x.line);
                 if (r < 0) {
                         kv_free(kv);
                         return r;
@@ -708,14 +897,18 @@ static int load_entries(StasConf *c, const StasIni *ini, bool exclude) {
 
 /* ---- loading ---- */
 
+/* Unknown sections and options: errors, at most INI_MAX_MESSAGES of them, then one summary. */
 static void report_invalid(const StasConf *c, const StasIni *ini) {
+        IniLogBudget budget = {};
+
         for (size_t i = 0; i < ini->n_sections; i++)
                 if (!section_valid(c->daemon, ini->sections[i].name))
-                        log_error(
+                        log_full(
+                                ini_log_level(&budget, LOG_ERR),
                                 "%s:%u: invalid section [%s], ignoring it.",
                                 c->name,
                                 ini->sections[i].line,
-                                ini->sections[i].name);
+                                SHOWN(ini->sections[i].name));
 
         for (size_t i = 0; i < ini->n_keys; i++) {
                 const StasIniKey *k = &ini->keys[i];
@@ -724,34 +917,34 @@ static void report_invalid(const StasConf *c, const StasIni *ini) {
                 if (!section_valid(c->daemon, k->section) || opt_find(c->daemon, k->section, k->key))
                         continue;
                 co = conn_opt_find(k->key);
-                log_error(
+                log_full(
+                        ini_log_level(&budget, LOG_ERR),
                         "%s:%u: invalid option '%s' in [%s]%s, ignoring it.",
                         c->name,
                         k->values[0].line,
-                        k->key,
-                        k->section,
+                        SHOWN(k->key),
+                        SHOWN(k->section),
                         co && streq(k->section, S_GLOBAL) && !(co->daemons & (1u << c->daemon))
                                 ? " (only valid in stacd.conf)"
                                 : "");
         }
+        if (budget.suppressed > 0)
+                log_error(
+                        "%s: %lu more invalid sections and options, not shown, ignored too.",
+                        c->name,
+                        budget.suppressed);
 }
 
-static int load_ini(StasDaemon d, const StasIni *ini, StasConf **ret) {
-        _cleanup_(stas_conf_freep) StasConf *c = stas_conf_new_default(d);
-        int r;
-
-        if (!c || free_and_strdup(&c->name, ini->name) < 0)
-                return -ENOMEM;
-
-        report_invalid(c, ini);
-
+/* The single-valued options of the table: invalid values give a warning and the default. */
+static int load_options(StasConf *c, const StasIni *ini) {
         for (size_t i = 0; i < ELEMENTSOF(opt_table); i++) {
                 const OptDef *o = &opt_table[i];
                 const StasIniValue *v;
                 const char *reason = NULL;
                 bool multi;
+                int r;
 
-                if (!o->parse || !(o->daemons & (1u << d)))
+                if (!o->parse || !(o->daemons & (1u << c->daemon)))
                         continue;
                 v = ini_last(ini_find(ini, o->section, o->key), &multi);
                 if (!v)
@@ -769,7 +962,7 @@ static int load_ini(StasDaemon d, const StasIni *ini, StasConf **ret) {
                                 "%s:%u: invalid value '%s' for [%s] %s= (%s), using the default: %s.",
                                 c->name,
                                 v->line,
-                                strempty(v->value),
+                                SHOWN(strempty(v->value)),
                                 o->section,
                                 o->key,
                                 strempty(reason),
@@ -777,13 +970,33 @@ static int load_ini(StasDaemon d, const StasIni *ini, StasConf **ret) {
         }
         c->hdr_digest = c->global.hdr_digest == 1;
         c->data_digest = c->global.data_digest == 1;
+        return 0;
+}
 
-        r = load_entries(c, ini, false);
+static int load_ini(StasDaemon d, const StasIni *ini, StasConf **ret) {
+        _cleanup_(stas_conf_freep) StasConf *c = stas_conf_new_default(d);
+        IniLogBudget budget = {};
+        int r;
+
+        if (!c || free_and_strdup(&c->name, ini->name) < 0)
+                return -ENOMEM;
+
+        report_invalid(c, ini);
+        r = load_options(c, ini);
         if (r < 0)
                 return r;
-        r = load_entries(c, ini, true);
+        /* one budget for the warnings about all controller= and exclude= entries */
+        r = load_entries(c, ini, false, &budget);
         if (r < 0)
                 return r;
+        r = load_entries(c, ini, true, &budget);
+        if (r < 0)
+                return r;
+        if (budget.suppressed > 0)
+                log_warning(
+                        "%s: %lu more warnings about controller= and exclude= entries, not shown.",
+                        c->name,
+                        budget.suppressed);
 
         *ret = TAKE_PTR(c);
         return 0;
@@ -809,20 +1022,24 @@ int stas_conf_load(StasDaemon d, const char *path, StasConf **ret) {
         return load_ini(d, ini, ret);
 }
 
+/* The line @entry came from (0: not from @c), looked up only for a warning. */
+static unsigned entry_line(const StasConf *c, const StasKV *entry) {
+        for (size_t i = 0; i < c->n_controllers; i++)
+                if (c->controllers[i] == entry)
+                        return c->controller_lines[i];
+        return 0;
+}
+
 int stas_conf_connect_options(const StasConf *c, const StasKV *entry, StasConnectOptions *ret) {
         StasConnectOptions o = c->global;
         const char *name = c->name;
-        unsigned line = 0;
 
         o.dhchap_secret = o.dhchap_ctrl_secret = NULL;
-        for (size_t i = 0; i < c->n_controllers; i++)
-                if (c->controllers[i] == entry)
-                        line = c->controller_lines[i];
 
         KV_FOREACH(i, entry) {
                 const char *k = entry->keys[i], *v = entry->values[i];
                 const ConnOptDef *co = conn_opt_find(k);
-                int n;
+                int n, r;
 
                 if (is_secret_key(k)) {
                         char **dst = streq(k, "dhchap-secret") ? &o.dhchap_secret : &o.dhchap_ctrl_secret;
@@ -835,12 +1052,21 @@ int stas_conf_connect_options(const StasConf *c, const StasKV *entry, StasConnec
                 }
                 if (!co)
                         continue;
-                if (conn_opt_parse(co, v, &n) < 0) {
+                r = conn_opt_parse(co, v, &n);
+                if (r > 0)
+                        log_warning(
+                                "%s:%u: value '%s' for controller= override %s is above the maximum, using %d.",
+                                name,
+                                entry_line(c, entry),
+                                SHOWN(v),
+                                k,
+                                n);
+                if (r < 0) {
                         log_warning(
                                 "%s:%u: invalid value '%s' for controller= override %s (%s), using the [Global] value.",
                                 name,
-                                line,
-                                v,
+                                entry_line(c, entry),
+                                SHOWN(v),
                                 k,
                                 co->expect);
                         continue;

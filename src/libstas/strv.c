@@ -60,20 +60,24 @@ char **strv_copy(char *const *l) {
 }
 
 char **strv_split(const char *s, const char *sep) {
-        char **r = new0(char *, 1);
+        size_t n = 0, i = 0;
+        char **r;
 
+        /* count first, then fill: appending one by one would walk the array every time */
+        for (const char *p = s ? s + strspn(s, sep) : ""; *p; p += strspn(p, sep)) {
+                n++;
+                p += strcspn(p, sep);
+        }
+        r = new0(char *, n + 1);
         if (!r)
                 return NULL;
-        while (s && *s) {
-                size_t n;
+        for (const char *p = s ? s + strspn(s, sep) : ""; *p; p += strspn(p, sep)) {
+                size_t l = strcspn(p, sep);
 
-                s += strspn(s, sep);
-                n = strcspn(s, sep);
-                if (n == 0)
-                        break;
-                if (strv_consume(&r, strndup(s, n)) < 0)
+                r[i] = strndup(p, l);
+                if (!r[i++])
                         return strv_free(r);
-                s += n;
+                p += l;
         }
         return r;
 }

@@ -125,13 +125,45 @@ static void where(const Source *s, char *buf, size_t n) {
                 snprintf(buf, n, "%s: ", s->name);
 }
 
+/* Sections but [Host] and unknown [Host] keys: errors, at most INI_MAX_MESSAGES, then a summary. */
+static void report_invalid(const StasIni *ini) {
+        static const char *const keys[] = { "nqn", "id", "key", "symname" };
+        IniLogBudget budget = {};
+
+        for (size_t i = 0; i < ini->n_sections; i++)
+                if (!streq(ini->sections[i].name, "Host"))
+                        log_full(
+                                ini_log_level(&budget, LOG_ERR),
+                                "%s:%u: invalid section [%s], ignoring it.",
+                                ini->name,
+                                ini->sections[i].line,
+                                ini_redact(ini->sections[i].name));
+        for (size_t i = 0; i < ini->n_keys; i++) {
+                bool ok = false;
+
+                for (size_t k = 0; k < ELEMENTSOF(keys); k++)
+                        ok = ok || streq(ini->keys[i].key, keys[k]);
+                if (streq(ini->keys[i].section, "Host") && !ok)
+                        log_full(
+                                ini_log_level(&budget, LOG_ERR),
+                                "%s:%u: invalid option '%s' in [Host], ignoring it.",
+                                ini->name,
+                                ini->keys[i].values[0].line,
+                                ini_redact(ini->keys[i].key));
+        }
+        if (budget.suppressed > 0)
+                log_error(
+                        "%s: %lu more invalid sections and options, not shown, ignored too.",
+                        ini->name,
+                        budget.suppressed);
+}
+
 const char *sysconf_default_path(void) {
         const char *e = getenv("STAS_SYS_CONF");
         return isempty(e) ? STAS_ETC_STAS "/sys.conf" : e;
 }
 
 int sysconf_load(const char *path, const char *root, StasSysConf **ret) {
-        static const char *const keys[] = { "nqn", "id", "key", "symname" };
         _cleanup_(sysconf_freep) StasSysConf *s = NULL;
         _cleanup_(ini_freep) StasIni *ini = NULL;
         _cleanup_free_ char *def_nqn = NULL, *def_id = NULL, *def_key = NULL;
@@ -143,25 +175,7 @@ int sysconf_load(const char *path, const char *root, StasSysConf **ret) {
         r = ini_parse_file(path ?: sysconf_default_path(), &ini);
         if (r < 0)
                 return r;
-        for (size_t i = 0; i < ini->n_sections; i++)
-                if (!streq(ini->sections[i].name, "Host"))
-                        log_error(
-                                "%s:%u: invalid section [%s], ignoring it.",
-                                ini->name,
-                                ini->sections[i].line,
-                                ini->sections[i].name);
-        for (size_t i = 0; i < ini->n_keys; i++) {
-                bool ok = false;
-
-                for (size_t k = 0; k < ELEMENTSOF(keys); k++)
-                        ok = ok || streq(ini->keys[i].key, keys[k]);
-                if (streq(ini->keys[i].section, "Host") && !ok)
-                        log_error(
-                                "%s:%u: invalid option '%s' in [Host], ignoring it.",
-                                ini->name,
-                                ini->keys[i].values[0].line,
-                                ini->keys[i].key);
-        }
+        report_invalid(ini);
 
         if (asprintf(&def_nqn, FILE_PREFIX "%s" STAS_ETC_NVME "/hostnqn", root) < 0 ||
             asprintf(&def_id, FILE_PREFIX "%s" STAS_ETC_NVME "/hostid", root) < 0 ||
@@ -181,7 +195,7 @@ int sysconf_load(const char *path, const char *root, StasSysConf **ret) {
                         r,
                         "%scannot read the host NQN from %s: %m; deriving one (see stasadm hostnqn).",
                         at,
-                        src.file);
+                        ini_redact(src.file));
         else if (!s->hostnqn)
                 log_warning("%sthe host NQN is empty; deriving one (see stasadm hostnqn).", at);
         else if (!nqn_is_valid(s->hostnqn)) {
@@ -189,7 +203,7 @@ int sysconf_load(const char *path, const char *root, StasSysConf **ret) {
                         "%sinvalid host NQN '%.*s' (must start with \"nqn.\" and have at most %d characters); deriving one.",
                         at,
                         64,
-                        s->hostnqn,
+                        ini_redact(s->hostnqn),
                         NVME_NQN_MAX);
                 s->hostnqn = mfree(s->hostnqn);
         }
@@ -211,11 +225,15 @@ int sysconf_load(const char *path, const char *root, StasSysConf **ret) {
                         r,
                         "%scannot read the host ID from %s: %m; deriving one (see stasadm hostid).",
                         at,
-                        src.file);
+                        ini_redact(src.file));
         else if (!s->hostid)
                 log_warning("%sthe host ID is empty; deriving one (see stasadm hostid).", at);
         else if (!uuid_is_valid(s->hostid)) {
-                log_error("%sinvalid host ID '%.*s' (must be a UUID); deriving one.", at, 40, s->hostid);
+                log_error(
+                        "%sinvalid host ID '%.*s' (must be a UUID); deriving one.",
+                        at,
+                        40,
+                        ini_redact(s->hostid));
                 s->hostid = mfree(s->hostid);
         }
         if (!s->hostid) {
@@ -247,7 +265,7 @@ int sysconf_load(const char *path, const char *root, StasSysConf **ret) {
         if (r == -ENOMEM)
                 return r;
         if (r < 0)
-                log_debug_errno(r, "No host key in %s: %m", src.file);
+                log_debug_errno(r, "No host key in %s: %m", ini_redact(src.file));
 
         /* symbolic name: optional, the whole first line of a file */
         r = resolve(ini, "symname", NULL, true, &src, &s->symname);
@@ -255,7 +273,8 @@ int sysconf_load(const char *path, const char *root, StasSysConf **ret) {
                 return r;
         where(&src, at, sizeof(at));
         if (r < 0)
-                log_warning_errno(r, "%scannot read the host symbolic name from %s: %m", at, src.file);
+                log_warning_errno(
+                        r, "%scannot read the host symbolic name from %s: %m", at, ini_redact(src.file));
 
         *ret = TAKE_PTR(s);
         return 0;

@@ -35,7 +35,8 @@ static const char *skip_space(const char *p) {
         return p;
 }
 
-/* A plain decimal number as Python's float() takes it (no hex, no inf/nan). */
+/* A plain decimal number as Python's float() takes it (no hex, no inf/nan). One too large for a
+ * double gives +-HUGE_VAL (clamped by the caller), one too small 0 or a denormal. */
 static bool parse_plain(const char *s, double *ret) {
         const char *b = skip_space(s), *e;
         char *end;
@@ -52,30 +53,40 @@ static bool parse_plain(const char *s, double *ret) {
                 return false;
         errno = 0;
         v = strtod(b, &end);
-        if (end != e || errno != 0 || !isfinite(v))
+        if (end != e || (errno != 0 && errno != ERANGE) || isnan(v))
                 return false;
         *ret = v;
         return true;
 }
 
-/* [\d.]+ that is a valid decimal number: digits with at most one '.', at least one digit. */
+/* [\d.]+ that is a valid decimal number: digits with at most one '.', at least one digit. A
+ * number with more than 40 integer digits is larger than any span (INFINITY, clamped later);
+ * fraction digits that do not fit the buffer do not change a double. */
 static const char *parse_number(const char *p, double *ret) {
-        const char *b = p;
-        bool dot = false, digit = false;
+        const char *b = p, *dot = NULL;
+        bool digit = false;
         char buf[64];
+        size_t n;
 
         for (; *p; p++) {
                 if (isdigit((unsigned char) *p))
                         digit = true;
                 else if (*p == '.' && !dot)
-                        dot = true;
+                        dot = p;
                 else
                         break;
         }
-        if (!digit || (size_t) (p - b) >= sizeof(buf))
+        if (!digit)
                 return NULL;
-        memcpy(buf, b, p - b);
-        buf[p - b] = 0;
+        while (*b == '0' && isdigit((unsigned char) b[1]))
+                b++; /* leading zeros */
+        if ((dot ?: p) - b > 40) {
+                *ret = INFINITY;
+                return p;
+        }
+        n = (size_t) (p - b) < sizeof(buf) ? (size_t) (p - b) : sizeof(buf) - 1;
+        memcpy(buf, b, n);
+        buf[n] = 0;
         *ret = strtod(buf, NULL);
         return p;
 }
@@ -163,6 +174,16 @@ static bool parse_clock(const char *p, bool had_units, bool days_only, double *r
         }
 }
 
+/* @v, or +-TIMESPAN_MAX_SEC (-ERANGE) when longer; inf counts as longer. */
+static int clamp(double v, double *ret) {
+        if (v > TIMESPAN_MAX_SEC || v < -TIMESPAN_MAX_SEC) {
+                *ret = v < 0 ? -TIMESPAN_MAX_SEC : TIMESPAN_MAX_SEC;
+                return -ERANGE;
+        }
+        *ret = v;
+        return 0;
+}
+
 int timespan_parse(const char *s, double *ret) {
         const char *p;
         double total = 0, sign = 1;
@@ -171,8 +192,8 @@ int timespan_parse(const char *s, double *ret) {
 
         if (!s || !ret)
                 return -EINVAL;
-        if (parse_plain(s, ret))
-                return 0;
+        if (parse_plain(s, &total))
+                return clamp(total, ret);
 
         p = skip_space(s);
         if (*p == '+' || *p == '-') {
@@ -238,6 +259,5 @@ int timespan_parse(const char *s, double *ret) {
 
         if (!had_units)
                 return -EINVAL;
-        *ret = sign * total;
-        return 0;
+        return clamp(sign * total, ret);
 }

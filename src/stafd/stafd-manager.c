@@ -149,7 +149,7 @@ static void dc_check_lost(StafDc *dc) {
                 "Controller %s is not responding. Will be removed in %.0f s unless restored.",
                 dc->tid_str,
                 p);
-        (void) timer_start(dc->lost_timer, (uint64_t) (p * (double) USEC_PER_SEC));
+        (void) timer_start(dc->lost_timer, usec_from_sec(p));
 }
 
 static void lost_cb(StasTimer *t, void *userdata) {

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "stas/conf.h"
 #include "stas/hostid.h"
 #include "stas/ini-edit.h"
 #include "stas/macro.h"
@@ -79,6 +80,24 @@ static int error(int r, const char *what, const char *path) {
         return EXIT_FAILURE;
 }
 
+/* An edit of @path failed with @r: -EBADMSG names the line the daemons would reject too. */
+static int update_error(int r, const char *path) {
+        _cleanup_free_ char *text = NULL;
+        const char *why = NULL;
+        unsigned line;
+
+        if (r != -EBADMSG || read_text_file(path, &text) < 0)
+                return error(r, "Cannot update", path);
+        line = ini_check_syntax(text, &why);
+        fprintf(stderr,
+                "stasadm: %s:%u: syntax error: %s; stafd and stacd cannot read this file either. "
+                "Fix it first; nothing was changed.\n",
+                path,
+                line,
+                strempty(why));
+        return EXIT_FAILURE;
+}
+
 /* Make @path absolute so the file:// reference does not depend on the daemons' directory. */
 static int absolute_path(const char *path, char **ret) {
         char cwd[PATH_MAX];
@@ -112,7 +131,7 @@ static int save(const char *key, const char *value, const char *file) {
         }
         r = ini_edit_file_set(arg_conf_file, "Host", key, value);
         if (r < 0)
-                return error(r, "Cannot update", arg_conf_file);
+                return update_error(r, arg_conf_file);
         return EXIT_SUCCESS;
 }
 
@@ -235,7 +254,7 @@ static int cmd_clear_symname(int argc, char **argv) {
                 return usage_error("unexpected argument '%s'", argv[optind]);
         r = ini_edit_file_remove(arg_conf_file, "Host", "symname");
         if (r < 0)
-                return error(r, "Cannot update", arg_conf_file);
+                return update_error(r, arg_conf_file);
         return EXIT_SUCCESS;
 }
 

@@ -6,6 +6,7 @@
 #include <cmocka.h>
 
 #include <fcntl.h>
+#include <limits.h>
 #include <sys/time.h>
 #include <unistd.h>
 
@@ -206,6 +207,33 @@ static void test_avahi_poll_timeout_absolute_and_disabled(void **state) {
         f->api->timeout_free(t_past);
 }
 
+/* A time beyond 2^64 usec is "never", not a wrapped-around time in the past that fires now. */
+static void test_avahi_poll_timeout_far_future_saturates(void **state) {
+        Fixture *f = *state;
+        Record rec = { .api = f->api };
+        /* 18446744073710 s * 10^6 wraps to 0.448384 s after the epoch */
+        struct timeval wraps = { .tv_sec = 18446744073710 },
+                       huge = { .tv_sec = LONG_MAX, .tv_usec = LONG_MAX };
+        struct timeval now, negative_usec;
+        AvahiTimeout *a, *b, *c;
+
+        a = f->api->timeout_new(f->api, &wraps, timeout_cb, &rec);
+        b = f->api->timeout_new(f->api, &huge, timeout_cb, &rec);
+        assert_non_null(a);
+        assert_non_null(b);
+        assert_false(run_now(f));
+        assert_int_equal(rec.calls, 0);
+        /* a non-normalised tv_usec is still the time it means: 1 s ago */
+        gettimeofday(&now, NULL);
+        negative_usec = (struct timeval){ .tv_sec = now.tv_sec, .tv_usec = -1000000 };
+        c = f->api->timeout_new(f->api, &negative_usec, timeout_cb, &rec);
+        assert_true(run_now(f));
+        assert_int_equal(rec.calls, 1);
+        f->api->timeout_free(a);
+        f->api->timeout_free(b);
+        f->api->timeout_free(c);
+}
+
 static void test_avahi_poll_timeout_update_and_free_in_callback(void **state) {
         Fixture *f = *state;
         Record rec = { .api = f->api, .rearm = true };
@@ -256,6 +284,8 @@ int main(void) {
                         test_avahi_poll_timeout_absolute_and_disabled, setup, teardown),
                 cmocka_unit_test_setup_teardown(
                         test_avahi_poll_timeout_update_and_free_in_callback, setup, teardown),
+                cmocka_unit_test_setup_teardown(
+                        test_avahi_poll_timeout_far_future_saturates, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_avahi_poll_teardown_frees_leftovers, setup, teardown),
         };
 

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+#include <math.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -74,6 +75,36 @@ static int setup(void **state) {
 static int teardown(void **state) {
         sd_event_unref(*state);
         return 0;
+}
+
+/* Seconds as double to timer microseconds saturates: no cast of an out-of-range double. */
+static void test_event_usec_from_sec_saturates(void **state) {
+        assert_int_equal(usec_from_sec(1.5), 1500000);
+        assert_int_equal(usec_from_sec(259200), 259200 * USEC_PER_SEC);
+        assert_int_equal(usec_from_sec(0), 0);
+        assert_int_equal(usec_from_sec(-1), 0);
+        assert_int_equal(usec_from_sec(-INFINITY), 0);
+        assert_int_equal(usec_from_sec(NAN), 0);
+        assert_int_equal(usec_from_sec(1e300), STAS_TIMER_MAX_USEC);
+        assert_int_equal(usec_from_sec(INFINITY), STAS_TIMER_MAX_USEC);
+        assert_int_equal(usec_from_sec(18446744073709.552), STAS_TIMER_MAX_USEC); /* 2^64 usec */
+        assert_int_equal(usec_from_sec(315360000), 315360000 * USEC_PER_SEC);     /* 10 years: exact */
+        assert_true(usec_from_sec(1e300) > usec_from_sec(315360000));
+}
+
+/* A delay too long for sd-event (now + usec beyond 2^64) is capped instead of failing. */
+static void test_event_timer_start_caps_delay(void **state) {
+        sd_event *e = *state;
+        _cleanup_(timer_freep) StasTimer *t = NULL;
+        Log l = {};
+
+        assert_int_equal(timer_new(e, on_fire, &l, &t), 0);
+        assert_int_equal(timer_start(t, UINT64_MAX), 0);
+        assert_true(timer_is_armed(t));
+        assert_int_equal(timer_period(t), STAS_TIMER_MAX_USEC);
+        assert_true(timer_remaining(t) > STAS_TIMER_MAX_USEC - 3600 * USEC_PER_SEC);
+        assert_int_equal(timer_start(t, UINT64_MAX - 1), 0);
+        assert_int_equal(l.count, 0);
 }
 
 static void test_event_timer_new_is_disarmed(void **state) {
@@ -373,6 +404,8 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_event_backoff_env_seed),
                 cmocka_unit_test_setup_teardown(test_event_timer_new_is_disarmed, setup, teardown),
+                cmocka_unit_test(test_event_usec_from_sec_saturates),
+                cmocka_unit_test_setup_teardown(test_event_timer_start_caps_delay, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_event_timer_fires_once, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_event_timer_ordering, setup, teardown),
                 cmocka_unit_test_setup_teardown(

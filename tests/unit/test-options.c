@@ -11,9 +11,11 @@
 #include <unistd.h>
 
 #include "log-capture.h"
+#include "stas/conf.h"
 #include "stas/options.h"
 #include "stas/strv.h"
 #include "stas/tid.h"
+#include "stas/timespan.h"
 
 #define SECRET48 "DHHC-1:02:+42Z5Ghu5UXfixCMV/MTBV8EAzA5/UZ5PtLzJFcHDBE+pIgNFmYOBBkEl3bfhsRyD0gT9Xg==:"
 #define SECRET64 "DHHC-1:03:qwertyuioplkjhgfdsazxcvbnm0123456789QWERTYUIOPLKJHGFDSAZXCVBNM0101010101=:"
@@ -172,7 +174,6 @@ static void test_options_invalid_values_use_default(void **state) {
                 { STAS_DAEMON_STAFD, "Global", "kato", "ten" },
                 { STAS_DAEMON_STACD, "Global", "kato", "-1" },
                 { STAS_DAEMON_STAFD, "Global", "queue-size", "15" },
-                { STAS_DAEMON_STACD, "Global", "queue-size", "1025" },
                 { STAS_DAEMON_STACD, "Global", "queue-size", "5" },
                 { STAS_DAEMON_STAFD, "Global", "reconnect-delay", "0" },
                 { STAS_DAEMON_STAFD, "Global", "ctrl-loss-tmo", "-2" },
@@ -195,7 +196,7 @@ static void test_options_invalid_values_use_default(void **state) {
                 { STAS_DAEMON_STACD, "Global", "nr-io-queues", "0" },
                 { STAS_DAEMON_STACD, "Global", "nr-write-queues", "-1" },
                 { STAS_DAEMON_STACD, "Global", "nr-poll-queues", "x" },
-                { STAS_DAEMON_STACD, "Global", "kato", "99999999999" },
+                { STAS_DAEMON_STACD, "Global", "kato", "99999999999x" }, /* not a number, however long */
                 { STAS_DAEMON_STACD, "I/O controller connection management", "disconnect-scope", "joe" },
                 { STAS_DAEMON_STACD, "I/O controller connection management", "disconnect-trtypes", "bob" },
                 { STAS_DAEMON_STACD,
@@ -251,6 +252,158 @@ static void test_options_range_limits_accepted(void **state) {
         assert_int_equal(b->global.kato, 7);
         assert_int_equal(b->global.nr_io_queues, 1);
         assert_int_equal(b->global.nr_poll_queues, 0);
+}
+
+/* Above the maximum: ONE warning naming file, line and key; the maximum is used. */
+static void test_options_numbers_clamped_to_max(void **state) {
+        static const struct {
+                StasDaemon d;
+                const char *section, *key, *value, *max;
+        } cases[] = {
+                { STAS_DAEMON_STAFD, "Global", "kato", "2147484", "2147483" },
+                { STAS_DAEMON_STACD, "Global", "kato", "99999999999", "2147483" },
+                { STAS_DAEMON_STACD, "Global", "queue-size", "1025", "1024" },
+                { STAS_DAEMON_STAFD, "Global", "reconnect-delay", "4294967296", "2147483" },
+                { STAS_DAEMON_STAFD, "Global", "ctrl-loss-tmo", "+3000000", "2147483" },
+                { STAS_DAEMON_STACD, "Global", "nr-io-queues", "65536", "65535" },
+                { STAS_DAEMON_STACD, "Global", "nr-write-queues", "100000", "65535" },
+                { STAS_DAEMON_STACD,
+                  "Global",
+                  "nr-poll-queues",
+                  "9999999999999999999999999999999999999999999999999999999999999999999999",
+                  "65535" },
+                { STAS_DAEMON_STACD,
+                  "I/O controller connection management",
+                  "connect-attempts-on-ncc",
+                  "2147483648",
+                  "2147483647" },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                StasConf *c;
+                LogCapture cap;
+                char text[256], needle[256];
+                int v;
+
+                snprintf(
+                        text,
+                        sizeof(text),
+                        "[%s]\n\n%s = %s\n",
+                        cases[i].section,
+                        cases[i].key,
+                        cases[i].value);
+                c = load_captured(cases[i].d, text, &cap);
+                snprintf(
+                        needle,
+                        sizeof(needle),
+                        "t.conf:3: value '%.64s%s' for [%s] %s= is above the maximum, using %s.",
+                        cases[i].value,
+                        strlen(cases[i].value) > 64 ? "..." : "",
+                        cases[i].section,
+                        cases[i].key,
+                        cases[i].max);
+                assert_has(&cap, LOG_WARNING, needle);
+                assert_int_equal(log_capture_count(&cap, -1), 1);
+                if (streq(cases[i].key, "kato"))
+                        v = c->global.kato;
+                else if (streq(cases[i].key, "queue-size"))
+                        v = c->global.queue_size;
+                else if (streq(cases[i].key, "reconnect-delay"))
+                        v = c->global.reconnect_delay;
+                else if (streq(cases[i].key, "ctrl-loss-tmo"))
+                        v = c->global.ctrl_loss_tmo;
+                else if (streq(cases[i].key, "nr-io-queues"))
+                        v = c->global.nr_io_queues;
+                else if (streq(cases[i].key, "nr-write-queues"))
+                        v = c->global.nr_write_queues;
+                else if (streq(cases[i].key, "nr-poll-queues"))
+                        v = c->global.nr_poll_queues;
+                else
+                        v = c->connect_attempts_on_ncc;
+                assert_int_equal(v, atoi(cases[i].max));
+                log_capture_stop(&cap);
+                stas_conf_free(c);
+        }
+}
+
+/* The three time spans of issue 8 are taken as 3650 days, with one warning; -1e300 is forever. */
+static void test_options_persistence_clamped_to_max(void **state) {
+        char nines[401], v[420];
+        const char *values[] = { "1e300", v, "1000000000000000 weeks" };
+
+        memset(nines, '9', 400);
+        nines[400] = '\0';
+        snprintf(v, sizeof(v), "%s:00:00", nines);
+        for (size_t i = 0; i < ELEMENTSOF(values); i++) {
+                _cleanup_free_ char *text = NULL;
+                char needle[256];
+                LogCapture cap;
+                StasConf *c;
+
+                assert_true(
+                        asprintf(
+                                &text,
+                                "[Discovery controller connection management]\n"
+                                "zeroconf-connections-persistence = %s\n",
+                                values[i]) > 0);
+                c = load_captured(STAS_DAEMON_STAFD, text, &cap);
+                snprintf(
+                        needle,
+                        sizeof(needle),
+                        "t.conf:2: value '%.64s%s' for [Discovery controller connection management] "
+                        "zeroconf-connections-persistence= is above the maximum, using 3650 days.",
+                        values[i],
+                        strlen(values[i]) > 64 ? "..." : "");
+                assert_has(&cap, LOG_WARNING, needle);
+                assert_int_equal(log_capture_count(&cap, -1), 1);
+                assert_true(c->zeroconf_persistence_sec == TIMESPAN_MAX_SEC);
+                assert_true(c->zeroconf_persistence_sec == 3650 * 86400.0);
+                log_capture_stop(&cap);
+                stas_conf_free(c);
+        }
+        {
+                LogCapture cap;
+                StasConf *c = load_captured(
+                        STAS_DAEMON_STAFD,
+                        "[Discovery controller connection management]\nzeroconf-connections-persistence=-1e300\n",
+                        &cap);
+
+                assert_true(c->zeroconf_persistence_sec == -1);
+                assert_int_equal(log_capture_count(&cap, -1), 0);
+                log_capture_stop(&cap);
+                stas_conf_free(c);
+        }
+}
+
+/* A controller= override above the maximum: one warning with file, line and key; the maximum. */
+static void test_options_override_clamped_to_max(void **state) {
+        LogCapture cap;
+        StasConf *c = load_captured(
+                STAS_DAEMON_STACD,
+                "[Controllers]\n"
+                "controller = transport=tcp;traddr=192.0.2.1;nqn=nqn.x;queue-size=5000;kato=1e9;ctrl-loss-tmo=99999999\n",
+                &cap);
+        StasConnectOptions o;
+
+        assert_int_equal(c->n_controllers, 1);
+        assert_has(
+                &cap,
+                LOG_WARNING,
+                "t.conf:2: value '5000' for controller= override queue-size is above the maximum, using 1024.");
+        assert_has(
+                &cap,
+                LOG_WARNING,
+                "t.conf:2: value '99999999' for controller= override ctrl-loss-tmo is above the maximum, using 2147483.");
+        assert_has(&cap, LOG_WARNING, "t.conf:2: invalid value '1e9' for controller= override kato");
+        assert_int_equal(log_capture_count(&cap, -1), 3);
+        assert_string_equal(kv_get(c->controllers[0], "queue-size"), "1024");
+        assert_int_equal(stas_conf_connect_options(c, c->controllers[0], &o), 0);
+        assert_int_equal(o.queue_size, 1024);
+        assert_int_equal(o.ctrl_loss_tmo, 2147483);
+        assert_int_equal(log_capture_count(&cap, -1), 3); /* canonical now: no second warning */
+        connect_options_done(&o);
+        log_capture_stop(&cap);
+        stas_conf_free(c);
 }
 
 static void test_options_ip_family_values(void **state) {
@@ -428,6 +581,42 @@ static void test_options_syntax_error_fails_load(void **state) {
         assert_null(c);
         assert_has(&cap, LOG_ERR, "t.conf:1: syntax error");
         log_capture_stop(&cap);
+}
+
+/* A hostile file cannot flood the journal: per kind, INI_MAX_MESSAGES lines and one summary. */
+static void test_options_messages_capped(void **state) {
+        _cleanup_free_ char *text = malloc(64 * 1024);
+        LogCapture cap;
+        StasConf *c;
+        size_t n = 0;
+
+        assert_non_null(text);
+        n += (size_t) sprintf(text, "[Global]\nkato = 7\n");
+        for (int i = 0; i < 50; i++)
+                n += (size_t) sprintf(text + n, "bad-%d = 1\n", i);
+        n += (size_t) sprintf(text + n, "[Controllers]\n");
+        for (int i = 0; i < 40; i++)
+                n += (size_t) sprintf(text + n, "controller = transport=tcp\nexclude = junk\n");
+        n += (size_t) sprintf(text + n, "controller = transport=tcp;traddr=192.0.2.1\n");
+        n += (size_t) sprintf(text + n, "[I/O controller connection management]\ndisconnect-trtypes = fc");
+        for (int i = 0; i < 30; i++)
+                n += (size_t) sprintf(text + n, "+x%d", i);
+        strcpy(text + n, "\n");
+
+        c = load_captured(STAS_DAEMON_STACD, text, &cap);
+        /* the valid options still apply */
+        assert_int_equal(c->global.kato, 7);
+        assert_int_equal(c->n_controllers, 0); /* stacd: no nqn= */
+        assert_string_equal(c->disconnect_trtypes[0], "fc");
+        assert_has(&cap, LOG_ERR, "t.conf:3: invalid option 'bad-0' in [Global]");
+        assert_has(&cap, LOG_ERR, "t.conf: 30 more invalid sections and options, not shown");
+        assert_int_equal(log_capture_count(&cap, LOG_ERR), INI_MAX_MESSAGES + 1);
+        assert_has(&cap, LOG_WARNING, "t.conf: 101 more warnings about controller= and exclude= entries");
+        assert_has(&cap, LOG_WARNING, "disconnect-trtypes=: 10 more invalid transport types ignored");
+        /* entries: 20 + summary; trtypes: 20 + summary */
+        assert_int_equal(log_capture_count(&cap, LOG_WARNING), 2 * (INI_MAX_MESSAGES + 1));
+        log_capture_stop(&cap);
+        stas_conf_free(c);
 }
 
 /* ---- entries ---- */
@@ -732,23 +921,70 @@ static void test_options_secrets_never_logged(void **state) {
         assert_string_equal(o.dhchap_ctrl_secret, SECRET64);
         connect_options_done(&o);
         assert_true(cap.n_lines >= 5);
-        /* the one exception is a secret typed as the value of a non-secret option */
-        assert_null(strstr(cap.text, SECRET64));
-        assert_int_equal(log_capture_count(&cap, -1) > 0, 1);
-        {
-                const char *p = cap.text;
-                unsigned n = 0;
-
-                while ((p = strcasestr(p, "DHHC"))) {
-                        n++;
-                        p++;
-                }
-                /* "kato=DHHC..." echoes its (non-secret) value, which the log writer redacts */
-                assert_int_equal(n, 0);
-        }
+        /* not even a secret typed as the value of a non-secret option */
+        assert_null(strcasestr(cap.text, "DHHC"));
+        assert_has(&cap, LOG_WARNING, "t.conf:7: invalid value '(secret)' for [Global] kato=");
         assert_has(&cap, LOG_WARNING, "t.conf:3: controller= field 4 has an unknown key");
         log_capture_stop(&cap);
         stas_conf_free(c);
+}
+
+/* A DH-HMAC-CHAP secret pasted in the wrong place is never echoed, in any message, any case. */
+static void test_options_pasted_secret_redacted(void **state) {
+        static const struct {
+                StasDaemon d;
+                const char *text, *needle;
+        } cases[] = {
+                { STAS_DAEMON_STAFD,
+                  "[Controllers]\n" SECRET48 "\n",
+                  "t.conf:2: invalid option '(secret)' in [Controllers]" },
+                { STAS_DAEMON_STAFD,
+                  "[Controllers]\ndhhc-1:00:c2VjcmV0c2VjcmV0=:\n",
+                  "invalid option '(secret)'" },
+                { STAS_DAEMON_STACD,
+                  "[Global]\n" SECRET64 " = x\n",
+                  "t.conf:2: invalid option '(secret)' in [Global]" },
+                { STAS_DAEMON_STAFD, "[" SECRET48 "]\n", "t.conf:1: invalid section [(secret)]" },
+                { STAS_DAEMON_STAFD,
+                  "[Global]\nkato = " SECRET48 "\n",
+                  "invalid value '(secret)' for [Global] kato=" },
+                { STAS_DAEMON_STAFD,
+                  "[Discovery controller connection management]\n"
+                  "zeroconf-connections-persistence = " SECRET48 "\n",
+                  "invalid value '(secret)'" },
+                { STAS_DAEMON_STAFD,
+                  "[Controllers]\ncontroller = " SECRET48 "\n",
+                  "controller= field 1 has an unknown key" },
+                { STAS_DAEMON_STAFD,
+                  "[Controllers]\ncontroller = DHHC-1:00:c2VjcmV0c2VjcmV0:\n",
+                  "controller= field 1 has no '='" },
+                { STAS_DAEMON_STAFD,
+                  "[Controllers]\ncontroller = transport=" SECRET48 "\n",
+                  "unknown transport '(secret)'" },
+                { STAS_DAEMON_STAFD,
+                  "[Controllers]\ncontroller = transport=tcp;traddr=a;queue-size=" SECRET48 "\n",
+                  "invalid value '(secret)' for controller= override queue-size" },
+                { STAS_DAEMON_STAFD,
+                  "[Controllers]\ncontroller = transport=tcp;traddr=a;dhchap-secret-file=" SECRET48 "\n",
+                  "cannot read a secret from '(secret)'" },
+                { STAS_DAEMON_STAFD,
+                  "[Controllers]\nexclude = traddr=a;" SECRET48 "\n",
+                  "has an unknown key" },
+                { STAS_DAEMON_STACD,
+                  "[I/O controller connection management]\ndisconnect-trtypes = tcp+" SECRET48 "\n",
+                  "ignoring invalid transport type '(secret)'" },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                LogCapture cap;
+                StasConf *c = load_captured(cases[i].d, cases[i].text, &cap);
+
+                assert_has(&cap, -1, cases[i].needle);
+                if (strcasestr(cap.text, "dhhc") || strstr(cap.text, "c2VjcmV0"))
+                        fail_msg("case %zu: a secret was logged:\n%s", i, cap.text);
+                log_capture_stop(&cap);
+                stas_conf_free(c);
+        }
 }
 
 static void test_options_connect_options_merge(void **state) {
@@ -892,6 +1128,11 @@ int main(void) {
                 cmocka_unit_test(test_options_bare_key_and_multiline_use_default),
                 cmocka_unit_test(test_options_invalid_sections_and_options),
                 cmocka_unit_test(test_options_syntax_error_fails_load),
+                cmocka_unit_test(test_options_messages_capped),
+                cmocka_unit_test(test_options_numbers_clamped_to_max),
+                cmocka_unit_test(test_options_persistence_clamped_to_max),
+                cmocka_unit_test(test_options_override_clamped_to_max),
+                cmocka_unit_test(test_options_pasted_secret_redacted),
                 cmocka_unit_test(test_options_entry_split_on_first_equals),
                 cmocka_unit_test(test_options_entry_normalisation),
                 cmocka_unit_test(test_options_entry_fc_and_loop),

@@ -386,6 +386,28 @@ static void test_stasadm_errors_exit_1(void **state) {
         assert_string_equal(c, "[Host]\n");
 }
 
+/* A sys.conf the daemons would reject is not edited: the line and the reason are named. */
+static void test_stasadm_refuses_file_with_syntax_error(void **state) {
+        static const char bad[] = "[Host]\nnqn = file:///etc/nvme/hostnqn\n[Host]junk\n";
+        Env *e = *state;
+        char needle[200];
+        Result r;
+
+        write_all(e->conf, bad);
+        r = RUN(e, "-c", e->conf, "set-symname", "name");
+        assert_int_equal(r.status, 1);
+        snprintf(needle, sizeof(needle), "%s:3: syntax error: invalid section header", e->conf);
+        if (!strstr(r.err, needle))
+                fail_msg("expected \"%s\" in: %s", needle, r.err);
+        result_clear(&r);
+        r = RUN(e, "-c", e->conf, "clear-symname");
+        assert_int_equal(r.status, 1);
+        assert_non_null(strstr(r.err, needle));
+        result_clear(&r);
+        _cleanup_free_ char *c = slurp(e->conf);
+        assert_string_equal(c, bad);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_stasadm_version_and_help, setup, teardown),
@@ -398,6 +420,8 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_stasadm_symname, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_stasadm_clear_symname_missing_file, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_stasadm_errors_exit_1, setup, teardown),
+                cmocka_unit_test_setup_teardown(
+                        test_stasadm_refuses_file_with_syntax_error, setup, teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -19,6 +19,26 @@ static void test_strv_split_join(void **state) {
         assert_string_equal(j, "tcp,rdma,fc");
 }
 
+static void test_strv_split_edges_and_size(void **state) {
+        _cleanup_strv_free_ char **a = strv_split(NULL, "+"), **b = strv_split("+++", "+");
+        _cleanup_strv_free_ char **c = strv_split(" a b ", " "), **big = NULL;
+        _cleanup_free_ char *text = malloc(2 * 200000 + 1);
+
+        assert_int_equal(strv_length(a), 0);
+        assert_int_equal(strv_length(b), 0);
+        assert_int_equal(strv_length(c), 2);
+        assert_string_equal(c[1], "b");
+        /* a 1 MiB-class value of a config option (disconnect-trtypes = x+x+...) */
+        assert_non_null(text);
+        for (size_t i = 0; i < 200000; i++)
+                memcpy(text + 2 * i, i % 2 ? "y+" : "x+", 2);
+        text[2 * 200000] = '\0';
+        big = strv_split(text, "+");
+        assert_int_equal(strv_length(big), 200000);
+        assert_string_equal(big[0], "x");
+        assert_string_equal(big[199999], "y");
+}
+
 static void test_strv_copy_extend(void **state) {
         _cleanup_strv_free_ char **l = NULL, **c = NULL;
 
@@ -64,6 +84,7 @@ static void test_log_levels_and_errno(void **state) {
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_strv_split_join),
+                cmocka_unit_test(test_strv_split_edges_and_size),
                 cmocka_unit_test(test_strv_copy_extend),
                 cmocka_unit_test(test_log_levels_and_errno),
         };

@@ -12,6 +12,7 @@
 
 #include "config.h"
 #include "log-capture.h"
+#include "stas/conf.h"
 #include "stas/hostid.h"
 #include "stas/sysconf.h"
 
@@ -322,6 +323,47 @@ static void test_sysconf_validators(void **state) {
         assert_false(uuid_is_valid("g6529e15-0f3e-4ede-87e2-63932a4adb99"));
 }
 
+/* A file full of unknown sections and keys: INI_MAX_MESSAGES errors and one summary line. */
+static void test_sysconf_invalid_messages_capped(void **state) {
+        Fixture *f = *state;
+        _cleanup_free_ char *text = malloc(200 * 32);
+        StasSysConf *s;
+        LogCapture cap;
+        size_t n = 0;
+
+        assert_non_null(text);
+        n += (size_t) sprintf(text, "[Host]\nnqn=" NQN "\nid=" ID "\n");
+        for (int i = 0; i < 100; i++)
+                n += (size_t) sprintf(text + n, "bad%d=x\n", i);
+        for (int i = 0; i < 100; i++)
+                n += (size_t) sprintf(text + n, "[S%d]\n", i);
+        s = load(f, text, &cap);
+        assert_string_equal(s->hostnqn, NQN);
+        assert_has(&cap, LOG_ERR, "sys.conf:104: invalid section [S0]");
+        assert_has(&cap, LOG_ERR, "sys.conf: 180 more invalid sections and options, not shown");
+        assert_int_equal(log_capture_count(&cap, LOG_ERR), INI_MAX_MESSAGES + 1);
+        log_capture_stop(&cap);
+        sysconf_free(s);
+}
+
+/* A host key pasted as a key name, a section, the NQN or the ID is never echoed. */
+static void test_sysconf_pasted_secret_redacted(void **state) {
+        Fixture *f = *state;
+        StasSysConf *s;
+        LogCapture cap;
+
+        s = load(f, "[Host]\n" KEY "\nnqn = " KEY "\nid = dhhc-1:00:c2VjcmV0:\n[" KEY "]\n", &cap);
+        assert_has(&cap, LOG_ERR, "sys.conf:2: invalid option '(secret)' in [Host]");
+        assert_has(&cap, LOG_ERR, "sys.conf:3: invalid host NQN '(secret)'");
+        assert_has(&cap, LOG_ERR, "sys.conf:4: invalid host ID '(secret)'");
+        assert_has(&cap, LOG_ERR, "sys.conf:5: invalid section [(secret)]");
+        if (strcasestr(cap.text, "dhhc") || strstr(cap.text, "c2VjcmV0"))
+                fail_msg("a secret was logged:\n%s", cap.text);
+        assert_true(s->hostnqn_derived);
+        log_capture_stop(&cap);
+        sysconf_free(s);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_sysconf_literal_values, setup, teardown),
@@ -335,6 +377,8 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_sysconf_hostid_from_configured_nqn, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_sysconf_missing_conf_file, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_sysconf_invalid_and_syntax, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_sysconf_invalid_messages_capped, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_sysconf_pasted_secret_redacted, setup, teardown),
                 cmocka_unit_test(test_sysconf_validators),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

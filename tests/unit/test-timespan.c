@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "stas/timespan.h"
 
@@ -143,6 +144,44 @@ static void test_timespan_clock_forms(void **state) {
         check_invalid("1.5:00");
 }
 
+static void check_clamped(const char *s, double expected) {
+        double v = NAN;
+        int r = timespan_parse(s, &v);
+
+        if (r != -ERANGE || v != expected)
+                fail_msg("timespan_parse(\"%.40s...\") = %d, %g; expected -ERANGE, %g", s, r, v, expected);
+}
+
+/* Spans longer than TIMESPAN_MAX_SEC are taken as the maximum (-ERANGE), never inf or 1e300. */
+static void test_timespan_clamped_to_max(void **state) {
+        char nines[512], buf[600];
+
+        memset(nines, '9', 400);
+        nines[400] = '\0';
+        check_clamped("1e300", TIMESPAN_MAX_SEC);
+        check_clamped("1e999", TIMESPAN_MAX_SEC); /* beyond a double */
+        check_clamped("-1e300", -TIMESPAN_MAX_SEC);
+        check_clamped("1000000000000000 weeks", TIMESPAN_MAX_SEC);
+        snprintf(buf, sizeof(buf), "%s:00:00", nines);
+        check_clamped(buf, TIMESPAN_MAX_SEC);
+        snprintf(buf, sizeof(buf), "-%s:00:00", nines);
+        check_clamped(buf, -TIMESPAN_MAX_SEC);
+        snprintf(buf, sizeof(buf), "%s weeks", nines); /* a 400-digit unit part */
+        check_clamped(buf, TIMESPAN_MAX_SEC);
+        snprintf(buf, sizeof(buf), "%s", nines);
+        check_clamped(buf, TIMESPAN_MAX_SEC);
+        check_clamped("3651 days", TIMESPAN_MAX_SEC);
+        /* the maximum itself and anything shorter are exact */
+        check("3650 days", TIMESPAN_MAX_SEC);
+        check("315360000", TIMESPAN_MAX_SEC);
+        check("1e-999", 0); /* too small for a double: 0 */
+        /* long numbers that are short spans */
+        check("00000000000000000000000000000000000000000000000000000000000000000000001 min", 60);
+        check("1.0000000000000000000000000000000000000000000000000000000000000000000000000001 h", 3600);
+        check_invalid("inf");
+        check_invalid("1e999e");
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_timespan_inventory_examples),
@@ -151,6 +190,7 @@ int main(void) {
                 cmocka_unit_test(test_timespan_unit_spellings),
                 cmocka_unit_test(test_timespan_combinations_and_separators),
                 cmocka_unit_test(test_timespan_clock_forms),
+                cmocka_unit_test(test_timespan_clamped_to_max),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
