@@ -64,13 +64,16 @@ int tid_compare(const StasTid *a, const StasTid *b);
 char *tid_to_string(const StasTid *tid);
 
 /*
- * StasTidSet - a set of borrowed TIDs (open addressing on tid_hash()), for linear-time
- * deduplication of long lists that come from the network. The TIDs must outlive the set.
+ * StasTidSet - a set of borrowed TIDs (open addressing on a keyed hash of the seven fields, the key
+ * random per set: referrals come from the network and must not be able to collide on purpose),
+ * for linear-time deduplication of long lists. The TIDs must outlive the set.
  * tid_set_add() returns 1 when @tid was added, 0 when an equal TID is already in, -ENOMEM.
  */
 typedef struct StasTidSet {
         const StasTid **slots;
         size_t n, mask;
+        uint64_t key[2];
+        size_t probes; /* slots compared by tid_set_add(), in total (a test figure) */
 } StasTidSet;
 
 void tid_set_done(StasTidSet *s);

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "stas/hash.h"
 #include "stas/tid.h"
 
 StasTid *tid_free(StasTid *tid) {
@@ -149,8 +150,18 @@ void tid_set_done(StasTidSet *s) {
         *s = (StasTidSet){};
 }
 
-static void tid_set_put(const StasTid **slots, size_t mask, const StasTid *tid) {
-        size_t i = tid_hash(tid) & mask;
+/* The seven fields under the set's key, each ended by 0x1f ("ab","c" != "a","bc"). */
+static uint64_t tid_set_hash(const StasTidSet *s, const StasTid *t) {
+        const char *f[] = TID_FIELDS(t);
+        uint64_t h = 0;
+
+        for (size_t i = 0; i < ELEMENTSOF(f); i++)
+                h = stas_siphash13(s->key, h ^ (i + 1), f[i], strlen(f[i]));
+        return h;
+}
+
+static void tid_set_put(const StasTidSet *s, const StasTid **slots, size_t mask, const StasTid *tid) {
+        size_t i = tid_set_hash(s, tid) & mask;
 
         while (slots[i])
                 i = (i + 1) & mask;
@@ -165,6 +176,8 @@ static void tid_set_put(const StasTid **slots, size_t mask, const StasTid *tid) 
 int tid_set_add(StasTidSet *s, const StasTid *tid) {
         size_t i;
 
+        if (!s->slots)
+                stas_hash_key_init(s->key);
         if (!s->slots || (s->n + 1) * 2 > s->mask + 1) {
                 size_t size = s->slots ? (s->mask + 1) * 2 : 16;
                 const StasTid **slots = new0(const StasTid *, size);
@@ -173,14 +186,16 @@ int tid_set_add(StasTidSet *s, const StasTid *tid) {
                         return -ENOMEM;
                 for (size_t j = 0; s->slots && j <= s->mask; j++)
                         if (s->slots[j])
-                                tid_set_put(slots, size - 1, s->slots[j]);
+                                tid_set_put(s, slots, size - 1, s->slots[j]);
                 free(s->slots);
                 s->slots = slots;
                 s->mask = size - 1;
         }
-        for (i = tid_hash(tid) & s->mask; s->slots[i]; i = (i + 1) & s->mask)
+        for (i = tid_set_hash(s, tid) & s->mask; s->slots[i]; i = (i + 1) & s->mask) {
+                s->probes++;
                 if (tid_equal(s->slots[i], tid))
                         return 0;
+        }
         s->slots[i] = tid;
         s->n++;
         return 1;

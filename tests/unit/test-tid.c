@@ -104,8 +104,39 @@ static void test_tid_set_dedup(void **state) {
                 tid_free(t[i]);
 }
 
+/* referrals come from the network: inputs that collide under the public (unkeyed) tid_hash() must
+ * not collide in a set, whose hash is keyed at random */
+static void test_tid_set_resists_chosen_collisions(void **state) {
+        enum { N = 512 };
+        StasTid *t[N];
+        StasTidSet set = {};
+        char addr[32];
+        size_t n = 0;
+
+        for (unsigned k = 0; n < N; k++) {
+                snprintf(addr, sizeof addr, "10.%u.%u.%u", (k >> 16) & 255, (k >> 8) & 255, k & 255);
+                StasTid *c = tid_new("tcp", addr, "8009", "nqn.x", "", "", "");
+                assert_non_null(c);
+                if ((tid_hash(c) & 1023) == 0)
+                        t[n++] = c;
+                else
+                        tid_free(c);
+        }
+        for (size_t i = 0; i < N; i++)
+                assert_int_equal(tid_set_add(&set, t[i]), 1);
+        assert_int_equal(set.n, N);
+        /* linear probing over one chain of 512 would compare ~130000 slots */
+        assert_true(set.probes < 8 * N);
+        for (size_t i = 0; i < N; i++)
+                assert_int_equal(tid_set_add(&set, t[i]), 0);
+        tid_set_done(&set);
+        for (size_t i = 0; i < N; i++)
+                tid_free(t[i]);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_tid_set_resists_chosen_collisions),
                 cmocka_unit_test(test_tid_equality_and_hash),
                 cmocka_unit_test(test_tid_hash_field_boundaries),
                 cmocka_unit_test(test_tid_string_form),
