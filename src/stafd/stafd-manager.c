@@ -124,9 +124,21 @@ static bool dc_in_zeroconf(const StafDc *dc) {
         return false;
 }
 
+/*
+ * zeroconf-connections-persistence in microseconds; false for "forever": a negative value, or
+ * one too long for the clock (converting it would overflow; it is forever in practice).
+ */
+static bool persistence_usec(double p, uint64_t *ret) {
+        if (p < 0 || !(p < (double) (UINT64_MAX / 2) / (double) USEC_PER_SEC))
+                return false;
+        *ret = (uint64_t) (p * (double) USEC_PER_SEC);
+        return true;
+}
+
 /* §5.4: a lost zeroconf DC is purged after zeroconf-connections-persistence. */
 static void dc_check_lost(StafDc *dc) {
         double p = dc->m->conf->zeroconf_persistence_sec;
+        uint64_t usec = 0;
 
         if (dc->origin != STAS_ORIGIN_DISCOVERED || stas_ctrl_connected(dc->ctrl) || dc_in_zeroconf(dc)) {
                 timer_stop(dc->lost_timer);
@@ -137,7 +149,7 @@ static void dc_check_lost(StafDc *dc) {
         if (dc->lost_since != 0)
                 return; /* already counting (or forever) */
         dc->lost_since = time(NULL);
-        if (p < 0) {
+        if (!persistence_usec(p, &usec)) {
                 log_info("Controller %s not responding. Retrying...", dc->tid_str);
                 return;
         }
@@ -145,7 +157,7 @@ static void dc_check_lost(StafDc *dc) {
                 "Controller %s is not responding. Will be removed in %.0f s unless restored.",
                 dc->tid_str,
                 p);
-        (void) timer_start(dc->lost_timer, (uint64_t) (p * (double) USEC_PER_SEC));
+        (void) timer_start(dc->lost_timer, usec);
 }
 
 static void lost_cb(StasTimer *t, void *userdata) {
@@ -491,11 +503,12 @@ int staf_dc_info(const StafDc *dc, StasKV *kv) {
                 return r;
         if (dc->origin == STAS_ORIGIN_DISCOVERED) {
                 double p = dc->m->conf->zeroconf_persistence_sec;
+                uint64_t usec;
                 char tbuf[64] = "---";
 
                 if (kv_set(kv, "unresponsive timer", timer_to_string(dc->lost_timer, buf, sizeof buf)) < 0)
                         return -ENOMEM;
-                if (p < 0)
+                if (!persistence_usec(p, &usec))
                         snprintf(buf, sizeof buf, "forever");
                 else
                         snprintf(buf, sizeof buf, "%.0f sec", p);

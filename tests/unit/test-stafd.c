@@ -556,6 +556,38 @@ static void test_stafd_zeroconf_lost_purged(void **state) {
         assert_int_equal(env->removed, 1);
 }
 
+/*
+ * A persistence too long for the clock (here 10^14 weeks, a valid time span) is forever: the
+ * lost DC is kept and retried, never scheduled for removal (the microseconds would overflow).
+ */
+static void test_stafd_zeroconf_persistence_too_long_is_forever(void **state) {
+        Env *env = *state;
+        _cleanup_(kv_freep) StasKV *svc = kv_new(), *info = kv_new();
+        StasKV *list[1] = { svc };
+        LogCapture lc;
+
+        kv_set(svc, "transport", "tcp");
+        kv_set(svc, "traddr", "10.0.0.9");
+        kv_set(svc, "trsvcid", "8009");
+        kv_set(svc, "subsysnqn", NVME_DISC_WKNQN);
+        env->f.connect_result = -ECONNREFUSED;
+        start(env,
+              "[Service Discovery]\nzeroconf=enabled\n[Discovery controller connection management]\n"
+              "zeroconf-connections-persistence=100000000000000 weeks\n",
+              NULL);
+        assert_int_equal(staf_manager_set_zeroconf(env->m, list, 1), 0);
+        RUN_UNTIL(env->e, staf_manager_n_dcs(env->m) == 1);
+        log_capture_start(&lc);
+        assert_int_equal(staf_manager_set_zeroconf(env->m, NULL, 0), 0);
+        assert_int_equal(staf_manager_reconcile_now(env->m), 0);
+        assert_true(log_capture_has(&lc, LOG_INFO, "not responding. Retrying..."));
+        assert_false(log_capture_has(&lc, -1, "Will be removed"));
+        log_capture_stop(&lc);
+        assert_int_equal(staf_manager_n_dcs(env->m), 1);
+        assert_int_equal(staf_dc_info(staf_manager_dc(env->m, 0), info), 0);
+        assert_string_equal(kv_get(info, "unresponsive timeout"), "forever");
+}
+
 /* [Service Discovery] zeroconf= chooses the DNS-SD service types */
 static void test_stafd_zeroconf_service_types(void **state) {
         _cleanup_(stas_conf_freep) StasConf *on = mk_conf("[Service Discovery]\nzeroconf=enabled\n");
@@ -738,6 +770,8 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_stafd_symname_change_updates, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_stafd_id_dict_hides_secrets, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_stafd_zeroconf_lost_purged, setup, teardown),
+                cmocka_unit_test_setup_teardown(
+                        test_stafd_zeroconf_persistence_too_long_is_forever, setup, teardown),
                 cmocka_unit_test(test_stafd_zeroconf_service_types),
                 cmocka_unit_test_setup_teardown(test_stafd_host_name_resolved, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_stafd_host_name_no_resolver, setup, teardown),
