@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * fuzz-timespan.c - time spans (timespan.c), as zeroconf-connections-persistence= takes them.
+ * Input: the text. Accepted: timespan_parse() succeeds. Invariants: the result is finite (the
+ * header promises no inf or nan, and the daemon turns it into microseconds), and it survives a
+ * round trip through its plain-seconds form ("%.17g" is read back as the same number; subnormal
+ * results, far below a microsecond, are left out: the plain form refuses them as out of range).
+ */
+#include <errno.h>
+#include <float.h>
+#include <math.h>
+
+#include "fuzz.h"
+#include "stas/timespan.h"
+
+bool fuzz_one(const uint8_t *data, size_t size) {
+        _cleanup_free_ char *s = fuzz_strndup(data, size);
+        double v = NAN, back = NAN;
+        char plain[64];
+        int r;
+
+        r = timespan_parse(s, &v);
+        if (r < 0) {
+                fuzz_assert(r == -EINVAL);
+                return false;
+        }
+        if (!isfinite(v))
+                fuzz_fail("timespan_parse(\"%s\") gave %g, not a finite number", s, v);
+        if (v != 0 && fabs(v) < DBL_MIN)
+                return true;
+        snprintf(plain, sizeof(plain), "%.17g", v);
+        if (timespan_parse(plain, &back) < 0 || back != v)
+                fuzz_fail("timespan_parse(\"%s\") gave %.17g, but \"%s\" reads as %.17g", s, v, plain, back);
+        return true;
+}
