@@ -123,8 +123,8 @@ static void test_json_util_all_log_pages_hostile(void **state) {
                 "[{\"discovery-controller\":[],\"log-pages\":[]}]",
                 "[{\"discovery-controller\":{\"a\":\"b\"},\"log-pages\":[{\"x\":1}]}]",
                 /* a good element followed by a bad one: the good one must not leak */
-                "[{\"discovery-controller\":{\"a\":\"b\"},\"log-pages\":[]},{\"discovery-controller\":{\"a\":2},"
-                "\"log-pages\":[]}]",
+                ("[{\"discovery-controller\":{\"a\":\"b\"},\"log-pages\":[]},{\"discovery-controller\":{\"a\":2},"
+                 "\"log-pages\":[]}]"),
                 "not json",
         };
 

@@ -286,7 +286,7 @@ int main(int argc, char *argv[]) {
         _cleanup_(stas_nvme_freep) StasNvme *ctx = NULL;
         _cleanup_(stas_nvme_ctrl_freep) StasNvmeCtrl *dc = NULL, *ioc = NULL;
         _cleanup_(tid_freep) StasTid *dc_tid = NULL, *ioc_tid = NULL;
-        _cleanup_free_ char *state = NULL, *address = NULL;
+        _cleanup_free_ char *state = NULL;
         StasConnectOptions dc_opts;
         StasNvmeKernel kernel = {};
         StasNvmeHost host = {};
