@@ -6,7 +6,8 @@
  * page A (L bytes) and page B (the rest). The fake Get Log Page serves page A for its first
  * "switch at" commands (0: always A) and page B after, zero bytes past the end of a page; with
  * flags bit 0 every header read (offset 0) sees genctr + 1; command number "fail at" (1-based,
- * 0: never) fails with -EIO.
+ * 0: never) fails with -EIO. Unless flags bit 1 is set, a header's numrec is served modulo 65, so
+ * that most runs are small pages (a numrec at the 4096-entry cap costs ~1000 commands a pass).
  * Accepted: dlp_read() succeeds with at least one entry.
  * Invariants: the result is 0, -EAGAIN or the injected -EIO; every command is at most
  * STAS_DLP_CHUNK bytes, within the header and STAS_DLP_MAX_ENTRIES entries, and the report counts
@@ -15,6 +16,7 @@
  * decoded DLPE passes dlpe_check() with a usable traddr and printable values; the report's text is
  * bounded.
  */
+#include <endian.h>
 #include <errno.h>
 #include <string.h>
 
@@ -25,7 +27,7 @@ typedef struct Fake {
         const uint8_t *a, *b;
         size_t na, nb;
         unsigned switch_at, fail_at;
-        bool genctr_moves;
+        bool genctr_moves, any_numrec;
         unsigned commands, header_reads;
         bool last_rae;
         unsigned passes_ended; /* commands with RAE cleared */
@@ -51,10 +53,17 @@ static int get(void *userdata, uint64_t off, void *buf, uint32_t len, bool rae) 
         memset(buf, 0, len);
         if (off < n)
                 memcpy(buf, p + off, n - off < len ? n - off : len);
-        if (off == 0 && len >= 8 && f->genctr_moves) {
+        if (off == 0 && len >= 16) {
                 uint8_t *g = buf;
+                uint64_t numrec;
 
-                g[0] = (uint8_t) (g[0] + ++f->header_reads);
+                if (f->genctr_moves)
+                        g[0] = (uint8_t) (g[0] + ++f->header_reads);
+                memcpy(&numrec, g + 8, sizeof(numrec));
+                if (!f->any_numrec) {
+                        numrec = htole64(le64toh(numrec) % 65);
+                        memcpy(g + 8, &numrec, sizeof(numrec));
+                }
         }
         return 0;
 }
@@ -69,7 +78,10 @@ static bool printable(const char *s) {
 bool fuzz_one(const uint8_t *data, size_t size) {
         FuzzInput in = fuzz_input(data, size);
         uint8_t flags = fuzz_u8(&in);
-        Fake f = { .switch_at = fuzz_u8(&in), .fail_at = fuzz_u8(&in), .genctr_moves = flags & 1 };
+        Fake f = { .switch_at = fuzz_u8(&in),
+                   .fail_at = fuzz_u8(&in),
+                   .genctr_moves = flags & 1,
+                   .any_numrec = flags & 2 };
         size_t la = fuzz_u16(&in);
         _cleanup_(dlp_list_freep) StasKV **l = NULL;
         StasDlpReport rep = {};
