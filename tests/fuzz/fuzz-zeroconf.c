@@ -10,7 +10,9 @@
  * Accepted: zc_record_new() makes a record. Invariants: TXT keys are non-empty, lower-case,
  * printable and without '='; values printable; the record has exactly the five keys of avahi.h
  * with a known transport, the port in decimal, host-iface only for tcp and a trimmed subsysnqn
- * (from nqn= only when the discovery option is supported).
+ * (from nqn= only when the discovery option is supported); -EINVAL names the field that breaks the
+ * rules of validate.h, and an accepted record passes them (an IP literal, a non-zero port, an
+ * interface name, an NQN).
  */
 #include <avahi-common/address.h>
 #include <avahi-common/strlst.h>
@@ -20,6 +22,7 @@
 #include "fuzz.h"
 #include "stas/avahi.h"
 #include "stas/tid.h"
+#include "stas/validate.h"
 
 static bool printable(const char *s) {
         for (; *s; s++)
@@ -68,6 +71,7 @@ bool fuzz_one(const uint8_t *data, size_t size) {
         char printed[AVAHI_ADDRESS_STR_MAX];
         const char *address = addr;
         AvahiStringList *l = NULL;
+        const char *field = NULL;
         int r;
 
         if (flags & 2) {
@@ -88,12 +92,22 @@ bool fuzz_one(const uint8_t *data, size_t size) {
         fuzz_assert(r == 0);
         check_txt(txt);
 
-        r = zc_record_new(txt, address, port, ifname, flags & 1, &rec);
+        r = zc_record_new_ex(txt, address, port, ifname, flags & 1, &rec, &field);
+        if (r == -EINVAL) {
+                fuzz_assert(field);
+                fuzz_assert(zc_proto_to_transport(kv_get(txt, "p")));
+                return false;
+        }
         if (r < 0) {
                 fuzz_assert(r == -EPROTO);
                 fuzz_assert(!zc_proto_to_transport(kv_get(txt, "p")));
                 return false;
         }
+        fuzz_assert(!field);
         check_record(txt, rec, port, ifname, flags & 1);
+        fuzz_assert(stas_is_ip_literal(kv_get(rec, "traddr")));
+        fuzz_assert(port != 0);
+        fuzz_assert(isempty(kv_get(rec, "host-iface")) || stas_check_ifname(kv_get(rec, "host-iface")) == 0);
+        fuzz_assert(stas_check_nqn(kv_get(rec, "subsysnqn")) == 0);
         return true;
 }
