@@ -46,7 +46,8 @@ const char *sysconf_default_path(void);
 StasSysConf *sysconf_free(StasSysConf *s);
 DEFINE_TRIVIAL_CLEANUP_FUNC(StasSysConf *, sysconf_free);
 
-/* nqn_is_valid() - starts with "nqn." and is at most 223 characters. */
+/* nqn_is_valid() - stas_check_nqn() accepts it ("nqn.", at most 223 printable bytes, no ',', '=' or blank).
+ */
 bool nqn_is_valid(const char *nqn);
 
 /* uuid_is_valid() - 8-4-4-4-12 hexadecimal digits. */

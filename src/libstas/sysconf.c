@@ -8,6 +8,7 @@
 #include "config.h"
 #include "stas/conf.h"
 #include "stas/hostid.h"
+#include "stas/validate.h"
 #include "stas/log.h"
 #include "stas/sysconf.h"
 
@@ -33,7 +34,8 @@ StasSysConf *sysconf_free(StasSysConf *s) {
 }
 
 bool nqn_is_valid(const char *nqn) {
-        return nqn && strneq(nqn, "nqn.", 4) && strlen(nqn) <= NVME_NQN_MAX;
+        /* it goes into every connect string: the rules of validate.h */
+        return stas_check_nqn(nqn) == 0;
 }
 
 bool uuid_is_valid(const char *s) {
@@ -200,7 +202,7 @@ int sysconf_load(const char *path, const char *root, StasSysConf **ret) {
                 log_warning("%sthe host NQN is empty; deriving one (see stasadm hostnqn).", at);
         else if (!nqn_is_valid(s->hostnqn)) {
                 log_error(
-                        "%sinvalid host NQN '%.*s' (must start with \"nqn.\" and have at most %d characters); deriving one.",
+                        "%sinvalid host NQN '%.*s' (must start with \"nqn.\", have at most %d printable characters and no ',', '=' or blank); deriving one.",
                         at,
                         64,
                         ini_redact(s->hostnqn),

@@ -208,6 +208,21 @@ static void test_sysconf_bad_nqn_prefix(void **state) {
         sysconf_free(s);
 }
 
+/* the host NQN goes into every connect string: one that would inject options is refused */
+static void test_sysconf_nqn_injection_refused(void **state) {
+        Fixture *f = *state;
+        LogCapture cap;
+        StasSysConf *s = load(f, "[Host]\nnqn=nqn.2024-01.io.x:h,duplicate_connect\nid=" ID "\n", &cap);
+
+        assert_string_equal(s->hostnqn, DERIVED_NQN);
+        assert_true(s->hostnqn_derived);
+        assert_has(&cap, LOG_ERR, "sys.conf:2: invalid host NQN 'nqn.2024-01.io.x:h,duplicate_connect'");
+        log_capture_stop(&cap);
+        sysconf_free(s);
+        assert_false(nqn_is_valid("nqn.a b"));
+        assert_false(nqn_is_valid("nqn.a=b"));
+}
+
 static void test_sysconf_nqn_length_limit(void **state) {
         Fixture *f = *state;
         char text[600], nqn[300];
@@ -230,7 +245,7 @@ static void test_sysconf_nqn_length_limit(void **state) {
         s = load(f, text, &cap);
         assert_string_equal(s->hostnqn, DERIVED_NQN);
         assert_true(s->hostnqn_derived);
-        assert_has(&cap, LOG_ERR, "at most 223 characters");
+        assert_has(&cap, LOG_ERR, "at most 223 printable characters");
         log_capture_stop(&cap);
         sysconf_free(s);
 }
@@ -372,6 +387,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_sysconf_default_targets, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_sysconf_dev_null, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_sysconf_bad_nqn_prefix, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_sysconf_nqn_injection_refused, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_sysconf_nqn_length_limit, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_sysconf_missing_files_derived, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_sysconf_hostid_from_configured_nqn, setup, teardown),
