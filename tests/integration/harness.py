@@ -14,6 +14,7 @@ when a test fails.
 Environment (set by tests/integration/meson.build):
   STAFD, STACD, STAFCTL, STACCTL   daemon and CLI binaries (may be unset when not built)
   FAKEKERNEL_LIB, FAKEKERNEL_CTL   the LD_PRELOAD fake kernel and its control CLI
+  FAKE_AVAHI                       the avahi-daemon stand-in (tests/integration/fake-avahi.c)
   STAS_UDEV_RULE_TEMPLATE          the configured udev/70-nvmf-autoconnect.rules
   STAS_DBUS_XML_DIR                the dbus/ source directory (introspection XML)
   ITEST_KEEP=1                     keep the temporary directory of failed tests
@@ -30,6 +31,7 @@ import re
 import select
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -41,6 +43,10 @@ WKNQN = "nqn.2014-08.org.nvmexpress.discovery"
 STAF = ("org.nvmexpress.staf", "/org/nvmexpress/staf", "org.nvmexpress.staf")
 STAC = ("org.nvmexpress.stac", "/org/nvmexpress/stac", "org.nvmexpress.stac")
 TIMEOUT = float(os.environ.get("ITEST_TIMEOUT", "60"))  # default deadline of every wait
+AVAHI = ("org.freedesktop.Avahi", "/", "org.freedesktop.Avahi.Server")
+FAKE_AVAHI = ("org.freedesktop.Avahi", "/io/stas/test/FakeAvahi", "io.stas.test.FakeAvahi")
+NVME_DISC_TCP = "_nvme-disc._tcp"
+NVME_DISC_UDP = "_nvme-disc._udp"
 TID_KEYS = ("transport", "traddr", "trsvcid", "subsysnqn", "host-traddr", "host-iface", "host-nqn")
 
 
@@ -384,6 +390,171 @@ class FakeKernel:
 
 
 # --------------------------------------------------------------------------------------------
+# avahi-daemon stand-in
+
+
+class FakeAvahi:
+    """tests/integration/fake-avahi.c on the world's bus: owns org.freedesktop.Avahi and serves what
+    avahi-client 0.8 needs to browse and resolve (see the top of fake-avahi.c). Made by
+    World.avahi(); start stafd after it, as on a host (stafd also copes when the stand-in comes
+    later: avahi-client waits for the name). The services published through this object are
+    remembered, so that restart() can publish them again as a restarted avahi-daemon would find
+    them. Stopped after the daemons at the end of the test; its exit status is checked."""
+
+    name = "fake-avahi"
+
+    def __init__(self, world, hang=False):
+        self.world = world
+        self.exe = os.environ.get("FAKE_AVAHI")
+        if not self.exe:
+            raise CheckFailed("FAKE_AVAHI is not set (tests/integration/fake-avahi not built)")
+        self.dir = world.path("avahi")
+        os.makedirs(self.dir, exist_ok=True)
+        self.proc = None
+        self.starts = 0
+        self.exit_codes = []
+        self.published = {}  # key (ifindex, protocol, name, stype, domain) -> Publish arguments
+        self.start(hang)
+
+    # process ---------------------------------------------------------------------------------
+
+    def start(self, hang=False):
+        """Start the stand-in (hung from its first call with hang) and wait until it owns the name."""
+        if self.alive():
+            raise CheckFailed("fake-avahi already running")
+        self.starts += 1
+        self.logpath = os.path.join(self.dir, f"fake-avahi.{self.starts}.log")
+        self.log = open(self.logpath, "w")
+        env = dict(os.environ)
+        env.pop("LD_PRELOAD", None)
+        env["DBUS_SYSTEM_BUS_ADDRESS"] = self.world.bus.address
+        self.proc = self.world.spawn([self.exe] + (["--hang"] if hang else []), env=env,
+                                     stdout=self.log, stderr=subprocess.STDOUT)
+
+        def ready():
+            if self.proc.poll() is not None:
+                raise CheckFailed(f"fake-avahi exited with status {self.proc.returncode} at start")
+            return self.world.bus.has_owner(AVAHI[0])
+        wait_for(ready, "fake-avahi to own org.freedesktop.Avahi")
+        return self
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def stop(self, sig=signal.SIGTERM, timeout=None):
+        """Stop the stand-in (avahi-client sees the name go); return its exit status."""
+        if self.proc is None:
+            return None
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout or TIMEOUT)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+                self.world.note(f"fake-avahi ignored {signal.Signals(sig).name}: killed")
+        self.exit_codes.append(self.proc.returncode)
+        self.log.close()
+        self.world.forget(self.proc)
+        rc = self.proc.returncode
+        self.proc = None
+        if self.world.bus.proc.poll() is None:  # the name is released once the bus has seen the exit
+            wait_for(lambda: not self.world.bus.has_owner(AVAHI[0]), "org.freedesktop.Avahi to be released")
+        return rc
+
+    def restart(self, hang=False):
+        """An avahi-daemon restart: stop, start (a new owner of the name, empty call log), and
+        publish again every service published through this object."""
+        self.stop()
+        self.start(hang)
+        for args in list(self.published.values()):
+            self.ctl("Publish", "iisssssqaay", *args)
+
+    def logs(self):
+        out = []
+        for i in range(1, self.starts + 1):
+            p = os.path.join(self.dir, f"fake-avahi.{i}.log")
+            try:
+                with open(p, errors="replace") as f:
+                    out.append((p, f.read()))
+            except OSError:
+                pass
+        return out
+
+    # controls --------------------------------------------------------------------------------
+
+    def ctl(self, member, sig="", *args):
+        """Call io.stas.test.FakeAvahi.<member>; returns the list of out values."""
+        a = ["--", "call", FAKE_AVAHI[0], FAKE_AVAHI[1], FAKE_AVAHI[2], member]
+        if sig:
+            a += [sig] + [str(x) for x in args]
+        out = self.world.bus.busctl(*a)
+        return out["data"] if out else []
+
+    @staticmethod
+    def _txt_args(txt):
+        """busctl's arguments for an aay: the TXT strings (str or bytes), in record order."""
+        items = [x.encode() if isinstance(x, str) else bytes(x) for x in txt]
+        out = [len(items)]
+        for b in items:
+            out += [len(b)] + list(b)
+        return out
+
+    def publish(self, name="SFSS", address="127.0.0.1", port=8009, txt=("p=tcp",), ifindex=None,
+                protocol=0, stype=NVME_DISC_TCP, domain="local", host=None):
+        """Publish (or update) a service; ifindex defaults to lo's (a real interface: stafd names it
+        with if_indextoname()), protocol 0 is IPv4 and 1 IPv6 (avahi's). Returns its key."""
+        if ifindex is None:
+            ifindex = socket.if_nametoindex("lo")
+        host = host or f"{name.lower()}.local"
+        key = (ifindex, protocol, name, stype, domain)
+        args = [ifindex, protocol, name, stype, domain, host, address, port] + self._txt_args(txt)
+        self.ctl("Publish", "iisssssqaay", *args)
+        self.published[key] = args
+        return key
+
+    def withdraw(self, name="SFSS", ifindex=None, protocol=0, stype=NVME_DISC_TCP, domain="local"):
+        """Withdraw a service (ItemRemove to stafd's browser)."""
+        if ifindex is None:
+            ifindex = socket.if_nametoindex("lo")
+        self.ctl("Withdraw", "iisss", ifindex, protocol, name, stype, domain)
+        self.published.pop((ifindex, protocol, name, stype, domain), None)
+
+    def flap(self, gap_ms=0):
+        """Withdraw every service and publish it again after gap_ms (at once for 0)."""
+        self.ctl("Flap", "u", gap_ms)
+
+    def hang(self):
+        """From now on no method call gets a reply (signals of publish/withdraw still go out)."""
+        self.ctl("Hang")
+
+    def resume(self):
+        """Answer method calls again (the ones swallowed while hung stay unanswered)."""
+        self.ctl("Resume")
+
+    def browser_failure(self, error="org.freedesktop.Avahi.Failure"):
+        """A Failure signal on every browser."""
+        self.ctl("BrowserFailure", "s", error)
+
+    def call_log(self):
+        """Every method call the stand-in received (outside its control interface), in order."""
+        keys = ("sender", "pid", "path", "interface", "member", "swallowed")
+        return [dict(zip(keys, c)) for c in self.ctl("CallLog")[0]]
+
+    def calls(self, member=None, pid=None, swallowed=None):
+        """The call_log() entries with that member, caller pid and swallowed state (None: any)."""
+        return [c for c in self.call_log()
+                if (member is None or c["member"] == member) and (pid is None or c["pid"] == pid)
+                and (swallowed is None or c["swallowed"] == swallowed)]
+
+    def objects(self, pid=None):
+        """Live browsers and resolvers (of the client with that pid)."""
+        keys = ("owner", "pid", "path", "interface", "what")
+        return [o for o in (dict(zip(keys, x)) for x in self.ctl("Objects")[0])
+                if pid is None or o["pid"] == pid]
+
+
+# --------------------------------------------------------------------------------------------
 # daemons
 
 
@@ -564,6 +735,8 @@ class World:
         self.procs = []
         self.notes = []
         self.daemons = {}
+        self.helpers = []  # stand-ins of other system services (FakeAvahi), stopped after daemons
+        self.listeners = []  # sockets of tcp_listener()
         self.bus = None
         self.fk = None
         try:
@@ -607,6 +780,22 @@ class World:
         d.write_conf(conf_text)
         return d.start() if start else d
 
+    def avahi(self, hang=False):
+        """Start the avahi-daemon stand-in on the bus (FakeAvahi); hang: no call is ever answered."""
+        a = FakeAvahi(self, hang)
+        self.helpers.append(a)
+        return a
+
+    def tcp_listener(self, address="127.0.0.1"):
+        """A listening TCP socket, e.g. for stafd's reachability probe of a published mDNS service
+        (§5.2: only a tcp service that accepts a connection is used; the kernel connection itself
+        goes to the fake kernel). Returns its port; closed at the end of the test."""
+        s = socket.socket(socket.AF_INET6 if ":" in address else socket.AF_INET, socket.SOCK_STREAM)
+        s.bind((address, 0))
+        s.listen(16)
+        self.listeners.append(s)
+        return s.getsockname()[1]
+
     def cli(self, which, *args, unprivileged=False):
         """Run stafctl/stacctl against the private bus; return (rc, stdout, stderr).
         unprivileged: run it as nobody (the bus socket's directories are opened up for that)."""
@@ -640,6 +829,14 @@ class World:
                 d.stop(timeout=20)
             except Exception as e:  # keep cleaning up
                 self.note(f"stopping {d.name}: {e}")
+        for h in self.helpers:
+            try:
+                h.stop(timeout=20)
+            except Exception as e:  # keep cleaning up
+                self.note(f"stopping {h.name}: {e}")
+        for s in self.listeners:
+            s.close()
+        self.listeners = []
         for p in reversed(self.procs):
             if p.poll() is None:
                 try:
@@ -684,10 +881,10 @@ def entry(**kw):
     return ";".join(f"{k.replace('_', '-')}={v}" for k, v in kw.items())
 
 
-def stafd_conf(controllers=(), excludes=(), glob=(), dccm=()):
+def stafd_conf(controllers=(), excludes=(), glob=(), dccm=(), zeroconf=False):
     return conf([
         ("Global", [("tron", "true")] + list(glob)),
-        ("Service Discovery", [("zeroconf", "disabled")]),
+        ("Service Discovery", [("zeroconf", "enabled" if zeroconf else "disabled")]),
         ("Discovery controller connection management", list(dccm)),
         ("Controllers", [("controller", c) for c in controllers] + [("exclude", e) for e in excludes]),
     ])
@@ -798,7 +995,7 @@ class Runner:
                 world = World(name, getattr(fn, "bus_policy", "open"))
                 t = T(self, name, world)
                 fn(t)
-                for d in list(world.daemons.values()):
+                for d in list(world.daemons.values()) + world.helpers:
                     if d.alive():
                         t.stop_clean(d)
                     elif d.proc is not None:  # died on its own during the test
@@ -831,7 +1028,7 @@ def system_bus(fn):
 def dump(world, tail=80):
     for n in world.notes:
         print(f"     note: {n}")
-    for d in world.daemons.values():
+    for d in list(world.daemons.values()) + world.helpers:
         for p, text in d.logs():
             lines = text.splitlines()
             print(f"     ---- {os.path.basename(p)} (last {min(tail, len(lines))} of {len(lines)} lines)")
