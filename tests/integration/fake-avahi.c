@@ -22,15 +22,16 @@
  *
  * As in avahi-daemon, browser and resolver signals are sent to the client that created the
  * object only (unicast: avahi-client has no match rule for them), only that client may Free its
- * objects, a client has at most 1024 objects, and a client's objects are freed when it leaves the
- * bus. A new browser reports the matching services (ItemNew, flags 4: multicast), then
- * CacheExhausted and AllForNow, all after the reply that gives its path; a new resolver reports
- * Found, or Failure (org.freedesktop.Avahi.TimeoutError) when no such service is published, and
- * Found again whenever the service is published again or updated. Browsers match on interface
- * and protocol (-1: any), type and domain (case-insensitive, "" is "local"); resolvers also on
- * the name and the address protocol. TXT strings are given in record order and travel in
- * avahi-daemon's order, last first (avahi_dbus_append_string_list() walks avahi's string list,
- * which holds a parsed record last string first).
+ * objects, and a client's objects are freed when it leaves the bus (avahi-daemon's limits on
+ * clients and objects are not enforced). A new browser reports the matching services (ItemNew,
+ * flags 4: multicast), then CacheExhausted and AllForNow, all after the reply that gives its
+ * path; a new resolver reports Found, or Failure (org.freedesktop.Avahi.TimeoutError) when no
+ * such service is published, and Found again whenever the service is published again or
+ * updated. Browsers match on interface and protocol (-1: any), type and domain
+ * (case-insensitive, "" is "local"); resolvers also on the name and the address protocol. TXT
+ * strings are given in record order and travel in avahi-daemon's order, last first
+ * (avahi_dbus_append_string_list() walks avahi's string list, which holds a parsed record last
+ * string first).
  *
  * The test drives it through io.stas.test.FakeAvahi at /io/stas/test/FakeAvahi on the same
  * connection (see doc/testing.md, tests/integration/harness.py FakeAvahi):
@@ -86,11 +87,9 @@
 #define HOST_NAME "stas-fake"
 #define DOMAIN_NAME "local"
 #define SERVICE_COOKIE UINT32_C(0x5a5a0001)
-#define OBJECTS_PER_CLIENT_MAX 1024
 #define CALL_LOG_MAX 100000
 
 #define ERR_TIMEOUT "org.freedesktop.Avahi.TimeoutError"
-#define ERR_TOO_MANY_OBJECTS "org.freedesktop.Avahi.TooManyObjectsError"
 #define ERR_INVALID_INTERFACE "org.freedesktop.Avahi.InvalidInterfaceError"
 #define ERR_INVALID_PROTOCOL "org.freedesktop.Avahi.InvalidInterfaceProtocolError"
 #define ERR_INVALID_SERVICE_TYPE "org.freedesktop.Avahi.InvalidServiceTypeError"
@@ -530,8 +529,6 @@ static int object_new(Fake *f, sd_bus_message *m, bool resolver, sd_bus_error *e
         c = client_get(f, m);
         if (!c)
                 return -ENOMEM;
-        if (c->n_objects >= OBJECTS_PER_CLIENT_MAX)
-                return sd_bus_error_set(error, ERR_TOO_MANY_OBJECTS, "Too many objects for this client");
         o = new0(Object, 1);
         if (!o)
                 return -ENOMEM;
