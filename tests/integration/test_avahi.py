@@ -5,10 +5,11 @@
 It proves the stand-in speaks avahi-daemon's D-Bus protocol well enough for the real avahi-client
 0.8 inside stafd: a published service is browsed, resolved, probed and connected as a discovered
 DC; a withdraw reaches stafd (the DC is marked lost once its connection goes) and a republish
-restores it; a flap, a restart of the stand-in and a browser failure reach stafd; stafd may start
-before it. It also checks the protocol itself with busctl (signals go to the caller only, TXT
-order, Failure for an unknown service, objects freed with their client) and that hang() makes it
-answer nothing. These are tests of the stand-in, not of stafd's zeroconf fixes.
+restores it; a flap, a restart of the stand-in, an update of a service and a browser failure
+reach stafd; stafd may start before it; only the owner may free an object. It also checks the
+protocol itself with busctl (signals go to the caller only, TXT order, Failure for an unknown
+service, objects freed with their client) and that hang() makes it answer nothing. These are
+tests of the stand-in, not of stafd's zeroconf fixes.
 Run one test: python3 test_avahi.py <substring of the test name> (with the meson env)."""
 
 import os
@@ -157,6 +158,37 @@ def test_browser_failure(t):
            "each browser's Failure signal reaches stafd with its error")
 
 
+def test_update(t):
+    """A Publish of a published service's key is an update: its resolvers hear Found again."""
+    w = t.w
+    av = w.avahi()
+    port, port2 = w.tcp_listener(), w.tcp_listener()
+    d = w.stafd(zc_conf())
+    pid = d.proc.pid
+    av.publish(port=port)
+    connected_dc(t, d, port)
+    av.publish(port=port2)
+    t.wait(lambda: services(d).get(KEY, {}).get("trsvcid") == str(port2),
+           "stafd's resolver hears the new port (the service record changes in process_info)")
+    connected_dc(t, d, port2)
+    t.eq(len(av.calls("ServiceResolverNew", pid=pid)), 1, "through the same resolver: no ItemNew again")
+
+
+def test_only_owner_frees(t):
+    w = t.w
+    av = w.avahi()
+    d = w.stafd(zc_conf())
+    pid = d.proc.pid
+    objs = t.wait(lambda: len(av.objects(pid=pid)) == 2 and av.objects(pid=pid), "stafd browses")
+    try:
+        w.bus.busctl("call", H.AVAHI[0], objs[0]["path"], BROWSER, "Free")
+        t.check(False, "another client cannot Free stafd's browser")
+    except H.BusError as e:
+        t.check("denied" in str(e).lower() or "not the owner" in str(e).lower(),
+                f"another client cannot Free stafd's browser ({e})")
+    t.eq(len(av.objects(pid=pid)), 2, "the browser is still there")
+
+
 def test_protocol(t):
     """The wire protocol, seen with busctl: what avahi-daemon sends, to whom, in which order."""
     w = t.w
@@ -261,7 +293,8 @@ def test_hang_swallows_stafd_calls(t):
 
 
 TESTS = [test_publish_withdraw_republish, test_stafd_starts_first, test_flap, test_restart,
-         test_browser_failure, test_protocol, test_hang, test_hang_swallows_stafd_calls]
+         test_browser_failure, test_update, test_only_owner_frees, test_protocol, test_hang,
+         test_hang_swallows_stafd_calls]
 
 if __name__ == "__main__":
     H.main(TESTS)
