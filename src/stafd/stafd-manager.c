@@ -953,6 +953,30 @@ static StasTid *tid_with_defaults(StafManager *m, const StasKV *kv) {
         return staf_dc_candidate(m->conf, m->sys, kv);
 }
 
+/*
+ * mDNS DCs that reconcile_dcs() keeps although avahi does not list them now (a flap, an avahi
+ * restart, the first passes after a stafd restart) are held, so their referrals are held too.
+ * Only a lost DC whose persistence ran out (unresponsive) lets them go.
+ */
+static int add_held_discovered(StafManager *m, Wanted *w) {
+        for (size_t i = 0; i < m->n_dcs; i++) {
+                StafDc *dc = m->dcs[i];
+                StasTid *t;
+                int r;
+
+                if (dc->origin != STAS_ORIGIN_DISCOVERED || dc->unresponsive || reject_tid(dc->tid, m) ||
+                    wanted_has(w, dc->tid))
+                        continue;
+                t = tid_copy(dc->tid);
+                if (!t)
+                        return -ENOMEM;
+                r = wanted_add(w, t, STAS_ORIGIN_DISCOVERED, NULL);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
 static int build_wanted(StafManager *m, StasKV *const *controllers, Wanted *w) {
         size_t n_referrals = 0, n_dropped = 0;
         int r;
@@ -974,7 +998,10 @@ static int build_wanted(StafManager *m, StasKV *const *controllers, Wanted *w) {
                         if (r < 0)
                                 return r;
                 }
-        /* referrals, transitively from the roots only (loop-safe: each TID once) */
+        r = add_held_discovered(m, w);
+        if (r < 0)
+                return r;
+        /* referrals, transitively from the DCs held for their own sake (loop-safe: each TID once) */
         for (size_t i = 0; i < w->n; i++) {
                 _cleanup_(dlp_tids_freep) StasTid **refs = NULL;
                 StafDc *dc;

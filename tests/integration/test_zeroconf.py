@@ -1,0 +1,105 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
+"""stafd's zeroconf DCs against the avahi-daemon stand-in (fake-avahi), with stacd behind them.
+Issue "Never block, never drop": a DC kept for any reason keeps its referrals (failure 1).
+Run one test: python3 test_zeroconf.py <substring of the test name> (with the meson env)."""
+
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness as H  # noqa: E402
+from harness import dc, dlpe, referral, stacd_conf  # noqa: E402
+
+MDNS = "127.0.0.1"
+B = "192.0.2.20"  # the referral DC
+IOS = ["192.0.2.101", "192.0.2.102"]
+NQNS = [f"nqn.2024-01.io.stas.test:sub{i + 1}" for i in range(2)]
+FENCE = ("192.0.2.103", "nqn.2024-01.io.stas.test:fence")
+STAF_SIGNALS = "type='signal',interface='org.nvmexpress.staf'"
+
+
+class Fabric:
+    """An mDNS-announced DC (a real TCP listener on 127.0.0.1 for stafd's probe) whose log refers
+    to DC B, whose log lists two IOCs; stafd with zeroconf and stacd."""
+
+    def __init__(self, t):
+        self.t, self.w = t, t.w
+        self.av = self.w.avahi()
+        self.port = self.w.tcp_listener()
+        self.ents_b = [dlpe(IOS[i], NQNS[i], portid=i + 1) for i in range(2)]
+        self.set_scenario(self.ents_b)
+        self.mon = self.w.bus.monitor(STAF_SIGNALS)
+        self.d = self.w.stafd(H.stafd_conf(zeroconf=True))
+        self.av.publish(port=self.port)
+        self.s = self.w.stacd(stacd_conf([]))
+        self.devs = self.wait_all("the mDNS DC, the referral DC and both IOCs are connected")
+
+    def set_scenario(self, ents_b):
+        self.w.fk.set_scenario({"controllers": [
+            dc(MDNS, [referral(B)], trsvcid=str(self.port)),
+            dc(B, ents_b),
+        ]})
+
+    def kernel(self):
+        """{name: [devices]} of the four controllers."""
+        f = self.w.fk.find
+        return {"mdns": f(traddr=MDNS, trsvcid=str(self.port)), "B": f(traddr=B, trsvcid="8009"),
+                "io1": f(traddr=IOS[0], subsysnqn=NQNS[0]), "io2": f(traddr=IOS[1], subsysnqn=NQNS[1])}
+
+    def wait_all(self, what):
+        return self.t.wait(lambda: (lambda k: k if all(len(v) == 1 for v in k.values()) else None)(self.kernel()),
+                           what)
+
+    def fence(self, what):
+        """A change of B's log page (one more IOC): once stacd connects it, every signal and
+        reconcile caused by what came before has run."""
+        self.set_scenario(self.ents_b + [dlpe(*FENCE, portid=3)])
+        b = self.kernel()["B"]
+        self.t.check(b, f"{what}: the referral DC is still connected", fatal=True)
+        self.w.fk.ctl("aen", b[0], socket=self.d.socket)
+        self.t.wait(lambda: self.w.fk.find(traddr=FENCE[0], subsysnqn=FENCE[1]), f"fence after {what}: IOC connected")
+        self.set_scenario(self.ents_b)
+
+    def check_nothing_dropped(self, what):
+        t = self.t
+        t.eq(self.kernel(), self.devs, f"{what}: the same kernel controllers (none removed or replaced)")
+        t.eq(len(self.mon.signals("dc_removed")), 0, f"{what}: no dc_removed signal")
+        for i in range(2):
+            t.eq(len(self.w.fk.connects(traddr=IOS[i], nqn=NQNS[i])), 1, f"{what}: {NQNS[i]} connected once")
+        t.eq(len(self.w.fk.connects(traddr=B)), 1, f"{what}: the referral DC connected once")
+        t.check(not any(self.w.fk.find(traddr=a) == [] for a in IOS), f"{what}: stacd kept both IOCs")
+
+
+def test_referrals_survive_avahi_flap(t):
+    f = Fabric(t)
+    pid = f.d.proc.pid
+    resolves = len(f.av.calls("ServiceResolverNew", pid=pid))
+    f.av.flap(gap_ms=1500)
+    t.wait(lambda: len(f.av.calls("ServiceResolverNew", pid=pid)) > resolves,
+           "stafd saw the flap (it resolves the service again)")
+    f.fence("the flap")
+    f.check_nothing_dropped("avahi flap")
+    t.stop_clean(f.s)
+    t.stop_clean(f.d)
+
+
+def test_referrals_survive_stafd_restart(t):
+    """A restart while avahi does not (yet) list the mDNS DC: its restored referral is kept."""
+    f = Fabric(t)
+    f.d.stop()
+    f.av.withdraw()
+    f.d.start()
+    t.wait(lambda: f.d.find_controller(traddr=B), "the restarted stafd lists the referral DC")
+    f.fence("the restart")
+    f.av.publish(port=f.port)
+    f.fence("the announcement again")
+    f.check_nothing_dropped("stafd restart")
+    t.stop_clean(f.s)
+    t.stop_clean(f.d)
+
+
+TESTS = [test_referrals_survive_avahi_flap, test_referrals_survive_stafd_restart]
+
+if __name__ == "__main__":
+    H.main(TESTS)
