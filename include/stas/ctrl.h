@@ -100,7 +100,7 @@ typedef struct StasCtrlOps {
 /*
  * The real backend: ctx is a StasCtrlNvmeCtx (borrowed; must outlive the controllers). Both
  * pools are required and must be distinct (a shared pool brings back the head-of-line blocking
- * the split exists to prevent); an async verb whose pool is NULL fails with -EINVAL.
+ * the split exists to prevent): ctrl_new() refuses a context without them with -EINVAL.
  */
 typedef struct StasCtrlNvmeCtx {
         StasNvme *nvme;

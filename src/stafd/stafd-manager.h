@@ -93,8 +93,8 @@ StasTid *staf_dc_candidate(const StasConf *conf, const StasSysConf *sys, const S
 /*
  * staf_manager_set_task_pool() - the workers that resolve host names in controller= traddrs
  * (resolve.h): stafd's pool of short operations, never the connect pool (a lookup must not
- * wait behind connects to dead targets). Without a pool such entries are dropped with an error. Call before
- * staf_manager_start(). Return: 0 or -ENOMEM.
+ * wait behind connects to dead targets). Without a pool such entries are dropped with an
+ * error. Call before staf_manager_start(). Return: 0 or -ENOMEM.
  */
 int staf_manager_set_task_pool(StafManager *m, StasTaskPool *pool);
 /* staf_manager_uevent() - route a kernel event to the DC owning the device. */
