@@ -25,7 +25,11 @@
  *
  * The kernel is reached only through a StasCtrlOps table (function pointers), so the state
  * machines above it are unit-tested with a fake backend. stas_ctrl_nvme_ops is the real one,
- * over the nvme adapter (nvme.h) and the worker pool (task.h).
+ * over the nvme adapter (nvme.h) and two worker pools (task.h): connects run on a pool of their
+ * own, every other verb (DIM, supported log pages, get log pages, disconnect) on a pool for short
+ * operations. A connect to a dead target can block its worker in the kernel for the transport's
+ * connect timeout; with the split, connects only ever wait behind other connects, and the verbs
+ * of healthy controllers are never queued behind them.
  *
  * All calls and callbacks happen on the sd-event loop thread. Logging: connect failures and
  * recoveries (once per streak, as above) at error/info, everything else at debug.
@@ -93,11 +97,16 @@ typedef struct StasCtrlOps {
         const char *(*strerror)(int r);
 } StasCtrlOps;
 
-/* The real backend: ctx is a StasCtrlNvmeCtx (borrowed; must outlive the controllers). */
+/*
+ * The real backend: ctx is a StasCtrlNvmeCtx (borrowed; must outlive the controllers). Both
+ * pools are required and must be distinct (a shared pool brings back the head-of-line blocking
+ * the split exists to prevent): ctrl_new() refuses a context without them with -EINVAL.
+ */
 typedef struct StasCtrlNvmeCtx {
         StasNvme *nvme;
-        StasTaskPool *pool;
-        const char *sysfs_root; /* NULL = "/" */
+        StasTaskPool *connect_pool; /* connects only: may block for a transport's connect timeout */
+        StasTaskPool *short_pool;   /* DIM, supported log pages, get log pages, disconnect */
+        const char *sysfs_root;     /* NULL = "/" */
         /*
          * With @event set, find() reads sysfs and the interface addresses once per event-loop
          * iteration (sd_event_get_iteration()) and reuses them for every controller looked up in that

@@ -8,6 +8,13 @@
  * with work()'s return value. task_cancel() before completion guarantees done() is never
  * called (the worker may still be running work(); its result is discarded and cleanup() is
  * called on the loop thread when it finishes). Nothing here logs above debug level.
+ *
+ * A pool runs its queue in order on at most @max_threads workers: with every worker busy, new
+ * work waits. Work that can block for long therefore gets a pool of its own, so that it only
+ * ever delays work of its kind. Both daemons run two pools: one for connects (a connect to a
+ * dead target can hang in the kernel for the transport's connect timeout) and one for the short
+ * operations (Get Log Page, supported log pages, DIM, disconnect, host name lookups); see
+ * StasCtrlNvmeCtx in ctrl.h, and stafd.c / stacd-manager.c for the sizes and why.
  */
 #pragma once
 

@@ -759,7 +759,7 @@ int stas_ctrl_info(const StasCtrl *c, StasKV *kv) {
         return 0;
 }
 
-/* ---- the real backend: nvme.h adapter on the worker pool ---- */
+/* ---- the real backend: nvme.h adapter on the worker pools (connects apart, see ctrl.h) ---- */
 
 typedef struct NvmeH {
         StasNvmeCtrl *c;
@@ -779,6 +779,9 @@ static int nvme_h_new(
         NvmeH *h;
         int r;
 
+        /* connects on the short pool would queue the verbs of healthy controllers behind them */
+        if (!x->connect_pool || !x->short_pool || x->connect_pool == x->short_pool)
+                return -EINVAL;
         h = new0(NvmeH, 1);
         if (!h)
                 return -ENOMEM;
@@ -876,7 +879,7 @@ static int nvme_h_connect(void *p, StasCtrlOpDone cb, void *userdata) {
 
         h->cb.op = cb;
         h->ud = userdata;
-        return stas_nvme_ctrl_connect_async(h->c, h->ctx->pool, nvme_op_tramp, h);
+        return stas_nvme_ctrl_connect_async(h->c, h->ctx->connect_pool, nvme_op_tramp, h);
 }
 
 static int nvme_h_disconnect(void *p, StasCtrlOpDone cb, void *userdata) {
@@ -884,7 +887,7 @@ static int nvme_h_disconnect(void *p, StasCtrlOpDone cb, void *userdata) {
 
         h->cb.op = cb;
         h->ud = userdata;
-        return stas_nvme_ctrl_disconnect_async(h->c, h->ctx->pool, nvme_op_tramp, h);
+        return stas_nvme_ctrl_disconnect_async(h->c, h->ctx->short_pool, nvme_op_tramp, h);
 }
 
 static void nvme_dim_tramp(StasNvmeCtrl *nc, int r, uint32_t result, void *userdata) {
@@ -897,7 +900,7 @@ static int nvme_h_dim(void *p, StasDimTask tas, StasCtrlRegisterDone cb, void *u
 
         h->cb.dim = cb;
         h->ud = userdata;
-        return stas_nvme_ctrl_register_async(h->c, h->ctx->pool, tas, nvme_dim_tramp, h);
+        return stas_nvme_ctrl_register_async(h->c, h->ctx->short_pool, tas, nvme_dim_tramp, h);
 }
 
 static void nvme_supported_tramp(StasNvmeCtrl *nc, int r, uint32_t lid_support, void *userdata) {
@@ -910,7 +913,7 @@ static int nvme_h_supported(void *p, StasCtrlSupportedDone cb, void *userdata) {
 
         h->cb.supported = cb;
         h->ud = userdata;
-        return stas_nvme_ctrl_supported_log_pages_async(h->c, h->ctx->pool, nvme_supported_tramp, h);
+        return stas_nvme_ctrl_supported_log_pages_async(h->c, h->ctx->short_pool, nvme_supported_tramp, h);
 }
 
 static void nvme_log_tramp(
@@ -925,7 +928,7 @@ static int nvme_h_get_log_pages(void *p, uint8_t lsp, StasCtrlLogPagesDone cb, v
         h->cb.log = cb;
         h->ud = userdata;
         return stas_nvme_ctrl_get_log_pages_async(
-                h->c, h->ctx->pool, lsp, STAS_DLP_MAX_RETRIES, nvme_log_tramp, h);
+                h->c, h->ctx->short_pool, lsp, STAS_DLP_MAX_RETRIES, nvme_log_tramp, h);
 }
 
 static int nvme_h_dctype(void *p, char **ret) {

@@ -17,6 +17,17 @@
 #include "stas/match.h"
 #include "stas/strv.h"
 
+/*
+ * Worker pools (task.h, ctrl.h). Connects get their own pool: a connect to a dead target can
+ * block its worker in the kernel for the transport's connect timeout. 32 connects at once let
+ * the I/O controllers of a host converge in parallel after a boot or a fabric outage, and a dead
+ * fabric costs at most 32 threads; further connects wait in the queue (and only ever behind other
+ * connects, retried on their backoff). The short operations (disconnect, host name lookups) take
+ * a round trip or a few: 4 workers are enough.
+ */
+#define STACD_CONNECT_WORKERS 32
+#define STACD_SHORT_WORKERS 4
+
 static void ioc_free(StacdIoc *io) {
         if (!io)
                 return;
@@ -614,7 +625,8 @@ StacdManager *manager_free(StacdManager *m) {
         free(m->disposing);
         m->udev = stas_udev_free(m->udev);
         m->resolver = resolver_free(m->resolver);
-        m->pool = task_pool_free(m->pool);
+        m->connect_pool = task_pool_free(m->connect_pool);
+        m->short_pool = task_pool_free(m->short_pool);
         stas_ctrl_nvme_ctx_done(&m->ctrl_ctx);
         stas_nvme_free(m->nvme);
         timer_free(m->reconcile_timer);
@@ -662,13 +674,18 @@ int manager_load(StacdManager *m) {
         r = stas_nvme_new(&h, &k, (m->tron_flag || m->conf->tron) ? LOG_DEBUG : LOG_ERR, &m->nvme);
         if (r < 0)
                 return log_error_errno(r, "Cannot create the libnvme context: %m");
-        r = task_pool_new(m->event, 8, &m->pool);
+        r = task_pool_new(m->event, STACD_CONNECT_WORKERS, &m->connect_pool);
+        if (r >= 0)
+                r = task_pool_new(m->event, STACD_SHORT_WORKERS, &m->short_pool);
         if (r < 0)
-                return log_error_errno(r, "Cannot create the worker pool: %m");
-        m->ctrl_ctx =
-                (StasCtrlNvmeCtx){ .nvme = m->nvme, .pool = m->pool, .sysfs_root = NULL, .event = m->event };
+                return log_error_errno(r, "Cannot create the worker pools: %m");
+        m->ctrl_ctx = (StasCtrlNvmeCtx){ .nvme = m->nvme,
+                                         .connect_pool = m->connect_pool,
+                                         .short_pool = m->short_pool,
+                                         .sysfs_root = NULL,
+                                         .event = m->event };
         m->resolver = resolver_free(m->resolver);
-        r = resolver_new(m->pool, names_resolved, m, &m->resolver);
+        r = resolver_new(m->short_pool, names_resolved, m, &m->resolver);
         if (r < 0)
                 return log_error_errno(r, "Cannot create the name resolver: %m");
         return 0;

@@ -80,8 +80,9 @@ struct StacdManager {
         StasSysConf *sys;
         StasKernelOptions kopts;
         StasNvme *nvme;
-        StasTaskPool *pool;
-        StasResolver *resolver; /* host names in controller= traddrs */
+        StasTaskPool *connect_pool; /* connects only (ctrl.h) */
+        StasTaskPool *short_pool;   /* disconnects, host name lookups */
+        StasResolver *resolver;     /* host names in controller= traddrs */
         StasCtrlNvmeCtx ctrl_ctx;
         StasUdev *udev;
 

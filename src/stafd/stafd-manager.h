@@ -92,8 +92,9 @@ int staf_manager_set_zeroconf(StafManager *m, StasKV *const *services, size_t n)
 StasTid *staf_dc_candidate(const StasConf *conf, const StasSysConf *sys, const StasKV *record);
 /*
  * staf_manager_set_task_pool() - the workers that resolve host names in controller= traddrs
- * (resolve.h). Without a pool such entries are dropped with an error. Call before
- * staf_manager_start(). Return: 0 or -ENOMEM.
+ * (resolve.h): stafd's pool of short operations, never the connect pool (a lookup must not
+ * wait behind connects to dead targets). Without a pool such entries are dropped with an
+ * error. Call before staf_manager_start(). Return: 0 or -ENOMEM.
  */
 int staf_manager_set_task_pool(StafManager *m, StasTaskPool *pool);
 /* staf_manager_uevent() - route a kernel event to the DC owning the device. */

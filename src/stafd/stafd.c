@@ -38,6 +38,18 @@
 
 #define UDEV_RULE_NAME "70-nvmf-autoconnect.rules"
 
+/*
+ * Worker pools (task.h, ctrl.h). Connects get their own pool: a connect to a dead DC can block
+ * its worker in the kernel for the transport's connect timeout. 16 connects at once cover the
+ * DCs of a usual fabric (a CDC, some DDCs and their referrals, the mDNS ones) in one round, and
+ * a dead fabric costs at most 16 threads; further connects wait in the queue (and only ever
+ * behind other connects). The short operations (Get Log Page, supported log pages, DIM,
+ * disconnect, host name lookups) take a few round trips each: 4 workers keep a burst, such as
+ * every DC re-reading its log page after a fabric change, parallel enough.
+ */
+#define STAFD_CONNECT_WORKERS 16
+#define STAFD_SHORT_WORKERS 4
+
 extern char **environ;
 
 typedef struct Stafd {
@@ -47,7 +59,7 @@ typedef struct Stafd {
         StafManager *m;
         StasUdev *udev;
         StasNvme *nvme;
-        StasTaskPool *pool;
+        StasTaskPool *connect_pool, *short_pool;
         StasZeroconf *zc;
         StasCtrlNvmeCtx ctx;
         const char *conf_path;
@@ -395,12 +407,16 @@ int main(int argc, char *argv[]) {
                 log_error_errno(r, "Cannot create the NVMe context: %m");
                 goto finish;
         }
-        r = task_pool_new(d.event, 4, &d.pool);
+        r = task_pool_new(d.event, STAFD_CONNECT_WORKERS, &d.connect_pool);
+        if (r >= 0)
+                r = task_pool_new(d.event, STAFD_SHORT_WORKERS, &d.short_pool);
         if (r < 0) {
-                log_error_errno(r, "Cannot create the worker pool: %m");
+                log_error_errno(r, "Cannot create the worker pools: %m");
                 goto finish;
         }
-        d.ctx = (StasCtrlNvmeCtx){ .nvme = d.nvme, .pool = d.pool, .event = d.event };
+        d.ctx = (StasCtrlNvmeCtx){
+                .nvme = d.nvme, .connect_pool = d.connect_pool, .short_pool = d.short_pool, .event = d.event
+        };
 
         udev_rule_install(&d);
 
@@ -418,7 +434,7 @@ int main(int argc, char *argv[]) {
                 log_error_errno(r, "Cannot create the manager: %m");
                 goto finish;
         }
-        r = staf_manager_set_task_pool(d.m, d.pool);
+        r = staf_manager_set_task_pool(d.m, d.short_pool);
         if (r < 0) {
                 log_error_errno(r, "Cannot create the name resolver: %m");
                 goto finish;
@@ -480,7 +496,8 @@ finish:
         stas_udev_free(d.udev);
         staf_manager_free(d.m);
         stas_ctrl_nvme_ctx_done(&d.ctx);
-        task_pool_free(d.pool);
+        task_pool_free(d.connect_pool);
+        task_pool_free(d.short_pool);
         stas_nvme_free(d.nvme);
         kernel_options_done(&kopts);
         sd_event_unref(d.event);

@@ -24,6 +24,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "fk-core.h"
@@ -499,6 +500,36 @@ static bool duplicate_exists(const struct opts *o) {
         return false;
 }
 
+static uint64_t now_ms(void) {
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * 1000 + (uint64_t) ts.tv_nsec / 1000000;
+}
+
+/*
+ * A slow fabric: the connect write returns connect_delay_ms after it started. The scenario is
+ * re-read every 100 ms while waiting, so a test can release hung connects early by lowering the
+ * delay (or dropping the controller from the scenario).
+ */
+static void connect_wait(const struct opts *o) {
+        uint64_t start = now_ms();
+
+        for (;;) {
+                struct json_object *sc = scenario_load();
+                struct json_object *c = scenario_ctrl(
+                        sc, o->transport, o->traddr, o->trsvcid, o->nqn, o->host_traddr, o->host_iface);
+                int64_t delay = jint(c, "connect_delay_ms", 0);
+                uint64_t elapsed = now_ms() - start, left;
+
+                json_object_put(sc);
+                if (delay <= 0 || elapsed >= (uint64_t) delay)
+                        return;
+                left = (uint64_t) delay - elapsed;
+                usleep((useconds_t) (left < 100 ? left : 100) * 1000);
+        }
+}
+
 int fk_connect(const char *str, size_t len, char *reply, size_t n) {
         struct json_object *sc = NULL, *c;
         struct opts o;
@@ -617,9 +648,15 @@ int fk_connect(const char *str, size_t len, char *reply, size_t n) {
         snprintf(reply, n, "instance=%d,cntlid=%d\n", inst, cntlid);
         fk_uevent("add", inst, NULL);
         /* a slow fabric: the controller exists (as in the kernel) before the write returns */
-        k = (int) jint(c, "connect_delay_ms", 0);
-        if (k > 0)
-                usleep((useconds_t) k * 1000);
+        connect_wait(&o);
+        append_log(
+                "connect-done.log",
+                "nvme%d nqn=%s,transport=%s,traddr=%s,trsvcid=%s",
+                inst,
+                o.nqn,
+                o.transport,
+                nz(o.traddr),
+                o.trsvcid ? o.trsvcid : "none");
         r = inst;
 out:
         unlock_root(lk);

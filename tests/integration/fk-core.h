@@ -12,6 +12,8 @@
  *   sys/class/nvme/nvmeN/...             controller attributes, as a 6.1 kernel shows them
  *   sys/class/nvme-subsystem/nvme-subsysK/{subsysnqn,subsystype,...,nvmeN -> ../../nvme/nvmeN}
  *   connect.log                          every option string written to /dev/nvme-fabrics
+ *   connect-done.log                     every connect write that returned a controller, when it
+ *                                        returned: "nvmeN nqn=..,transport=..,traddr=..,trsvcid=.."
  *   admin.log                            every admin command: "nvmeN opc=0x.. cdw10=0x.. off=.. len=.."
  *   dim.log                              every DIM command: "nvmeN tas=register eid=.. ename=.. ..."
  *   lock                                 flock()ed while the tree is changed (several processes)

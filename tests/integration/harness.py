@@ -334,6 +334,18 @@ class FakeKernel:
         """The connect attempts whose options include all of match (keys use _ as the kernel)."""
         return [o for o in self.connect_log() if all(o.get(k) == v for k, v in match.items())]
 
+    def connects_done(self, **match):
+        """The connect writes that returned a controller, in the order they returned, as dicts of
+        the controller's keys plus "device" (connect-done.log); filtered like connects()."""
+        res = []
+        for l in self._log("connect-done.log"):
+            dev, _, opts = l.partition(" ")
+            d = parse_opts(opts)
+            d["device"] = dev
+            if all(d.get(k) == v for k, v in match.items()):
+                res.append(d)
+        return res
+
     def dim_log(self):
         res = []
         for l in self._log("dim.log"):

@@ -13,6 +13,7 @@
 #include <endian.h>
 #include <libnvme.h>
 
+#include "stas/ctrl.h"
 #include "stas/dlp.h"
 #include "stas/nvme.h"
 
@@ -563,6 +564,7 @@ typedef struct Result {
         int r;
         StasKV **entries;
         uint64_t genctr;
+        uint32_t lid_support;
 } Result;
 
 static void on_done(StasNvmeCtrl *c, int r, void *userdata) {
@@ -661,6 +663,152 @@ static void test_nvme_async_free_while_busy(void **state) {
         close(p[1]);
 }
 
+/* ---- the real controller backend (ctrl.c) on this adapter: which pool runs which verb ---- */
+
+static void on_backend_op(int r, void *userdata) {
+        Result *res = userdata;
+
+        res->calls++;
+        res->r = r;
+}
+
+static void on_backend_dim(int r, uint32_t result, void *userdata) {
+        on_backend_op(r, userdata);
+}
+
+static void on_backend_supported(int r, uint32_t lid_support, void *userdata) {
+        Result *res = userdata;
+
+        on_backend_op(r, userdata);
+        res->lid_support = lid_support;
+}
+
+static void on_backend_log(int r, StasKV **entries, const StasDlpReport *report, void *userdata) {
+        Result *res = userdata;
+
+        res->calls++;
+        res->r = r;
+        res->genctr = report->genctr;
+        dlp_list_free(entries);
+}
+
+/* Run the loop until *@calls reaches @want (hang guard: 500 iterations of at most 100 ms). */
+static void run_until_calls(sd_event *e, const unsigned *calls, unsigned want) {
+        for (int i = 0; i < 500 && *calls < want; i++)
+                assert_true(sd_event_run(e, 100 * 1000) >= 0);
+        assert_int_equal(*calls, want);
+}
+
+/* stas_ctrl_nvme_ops needs two distinct pools: connects must never share the short operations' one. */
+static void test_nvme_backend_needs_two_pools(void **state) {
+        _cleanup_(stas_nvme_freep) StasNvme *ctx = ctx_new(true);
+        _cleanup_(tid_freep) StasTid *tid = tid_new("tcp", "10.0.0.1", "4420", "nqn.io:1", "", "", "");
+        StasTaskPool *pool = NULL, *other = NULL;
+        sd_event *e = NULL;
+        void *h = NULL;
+
+        assert_int_equal(sd_event_new(&e), 0);
+        assert_int_equal(task_pool_new(e, 1, &pool), 0);
+        assert_int_equal(task_pool_new(e, 1, &other), 0);
+
+        StasCtrlNvmeCtx shared = { .nvme = ctx, .connect_pool = pool, .short_pool = pool };
+        StasCtrlNvmeCtx no_connect = { .nvme = ctx, .short_pool = pool };
+        StasCtrlNvmeCtx no_short = { .nvme = ctx, .connect_pool = pool };
+        StasCtrlNvmeCtx both = { .nvme = ctx, .connect_pool = other, .short_pool = pool };
+
+        assert_int_equal(stas_ctrl_nvme_ops.ctrl_new(&shared, tid, NULL, false, &h), -EINVAL);
+        assert_int_equal(stas_ctrl_nvme_ops.ctrl_new(&no_connect, tid, NULL, false, &h), -EINVAL);
+        assert_int_equal(stas_ctrl_nvme_ops.ctrl_new(&no_short, tid, NULL, false, &h), -EINVAL);
+        assert_null(h);
+        assert_int_equal(stas_ctrl_nvme_ops.ctrl_new(&both, tid, NULL, false, &h), 0);
+        stas_ctrl_nvme_ops.ctrl_free(h);
+
+        other = task_pool_free(other);
+        pool = task_pool_free(pool);
+        sd_event_unref(e);
+}
+
+/*
+ * Connects run on the connect pool, every other verb on the short pool: with the only connect
+ * worker blocked in nvmf_add_ctrl() (a dead target) and a second connect queued behind it, a
+ * Get Log Page, a DIM, a Supported Log Pages and a disconnect of a connected controller still
+ * complete. The connects
+ * complete once the kernel lets them go.
+ */
+static void test_nvme_backend_connects_apart(void **state) {
+        const StasCtrlOps *ops = &stas_ctrl_nvme_ops;
+        _cleanup_(stas_nvme_freep) StasNvme *ctx = ctx_new(true);
+        _cleanup_(tid_freep) StasTid *t1 = tid_new("tcp", "10.0.0.1", "4420", "nqn.io:1", "", "", "");
+        _cleanup_(tid_freep) StasTid *t2 = tid_new("tcp", "10.0.0.2", "4420", "nqn.io:2", "", "", "");
+        _cleanup_(tid_freep) StasTid *t3 = tid_new("tcp", "10.0.0.3", "8009", NVME_DISC_WKNQN, "", "", "");
+        StasTaskPool *connect_pool = NULL, *short_pool = NULL;
+        Result hung = {}, queued = {}, log = {}, dim = {}, supported = {}, disc = {};
+        void *h_hung = NULL, *h_queued = NULL, *h_live = NULL;
+        sd_event *e = NULL;
+        int p[2];
+
+        assert_int_equal(pipe(p), 0);
+        assert_int_equal(sd_event_new(&e), 0);
+        assert_int_equal(task_pool_new(e, 1, &connect_pool), 0);
+        assert_int_equal(task_pool_new(e, 1, &short_pool), 0);
+        StasCtrlNvmeCtx x = { .nvme = ctx, .connect_pool = connect_pool, .short_pool = short_pool };
+
+        /* a healthy DC, already in the kernel (adopted: nvme9) */
+        assert_int_equal(ops->ctrl_new(&x, t3, NULL, true, &h_live), 0);
+        assert_int_equal(ops->adopt(h_live, 9), 0);
+
+        /* two connects to a dead fabric: the first takes the only connect worker and hangs */
+        fake_add.block_fd = p[0];
+        assert_int_equal(ops->ctrl_new(&x, t1, NULL, false, &h_hung), 0);
+        assert_int_equal(ops->ctrl_new(&x, t2, NULL, false, &h_queued), 0);
+        assert_int_equal(ops->connect(h_hung, on_backend_op, &hung), 0);
+        assert_int_equal(ops->connect(h_queued, on_backend_op, &queued), 0);
+        assert_int_equal(task_pool_pending(connect_pool), 2);
+
+        fake_dlp.log = make_log();
+        assert_int_equal(ops->get_log_pages(h_live, 0, on_backend_log, &log), 0);
+        assert_int_equal(task_pool_pending(short_pool), 1);
+        run_until_calls(e, &log.calls, 1);
+        assert_int_equal(log.r, 0);
+        assert_int_equal(log.genctr, 7);
+
+        fake_reg.supported = true;
+        assert_int_equal(ops->dim(h_live, STAS_DIM_REGISTER, on_backend_dim, &dim), 0);
+        run_until_calls(e, &dim.calls, 1);
+        assert_int_equal(dim.r, 0);
+
+        fake_log.lid70 = 3u << 16;
+        assert_int_equal(ops->supported_log_pages(h_live, on_backend_supported, &supported), 0);
+        run_until_calls(e, &supported.calls, 1);
+        assert_int_equal(supported.r, 0);
+        assert_int_equal(supported.lid_support, 3);
+
+        assert_int_equal(ops->disconnect(h_live, on_backend_op, &disc), 0);
+        run_until_calls(e, &disc.calls, 1);
+        assert_int_equal(disc.r, 0);
+        assert_null(ops->name(h_live));
+
+        /* the fence: both connects are still pending, the short operations did not wait for them */
+        assert_int_equal(hung.calls + queued.calls, 0);
+        assert_int_equal(task_pool_pending(connect_pool), 2);
+
+        assert_int_equal(write(p[1], "xx", 2), 2);
+        run_until_calls(e, &hung.calls, 1);
+        run_until_calls(e, &queued.calls, 1);
+        assert_int_equal(hung.r, 0);
+        assert_int_equal(queued.r, 0);
+        assert_int_equal(task_pool_pending(connect_pool), 0);
+
+        ops->ctrl_free(h_hung);
+        ops->ctrl_free(h_queued);
+        ops->ctrl_free(h_live);
+        short_pool = task_pool_free(short_pool);
+        connect_pool = task_pool_free(connect_pool);
+        sd_event_unref(e);
+        close(p[0]);
+        close(p[1]);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup(test_nvme_error_mapping, reset),
@@ -678,6 +826,8 @@ int main(void) {
                 cmocka_unit_test_setup(test_nvme_async_verbs, reset),
                 cmocka_unit_test_setup(test_nvme_async_free_while_busy, reset),
                 cmocka_unit_test_setup(test_nvme_log_level, reset),
+                cmocka_unit_test_setup(test_nvme_backend_needs_two_pools, reset),
+                cmocka_unit_test_setup(test_nvme_backend_connects_apart, reset),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
