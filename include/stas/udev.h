@@ -28,7 +28,7 @@
  *
  * 3. Enumeration of existing controllers straight from sysfs, under an optional root prefix
  *    (NULL or "" = "/"): <root>/sys/class/nvme/nvmeN/{uevent, address, transport, subsysnqn,
- *    hostnqn, hostid, cntrltype, dctype, state, model, serial, firmware_rev} and whether the
+ *    hostnqn, hostid, cntrltype, dctype, state, model, serial, firmware_rev, cntlid} and whether the
  *    controller has namespace children (nvmeXnY or nvmeXcYnZ entries). Connection fields come
  *    from the uevent file's NVME_* keys, else from "transport" and "address"
  *    (traddr=..,trsvcid=..,host_traddr=..,host_iface=..,src_addr=..). Missing attributes
@@ -119,6 +119,7 @@ typedef struct StasNvmeDevice {
         char *model;
         char *serial;
         char *firmware_rev;
+        char *cntlid; /* the controller ID of the current association, decimal */
         bool has_children;
 } StasNvmeDevice;
 
@@ -147,6 +148,23 @@ bool nvmedev_is_dc(const StasNvmeDevice *d);
 bool nvmedev_is_ioc(const StasNvmeDevice *d);
 /* nvmedev_conn_id() - a StasConnId view of @d (borrows @d's strings) for match_cid_tid(). */
 void nvmedev_conn_id(const StasNvmeDevice *d, StasConnId *ret);
+
+/*
+ * Device identity. The kernel reuses a free nvmeN name for the next controller, so a name alone
+ * does not say that a device is still the one a controller object connected to.
+ *
+ * nvmedev_same_connection() - @a and @b (both read from sysfs) are the same kernel controller as
+ * far as its connection goes: same instance, transport, traddr, trsvcid, host_traddr, host_iface
+ * and subsysnqn. src_addr is left out: the kernel shows it only while the admin queue's socket
+ * is up, so it comes and goes across the kernel's own reconnects. NULL: false.
+ */
+bool nvmedev_same_connection(const StasNvmeDevice *a, const StasNvmeDevice *b);
+/*
+ * nvmedev_same_identity() - nvmedev_same_connection() and the same cntlid: the same association.
+ * A controller created under a reused name, or the same target connected anew (the target hands
+ * out a new cntlid), differs. NULL: false.
+ */
+bool nvmedev_same_identity(const StasNvmeDevice *a, const StasNvmeDevice *b);
 
 /*
  * address_parse_field() - the value of @key ("traddr", "src_addr"...) in a sysfs address

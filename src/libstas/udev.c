@@ -375,6 +375,7 @@ StasNvmeDevice *nvmedev_free(StasNvmeDevice *d) {
         free(d->model);
         free(d->serial);
         free(d->firmware_rev);
+        free(d->cntlid);
         free(d);
         return NULL;
 }
@@ -484,7 +485,8 @@ int nvmedev_read(const char *root, const char *sysname, StasNvmeDevice **ret) {
             read_attr(dfd, "state", &d->state) < 0 || read_attr(dfd, "model", &d->model) < 0 ||
             read_attr(dfd, "serial", &d->serial) < 0 ||
             read_attr(dfd, "firmware_rev", &d->firmware_rev) < 0 ||
-            read_attr(dfd, "transport", &d->transport) < 0 || read_attr(dfd, "uevent", &uevent) < 0)
+            read_attr(dfd, "cntlid", &d->cntlid) < 0 || read_attr(dfd, "transport", &d->transport) < 0 ||
+            read_attr(dfd, "uevent", &uevent) < 0)
                 return -ENOMEM;
 
         /* "(efault)" and "none" mean empty for every attribute stas looks at */
@@ -620,4 +622,15 @@ void nvmedev_conn_id(const StasNvmeDevice *d, StasConnId *ret) {
                 .host_nqn = d->hostnqn,
                 .src_addr = d->src_addr,
         };
+}
+
+bool nvmedev_same_connection(const StasNvmeDevice *a, const StasNvmeDevice *b) {
+        return a && b && a->instance == b->instance && streq_ptr(a->transport, b->transport) &&
+                streq_ptr(a->traddr, b->traddr) && streq_ptr(a->trsvcid, b->trsvcid) &&
+                streq_ptr(a->host_traddr, b->host_traddr) && streq_ptr(a->host_iface, b->host_iface) &&
+                streq_ptr(a->subsysnqn, b->subsysnqn);
+}
+
+bool nvmedev_same_identity(const StasNvmeDevice *a, const StasNvmeDevice *b) {
+        return nvmedev_same_connection(a, b) && streq_ptr(a->cntlid, b->cntlid);
 }

@@ -148,6 +148,65 @@ static void test_udev_parse_datagram(void **state) {
         assert_int_equal(uevent_parse_datagram(nul, 20, &c), -EBADMSG);
 }
 
+/*
+ * The identity of a device: the connection and the subsystem (nvmedev_same_connection()), plus
+ * the cntlid (nvmedev_same_identity()). What the kernel shows only at times (src_addr) or what
+ * may change on the same controller (state, model...) is not part of it.
+ */
+static void test_udev_device_identity(void **state) {
+        const StasNvmeDevice a = {
+                .sysname = (char *) "nvme3",
+                .instance = 3,
+                .transport = (char *) "tcp",
+                .traddr = (char *) "192.168.1.1",
+                .trsvcid = (char *) "4420",
+                .host_traddr = (char *) "",
+                .host_iface = (char *) "eth0",
+                .src_addr = (char *) "192.168.1.10",
+                .subsysnqn = (char *) "nqn.io1",
+                .state = (char *) "live",
+                .model = (char *) "Linux",
+                .cntlid = (char *) "5",
+        };
+        StasNvmeDevice b = a;
+
+        assert_true(nvmedev_same_connection(&a, &b));
+        assert_true(nvmedev_same_identity(&a, &b));
+        b.src_addr = (char *) "";
+        b.state = (char *) "connecting";
+        b.model = (char *) "Other";
+        assert_true(nvmedev_same_identity(&a, &b));
+
+        /* a new association (the target's new cntlid): same connection, not the same device */
+        b.cntlid = (char *) "6";
+        assert_true(nvmedev_same_connection(&a, &b));
+        assert_false(nvmedev_same_identity(&a, &b));
+        b.cntlid = (char *) "";
+        assert_false(nvmedev_same_identity(&a, &b));
+        b.cntlid = a.cntlid;
+
+#define DIFFERS(field, value)                                  \
+        do {                                                   \
+                b = a;                                         \
+                b.field = value;                               \
+                assert_false(nvmedev_same_connection(&a, &b)); \
+                assert_false(nvmedev_same_identity(&a, &b));   \
+                assert_false(nvmedev_same_identity(&b, &a));   \
+        } while (0)
+        DIFFERS(instance, 4);
+        DIFFERS(transport, (char *) "rdma");
+        DIFFERS(traddr, (char *) "192.168.1.2");
+        DIFFERS(trsvcid, (char *) "4421");
+        DIFFERS(host_traddr, (char *) "192.168.1.10");
+        DIFFERS(host_iface, (char *) "eth1");
+        DIFFERS(subsysnqn, (char *) "nqn.io2");
+        DIFFERS(traddr, NULL);
+#undef DIFFERS
+        assert_false(nvmedev_same_connection(&a, NULL));
+        assert_false(nvmedev_same_connection(NULL, &a));
+        assert_false(nvmedev_same_identity(NULL, NULL));
+}
+
 /* ---- sysfs tree ---- */
 
 static void write_file(const char *dir, const char *name, const char *content) {
@@ -207,6 +266,7 @@ static void test_udev_enumerate_sysfs(void **state) {
         write_file(c0, "cntrltype", "discovery\n");
         write_file(c0, "dctype", "cdc\n");
         write_file(c0, "state", "live\n");
+        write_file(c0, "cntlid", "5\n");
 
         /* an IOC with a namespace, no uevent file: fields from transport/address */
         c1 = make_ctrl(root, "nvme1");
@@ -237,6 +297,8 @@ static void test_udev_enumerate_sysfs(void **state) {
         assert_string_equal(l[0]->src_addr, "192.168.1.10");
         assert_string_equal(l[0]->dctype, "cdc");
         assert_string_equal(l[0]->state, "live");
+        assert_string_equal(l[0]->cntlid, "5");
+        assert_string_equal(l[1]->cntlid, "");
         assert_string_equal(l[0]->serial, "");
         assert_false(l[0]->has_children);
         assert_true(nvmedev_is_dc(l[0]));
@@ -385,6 +447,7 @@ int main(void) {
                 cmocka_unit_test(test_udev_parse_datagram),
                 cmocka_unit_test(test_udev_enumerate_sysfs),
                 cmocka_unit_test(test_udev_address_parse),
+                cmocka_unit_test(test_udev_device_identity),
                 cmocka_unit_test(test_udev_monitor_datagram_hook),
                 cmocka_unit_test(test_udev_dc_ioc_classification),
         };
