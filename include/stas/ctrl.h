@@ -10,11 +10,16 @@
  *    DESIGN 8): first retry after STAS_CTRL_RETRY_INITIAL_USEC, doubling, capped at
  *    STAS_CTRL_RETRY_MAX_USEC. Exactly ONE error is logged per failure streak (the first
  *    failure); later failures of the streak log at debug; success after a streak logs info.
- *  - Device tracking. Once connected the kernel device name ("nvmeN") is known. The owner
- *    routes its udev events here by name (stas_ctrl_handle_uevent()): "remove" forgets the
- *    device, cancels any verb in flight and schedules a reconnect after a short backoff
- *    (§5.6); the owner's cached state (e.g. log pages) is its own business and is kept.
- *    "change" events are passed to the owner's change() callback.
+ *  - Device tracking. Once connected the kernel device name ("nvmeN") is known, and the
+ *    device's sysfs attributes are read (StasCtrlOps.details()): they identify it
+ *    (nvmedev_same_identity(), udev.h), since the kernel gives a free name to the next
+ *    controller. The owner routes its udev events here by name (stas_ctrl_handle_uevent()):
+ *    "remove" forgets the device, cancels any verb in flight and schedules a reconnect after a
+ *    short backoff (§5.6); the owner's cached state (e.g. log pages) is its own business and is
+ *    kept. "change" events are passed to the owner's change() callback. An "add" or "change"
+ *    for our name whose device is gone from sysfs or is another controller (its remove event was
+ *    lost) is handled as that lost "remove". After lost events the owner calls
+ *    stas_ctrl_resync(), which does the same check without an event.
  *  - Verbs. The discovery verbs (DIM register, supported log pages, get log pages) are run
  *    through the StasCtrl so it knows when the backend is busy. At most one verb is in flight
  *    at a time (the backend returns -EBUSY otherwise).
@@ -178,9 +183,25 @@ void stas_ctrl_set_backoff(StasCtrl *c, const StasBackoff *b);
 
 /*
  * stas_ctrl_handle_uevent() - an event for stas_ctrl_device(c) (the caller routes by name;
- * events for another device are ignored). Return: true if the event was for this controller.
+ * events for another device are ignored). "remove": as in the header comment. "change" and
+ * "add": the sysfs attributes are read again; if the device is gone, or its identity differs
+ * from what was read at connect (nvmedev_same_identity(); for a change with
+ * NVME_EVENT=connected, the kernel's own reconnect, only nvmedev_same_connection(): it brings
+ * a new cntlid), the event is about another device: ours is handled as removed and the event is
+ * not ours. Otherwise a change goes to the owner's change() callback; an add (our own connect's)
+ * is ignored. Return: true if the event was for this controller.
  */
 bool stas_ctrl_handle_uevent(StasCtrl *c, const StasUevent *ev);
+/*
+ * stas_ctrl_resync() - uevents were lost (STAS_UEVENT_OVERFLOW): check the device against sysfs
+ * now. Gone, or another controller under its name (nvmedev_same_identity() false): handled as a
+ * "remove" uevent, the owner's removed() callback included (synchronously). A disposing
+ * controller goes on with its dispose on a later loop iteration: done() is never called from
+ * inside this call, so an owner may resync every controller of a list in one loop. Without a
+ * device, or when the backend cannot read sysfs, nothing happens. Return: 1 handled as removed,
+ * 0 not (same device, not connected, or no means to tell).
+ */
+int stas_ctrl_resync(StasCtrl *c);
 
 /*
  * Verbs on the connected controller (see the header comment). Return: 0 when accepted (@cb

@@ -16,6 +16,14 @@
  *    properties plus SYSNAME) and parsed as above; the handler gets the parsed event.
  *    Malformed or unexpected events are logged at debug level and dropped, never fatal.
  *
+ *    Lost events: the monitor socket gets a large receive buffer (STAS_UDEV_RCVBUF bytes:
+ *    SO_RCVBUFFORCE, which needs CAP_NET_ADMIN, else SO_RCVBUF, which the kernel caps at
+ *    net.core.rmem_max). When the kernel still drops events for us, the next receive fails with
+ *    ENOBUFS (libudev 252: udev_monitor_receive_device() returns NULL with errno ENOBUFS). The
+ *    monitor then logs one warning and calls the handler once with an STAS_UEVENT_OVERFLOW event
+ *    on a later loop iteration (overflows seen before that are merged into it): the owner must
+ *    check what it holds against sysfs, since any add, remove or change may have been lost.
+ *
  *    TEST HOOK: when the environment variable STAS_UEVENT_SOCKET is set to a path when the
  *    monitor is created, the monitor also binds an AF_UNIX SOCK_DGRAM socket at that path
  *    (removing a stale socket file first, and again when freed). Each datagram is one uevent:
@@ -24,11 +32,13 @@
  *    ACTION=add|remove|change, SUBSYSTEM=nvme and SYSNAME=nvmeN or DEVNAME=/dev/nvmeN, e.g.
  *      "ACTION=change\0SUBSYSTEM=nvme\0SYSNAME=nvme0\0NVME_AEN=0x70f002\0"
  *      "ACTION=change\nSUBSYSTEM=nvme\nDEVNAME=/dev/nvme3\nNVME_EVENT=rediscover\n"
+ *    A datagram that is exactly "ENOBUFS" (a trailing NUL or newline allowed) stands for an
+ *    overflow of the monitor socket and is handled exactly like one (above).
  *    With the hook set, failure to open the netlink monitor is tolerated (debug log).
  *
  * 3. Enumeration of existing controllers straight from sysfs, under an optional root prefix
  *    (NULL or "" = "/"): <root>/sys/class/nvme/nvmeN/{uevent, address, transport, subsysnqn,
- *    hostnqn, hostid, cntrltype, dctype, state, model, serial, firmware_rev} and whether the
+ *    hostnqn, hostid, cntrltype, dctype, state, model, serial, firmware_rev, cntlid} and whether the
  *    controller has namespace children (nvmeXnY or nvmeXcYnZ entries). Connection fields come
  *    from the uevent file's NVME_* keys, else from "transport" and "address"
  *    (traddr=..,trsvcid=..,host_traddr=..,host_iface=..,src_addr=..). Missing attributes
@@ -44,11 +54,18 @@
 #include "stas/match.h"
 
 #define STAS_AEN_DLP_CHANGED 0x70f002u
+/* The receive buffer asked for on the monitor socket (as systemd's PID 1 does for its own). */
+#define STAS_UDEV_RCVBUF (128 * 1024 * 1024)
 
 typedef enum StasUeventAction {
         STAS_UEVENT_ADD,
         STAS_UEVENT_REMOVE,
         STAS_UEVENT_CHANGE,
+        /*
+         * Not a kernel event: events were lost (see StasUdev below). Made only by the monitor,
+         * never by uevent_parse(); sysname is NULL, instance -1, the connection fields "".
+         */
+        STAS_UEVENT_OVERFLOW,
 } StasUeventAction;
 
 typedef enum StasNvmeEvent {
@@ -60,8 +77,8 @@ typedef enum StasNvmeEvent {
 
 typedef struct StasUevent {
         StasUeventAction action;
-        char *sysname; /* "nvmeN" */
-        int instance;  /* N */
+        char *sysname; /* "nvmeN" (NULL for STAS_UEVENT_OVERFLOW) */
+        int instance;  /* N (-1 for STAS_UEVENT_OVERFLOW) */
         bool has_aen;
         uint32_t aen;
         StasNvmeEvent nvme_event;
@@ -87,6 +104,8 @@ int uevent_parse(char *const *props, StasUevent **ret);
 int uevent_parse_datagram(const char *buf, size_t len, StasUevent **ret);
 /* uevent_is_dlp_changed() - a change event carrying AEN 0x70f002. */
 bool uevent_is_dlp_changed(const StasUevent *ev);
+/* uevent_datagram_is_overflow() - @buf (@len bytes) is the hook's overflow datagram "ENOBUFS". */
+bool uevent_datagram_is_overflow(const char *buf, size_t len);
 
 typedef struct StasUdev StasUdev;
 /* The handler runs on the loop; @ev is valid only during the call. */
@@ -119,6 +138,7 @@ typedef struct StasNvmeDevice {
         char *model;
         char *serial;
         char *firmware_rev;
+        char *cntlid; /* the controller ID of the current association, decimal */
         bool has_children;
 } StasNvmeDevice;
 
@@ -147,6 +167,23 @@ bool nvmedev_is_dc(const StasNvmeDevice *d);
 bool nvmedev_is_ioc(const StasNvmeDevice *d);
 /* nvmedev_conn_id() - a StasConnId view of @d (borrows @d's strings) for match_cid_tid(). */
 void nvmedev_conn_id(const StasNvmeDevice *d, StasConnId *ret);
+
+/*
+ * Device identity. The kernel reuses a free nvmeN name for the next controller, so a name alone
+ * does not say that a device is still the one a controller object connected to.
+ *
+ * nvmedev_same_connection() - @a and @b (both read from sysfs) are the same kernel controller as
+ * far as its connection goes: same instance, transport, traddr, trsvcid, host_traddr, host_iface
+ * and subsysnqn. src_addr is left out: the kernel shows it only while the admin queue's socket
+ * is up, so it comes and goes across the kernel's own reconnects. NULL: false.
+ */
+bool nvmedev_same_connection(const StasNvmeDevice *a, const StasNvmeDevice *b);
+/*
+ * nvmedev_same_identity() - nvmedev_same_connection() and the same cntlid: the same association.
+ * A controller created under a reused name, or the same target connected anew (the target hands
+ * out a new cntlid), differs. NULL: false.
+ */
+bool nvmedev_same_identity(const StasNvmeDevice *a, const StasNvmeDevice *b);
 
 /*
  * address_parse_field() - the value of @key ("traddr", "src_addr"...) in a sysfs address

@@ -434,6 +434,64 @@ void stas_ctrl_set_backoff(StasCtrl *c, const StasBackoff *b) {
         backoff_reset(&c->backoff);
 }
 
+/* The device is gone (a remove uevent, or found so later): forget it and reconnect. */
+static void device_removed(StasCtrl *c) {
+        backend_release(c);
+        c->attempts = 0;
+        c->failing = false;
+        backoff_reset(&c->backoff);
+        if (c->disposing) {
+                /* from the loop: done() may free @c and change the owner's lists */
+                (void) timer_start(c->defer, 0);
+                return;
+        }
+        if (c->ev.removed)
+                c->ev.removed(c, c->userdata);
+        (void) retry_start(c, backoff_next(&c->backoff));
+}
+
+/*
+ * Is the device under our name still the one we connected to? Read its sysfs attributes again
+ * and compare them with those read at connect (@new_cntlid: the kernel reconnected it, a new
+ * cntlid is expected). Return: 1 gone or another controller, 0 the same (attributes refreshed),
+ * -errno cannot tell (what was known is kept).
+ */
+static int device_check(StasCtrl *c, bool new_cntlid) {
+        StasNvmeDevice *d = NULL;
+        int r;
+
+        if (!c->ops->details || !c->h || !c->connected)
+                return -EOPNOTSUPP;
+        r = c->ops->details(c->h, &d);
+        if (r == -ENOENT) {
+                log_info("Controller %s: device %s is gone from sysfs.", c->tid_str, strna(c->device));
+                return 1;
+        }
+        if (r < 0) {
+                log_debug(
+                        "Controller %s: cannot read the sysfs attributes of %s: %s",
+                        c->tid_str,
+                        strna(c->device),
+                        strerror(-r));
+                return r;
+        }
+        if (c->details &&
+            !(new_cntlid ? nvmedev_same_connection(c->details, d) : nvmedev_same_identity(c->details, d))) {
+                log_info(
+                        "Controller %s: the kernel gave the name %s to another controller (cntlid %s, was %s).",
+                        c->tid_str,
+                        strna(c->device),
+                        strna(d->cntlid),
+                        strna(c->details->cntlid));
+                nvmedev_free(d);
+                return 1;
+        }
+        nvmedev_free(c->details);
+        c->details = d;
+        touch(c);
+        return 0;
+}
+
 /**
  * stas_ctrl_handle_uevent() - see ctrl.h.
  */
@@ -443,20 +501,19 @@ bool stas_ctrl_handle_uevent(StasCtrl *c, const StasUevent *ev) {
         switch (ev->action) {
         case STAS_UEVENT_REMOVE:
                 log_debug("Controller %s: device %s removed.", c->tid_str, c->device);
-                backend_release(c);
-                c->attempts = 0;
-                c->failing = false;
-                backoff_reset(&c->backoff);
-                if (c->disposing) {
-                        dispose_step(c);
-                        break;
+                device_removed(c);
+                break;
+        case STAS_UEVENT_ADD:
+                if (device_check(c, false) > 0) {
+                        device_removed(c);
+                        return false; /* the event is the new device's */
                 }
-                if (c->ev.removed)
-                        c->ev.removed(c, c->userdata);
-                (void) retry_start(c, backoff_next(&c->backoff));
                 break;
         case STAS_UEVENT_CHANGE:
-                details_refresh(c);
+                if (device_check(c, ev->nvme_event == STAS_NVME_EVENT_CONNECTED) > 0) {
+                        device_removed(c);
+                        return false;
+                }
                 if (!c->disposing && c->ev.change)
                         c->ev.change(c, ev, c->userdata);
                 break;
@@ -464,6 +521,16 @@ bool stas_ctrl_handle_uevent(StasCtrl *c, const StasUevent *ev) {
                 break;
         }
         return true;
+}
+
+/**
+ * stas_ctrl_resync() - see ctrl.h.
+ */
+int stas_ctrl_resync(StasCtrl *c) {
+        if (!c || !c->connected || device_check(c, false) <= 0)
+                return 0;
+        device_removed(c);
+        return 1;
 }
 
 static int verb_check(StasCtrl *c) {

@@ -167,6 +167,16 @@ bool uevent_is_dlp_changed(const StasUevent *ev) {
         return ev && ev->action == STAS_UEVENT_CHANGE && ev->has_aen && ev->aen == STAS_AEN_DLP_CHANGED;
 }
 
+bool uevent_datagram_is_overflow(const char *buf, size_t len) {
+        static const char word[] = "ENOBUFS";
+
+        if (!buf)
+                return false;
+        while (len > 0 && (buf[len - 1] == 0 || buf[len - 1] == '\n'))
+                len--;
+        return len == sizeof(word) - 1 && memcmp(buf, word, len) == 0;
+}
+
 /* ---- monitor ---- */
 
 struct StasUdev {
@@ -179,6 +189,8 @@ struct StasUdev {
         int hook_fd;
         char *hook_path;
         sd_event_source *hook_source;
+        sd_event_source *overflow_source; /* defer: delivers STAS_UEVENT_OVERFLOW */
+        const char *overflow_origin;      /* of the first overflow not delivered yet */
 };
 
 StasUdev *stas_udev_free(StasUdev *u) {
@@ -186,6 +198,7 @@ StasUdev *stas_udev_free(StasUdev *u) {
                 return NULL;
         sd_event_source_disable_unref(u->monitor_source);
         sd_event_source_disable_unref(u->hook_source);
+        sd_event_source_disable_unref(u->overflow_source);
         if (u->monitor)
                 udev_monitor_unref(u->monitor);
         if (u->udev)
@@ -209,6 +222,53 @@ static void dispatch(StasUdev *u, int r, StasUevent *ev, const char *origin) {
                 u->handler(ev, u->userdata);
 }
 
+static int on_overflow(sd_event_source *s, void *userdata) {
+        StasUdev *u = userdata;
+        StasUevent ev = {
+                .action = STAS_UEVENT_OVERFLOW,
+                .instance = -1,
+                .trtype = (char *) "",
+                .traddr = (char *) "",
+                .trsvcid = (char *) "",
+                .host_traddr = (char *) "",
+                .host_iface = (char *) "",
+        };
+
+        log_warning(
+                "uevents were lost (%s: receive buffer overflow); checking every controller against sysfs.",
+                u->overflow_origin ?: "udev");
+        u->overflow_origin = NULL;
+        u->handler(&ev, u->userdata);
+        return 0;
+}
+
+/*
+ * The kernel dropped events for us. Deliver one STAS_UEVENT_OVERFLOW on a later loop iteration
+ * (at the priority of the event sources, so what is still queued is not starved), however many
+ * overflows are reported until then.
+ */
+static void overflow(StasUdev *u, const char *origin) {
+        int r;
+
+        log_debug("%s: receive buffer overflow (ENOBUFS).", origin);
+        if (!u->overflow_origin)
+                u->overflow_origin = origin;
+        if (!u->overflow_source) {
+                r = sd_event_add_defer(u->event, &u->overflow_source, on_overflow, u);
+                if (r < 0) {
+                        /* no way to say it later: say it now */
+                        log_debug_errno(r, "Cannot defer the overflow notice: %m");
+                        (void) on_overflow(NULL, u);
+                        return;
+                }
+        }
+        r = sd_event_source_set_enabled(u->overflow_source, SD_EVENT_ONESHOT);
+        if (r < 0) {
+                log_debug_errno(r, "Cannot defer the overflow notice: %m");
+                (void) on_overflow(NULL, u);
+        }
+}
+
 static int on_monitor(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
         StasUdev *u = userdata;
         _cleanup_strv_free_ char **props = NULL;
@@ -217,9 +277,16 @@ static int on_monitor(sd_event_source *s, int fd, uint32_t revents, void *userda
         struct udev_list_entry *e;
         int r = 0;
 
+        errno = 0;
         dev = udev_monitor_receive_device(u->monitor);
-        if (!dev)
+        if (!dev) {
+                /* libudev 252 passes recvmsg()'s errno through: ENOBUFS when events were dropped */
+                if (errno == ENOBUFS)
+                        overflow(u, "udev monitor");
+                else if (errno != 0 && errno != EAGAIN && errno != EINTR)
+                        log_debug_errno(errno, "Failed to receive a uevent: %m");
                 return 0;
+        }
 
         udev_list_entry_foreach(e, udev_device_get_properties_list_entry(dev)) {
                 char *kv;
@@ -273,6 +340,10 @@ static int on_hook(sd_event_source *s, int fd, uint32_t revents, void *userdata)
                         log_debug("Dropping oversized test uevent (%zd bytes)", n);
                         continue;
                 }
+                if (uevent_datagram_is_overflow(buf, (size_t) n)) {
+                        overflow(u, "test socket");
+                        continue;
+                }
                 r = uevent_parse_datagram(buf, (size_t) n, &ev);
                 dispatch(u, r, ev, "test socket");
         }
@@ -302,6 +373,24 @@ static int hook_open(StasUdev *u, const char *path) {
         return 0;
 }
 
+/*
+ * Ask for @bytes of receive buffer on @fd: SO_RCVBUFFORCE ignores net.core.rmem_max but needs
+ * CAP_NET_ADMIN; without it SO_RCVBUF gets what the kernel allows. (libudev 252's
+ * udev_monitor_set_receive_buffer_size() tries the same two, in the other order, and reports
+ * EPERM when only the capped one worked.) Return: the size the kernel reports, or -errno.
+ */
+static int rcvbuf_set(int fd, int bytes) {
+        socklen_t l = sizeof(int);
+        int v = bytes;
+
+        if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &v, sizeof(v)) < 0 &&
+            setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &v, sizeof(v)) < 0)
+                return -errno;
+        if (getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &v, &l) < 0)
+                return -errno;
+        return v;
+}
+
 static int monitor_open(StasUdev *u) {
         int r;
 
@@ -314,6 +403,15 @@ static int monitor_open(StasUdev *u) {
         r = udev_monitor_filter_add_match_subsystem_devtype(u->monitor, "nvme", NULL);
         if (r < 0)
                 return r;
+        /* the kernel reports twice the size asked for (its bookkeeping overhead) */
+        r = rcvbuf_set(udev_monitor_get_fd(u->monitor), STAS_UDEV_RCVBUF);
+        if (r < 0)
+                log_debug_errno(r, "Cannot set the udev monitor's receive buffer: %m");
+        else
+                log_debug(
+                        "udev monitor receive buffer: %d bytes%s.",
+                        r,
+                        r < STAS_UDEV_RCVBUF ? " (capped by net.core.rmem_max without CAP_NET_ADMIN)" : "");
         r = udev_monitor_enable_receiving(u->monitor);
         if (r < 0)
                 return r;
@@ -375,6 +473,7 @@ StasNvmeDevice *nvmedev_free(StasNvmeDevice *d) {
         free(d->model);
         free(d->serial);
         free(d->firmware_rev);
+        free(d->cntlid);
         free(d);
         return NULL;
 }
@@ -484,7 +583,8 @@ int nvmedev_read(const char *root, const char *sysname, StasNvmeDevice **ret) {
             read_attr(dfd, "state", &d->state) < 0 || read_attr(dfd, "model", &d->model) < 0 ||
             read_attr(dfd, "serial", &d->serial) < 0 ||
             read_attr(dfd, "firmware_rev", &d->firmware_rev) < 0 ||
-            read_attr(dfd, "transport", &d->transport) < 0 || read_attr(dfd, "uevent", &uevent) < 0)
+            read_attr(dfd, "cntlid", &d->cntlid) < 0 || read_attr(dfd, "transport", &d->transport) < 0 ||
+            read_attr(dfd, "uevent", &uevent) < 0)
                 return -ENOMEM;
 
         /* "(efault)" and "none" mean empty for every attribute stas looks at */
@@ -620,4 +720,15 @@ void nvmedev_conn_id(const StasNvmeDevice *d, StasConnId *ret) {
                 .host_nqn = d->hostnqn,
                 .src_addr = d->src_addr,
         };
+}
+
+bool nvmedev_same_connection(const StasNvmeDevice *a, const StasNvmeDevice *b) {
+        return a && b && a->instance == b->instance && streq_ptr(a->transport, b->transport) &&
+                streq_ptr(a->traddr, b->traddr) && streq_ptr(a->trsvcid, b->trsvcid) &&
+                streq_ptr(a->host_traddr, b->host_traddr) && streq_ptr(a->host_iface, b->host_iface) &&
+                streq_ptr(a->subsysnqn, b->subsysnqn);
+}
+
+bool nvmedev_same_identity(const StasNvmeDevice *a, const StasNvmeDevice *b) {
+        return nvmedev_same_connection(a, b) && streq_ptr(a->cntlid, b->cntlid);
 }

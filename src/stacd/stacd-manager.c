@@ -470,6 +470,16 @@ static void audit_timer_cb(StasTimer *t, void *userdata) {
 static void on_uevent(const StasUevent *ev, void *userdata) {
         StacdManager *m = userdata;
 
+        if (ev->action == STAS_UEVENT_OVERFLOW) {
+                /* events were lost: check every IOC against sysfs; an add may be lost too (audit) */
+                for (size_t i = 0; i < m->n_iocs; i++)
+                        (void) stas_ctrl_resync(m->iocs[i]->ctrl);
+                for (size_t i = 0; i < m->n_disposing; i++)
+                        (void) stas_ctrl_resync(m->disposing[i]->ctrl);
+                if (m->conf->disconnect_scope == STAS_DISCONNECT_ALL_MATCHING)
+                        (void) timer_start(m->audit_timer, STACD_AUDIT_SOAK_USEC);
+                return;
+        }
         for (size_t i = 0; i < m->n_iocs; i++)
                 if (streq_ptr(stas_ctrl_device(m->iocs[i]->ctrl), ev->sysname)) {
                         (void) stas_ctrl_handle_uevent(m->iocs[i]->ctrl, ev);

@@ -1264,6 +1264,14 @@ int staf_manager_set_task_pool(StafManager *m, StasTaskPool *pool) {
  * staf_manager_uevent() - see stafd-manager.h.
  */
 void staf_manager_uevent(StafManager *m, const StasUevent *ev) {
+        if (ev->action == STAS_UEVENT_OVERFLOW) {
+                for (size_t i = 0; i < m->n_dcs; i++)
+                        if (stas_ctrl_resync(m->dcs[i]->ctrl) == 0 && m->dcs[i]->log_reached)
+                                dc_start_stage(m->dcs[i], STAGE_LOG);
+                for (size_t i = 0; i < m->n_disposing; i++)
+                        (void) stas_ctrl_resync(m->disposing[i]);
+                return;
+        }
         for (size_t i = 0; i < m->n_dcs; i++)
                 if (stas_ctrl_handle_uevent(m->dcs[i]->ctrl, ev))
                         return;

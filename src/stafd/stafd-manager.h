@@ -97,7 +97,12 @@ StasTid *staf_dc_candidate(const StasConf *conf, const StasSysConf *sys, const S
  * error. Call before staf_manager_start(). Return: 0 or -ENOMEM.
  */
 int staf_manager_set_task_pool(StafManager *m, StasTaskPool *pool);
-/* staf_manager_uevent() - route a kernel event to the DC owning the device. */
+/*
+ * staf_manager_uevent() - route a kernel event to the DC owning the device. On
+ * STAS_UEVENT_OVERFLOW (events were lost) every DC is checked against sysfs
+ * (stas_ctrl_resync()), and each one still connected whose log pages were read re-reads them:
+ * an AEN may have been among the lost events.
+ */
 void staf_manager_uevent(StafManager *m, const StasUevent *ev);
 /* staf_manager_reconcile_now() - run the reconcile immediately (tests). */
 int staf_manager_reconcile_now(StafManager *m);

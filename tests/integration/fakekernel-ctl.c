@@ -14,10 +14,12 @@
 
 static int usage(void) {
         fprintf(stderr,
-                "usage: fakekernel-ctl COMMAND ...\n"
+                "usage: fakekernel-ctl [--no-uevent] COMMAND ...\n"
+                "  --no-uevent                the command's uevents are lost (connect, remove...)\n"
                 "  connect OPTIONS            create a controller as a write to /dev/nvme-fabrics would\n"
                 "                             (prints instance=N,cntlid=M; sends an add uevent)\n"
                 "  remove nvmeN               the kernel drops the controller (sysfs dir + remove uevent)\n"
+                "  overflow                   tell the listener that uevents were lost (datagram ENOBUFS)\n"
                 "  uevent ACTION nvmeN [KEY=VALUE...]  send a uevent, e.g. change nvme0 NVME_AEN=0x70f002\n"
                 "  aen nvmeN [HEX]            shorthand: change event with NVME_AEN (default 0x70f002)\n"
                 "  event nvmeN connected|rediscover   shorthand: change event with NVME_EVENT\n"
@@ -71,6 +73,11 @@ static int install_scenario(const char *src) {
 int main(int argc, char **argv) {
         int inst, r;
 
+        if (argc >= 2 && strcmp(argv[1], "--no-uevent") == 0) {
+                fk_drop_uevents(true);
+                argv++;
+                argc--;
+        }
         if (argc < 2)
                 return usage();
         if (strcmp(argv[1], "scenario") == 0)
@@ -89,6 +96,16 @@ int main(int argc, char **argv) {
                         return 1;
                 }
                 fputs(reply, stdout);
+                return 0;
+        }
+        if (strcmp(argv[1], "overflow") == 0) {
+                if (argc != 2)
+                        return usage();
+                r = fk_uevent_overflow();
+                if (r < 0) {
+                        fprintf(stderr, "overflow: %s\n", strerror(-r));
+                        return 1;
+                }
                 return 0;
         }
         if (argc < 3)

@@ -691,12 +691,18 @@ static int collect_uevent(int instance, char *buf, size_t n, size_t *len) {
         return 0;
 }
 
+static bool uevents_dropped;
+
+void fk_drop_uevents(bool drop) {
+        uevents_dropped = drop;
+}
+
 static int send_uevent(const char *buf, size_t len) {
         const char *path = getenv("STAS_UEVENT_SOCKET");
         struct sockaddr_un sa = { .sun_family = AF_UNIX };
         int fd, r = 0;
 
-        if (!path || strlen(path) >= sizeof sa.sun_path)
+        if (uevents_dropped || !path || strlen(path) >= sizeof sa.sun_path)
                 return 0;
         strcpy(sa.sun_path, path);
         fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -744,6 +750,14 @@ int fk_uevent(const char *action, int instance, char *const *extra) {
         for (size_t i = 0; extra && extra[i]; i++)
                 len = add_kv(buf, sizeof buf, len, "%s", extra[i]);
         return send_uevent(buf, len);
+}
+
+int fk_uevent_overflow(void) {
+        static const char word[] = "ENOBUFS";
+
+        if (!fk_root())
+                return -ENODEV;
+        return send_uevent(word, sizeof(word) - 1);
 }
 
 int fk_delete(int instance) {

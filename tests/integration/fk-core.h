@@ -61,6 +61,14 @@ int fk_delete(int instance);
  * uevent file (if it still exists), then extra[] ("KEY=VALUE", NULL-terminated, may be NULL). */
 int fk_uevent(const char *action, int instance, char *const *extra);
 
+/* From now on (in this process), send no uevent at all: the kernel changes sysfs and the events
+ * are lost, as when the listener's socket overflows. */
+void fk_drop_uevents(bool drop);
+
+/* Tell the $STAS_UEVENT_SOCKET listener that events were lost: the datagram "ENOBUFS", which the
+ * daemons handle as an overflow (ENOBUFS) of their udev monitor socket. */
+int fk_uevent_overflow(void);
+
 /* Answer an admin passthru command on /dev/nvmeN: returns the ioctl result (0, positive NVMe
  * status, or -errno). */
 int fk_admin(int instance, struct nvme_passthru_cmd *cmd);

@@ -60,7 +60,7 @@ struct Fake {
         StasKV **log_entries;     /* what get_log_pages() returns (copied) */
         StasDlpReport log_report; /* and the report it gives */
         const char *dctype;
-        const char *sysfs_root; /* details() reads the device under it (NULL: -ENOENT) */
+        const char *sysfs_root; /* details() reads the device under it (NULL: -ENODATA) */
         unsigned n_details;     /* details() calls */
         unsigned n_new, n_free, n_connect, n_adopt, n_disconnect, n_dim, n_dereg, n_cancel, n_supported,
                 n_log;
@@ -279,7 +279,7 @@ static inline int fake_details(void *p, StasNvmeDevice **ret) {
 
         h->f->n_details++;
         if (!h->f->sysfs_root || !h->name[0])
-                return -ENOENT;
+                return -ENODATA; /* cannot tell (-ENOENT would say: the device is gone) */
         return nvmedev_read(h->f->sysfs_root, h->name, ret);
 }
 

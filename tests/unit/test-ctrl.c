@@ -476,24 +476,237 @@ static void test_ctrl_sysfs_details(void **state) {
         assert_int_equal(env->f.n_details, 2);
         expect_details(c, "Changed", "cdc", "True");
 
-        /* sysfs gone, the values are still served from memory */
-        rm_rf(root);
+        /* sysfs unreadable (a file where the directory was), the values are served from memory */
+        rm_rf(dir);
+        free(cmd);
+        assert_true(asprintf(&cmd, "%s/sys/class/nvme", root) > 0);
+        put(cmd, "nvme7", "not a directory");
         expect_details(c, "Changed", "cdc", "True");
         assert_int_equal(env->f.n_details, 2);
 
-        /* a failed refresh keeps what was known */
+        /* a refresh that fails without saying the device is gone keeps what was known */
         ev = fake_uevent(STAS_UEVENT_CHANGE, "nvme7");
         assert_true(stas_ctrl_handle_uevent(c, ev));
         uevent_free(ev);
         assert_int_equal(env->f.n_details, 3);
         expect_details(c, "Changed", "cdc", "True");
+        assert_int_equal(env->o.change, 2);
 
-        /* the device removed: empty, not connected */
-        ev = fake_uevent(STAS_UEVENT_REMOVE, "nvme7");
+        /*
+         * the device gone from sysfs: a change event under its name cannot be ours (its remove
+         * event was lost, or is still to come): removed, empty, not connected, no change()
+         */
+        rm_rf(root);
+        ev = fake_uevent(STAS_UEVENT_CHANGE, "nvme7");
+        assert_false(stas_ctrl_handle_uevent(c, ev));
+        uevent_free(ev);
+        assert_int_equal(env->f.n_details, 4);
+        assert_int_equal(env->o.change, 2);
+        assert_int_equal(env->o.removed, 1);
+        expect_details(c, "", "", "False");
+        assert_true(stas_ctrl_retry_pending(c));
+        env->f.sysfs_root = NULL;
+}
+
+/* ---- device identity: lost remove events, reused names (stas_ctrl_resync(), add/change) ---- */
+
+/* nvme<instance> under @root, with the attributes that identify it. Returns its directory. */
+static char *mk_dev(
+        const char *root, int instance, const char *traddr, const char *nqn, const char *cntlid) {
+        _cleanup_free_ char *cmd = NULL, *address = NULL;
+        char *dir = NULL;
+
+        assert_true(asprintf(&dir, "%s/sys/class/nvme/nvme%d", root, instance) > 0);
+        assert_true(asprintf(&cmd, "mkdir -p %s", dir) > 0);
+        assert_int_equal(system(cmd), 0);
+        assert_true(asprintf(&address, "traddr=%s,trsvcid=8009,src_addr=192.168.1.10", traddr) > 0);
+        put(dir, "transport", "tcp");
+        put(dir, "address", address);
+        put(dir, "subsysnqn", nqn);
+        put(dir, "cntlid", cntlid);
+        put(dir, "state", "live");
+        return dir;
+}
+
+static StasCtrl *mk_adopted(Env *env, const char *root, int instance) {
+        StasCtrl *c;
+
+        env->f.sysfs_root = root;
+        env->f.find_instance = instance;
+        env->f.auto_complete = true;
+        c = mk(env);
+        stas_ctrl_set_backoff(c, &fast);
+        assert_int_equal(stas_ctrl_start(c), 0);
+        RUN_UNTIL(env->e, env->o.connected == 1);
+        env->f.find_instance = -1; /* from now on a reconnect connects anew (nvme0, nvme1...) */
+        return c;
+}
+
+/* After lost events: a device gone from sysfs is handled as removed, and reconnected. */
+static void test_ctrl_resync_device_gone(void **state) {
+        Env *env = *state;
+        char root[] = "/tmp/stas-ctrl-resync-XXXXXX";
+        _cleanup_free_ char *dir = NULL, *dir0 = NULL;
+        StasCtrl *c;
+
+        assert_non_null(mkdtemp(root));
+        dir = mk_dev(root, 7, "192.168.1.1", NVME_DISC_WKNQN, "1");
+        dir0 = mk_dev(root, 0, "192.168.1.1", NVME_DISC_WKNQN, "2");
+        c = mk_adopted(env, root, 7);
+        assert_string_equal(stas_ctrl_device(c), "nvme7");
+
+        /* the same device: nothing happens, whatever else changed on it */
+        put(dir, "address", "traddr=192.168.1.1,trsvcid=8009");
+        put(dir, "state", "connecting");
+        assert_int_equal(stas_ctrl_resync(c), 0);
+        assert_string_equal(stas_ctrl_device(c), "nvme7");
+        /* sysfs unreadable for the backend: no means to tell, nothing happens */
+        env->f.sysfs_root = NULL;
+        assert_int_equal(stas_ctrl_resync(c), 0);
+        assert_true(stas_ctrl_connected(c));
+        env->f.sysfs_root = root;
+        assert_int_equal(env->o.removed, 0);
+
+        /* its remove event was lost */
+        rm_rf(dir);
+        assert_int_equal(stas_ctrl_resync(c), 1);
+        assert_int_equal(env->o.removed, 1); /* the owner hears it at once, as for a remove event */
+        assert_false(stas_ctrl_connected(c));
+        assert_null(stas_ctrl_device(c));
+        assert_true(stas_ctrl_retry_pending(c));
+        assert_int_equal(stas_ctrl_resync(c), 0); /* no device: nothing to check */
+        RUN_UNTIL(env->e, env->o.connected == 2);
+        assert_string_equal(stas_ctrl_device(c), "nvme0");
+        assert_int_equal(env->f.n_connect, 1);
+        assert_int_equal(env->o.removed, 1);
+        env->f.sysfs_root = NULL;
+        rm_rf(root);
+}
+
+/*
+ * The kernel gave the name to another controller: that device is not taken for ours (ours is
+ * removed and connected anew); the same target connected anew (a new cntlid) is a new device too.
+ */
+static void test_ctrl_resync_reused_name(void **state) {
+        Env *env = *state;
+        char root[] = "/tmp/stas-ctrl-reuse-XXXXXX";
+        _cleanup_free_ char *dir = NULL, *other = NULL, *dir0 = NULL;
+        StasCtrl *c;
+
+        assert_non_null(mkdtemp(root));
+        dir = mk_dev(root, 7, "192.168.1.1", NVME_DISC_WKNQN, "1");
+        c = mk_adopted(env, root, 7);
+
+        rm_rf(dir);
+        other = mk_dev(root, 7, "192.168.1.99", "nqn.2024-01.io.stas.test:other", "1");
+        dir0 = mk_dev(root, 0, "192.168.1.1", NVME_DISC_WKNQN, "3");
+        assert_int_equal(stas_ctrl_resync(c), 1);
+        assert_int_equal(env->o.removed, 1);
+        assert_null(stas_ctrl_device(c));
+        RUN_UNTIL(env->e, env->o.connected == 2);
+        assert_string_equal(stas_ctrl_device(c), "nvme0");
+        assert_int_equal(env->f.n_adopt, 1); /* nvme7 was never adopted again */
+
+        /* nvme0 now holds a new association of the same target */
+        put(dir0, "cntlid", "4");
+        assert_int_equal(stas_ctrl_resync(c), 1);
+        assert_int_equal(env->o.removed, 2);
+        env->f.sysfs_root = NULL;
+        rm_rf(root);
+}
+
+static StasUevent *uevent_for(const char *action, const char *sysname, const char *extra) {
+        char a[32], n[32];
+        char *props[] = { a, (char *) "SUBSYSTEM=nvme", n, (char *) extra, NULL };
+        StasUevent *ev = NULL;
+
+        snprintf(a, sizeof a, "ACTION=%s", action);
+        snprintf(n, sizeof n, "SYSNAME=%s", sysname);
+        assert_int_equal(uevent_parse(props, &ev), 0);
+        return ev;
+}
+
+/*
+ * add and change events under our name are checked against the device we connected to: our own
+ * connect's add and the kernel's reconnect (NVME_EVENT=connected, a new cntlid) are ours; an
+ * event of another controller under the reused name is not, and ours is handled as removed.
+ */
+static void test_ctrl_uevent_under_reused_name(void **state) {
+        Env *env = *state;
+        char root[] = "/tmp/stas-ctrl-uevent-XXXXXX";
+        _cleanup_free_ char *dir = NULL, *other = NULL, *dir0 = NULL, *other0 = NULL;
+        StasUevent *ev;
+        StasCtrl *c;
+
+        assert_non_null(mkdtemp(root));
+        dir = mk_dev(root, 7, "192.168.1.1", NVME_DISC_WKNQN, "1");
+        c = mk_adopted(env, root, 7);
+
+        ev = uevent_for("add", "nvme7", NULL);
         assert_true(stas_ctrl_handle_uevent(c, ev));
         uevent_free(ev);
-        expect_details(c, "", "", "False");
+        assert_true(stas_ctrl_connected(c));
+
+        put(dir, "cntlid", "2");
+        ev = uevent_for("change", "nvme7", "NVME_EVENT=connected");
+        assert_true(stas_ctrl_handle_uevent(c, ev));
+        uevent_free(ev);
+        assert_int_equal(env->o.change, 1);
+        assert_int_equal(stas_ctrl_resync(c), 0); /* cntlid 2 is the device's now */
+
+        rm_rf(dir);
+        other = mk_dev(root, 7, "192.168.1.99", "nqn.2024-01.io.stas.test:other", "1");
+        ev = uevent_for("change", "nvme7", "NVME_AEN=0x70f002");
+        assert_false(stas_ctrl_handle_uevent(c, ev));
+        uevent_free(ev);
+        assert_int_equal(env->o.change, 1); /* the other controller's AEN is not ours */
+        assert_int_equal(env->o.removed, 1);
+        assert_false(stas_ctrl_connected(c));
+
+        dir0 = mk_dev(root, 0, "192.168.1.1", NVME_DISC_WKNQN, "5");
+        RUN_UNTIL(env->e, env->o.connected == 2);
+        assert_string_equal(stas_ctrl_device(c), "nvme0");
+        rm_rf(dir0);
+        other0 = mk_dev(root, 0, "192.168.1.98", "nqn.2024-01.io.stas.test:other2", "5");
+        ev = uevent_for("add", "nvme0", NULL);
+        assert_false(stas_ctrl_handle_uevent(c, ev));
+        uevent_free(ev);
+        assert_int_equal(env->o.removed, 2);
+        assert_false(stas_ctrl_connected(c));
         env->f.sysfs_root = NULL;
+        rm_rf(root);
+}
+
+/* A disposing controller whose device is gone goes on with its dispose, from the loop. */
+static void test_ctrl_resync_while_disposing(void **state) {
+        Env *env = *state;
+        char root[] = "/tmp/stas-ctrl-dispose-XXXXXX";
+        _cleanup_free_ char *dir = NULL;
+        StasCtrl *c;
+
+        assert_non_null(mkdtemp(root));
+        dir = mk_dev(root, 7, "192.168.1.1", NVME_DISC_WKNQN, "1");
+        env->f.registration = 1;
+        c = mk_adopted(env, root, 7);
+        env->f.auto_complete = false;
+        assert_int_equal(stas_ctrl_get_log_pages(c, 0, fake_log_cb, &env->o.logs), 0);
+        assert_int_equal(stas_ctrl_dispose(c, false, true, on_disposed, &env->o), 0);
+        for (unsigned i = 0; i < 3; i++)
+                assert_true(sd_event_run(env->e, 1000) >= 0);
+        assert_int_equal(env->o.disposed, 0); /* parked behind the log read */
+
+        rm_rf(dir);
+        assert_int_equal(stas_ctrl_resync(c), 1);
+        assert_int_equal(env->o.disposed, 0); /* never from inside the call */
+        assert_int_equal(env->f.n_cancel, 1);
+        env->f.auto_complete = true;
+        RUN_UNTIL(env->e, env->o.disposed == 1);
+        assert_int_equal(env->f.n_disconnect, 0); /* nothing left to disconnect or deregister */
+        assert_int_equal(env->f.n_dereg, 0);
+        assert_int_equal(env->o.removed, 0); /* no owner callback while disposing */
+        assert_int_equal(env->o.logs, 0);
+        env->f.sysfs_root = NULL;
+        rm_rf(root);
 }
 
 /* What an owner would keep: every key of info() and sysfs_details(), device and state. */
@@ -714,6 +927,10 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_ctrl_info, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_ctrl_sysfs_details, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_ctrl_generation, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_ctrl_resync_device_gone, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_ctrl_resync_reused_name, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_ctrl_uevent_under_reused_name, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_ctrl_resync_while_disposing, setup, teardown),
                 cmocka_unit_test(test_ctrl_secret_key),
                 cmocka_unit_test(test_ctrl_find_snapshot_per_iteration),
         };

@@ -268,6 +268,77 @@ static void test_stafd_remove_keeps_cache(void **state) {
         assert_int_equal(env->changed, 1);
 }
 
+/* nvme0 of the CONF1 DC under @root (what details() reads). Returns its directory. */
+static char *mk_dc_dev(const char *root) {
+        char *dir = NULL;
+        _cleanup_free_ char *cmd = NULL;
+        const char *attrs[][2] = {
+                { "transport", "tcp\n" },
+                { "address", "traddr=10.0.0.1,trsvcid=8009\n" },
+                { "subsysnqn", NVME_DISC_WKNQN "\n" },
+                { "cntlid", "1\n" },
+        };
+
+        assert_true(asprintf(&dir, "%s/sys/class/nvme/nvme0", root) > 0);
+        assert_true(asprintf(&cmd, "mkdir -p %s", dir) > 0);
+        assert_int_equal(system(cmd), 0);
+        for (size_t i = 0; i < ELEMENTSOF(attrs); i++) {
+                _cleanup_free_ char *p = NULL;
+                FILE *f;
+
+                assert_true(asprintf(&p, "%s/%s", dir, attrs[i][0]) > 0);
+                f = fopen(p, "we");
+                assert_non_null(f);
+                fputs(attrs[i][1], f);
+                fclose(f);
+        }
+        return dir;
+}
+
+/*
+ * Lost uevents (STAS_UEVENT_OVERFLOW): a DC whose device is still there re-reads its log pages
+ * (an AEN may have been lost); one whose device is gone is reconnected.
+ */
+static void test_stafd_overflow_resyncs(void **state) {
+        Env *env = *state;
+        char root[] = "/tmp/test-stafd-sysfs.XXXXXX";
+        _cleanup_free_ char *dir = NULL, *cmd = NULL;
+        const StasUevent overflow = {
+                .action = STAS_UEVENT_OVERFLOW,
+                .instance = -1,
+                .trtype = (char *) "",
+                .traddr = (char *) "",
+                .trsvcid = (char *) "",
+                .host_traddr = (char *) "",
+                .host_iface = (char *) "",
+        };
+        StasKV **l = NULL;
+
+        assert_non_null(mkdtemp(root));
+        dir = mk_dc_dev(root);
+        env->f.sysfs_root = root;
+        dlp_list_append(&l, mk_dlpe("10.0.0.5", "4420", "nqn.io1", "nvme"));
+        set_log(env, l);
+        start(env, CONF1, NULL);
+        RUN_UNTIL(env->e, env->changed == 1);
+        assert_int_equal(env->f.n_log, 1);
+
+        staf_manager_uevent(env->m, &overflow);
+        RUN_UNTIL(env->e, env->f.n_log == 2);
+        assert_int_equal(env->f.n_connect, 1);
+        assert_string_equal(staf_dc_device(staf_manager_dc(env->m, 0)), "nvme0");
+
+        /* the device went away and its remove event was lost */
+        assert_true(asprintf(&cmd, "rm -rf %s", root) > 0);
+        assert_int_equal(system(cmd), 0);
+        staf_manager_uevent(env->m, &overflow);
+        assert_null(staf_dc_device(staf_manager_dc(env->m, 0)));
+        RUN_UNTIL(env->e, env->f.n_connect == 2 && env->f.n_log == 3);
+        assert_string_equal(staf_dc_device(staf_manager_dc(env->m, 0)), "nvme1");
+        assert_int_equal(env->changed, 1); /* the same log page content */
+        env->f.sysfs_root = NULL;
+}
+
 /* referrals are added; a referral cycle does not grow the set; removal drops them */
 static void test_stafd_referrals_loop_safe(void **state) {
         Env *env = *state;
@@ -793,6 +864,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_stafd_aen_and_change_only_signal, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_stafd_rediscover_resyncs, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_stafd_remove_keeps_cache, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_stafd_overflow_resyncs, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_stafd_referrals_loop_safe, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_stafd_exclude_and_family, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_stafd_lkc_round_trip, setup, teardown),

@@ -5,9 +5,13 @@
 #include <setjmp.h>
 #include <cmocka.h>
 #include <ftw.h>
+#include <libudev.h>
+#include <linux/capability.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 
 #include "stas/strv.h"
 #include "stas/udev.h"
@@ -148,6 +152,87 @@ static void test_udev_parse_datagram(void **state) {
         assert_int_equal(uevent_parse_datagram(nul, 20, &c), -EBADMSG);
 }
 
+/* The hook's overflow datagram: exactly "ENOBUFS", trailing NULs and newlines allowed. */
+static void test_udev_overflow_datagram(void **state) {
+        StasUevent *ev = NULL;
+
+        assert_true(uevent_datagram_is_overflow("ENOBUFS", 7));
+        assert_true(uevent_datagram_is_overflow("ENOBUFS\0", 8));
+        assert_true(uevent_datagram_is_overflow("ENOBUFS\n", 8));
+        assert_true(uevent_datagram_is_overflow("ENOBUFS\n\0\n", 10));
+        assert_false(uevent_datagram_is_overflow("ENOBUFS", 6));
+        assert_false(uevent_datagram_is_overflow("ENOBUFSX", 8));
+        assert_false(uevent_datagram_is_overflow("xENOBUFS", 8));
+        assert_false(uevent_datagram_is_overflow("ENOBUFS\0ACTION=add", 18));
+        assert_false(uevent_datagram_is_overflow("enobufs", 7));
+        assert_false(uevent_datagram_is_overflow("ACTION=change\0SUBSYSTEM=nvme\0SYSNAME=nvme0\0", 42));
+        assert_false(uevent_datagram_is_overflow("\n\0", 2));
+        assert_false(uevent_datagram_is_overflow("", 0));
+        assert_false(uevent_datagram_is_overflow(NULL, 7));
+        /* never an event to the parser either */
+        assert_int_equal(uevent_parse_datagram("ENOBUFS", 7, &ev), -EBADMSG);
+        assert_null(ev);
+}
+
+/*
+ * The identity of a device: the connection and the subsystem (nvmedev_same_connection()), plus
+ * the cntlid (nvmedev_same_identity()). What the kernel shows only at times (src_addr) or what
+ * may change on the same controller (state, model...) is not part of it.
+ */
+static void test_udev_device_identity(void **state) {
+        const StasNvmeDevice a = {
+                .sysname = (char *) "nvme3",
+                .instance = 3,
+                .transport = (char *) "tcp",
+                .traddr = (char *) "192.168.1.1",
+                .trsvcid = (char *) "4420",
+                .host_traddr = (char *) "",
+                .host_iface = (char *) "eth0",
+                .src_addr = (char *) "192.168.1.10",
+                .subsysnqn = (char *) "nqn.io1",
+                .state = (char *) "live",
+                .model = (char *) "Linux",
+                .cntlid = (char *) "5",
+        };
+        StasNvmeDevice b = a;
+
+        assert_true(nvmedev_same_connection(&a, &b));
+        assert_true(nvmedev_same_identity(&a, &b));
+        b.src_addr = (char *) "";
+        b.state = (char *) "connecting";
+        b.model = (char *) "Other";
+        assert_true(nvmedev_same_identity(&a, &b));
+
+        /* a new association (the target's new cntlid): same connection, not the same device */
+        b.cntlid = (char *) "6";
+        assert_true(nvmedev_same_connection(&a, &b));
+        assert_false(nvmedev_same_identity(&a, &b));
+        b.cntlid = (char *) "";
+        assert_false(nvmedev_same_identity(&a, &b));
+        b.cntlid = a.cntlid;
+
+#define DIFFERS(field, value)                                  \
+        do {                                                   \
+                b = a;                                         \
+                b.field = value;                               \
+                assert_false(nvmedev_same_connection(&a, &b)); \
+                assert_false(nvmedev_same_identity(&a, &b));   \
+                assert_false(nvmedev_same_identity(&b, &a));   \
+        } while (0)
+        DIFFERS(instance, 4);
+        DIFFERS(transport, (char *) "rdma");
+        DIFFERS(traddr, (char *) "192.168.1.2");
+        DIFFERS(trsvcid, (char *) "4421");
+        DIFFERS(host_traddr, (char *) "192.168.1.10");
+        DIFFERS(host_iface, (char *) "eth1");
+        DIFFERS(subsysnqn, (char *) "nqn.io2");
+        DIFFERS(traddr, NULL);
+#undef DIFFERS
+        assert_false(nvmedev_same_connection(&a, NULL));
+        assert_false(nvmedev_same_connection(NULL, &a));
+        assert_false(nvmedev_same_identity(NULL, NULL));
+}
+
 /* ---- sysfs tree ---- */
 
 static void write_file(const char *dir, const char *name, const char *content) {
@@ -207,6 +292,7 @@ static void test_udev_enumerate_sysfs(void **state) {
         write_file(c0, "cntrltype", "discovery\n");
         write_file(c0, "dctype", "cdc\n");
         write_file(c0, "state", "live\n");
+        write_file(c0, "cntlid", "5\n");
 
         /* an IOC with a namespace, no uevent file: fields from transport/address */
         c1 = make_ctrl(root, "nvme1");
@@ -237,6 +323,8 @@ static void test_udev_enumerate_sysfs(void **state) {
         assert_string_equal(l[0]->src_addr, "192.168.1.10");
         assert_string_equal(l[0]->dctype, "cdc");
         assert_string_equal(l[0]->state, "live");
+        assert_string_equal(l[0]->cntlid, "5");
+        assert_string_equal(l[1]->cntlid, "");
         assert_string_equal(l[0]->serial, "");
         assert_false(l[0]->has_children);
         assert_true(nvmedev_is_dc(l[0]));
@@ -290,11 +378,19 @@ typedef struct Seen {
         StasUeventAction action;
         int instance;
         bool dlp_changed;
+        unsigned overflows;
+        bool overflow_bad; /* an overflow event not shaped as udev.h says */
 } Seen;
 
 static void on_event(const StasUevent *ev, void *userdata) {
         Seen *s = userdata;
 
+        if (ev->action == STAS_UEVENT_OVERFLOW) {
+                s->overflows++;
+                s->overflow_bad |= ev->sysname || ev->instance != -1 || !ev->trtype || *ev->trtype ||
+                        !ev->traddr || !ev->trsvcid || !ev->host_traddr || !ev->host_iface;
+                return;
+        }
         s->n++;
         s->action = ev->action;
         s->instance = ev->instance;
@@ -348,6 +444,213 @@ static void test_udev_monitor_datagram_hook(void **state) {
         assert_int_equal(rmdir(dir), 0);
 }
 
+/*
+ * The hook's "ENOBUFS" datagram is an overflow: one STAS_UEVENT_OVERFLOW after what was
+ * queued with it (overflows reported before it is delivered are merged), then one per new one.
+ */
+static void test_udev_monitor_hook_overflow(void **state) {
+        char dir[] = "/tmp/stas-test-uevent-XXXXXX";
+        _cleanup_free_ char *path = NULL;
+        sd_event *e = NULL;
+        StasUdev *u = NULL;
+        Seen seen = {};
+        static const char good[] = "ACTION=remove\0SUBSYSTEM=nvme\0SYSNAME=nvme2\0";
+
+        assert_non_null(mkdtemp(dir));
+        assert_true(asprintf(&path, "%s/uevent.sock", dir) > 0);
+        assert_int_equal(setenv("STAS_UEVENT_SOCKET", path, 1), 0);
+        assert_int_equal(sd_event_new(&e), 0);
+        assert_int_equal(stas_udev_new(e, on_event, &seen, &u), 0);
+
+        send_dgram(path, "ENOBUFS", 7);
+        send_dgram(path, good, sizeof(good) - 1);
+        send_dgram(path, "ENOBUFS\n", 8);
+        send_dgram(path, "ENOBUFS\0", 8);
+        for (int i = 0; i < 50 && seen.overflows == 0; i++)
+                assert_true(sd_event_run(e, 100 * 1000) >= 0);
+        assert_int_equal(seen.overflows, 1);
+        assert_false(seen.overflow_bad);
+        assert_int_equal(seen.n, 1); /* the event between the overflows is delivered too */
+        assert_int_equal(seen.action, STAS_UEVENT_REMOVE);
+
+        /* fence: an event sent later is seen, and no second overflow came before it */
+        send_dgram(path, good, sizeof(good) - 1);
+        for (int i = 0; i < 50 && seen.n < 2; i++)
+                assert_true(sd_event_run(e, 100 * 1000) >= 0);
+        assert_int_equal(seen.n, 2);
+        assert_int_equal(seen.overflows, 1);
+
+        send_dgram(path, "ENOBUFS", 7);
+        for (int i = 0; i < 50 && seen.overflows < 2; i++)
+                assert_true(sd_event_run(e, 100 * 1000) >= 0);
+        assert_int_equal(seen.overflows, 2);
+
+        u = stas_udev_free(u);
+        sd_event_unref(e);
+        unsetenv("STAS_UEVENT_SOCKET");
+        assert_int_equal(rmdir(dir), 0);
+}
+
+/*
+ * The netlink monitor's receive path, with libudev's receive and fd replaced at link time
+ * (-Wl,--wrap, tests/unit/meson.build): the monitor's fd is one end of a socketpair; each byte
+ * sent to the other end makes it readable once, and the fake receive then reports the next
+ * errno of the script with a NULL device, as libudev 252 does.
+ */
+struct udev_device *__real_udev_monitor_receive_device(struct udev_monitor *m);
+int __real_udev_monitor_get_fd(struct udev_monitor *m);
+struct udev_device *__wrap_udev_monitor_receive_device(struct udev_monitor *m);
+int __wrap_udev_monitor_get_fd(struct udev_monitor *m);
+
+static struct {
+        bool on;
+        int fd;
+        int errnos[8];
+        unsigned n, next;
+} wrap;
+
+int __wrap_udev_monitor_get_fd(struct udev_monitor *m) {
+        return wrap.on ? wrap.fd : __real_udev_monitor_get_fd(m);
+}
+
+struct udev_device *__wrap_udev_monitor_receive_device(struct udev_monitor *m) {
+        char b;
+
+        if (!wrap.on)
+                return __real_udev_monitor_receive_device(m);
+        if (recv(wrap.fd, &b, 1, MSG_DONTWAIT) != 1) {
+                errno = EAGAIN;
+                return NULL;
+        }
+        errno = wrap.next < wrap.n ? wrap.errnos[wrap.next++] : EAGAIN;
+        return NULL;
+}
+
+static int rcvbuf_of(int fd) {
+        int v = 0;
+        socklen_t l = sizeof(v);
+
+        assert_int_equal(getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &v, &l), 0);
+        return v;
+}
+
+static int rmem_max(void) {
+        FILE *f = fopen("/proc/sys/net/core/rmem_max", "re");
+        int v = -1;
+
+        assert_non_null(f);
+        assert_int_equal(fscanf(f, "%d", &v), 1);
+        fclose(f);
+        return v;
+}
+
+static bool have_cap_net_admin(void) {
+        struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+        struct __user_cap_data_struct d[2] = {};
+
+        assert_int_equal(syscall(SYS_capget, &h, d), 0);
+        return d[CAP_NET_ADMIN / 32].effective & (1u << (CAP_NET_ADMIN % 32));
+}
+
+/* A monitor on a fresh socketpair end: the receive buffer the kernel reports for it. */
+static int monitor_rcvbuf(void) {
+        sd_event *e = NULL;
+        StasUdev *u = NULL;
+        Seen seen = {};
+        int sp[2], v, r;
+
+        if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sp) < 0)
+                return -errno;
+        wrap = (typeof(wrap)){ .on = true, .fd = sp[0] };
+        r = sd_event_new(&e);
+        if (r >= 0)
+                r = stas_udev_new(e, on_event, &seen, &u);
+        v = r < 0 ? r : rcvbuf_of(sp[0]);
+        stas_udev_free(u);
+        sd_event_unref(e);
+        wrap.on = false;
+        close(sp[0]);
+        close(sp[1]);
+        return v;
+}
+
+/*
+ * The monitor asks for STAS_UDEV_RCVBUF: with CAP_NET_ADMIN it gets it (SO_RCVBUFFORCE); without,
+ * what net.core.rmem_max allows (SO_RCVBUF). The kernel reports twice the size set.
+ */
+static void test_udev_monitor_receive_buffer(void **state) {
+        int capped = 2 * (rmem_max() < STAS_UDEV_RCVBUF ? rmem_max() : STAS_UDEV_RCVBUF);
+        pid_t pid;
+        int status;
+
+        unsetenv("STAS_UEVENT_SOCKET");
+        if (!have_cap_net_admin()) {
+                assert_int_equal(monitor_rcvbuf(), capped);
+                return;
+        }
+        assert_int_equal(monitor_rcvbuf(), 2 * STAS_UDEV_RCVBUF);
+
+        /* the same without CAP_NET_ADMIN, in a child that drops it */
+        pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+                struct __user_cap_data_struct d[2] = {};
+
+                if (syscall(SYS_capget, &h, d) < 0)
+                        _exit(2);
+                d[CAP_NET_ADMIN / 32].effective &= ~(1u << (CAP_NET_ADMIN % 32));
+                if (syscall(SYS_capset, &h, d) < 0 || have_cap_net_admin())
+                        _exit(3);
+                _exit(monitor_rcvbuf() == capped ? 0 : 1);
+        }
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        assert_true(WIFEXITED(status));
+        assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+/* libudev's way of saying that the kernel dropped events (NULL, errno ENOBUFS) is an overflow. */
+static void test_udev_monitor_enobufs(void **state) {
+        sd_event *e = NULL;
+        StasUdev *u = NULL;
+        Seen seen = {};
+        int sp[2];
+
+        unsetenv("STAS_UEVENT_SOCKET");
+        assert_int_equal(socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sp), 0);
+        /* a message the filter dropped (EAGAIN), an interrupted receive, then the overflow */
+        wrap = (typeof(wrap)){ .on = true, .fd = sp[0], .errnos = { EAGAIN, EINTR, ENOBUFS }, .n = 3 };
+        assert_int_equal(sd_event_new(&e), 0);
+        assert_int_equal(stas_udev_new(e, on_event, &seen, &u), 0);
+
+        assert_int_equal(send(sp[1], "x", 1, 0), 1);
+        assert_int_equal(send(sp[1], "x", 1, 0), 1);
+        assert_int_equal(send(sp[1], "x", 1, 0), 1);
+        for (int i = 0; i < 50 && (seen.overflows == 0 || wrap.next < 3); i++)
+                assert_true(sd_event_run(e, 100 * 1000) >= 0);
+        assert_int_equal(wrap.next, 3);
+        /* whatever is still due runs now; the first two receives made none */
+        for (int i = 0; i < 10; i++)
+                assert_true(sd_event_run(e, 0) >= 0);
+        assert_int_equal(seen.overflows, 1);
+        assert_false(seen.overflow_bad);
+        assert_int_equal(seen.n, 0);
+
+        /* each later overflow is reported again */
+        wrap.errnos[3] = ENOBUFS;
+        wrap.n = 4;
+        assert_int_equal(send(sp[1], "x", 1, 0), 1);
+        for (int i = 0; i < 50 && seen.overflows < 2; i++)
+                assert_true(sd_event_run(e, 100 * 1000) >= 0);
+        assert_int_equal(seen.overflows, 2);
+
+        u = stas_udev_free(u);
+        sd_event_unref(e);
+        wrap.on = false;
+        close(sp[0]);
+        close(sp[1]);
+}
+
 static void test_udev_dc_ioc_classification(void **state) {
         StasNvmeDevice d = {
                 .subsysnqn = (char *) "nqn.io",
@@ -385,7 +688,12 @@ int main(void) {
                 cmocka_unit_test(test_udev_parse_datagram),
                 cmocka_unit_test(test_udev_enumerate_sysfs),
                 cmocka_unit_test(test_udev_address_parse),
+                cmocka_unit_test(test_udev_overflow_datagram),
+                cmocka_unit_test(test_udev_device_identity),
                 cmocka_unit_test(test_udev_monitor_datagram_hook),
+                cmocka_unit_test(test_udev_monitor_hook_overflow),
+                cmocka_unit_test(test_udev_monitor_receive_buffer),
+                cmocka_unit_test(test_udev_monitor_enobufs),
                 cmocka_unit_test(test_udev_dc_ioc_classification),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

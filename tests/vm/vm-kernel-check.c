@@ -168,7 +168,7 @@ static void on_uevent(const StasUevent *ev, void *userdata) {
         Watch *w = userdata;
 
         w->events++;
-        if (w->dc_sysname && streq(ev->sysname, w->dc_sysname) && uevent_is_dlp_changed(ev))
+        if (w->dc_sysname && streq_ptr(ev->sysname, w->dc_sysname) && uevent_is_dlp_changed(ev))
                 w->aen_seen = true;
 }
 
