@@ -15,7 +15,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "stas/conf.h"
+#include "stas/ini.h"
 #include "stas/log.h"
 #include "stas/options.h"
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * conf.h - the INI grammar of stafd.conf, stacd.conf and sys.conf, and the reader the daemons
+ * ini.h - the INI grammar of stafd.conf, stacd.conf and sys.conf, and the reader the daemons
  * use. The grammar (ini_lex_line()) is shared with stasadm's line-preserving editor
  * (ini-edit.h), so both see every line the same way. It reproduces the Python configparser
  * setup of nvme-stas (§3.1): section names are case-sensitive, option names are lower-cased

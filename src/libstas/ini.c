@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include "stas/conf.h"
+#include "stas/ini.h"
 #include "stas/hash.h"
 #include "stas/log.h"
 

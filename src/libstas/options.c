@@ -7,7 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "stas/conf.h"
+#include "stas/ini.h"
 #include "stas/log.h"
 #include "stas/options.h"
 #include "stas/strv.h"

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "config.h"
-#include "stas/conf.h"
+#include "stas/ini.h"
 #include "stas/hostid.h"
 #include "stas/validate.h"
 #include "stas/log.h"

@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 #include "config.h"
-#include "stas/conf.h"
+#include "stas/ini.h"
 #include "stas/hostid.h"
 #include "stas/ini-edit.h"
 #include "stas/macro.h"

@@ -3,7 +3,7 @@
  * fuzz-conf.c - the INI reader (conf.c) with both daemons' option tables (options.c: stafd.conf,
  * stacd.conf); sys.conf has its own target (fuzz-sysconf.c: its loader reads a file).
  * Input: the file content. Accepted: it parses and holds at least one key.
- * Invariants: the reader's output is what conf.h describes (lower-case, trimmed keys in a known
+ * Invariants: the reader's output is what ini.h describes (lower-case, trimmed keys in a known
  * section; trimmed, single-line values; continuations only after a value); both option tables
  * load exactly the texts the reader parses; a loaded StasConf stays within its documented ranges.
  */

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fuzz-ini-diff.c - DIFFERENTIAL: what stasadm's editor writes (ini_edit_set(), ini-edit.c) must
- * read back, through the daemons' reader (ini_parse_string(), conf.c; sysconf_load() for [Host];
+ * read back, through the daemons' reader (ini_parse_string(), ini.c; sysconf_load() for [Host];
  * stas_conf_parse_entry() for [Controllers] controller=), as exactly the edit.
  * Input: section, key and value, each up to a NUL byte, then the text.
  * Accepted: the text parses and ini_edit_set() takes the arguments.
@@ -14,7 +14,7 @@
 #include <errno.h>
 
 #include "fuzz.h"
-#include "stas/conf.h"
+#include "stas/ini.h"
 #include "stas/ini-edit.h"
 #include "stas/options.h"
 #include "stas/sysconf.h"

@@ -14,7 +14,7 @@
 #include <errno.h>
 
 #include "fuzz.h"
-#include "stas/conf.h"
+#include "stas/ini.h"
 #include "stas/ini-edit.h"
 
 /* -EBADMSG from the editor exactly when the reader refuses the text: one grammar. */

@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 
 #include "log-capture.h"
-#include "stas/conf.h"
+#include "stas/ini.h"
 #include "stas/ini-edit.h"
 
 static const char sample[] = "# sys.conf: host identity\n"

@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "log-capture.h"
-#include "stas/conf.h"
+#include "stas/ini.h"
 
 static StasIni *parse_ok(const char *text) {
         StasIni *ini = NULL;
@@ -27,7 +27,7 @@ static const char *last(const StasIni *ini, const char *section, const char *key
         return v ? v->value : NULL;
 }
 
-static void test_conf_section_names_case_sensitive(void **state) {
+static void test_ini_section_names_case_sensitive(void **state) {
         _cleanup_(ini_freep) StasIni *ini =
                 parse_ok("[Controllers]\ncontroller=a\n[controllers]\ncontroller=b\n");
 
@@ -38,7 +38,7 @@ static void test_conf_section_names_case_sensitive(void **state) {
         assert_int_equal(ini->n_sections, 2);
 }
 
-static void test_conf_option_names_lowercased(void **state) {
+static void test_ini_option_names_lowercased(void **state) {
         _cleanup_(ini_freep) StasIni *ini = parse_ok("[Global]\nTron=true\nKATO = 5\n");
 
         assert_string_equal(last(ini, "Global", "tron"), "true");
@@ -46,13 +46,13 @@ static void test_conf_option_names_lowercased(void **state) {
         assert_null(ini_find(ini, "Global", "Tron"));
 }
 
-static void test_conf_whitespace_around_equals(void **state) {
+static void test_ini_whitespace_around_equals(void **state) {
         _cleanup_(ini_freep) StasIni *ini = parse_ok("[Global]\n  kato \t=\t  30   \r\n");
 
         assert_string_equal(last(ini, "Global", "kato"), "30");
 }
 
-static void test_conf_equals_only_delimiter(void **state) {
+static void test_ini_equals_only_delimiter(void **state) {
         /* ':' is not a delimiter (configparser's default would accept it); the first '=' splits */
         _cleanup_(ini_freep) StasIni *ini = parse_ok("[Global]\nkato: 30\ncontroller=transport=tcp;a=b==\n");
 
@@ -61,7 +61,7 @@ static void test_conf_equals_only_delimiter(void **state) {
         assert_string_equal(last(ini, "Global", "controller"), "transport=tcp;a=b==");
 }
 
-static void test_conf_full_line_comments(void **state) {
+static void test_ini_full_line_comments(void **state) {
         _cleanup_(ini_freep) StasIni *ini = parse_ok(
                 "# leading comment\n; another\n[Global]\n#kato=1\n;kato=2\n   # indented\nkato=3\n");
 
@@ -69,7 +69,7 @@ static void test_conf_full_line_comments(void **state) {
         assert_int_equal(ini_find(ini, "Global", "kato")->n_values, 1);
 }
 
-static void test_conf_inline_comment_stripped(void **state) {
+static void test_ini_inline_comment_stripped(void **state) {
         _cleanup_(ini_freep) StasIni *ini = parse_ok("[Controllers]   # the section\n"
                                                      "exclude = host-iface=enp0s8   # not this one\n"
                                                      "controller = transport=tcp;traddr=a#b\n"
@@ -85,7 +85,7 @@ static void test_conf_inline_comment_stripped(void **state) {
         assert_string_equal(last(ini, "Controllers", "x"), ";semicolon stays");
 }
 
-static void test_conf_repeated_keys_kept_in_order(void **state) {
+static void test_ini_repeated_keys_kept_in_order(void **state) {
         _cleanup_(ini_freep) StasIni *ini = parse_ok(
                 "[Controllers]\ncontroller=a\ncontroller=b\n[Global]\nkato=1\n[Controllers]\ncontroller=c\n");
         const StasIniKey *k = ini_find(ini, "Controllers", "controller");
@@ -102,7 +102,7 @@ static void test_conf_repeated_keys_kept_in_order(void **state) {
         assert_int_equal(ini->sections[0].line, 1);
 }
 
-static void test_conf_last_wins_for_single_values(void **state) {
+static void test_ini_last_wins_for_single_values(void **state) {
         _cleanup_(ini_freep) StasIni *ini = parse_ok("[Global]\nkato=1\nkato=2\nKato=3\n");
         const StasIniValue *v = ini_last(ini_find(ini, "Global", "kato"), NULL);
 
@@ -110,7 +110,7 @@ static void test_conf_last_wins_for_single_values(void **state) {
         assert_int_equal(v->line, 4);
 }
 
-static void test_conf_continuation_lines(void **state) {
+static void test_ini_continuation_lines(void **state) {
         _cleanup_(ini_freep) StasIni *ini = parse_ok("[Controllers]\n"
                                                      "controller = transport=tcp;traddr=1.1.1.1\n"
                                                      "    transport=tcp;traddr=2.2.2.2\n"
@@ -138,7 +138,7 @@ static void test_conf_continuation_lines(void **state) {
         assert_true(multi);
 }
 
-static void test_conf_key_without_equals_is_null(void **state) {
+static void test_ini_key_without_equals_is_null(void **state) {
         _cleanup_(ini_freep) StasIni *ini = parse_ok("[Global]\ntron\nkato=\n");
         const StasIniKey *k = ini_find(ini, "Global", "tron");
 
@@ -149,7 +149,7 @@ static void test_conf_key_without_equals_is_null(void **state) {
         assert_string_equal(last(ini, "Global", "kato"), "");
 }
 
-static void test_conf_missing_file_is_empty(void **state) {
+static void test_ini_missing_file_is_empty(void **state) {
         _cleanup_(ini_freep) StasIni *ini = NULL;
 
         assert_int_equal(ini_parse_file("/nonexistent/stas/stafd.conf", &ini), 0);
@@ -158,7 +158,7 @@ static void test_conf_missing_file_is_empty(void **state) {
         assert_string_equal(ini->name, "/nonexistent/stas/stafd.conf");
 }
 
-static void test_conf_parse_file(void **state) {
+static void test_ini_parse_file(void **state) {
         char path[] = "/tmp/stas-conf-XXXXXX";
         int fd = mkstemp(path);
         _cleanup_(ini_freep) StasIni *ini = NULL;
@@ -201,7 +201,7 @@ static void expect_syntax_error(const char *text, unsigned line) {
         log_capture_stop(&c);
 }
 
-static void test_conf_syntax_errors(void **state) {
+static void test_ini_syntax_errors(void **state) {
         expect_syntax_error("kato=1\n[Global]\n", 1); /* before any section */
         expect_syntax_error("\n# c\ngarbage\n", 3);   /* bare text before any section */
         expect_syntax_error("[Global]\n=value\n", 2); /* no option name */
@@ -211,7 +211,7 @@ static void test_conf_syntax_errors(void **state) {
         expect_syntax_error("[Global]\ntron\n   more\n", 3); /* continuation of a bare key */
 }
 
-static void test_conf_syntax_error_does_not_leak_line(void **state) {
+static void test_ini_syntax_error_does_not_leak_line(void **state) {
         StasIni *ini = NULL;
         LogCapture c;
 
@@ -221,7 +221,7 @@ static void test_conf_syntax_error_does_not_leak_line(void **state) {
         log_capture_stop(&c);
 }
 
-static void test_conf_empty_and_null_text(void **state) {
+static void test_ini_empty_and_null_text(void **state) {
         _cleanup_(ini_freep) StasIni *a = parse_ok("");
         _cleanup_(ini_freep) StasIni *b = NULL;
 
@@ -232,7 +232,7 @@ static void test_conf_empty_and_null_text(void **state) {
         assert_null(ini_last(NULL, NULL));
 }
 
-static void test_conf_section_name_kept_verbatim(void **state) {
+static void test_ini_section_name_kept_verbatim(void **state) {
         _cleanup_(ini_freep) StasIni *ini =
                 parse_ok("[ Global ]\nkato=1\n[I/O controller connection management]\n");
 
@@ -264,7 +264,7 @@ static void expect_line(IniLexer *lx, IniLineKind kind, const char *name, const 
 }
 
 /* One line of each kind, with the spans the reader and the editor both use. */
-static void test_conf_lexer_classifies_lines(void **state) {
+static void test_ini_lexer_classifies_lines(void **state) {
         IniLexer lx;
         IniLine l;
 
@@ -305,7 +305,7 @@ static void test_conf_lexer_classifies_lines(void **state) {
 }
 
 /* "\n", "\r\n" and a lone "\r" end a line (Python's universal newlines). */
-static void test_conf_line_terminators(void **state) {
+static void test_ini_line_terminators(void **state) {
         _cleanup_(ini_freep) StasIni *mac = parse_ok("[Host]\rnqn = a\rid = b\r");
         _cleanup_(ini_freep) StasIni *split = parse_ok("[Host]\nnq\rn = a\r\nid = b\n\r\r\n");
         const StasIniValue *v = ini_last(ini_find(mac, "Host", "id"), NULL);
@@ -335,7 +335,7 @@ static void test_conf_line_terminators(void **state) {
 }
 
 /* The blanks Python strips: space, \t, \v, \f and 0x1c..0x1f; nothing else. */
-static void test_conf_blank_characters(void **state) {
+static void test_ini_blank_characters(void **state) {
         _cleanup_(ini_freep) StasIni *ini =
                 parse_ok("[Global]\n\v\fkato\x1c=\x1d 5\x1e\x1f\t\n\x1fname = \xc2\xa0x\xc2\xa0\n");
 
@@ -348,7 +348,7 @@ static void test_conf_blank_characters(void **state) {
         assert_false(ini_is_blank('\x1b'));
 }
 
-static void test_conf_check_syntax(void **state) {
+static void test_ini_check_syntax(void **state) {
         const char *why = NULL;
 
         assert_int_equal(ini_check_syntax("[a]\nb = c\n  d\n", &why), 0);
@@ -362,7 +362,7 @@ static void test_conf_check_syntax(void **state) {
         assert_string_equal(why, "invalid section header");
 }
 
-static void test_conf_redact(void **state) {
+static void test_ini_redact(void **state) {
         assert_string_equal(ini_redact("DHHC-1:00:c2VjcmV0:"), "(secret)");
         assert_string_equal(ini_redact("dhhc-1:01:abc"), "(secret)");
         assert_string_equal(ini_redact("5 dHhC-1:02:x"), "(secret)");
@@ -390,7 +390,7 @@ static char *fill(const char *head, const char *fmt) {
         return t;
 }
 
-static void test_conf_worst_case_unique_keys(void **state) {
+static void test_ini_worst_case_unique_keys(void **state) {
         _cleanup_free_ char *text = fill("[Global]\n", "K%x=%x\n");
         _cleanup_(ini_freep) StasIni *ini = parse_ok(text);
         char key[32], value[32];
@@ -408,7 +408,7 @@ static void test_conf_worst_case_unique_keys(void **state) {
         assert_null(ini_find(ini, "Global", key));
 }
 
-static void test_conf_worst_case_sections(void **state) {
+static void test_ini_worst_case_sections(void **state) {
         _cleanup_free_ char *text = fill("", "[%x]\n");
         _cleanup_free_ char *keyed = fill("", "[%x]\nk=v\n");
         _cleanup_(ini_freep) StasIni *ini = parse_ok(text), *ki = parse_ok(keyed);
@@ -432,7 +432,7 @@ static void test_conf_worst_case_sections(void **state) {
         }
 }
 
-static void test_conf_worst_case_continuations_and_repeats(void **state) {
+static void test_ini_worst_case_continuations_and_repeats(void **state) {
         _cleanup_free_ char *cont = fill("[Controllers]\ncontroller = first\n", " %x\n");
         _cleanup_free_ char *rep = fill("[Controllers]\n", "exclude=%x\n");
         _cleanup_(ini_freep) StasIni *a = parse_ok(cont), *b = parse_ok(rep);
@@ -456,7 +456,7 @@ static void test_conf_worst_case_continuations_and_repeats(void **state) {
         assert_false(e->values[e->n_values - 1].continuation);
 }
 
-static void test_conf_text_too_large(void **state) {
+static void test_ini_text_too_large(void **state) {
         _cleanup_free_ char *text = malloc(INI_MAX_SIZE + 2);
         StasIni *ini = NULL;
         LogCapture c;
@@ -476,31 +476,31 @@ static void test_conf_text_too_large(void **state) {
 
 int main(void) {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_conf_section_names_case_sensitive),
-                cmocka_unit_test(test_conf_option_names_lowercased),
-                cmocka_unit_test(test_conf_whitespace_around_equals),
-                cmocka_unit_test(test_conf_equals_only_delimiter),
-                cmocka_unit_test(test_conf_full_line_comments),
-                cmocka_unit_test(test_conf_inline_comment_stripped),
-                cmocka_unit_test(test_conf_repeated_keys_kept_in_order),
-                cmocka_unit_test(test_conf_last_wins_for_single_values),
-                cmocka_unit_test(test_conf_continuation_lines),
-                cmocka_unit_test(test_conf_key_without_equals_is_null),
-                cmocka_unit_test(test_conf_missing_file_is_empty),
-                cmocka_unit_test(test_conf_parse_file),
-                cmocka_unit_test(test_conf_syntax_errors),
-                cmocka_unit_test(test_conf_syntax_error_does_not_leak_line),
-                cmocka_unit_test(test_conf_empty_and_null_text),
-                cmocka_unit_test(test_conf_section_name_kept_verbatim),
-                cmocka_unit_test(test_conf_lexer_classifies_lines),
-                cmocka_unit_test(test_conf_line_terminators),
-                cmocka_unit_test(test_conf_blank_characters),
-                cmocka_unit_test(test_conf_check_syntax),
-                cmocka_unit_test(test_conf_redact),
-                cmocka_unit_test(test_conf_worst_case_unique_keys),
-                cmocka_unit_test(test_conf_worst_case_sections),
-                cmocka_unit_test(test_conf_worst_case_continuations_and_repeats),
-                cmocka_unit_test(test_conf_text_too_large),
+                cmocka_unit_test(test_ini_section_names_case_sensitive),
+                cmocka_unit_test(test_ini_option_names_lowercased),
+                cmocka_unit_test(test_ini_whitespace_around_equals),
+                cmocka_unit_test(test_ini_equals_only_delimiter),
+                cmocka_unit_test(test_ini_full_line_comments),
+                cmocka_unit_test(test_ini_inline_comment_stripped),
+                cmocka_unit_test(test_ini_repeated_keys_kept_in_order),
+                cmocka_unit_test(test_ini_last_wins_for_single_values),
+                cmocka_unit_test(test_ini_continuation_lines),
+                cmocka_unit_test(test_ini_key_without_equals_is_null),
+                cmocka_unit_test(test_ini_missing_file_is_empty),
+                cmocka_unit_test(test_ini_parse_file),
+                cmocka_unit_test(test_ini_syntax_errors),
+                cmocka_unit_test(test_ini_syntax_error_does_not_leak_line),
+                cmocka_unit_test(test_ini_empty_and_null_text),
+                cmocka_unit_test(test_ini_section_name_kept_verbatim),
+                cmocka_unit_test(test_ini_lexer_classifies_lines),
+                cmocka_unit_test(test_ini_line_terminators),
+                cmocka_unit_test(test_ini_blank_characters),
+                cmocka_unit_test(test_ini_check_syntax),
+                cmocka_unit_test(test_ini_redact),
+                cmocka_unit_test(test_ini_worst_case_unique_keys),
+                cmocka_unit_test(test_ini_worst_case_sections),
+                cmocka_unit_test(test_ini_worst_case_continuations_and_repeats),
+                cmocka_unit_test(test_ini_text_too_large),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "log-capture.h"
-#include "stas/conf.h"
+#include "stas/ini.h"
 #include "stas/options.h"
 #include "stas/strv.h"
 #include "stas/tid.h"

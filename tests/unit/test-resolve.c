@@ -12,7 +12,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include "stas/conf.h"
+#include "stas/ini.h"
 #include "stas/kvv.h"
 #include "stas/log.h"
 #include "stas/resolve.h"

@@ -12,7 +12,7 @@
 
 #include "config.h"
 #include "log-capture.h"
-#include "stas/conf.h"
+#include "stas/ini.h"
 #include "stas/hostid.h"
 #include "stas/sysconf.h"
 
