@@ -17,7 +17,7 @@
 
 #include "stas/ini.h"
 #include "stas/log.h"
-#include "stas/options.h"
+#include "stas/conf.h"
 
 #define FILE_SIZE (1024 * 1024)
 

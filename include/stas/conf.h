@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * options.h - the typed configuration of stafd (stafd.conf, §3.3) and stacd (stacd.conf, §3.4),
+ * conf.h - the typed configuration of stafd (stafd.conf, §3.3) and stacd (stacd.conf, §3.4),
  * loaded from the INI reader (ini.h) through one option table per daemon.
  *
  * Loading never fails on bad content, only on a syntax error or an I/O error (then the caller

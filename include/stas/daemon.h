@@ -11,7 +11,7 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
-#include "stas/options.h"
+#include "stas/conf.h"
 
 typedef struct DaemonArgs {
         const char *conf_path; /* -f (default: the daemon's) */

@@ -2,7 +2,7 @@
 /*
  * validate.h - the syntax of every field that can reach a kernel connect string
  * (/dev/nvme-fabrics takes "key=value,key=value,..."). Fields are checked where they enter stas:
- * discovery log page entries (dlp.c), mDNS records (avahi.c), controller= entries (options.c) and
+ * discovery log page entries (dlp.c), mDNS records (avahi.c), controller= entries (conf.c) and
  * what stacd decodes from stafd's D-Bus replies (stacd-format.c). The nvme adapter checks again,
  * as the last line of defence, that no value it passes to libnvme holds ',', '=' or whitespace
  * (stas_option_value_is_safe()).
@@ -76,7 +76,7 @@ bool stas_option_value_is_safe(const char *s, bool allow_equals);
 int stas_check_tid(const StasTid *tid, unsigned flags, const char **ret_field);
 
 /*
- * stas_check_entry() - a controller= entry (options.c keys: transport, traddr, trsvcid,
+ * stas_check_entry() - a controller= entry (conf.c keys: transport, traddr, trsvcid,
  * subsysnqn, host-traddr, host-iface, host-nqn, dhchap-secret, dhchap-ctrl-secret) by the rules
  * above, a host name allowed in traddr. On -EINVAL *@ret_field (optional) names the first bad key;
  * the value of a secret must never be logged.

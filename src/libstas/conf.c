@@ -9,7 +9,7 @@
 
 #include "stas/ini.h"
 #include "stas/log.h"
-#include "stas/options.h"
+#include "stas/conf.h"
 #include "stas/strv.h"
 #include "stas/tid.h"
 #include "stas/timespan.h"

@@ -22,7 +22,7 @@
 #include "stas/event.h"
 #include "stas/kernel.h"
 #include "stas/lkc.h"
-#include "stas/options.h"
+#include "stas/conf.h"
 #include "stas/sysconf.h"
 #include "stas/udev.h"
 

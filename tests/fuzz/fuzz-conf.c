@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * fuzz-conf.c - the INI reader (conf.c) with both daemons' option tables (options.c: stafd.conf,
+ * fuzz-conf.c - the INI reader (ini.c) with both daemons' option tables (conf.c: stafd.conf,
  * stacd.conf); sys.conf has its own target (fuzz-sysconf.c: its loader reads a file).
  * Input: the file content. Accepted: it parses and holds at least one key.
  * Invariants: the reader's output is what ini.h describes (lower-case, trimmed keys in a known
@@ -12,7 +12,7 @@
 #include <math.h>
 
 #include "fuzz-ini.h"
-#include "stas/options.h"
+#include "stas/conf.h"
 
 static void check_conf(const StasConf *c) {
         fuzz_assert(c->disconnect_trtypes && c->disconnect_trtypes[0]);

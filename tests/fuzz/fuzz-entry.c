@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * fuzz-entry.c - controller= and exclude= values (stas_conf_parse_entry(), options.c), for both
+ * fuzz-entry.c - controller= and exclude= values (stas_conf_parse_entry(), conf.c), for both
  * daemons, then the connect options of each controller entry (stas_conf_connect_options()).
  * Input: the value. Accepted: at least one of the four parses (stafd/stacd x controller/exclude)
- * keeps the entry. Invariants of a kept entry (options.h): keys are known, lower-case and never
+ * keeps the entry. Invariants of a kept entry (conf.h): keys are known, lower-case and never
  * "nqn" or *-file; keys and values carry no ';' and no surrounding whitespace (values may be
  * empty); a controller has a supported transport, a traddr (except loop), a trsvcid ("" for fc and
  * loop), a subsysnqn, and overrides in canonical form; an exclude has no host-traddr.
@@ -13,7 +13,7 @@
 #include <stdio.h>
 
 #include "fuzz.h"
-#include "stas/options.h"
+#include "stas/conf.h"
 #include "stas/tid.h"
 
 static const char *const known_keys[] = {

@@ -16,7 +16,7 @@
 #include "fuzz.h"
 #include "stas/ini.h"
 #include "stas/ini-edit.h"
-#include "stas/options.h"
+#include "stas/conf.h"
 #include "stas/sysconf.h"
 
 static char *sys_path, *root;

@@ -12,7 +12,7 @@
 
 #include "log-capture.h"
 #include "stas/ini.h"
-#include "stas/options.h"
+#include "stas/conf.h"
 #include "stas/strv.h"
 #include "stas/tid.h"
 #include "stas/timespan.h"
@@ -68,7 +68,7 @@ static void assert_same_scalars(const StasConf *a, const StasConf *b) {
         assert_int_equal(a->global.disable_sqflow, b->global.disable_sqflow);
 }
 
-static void test_options_defaults_stafd(void **state) {
+static void test_conf_defaults_stafd(void **state) {
         _cleanup_(stas_conf_freep) StasConf *c = load(STAS_DAEMON_STAFD, "");
 
         assert_false(c->tron);
@@ -95,7 +95,7 @@ static void test_options_defaults_stafd(void **state) {
         assert_string_equal(c->name, "t.conf");
 }
 
-static void test_options_defaults_stacd(void **state) {
+static void test_conf_defaults_stacd(void **state) {
         _cleanup_(stas_conf_freep) StasConf *c = load(STAS_DAEMON_STACD, "");
 
         assert_int_equal(c->global.kato, STAS_OPT_UNSET);
@@ -109,7 +109,7 @@ static void test_options_defaults_stacd(void **state) {
         assert_int_equal(c->ip_family, STAS_IPFAM_BOTH);
 }
 
-static void test_options_valid_values_stafd(void **state) {
+static void test_conf_valid_values_stafd(void **state) {
         _cleanup_(stas_conf_freep) StasConf *c =
                 load(STAS_DAEMON_STAFD,
                      "[Global]\nTron=TRUE\nhdr-digest=true\ndata-digest=True\nkato=10\nqueue-size=16\n"
@@ -138,7 +138,7 @@ static void test_options_valid_values_stafd(void **state) {
         assert_true(c->zeroconf_persistence_sec == 5400);
 }
 
-static void test_options_valid_values_stacd(void **state) {
+static void test_conf_valid_values_stacd(void **state) {
         _cleanup_(stas_conf_freep) StasConf *c = load(
                 STAS_DAEMON_STACD,
                 "[Global]\nkato=200\nnr-io-queues=8\nnr-write-queues=0\nnr-poll-queues=4\nqueue-size=1024\n"
@@ -163,7 +163,7 @@ static void test_options_valid_values_stacd(void **state) {
 }
 
 /* One invalid value per key: a warning naming file:line, section, key and value; default kept. */
-static void test_options_invalid_values_use_default(void **state) {
+static void test_conf_invalid_values_use_default(void **state) {
         static const struct {
                 StasDaemon d;
                 const char *section, *key, *value;
@@ -238,7 +238,7 @@ static void test_options_invalid_values_use_default(void **state) {
         }
 }
 
-static void test_options_range_limits_accepted(void **state) {
+static void test_conf_range_limits_accepted(void **state) {
         _cleanup_(stas_conf_freep) StasConf *a = load(
                 STAS_DAEMON_STACD, "[Global]\nqueue-size=16\nkato=0\nreconnect-delay=1\nctrl-loss-tmo=-1\n");
         _cleanup_(stas_conf_freep) StasConf *b = load(
@@ -255,7 +255,7 @@ static void test_options_range_limits_accepted(void **state) {
 }
 
 /* Above the maximum: ONE warning naming file, line and key; the maximum is used. */
-static void test_options_numbers_clamped_to_max(void **state) {
+static void test_conf_numbers_clamped_to_max(void **state) {
         static const struct {
                 StasDaemon d;
                 const char *section, *key, *value, *max;
@@ -327,7 +327,7 @@ static void test_options_numbers_clamped_to_max(void **state) {
 }
 
 /* The three time spans of issue 8 are taken as 3650 days, with one warning; -1e300 is forever. */
-static void test_options_persistence_clamped_to_max(void **state) {
+static void test_conf_persistence_clamped_to_max(void **state) {
         char nines[401], v[420];
         const char *values[] = { "1e300", v, "1000000000000000 weeks" };
 
@@ -376,7 +376,7 @@ static void test_options_persistence_clamped_to_max(void **state) {
 }
 
 /* A controller= override above the maximum: one warning with file, line and key; the maximum. */
-static void test_options_override_clamped_to_max(void **state) {
+static void test_conf_override_clamped_to_max(void **state) {
         LogCapture cap;
         StasConf *c = load_captured(
                 STAS_DAEMON_STACD,
@@ -406,7 +406,7 @@ static void test_options_override_clamped_to_max(void **state) {
         stas_conf_free(c);
 }
 
-static void test_options_ip_family_values(void **state) {
+static void test_conf_ip_family_values(void **state) {
         static const struct {
                 const char *v;
                 StasIpFamily f;
@@ -433,7 +433,7 @@ static void test_options_ip_family_values(void **state) {
         }
 }
 
-static void test_options_zeroconf_persistence(void **state) {
+static void test_conf_zeroconf_persistence(void **state) {
         static const struct {
                 const char *v;
                 double sec;
@@ -457,7 +457,7 @@ static void test_options_zeroconf_persistence(void **state) {
         }
 }
 
-static void test_options_disconnect_trtypes(void **state) {
+static void test_conf_disconnect_trtypes(void **state) {
         LogCapture cap;
         StasConf *c;
 
@@ -491,7 +491,7 @@ static void test_options_disconnect_trtypes(void **state) {
         stas_conf_free(c);
 }
 
-static void test_options_connect_attempts_on_ncc(void **state) {
+static void test_conf_connect_attempts_on_ncc(void **state) {
         StasConf *c;
 
         c = load(STAS_DAEMON_STACD, "[I/O controller connection management]\nconnect-attempts-on-ncc = 1\n");
@@ -505,7 +505,7 @@ static void test_options_connect_attempts_on_ncc(void **state) {
         stas_conf_free(c);
 }
 
-static void test_options_bare_key_and_multiline_use_default(void **state) {
+static void test_conf_bare_key_and_multiline_use_default(void **state) {
         LogCapture cap;
         StasConf *c = load_captured(STAS_DAEMON_STAFD, "[Global]\ntron\nkato=5\n  6\n", &cap);
 
@@ -520,7 +520,7 @@ static void test_options_bare_key_and_multiline_use_default(void **state) {
         stas_conf_free(c);
 }
 
-static void test_options_invalid_sections_and_options(void **state) {
+static void test_conf_invalid_sections_and_options(void **state) {
         LogCapture cap;
         StasConf *c = load_captured(
                 STAS_DAEMON_STAFD,
@@ -572,7 +572,7 @@ static void test_options_invalid_sections_and_options(void **state) {
         stas_conf_free(c);
 }
 
-static void test_options_syntax_error_fails_load(void **state) {
+static void test_conf_syntax_error_fails_load(void **state) {
         StasConf *c = NULL;
         LogCapture cap;
 
@@ -584,7 +584,7 @@ static void test_options_syntax_error_fails_load(void **state) {
 }
 
 /* A hostile file cannot flood the journal: per kind, INI_MAX_MESSAGES lines and one summary. */
-static void test_options_messages_capped(void **state) {
+static void test_conf_messages_capped(void **state) {
         _cleanup_free_ char *text = malloc(64 * 1024);
         LogCapture cap;
         StasConf *c;
@@ -640,7 +640,7 @@ static void entry_dropped(StasDaemon d, bool exclude, const char *v, const char 
         log_capture_stop(&cap);
 }
 
-static void test_options_entry_split_on_first_equals(void **state) {
+static void test_conf_entry_split_on_first_equals(void **state) {
         _cleanup_(kv_freep) StasKV *a = entry(
                 STAS_DAEMON_STACD, false, "transport=tcp;traddr=1.2.3.4;nqn=nqn.x;dhchap-secret=a=b=c");
         _cleanup_(kv_freep) StasKV *b =
@@ -654,7 +654,7 @@ static void test_options_entry_split_on_first_equals(void **state) {
         assert_string_equal(kv_get(b, "dhchap-ctrl-secret"), SECRET64);
 }
 
-static void test_options_entry_normalisation(void **state) {
+static void test_conf_entry_normalisation(void **state) {
         _cleanup_(kv_freep) StasKV *a = entry(
                 STAS_DAEMON_STAFD, false, "  Transport = tcp ; traddr= 10.0.0.1 ;; ; host-iface=eth0 ;");
         _cleanup_(kv_freep) StasKV *b =
@@ -674,7 +674,7 @@ static void test_options_entry_normalisation(void **state) {
         assert_string_equal(kv_get(c, "trsvcid"), "4420");
 }
 
-static void test_options_entry_fc_and_loop(void **state) {
+static void test_conf_entry_fc_and_loop(void **state) {
         _cleanup_(kv_freep) StasKV *fc =
                 entry(STAS_DAEMON_STAFD,
                       false,
@@ -688,7 +688,7 @@ static void test_options_entry_fc_and_loop(void **state) {
         assert_string_equal(kv_get(loop, "subsysnqn"), "nqn.loop");
 }
 
-static void test_options_entry_invalid(void **state) {
+static void test_conf_entry_invalid(void **state) {
         entry_dropped(STAS_DAEMON_STAFD, false, "; ; ;", "t.conf:9: controller= entry without transport=");
         entry_dropped(STAS_DAEMON_STAFD, false, "", "without transport=");
         entry_dropped(STAS_DAEMON_STAFD, false, NULL, "t.conf:9: controller= without a value");
@@ -706,7 +706,7 @@ static void test_options_entry_invalid(void **state) {
 }
 
 /* every field that reaches the connect string is validated where the config enters stas */
-static void test_options_entry_injection_refused(void **state) {
+static void test_conf_entry_injection_refused(void **state) {
         static const struct {
                 const char *entry, *needle;
         } v[] = {
@@ -742,7 +742,7 @@ static void test_options_entry_injection_refused(void **state) {
         assert_string_equal(kv_get(fc, "trsvcid"), "");
 }
 
-static void test_options_entry_bad_fields_warned(void **state) {
+static void test_conf_entry_bad_fields_warned(void **state) {
         _cleanup_(kv_freep) StasKV *kv = NULL;
         LogCapture cap;
 
@@ -761,7 +761,7 @@ static void test_options_entry_bad_fields_warned(void **state) {
         log_capture_stop(&cap);
 }
 
-static void test_options_entry_overrides_validated(void **state) {
+static void test_conf_entry_overrides_validated(void **state) {
         _cleanup_(kv_freep) StasKV *kv = NULL;
         LogCapture cap;
 
@@ -783,7 +783,7 @@ static void test_options_entry_overrides_validated(void **state) {
         log_capture_stop(&cap);
 }
 
-static void test_options_exclude_entries(void **state) {
+static void test_conf_exclude_entries(void **state) {
         _cleanup_(kv_freep) StasKV *a =
                 entry(STAS_DAEMON_STACD, true, "transport=tcp;traddr=fe80::2c6e:dee7:857:26bb");
         _cleanup_(kv_freep) StasKV *b = entry(STAS_DAEMON_STAFD, true, "host-iface=enp0s8   ");
@@ -814,7 +814,7 @@ static void test_options_exclude_entries(void **state) {
                 "unknown key 'tranport', ignoring the whole entry");
 }
 
-static void test_options_controllers_from_file(void **state) {
+static void test_conf_controllers_from_file(void **state) {
         LogCapture cap;
         StasConf *c = load_captured(
                 STAS_DAEMON_STAFD,
@@ -853,7 +853,7 @@ static void write_file(const char *path, const char *content) {
         fclose(f);
 }
 
-static void test_options_secret_files(void **state) {
+static void test_conf_secret_files(void **state) {
         char dir[] = "/tmp/stas-options-XXXXXX", p1[128], p2[128], p3[128], text[1024], cmd[160];
         _cleanup_(kv_freep) StasKV *kv = NULL;
         StasKV *bad = NULL;
@@ -899,7 +899,7 @@ static void test_options_secret_files(void **state) {
         assert_int_equal(system(cmd), 0);
 }
 
-static void test_options_secrets_never_logged(void **state) {
+static void test_conf_secrets_never_logged(void **state) {
         LogCapture cap;
         StasConf *c;
         StasConnectOptions o;
@@ -930,7 +930,7 @@ static void test_options_secrets_never_logged(void **state) {
 }
 
 /* A DH-HMAC-CHAP secret pasted in the wrong place is never echoed, in any message, any case. */
-static void test_options_pasted_secret_redacted(void **state) {
+static void test_conf_pasted_secret_redacted(void **state) {
         static const struct {
                 StasDaemon d;
                 const char *text, *needle;
@@ -987,7 +987,7 @@ static void test_options_pasted_secret_redacted(void **state) {
         }
 }
 
-static void test_options_connect_options_merge(void **state) {
+static void test_conf_connect_options_merge(void **state) {
         _cleanup_(stas_conf_freep) StasConf *c = load(
                 STAS_DAEMON_STACD,
                 "[Global]\nkato=100\nqueue-size=64\nhdr-digest=true\nnr-io-queues=4\n"
@@ -1028,7 +1028,7 @@ static void test_options_connect_options_merge(void **state) {
 }
 
 /* upstream test-config.py, StasProcessConfUnitTest, as vectors */
-static void test_options_upstream_process_conf(void **state) {
+static void test_conf_upstream_process_conf(void **state) {
         StasConf *c;
         StasKV *e;
 
@@ -1095,7 +1095,7 @@ static void test_options_upstream_process_conf(void **state) {
         kv_free(e);
 }
 
-static void test_options_load_from_path(void **state) {
+static void test_conf_load_from_path(void **state) {
         char dir[] = "/tmp/stas-options-XXXXXX", path[128], cmd[160];
         StasConf *c = NULL;
 
@@ -1115,38 +1115,38 @@ static void test_options_load_from_path(void **state) {
 
 int main(void) {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_options_defaults_stafd),
-                cmocka_unit_test(test_options_defaults_stacd),
-                cmocka_unit_test(test_options_valid_values_stafd),
-                cmocka_unit_test(test_options_valid_values_stacd),
-                cmocka_unit_test(test_options_invalid_values_use_default),
-                cmocka_unit_test(test_options_range_limits_accepted),
-                cmocka_unit_test(test_options_ip_family_values),
-                cmocka_unit_test(test_options_zeroconf_persistence),
-                cmocka_unit_test(test_options_disconnect_trtypes),
-                cmocka_unit_test(test_options_connect_attempts_on_ncc),
-                cmocka_unit_test(test_options_bare_key_and_multiline_use_default),
-                cmocka_unit_test(test_options_invalid_sections_and_options),
-                cmocka_unit_test(test_options_syntax_error_fails_load),
-                cmocka_unit_test(test_options_messages_capped),
-                cmocka_unit_test(test_options_numbers_clamped_to_max),
-                cmocka_unit_test(test_options_persistence_clamped_to_max),
-                cmocka_unit_test(test_options_override_clamped_to_max),
-                cmocka_unit_test(test_options_pasted_secret_redacted),
-                cmocka_unit_test(test_options_entry_split_on_first_equals),
-                cmocka_unit_test(test_options_entry_normalisation),
-                cmocka_unit_test(test_options_entry_fc_and_loop),
-                cmocka_unit_test(test_options_entry_invalid),
-                cmocka_unit_test(test_options_entry_bad_fields_warned),
-                cmocka_unit_test(test_options_entry_overrides_validated),
-                cmocka_unit_test(test_options_exclude_entries),
-                cmocka_unit_test(test_options_controllers_from_file),
-                cmocka_unit_test(test_options_secret_files),
-                cmocka_unit_test(test_options_secrets_never_logged),
-                cmocka_unit_test(test_options_connect_options_merge),
-                cmocka_unit_test(test_options_upstream_process_conf),
-                cmocka_unit_test(test_options_entry_injection_refused),
-                cmocka_unit_test(test_options_load_from_path),
+                cmocka_unit_test(test_conf_defaults_stafd),
+                cmocka_unit_test(test_conf_defaults_stacd),
+                cmocka_unit_test(test_conf_valid_values_stafd),
+                cmocka_unit_test(test_conf_valid_values_stacd),
+                cmocka_unit_test(test_conf_invalid_values_use_default),
+                cmocka_unit_test(test_conf_range_limits_accepted),
+                cmocka_unit_test(test_conf_ip_family_values),
+                cmocka_unit_test(test_conf_zeroconf_persistence),
+                cmocka_unit_test(test_conf_disconnect_trtypes),
+                cmocka_unit_test(test_conf_connect_attempts_on_ncc),
+                cmocka_unit_test(test_conf_bare_key_and_multiline_use_default),
+                cmocka_unit_test(test_conf_invalid_sections_and_options),
+                cmocka_unit_test(test_conf_syntax_error_fails_load),
+                cmocka_unit_test(test_conf_messages_capped),
+                cmocka_unit_test(test_conf_numbers_clamped_to_max),
+                cmocka_unit_test(test_conf_persistence_clamped_to_max),
+                cmocka_unit_test(test_conf_override_clamped_to_max),
+                cmocka_unit_test(test_conf_pasted_secret_redacted),
+                cmocka_unit_test(test_conf_entry_split_on_first_equals),
+                cmocka_unit_test(test_conf_entry_normalisation),
+                cmocka_unit_test(test_conf_entry_fc_and_loop),
+                cmocka_unit_test(test_conf_entry_invalid),
+                cmocka_unit_test(test_conf_entry_bad_fields_warned),
+                cmocka_unit_test(test_conf_entry_overrides_validated),
+                cmocka_unit_test(test_conf_exclude_entries),
+                cmocka_unit_test(test_conf_controllers_from_file),
+                cmocka_unit_test(test_conf_secret_files),
+                cmocka_unit_test(test_conf_secrets_never_logged),
+                cmocka_unit_test(test_conf_connect_options_merge),
+                cmocka_unit_test(test_conf_upstream_process_conf),
+                cmocka_unit_test(test_conf_entry_injection_refused),
+                cmocka_unit_test(test_conf_load_from_path),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
