@@ -33,7 +33,7 @@
 /* The largest file (or text) the reader accepts, and the editor writes: 1 MiB. */
 #define INI_MAX_SIZE (1024 * 1024)
 
-/* ---- the grammar (shared by the reader below and by ini-edit.c) ---- */
+/* ---- the grammar (shared by the reader below and by stasadm's src/stasadm/ini-edit.c) ---- */
 
 typedef enum IniLineKind {
         INI_LINE_BLANK,        /* nothing but blanks */

@@ -9,7 +9,7 @@
 
 #include "config.h"
 #include "stas/bus-util.h"
-#include "stas/cli.h"
+#include "cli.h"
 #include "stas/json-util.h"
 #include "stas/kvv.h"
 #include "stas/tid.h"

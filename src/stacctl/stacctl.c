@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* stacctl - query stacd over D-Bus. */
-#include "stas/cli.h"
+#include "cli.h"
 
 int main(int argc, char **argv) {
         static const CliService svc = {

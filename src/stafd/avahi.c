@@ -17,8 +17,8 @@
 #include <avahi-common/address.h>
 #include <avahi-common/error.h>
 
-#include "stas/avahi-poll.h"
-#include "stas/avahi.h"
+#include "avahi-poll.h"
+#include "avahi.h"
 #include "stas/log.h"
 #include "stas/strv.h"
 #include "stas/tid.h"

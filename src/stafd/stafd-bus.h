@@ -12,7 +12,7 @@
 #include <systemd/sd-bus.h>
 
 #include "stafd-manager.h"
-#include "stas/avahi.h"
+#include "avahi.h"
 
 #define STAF_BUS_NAME "org.nvmexpress.staf"
 #define STAF_BUS_PATH "/org/nvmexpress/staf"

@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "stas/ini.h"
-#include "stas/ini-edit.h"
+#include "ini-edit.h"
 #include "stas/log.h"
 
 #define INI_MAX_FILE_SIZE (16u * 1024u * 1024u)

@@ -19,7 +19,7 @@
 #include "config.h"
 #include "stas/ini.h"
 #include "stas/hostid.h"
-#include "stas/ini-edit.h"
+#include "ini-edit.h"
 #include "stas/macro.h"
 
 #define EXIT_USAGE 2

@@ -15,7 +15,7 @@
 
 #include "fuzz.h"
 #include "stas/ini.h"
-#include "stas/ini-edit.h"
+#include "ini-edit.h"
 #include "stas/conf.h"
 #include "stas/sysconf.h"
 

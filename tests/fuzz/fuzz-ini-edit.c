@@ -15,7 +15,7 @@
 
 #include "fuzz.h"
 #include "stas/ini.h"
-#include "stas/ini-edit.h"
+#include "ini-edit.h"
 
 /* -EBADMSG from the editor exactly when the reader refuses the text: one grammar. */
 static bool reader_refuses(const char *text) {

@@ -20,7 +20,7 @@
 #include <errno.h>
 
 #include "fuzz.h"
-#include "stas/avahi.h"
+#include "avahi.h"
 #include "stas/tid.h"
 #include "stas/validate.h"
 

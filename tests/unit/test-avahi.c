@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "private-bus.h"
-#include "stas/avahi.h"
+#include "avahi.h"
 #include "stas/json-util.h"
 #include "stas/log.h"
 #include "stas/strv.h"

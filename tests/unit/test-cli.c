@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "stas/cli.h"
+#include "cli.h"
 
 static const CliService svc = {
         .program = "stafctl",

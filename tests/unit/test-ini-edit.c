@@ -12,7 +12,7 @@
 
 #include "log-capture.h"
 #include "stas/ini.h"
-#include "stas/ini-edit.h"
+#include "ini-edit.h"
 
 static const char sample[] = "# sys.conf: host identity\n"
                              "; another comment style\n"
