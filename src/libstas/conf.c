@@ -17,32 +17,25 @@
 
 #define SECRET_FILE_MAX 4096
 
-#define D_STAFD (1u << STAS_DAEMON_STAFD)
-#define D_STACD (1u << STAS_DAEMON_STACD)
-#define D_BOTH (D_STAFD | D_STACD)
-
-static const char S_GLOBAL[] = "Global";
-static const char S_SD[] = "Service Discovery";
-static const char S_DCCM[] = "Discovery controller connection management";
-static const char S_IOCCM[] = "I/O controller connection management";
 static const char S_CTRLS[] = "Controllers";
 
 /* ---- messages ---- */
 
-#define SHOWN_MAX 64
-
-/* File content as quoted in a message: "(secret)" if it looks like one, else at most SHOWN_MAX
- * characters (then "..."). @buf holds SHOWN_MAX + 4 bytes. */
-static const char *shown(const char *text, char *buf) {
+/**
+ * stas_conf_shown() - see conf.h.
+ * @text: file content
+ * @buf: STAS_CONF_SHOWN_MAX + 4 bytes
+ */
+const char *stas_conf_shown(const char *text, char *buf) {
         const char *t = ini_redact(text);
 
-        if (strlen(t) <= SHOWN_MAX)
+        if (strlen(t) <= STAS_CONF_SHOWN_MAX)
                 return t;
-        snprintf(buf, SHOWN_MAX + 4, "%.*s...", SHOWN_MAX, t);
+        snprintf(buf, STAS_CONF_SHOWN_MAX + 4, "%.*s...", STAS_CONF_SHOWN_MAX, t);
         return buf;
 }
 
-#define SHOWN(text) shown((text), (char[SHOWN_MAX + 4]){})
+#define SHOWN(text) STAS_CONF_SHOWN(text)
 
 /* ---- value checkers, shared by [Global] and controller= overrides ---- */
 
@@ -56,12 +49,14 @@ static int parse_bool(const char *v, bool *ret) {
         return 0;
 }
 
-/*
- * An integer as Python's int() reads it (optional sign, decimal digits), within [min, max].
- * Return: 0; 1 when above @max (*@ret = @max: the caller warns once); -ERANGE below @min;
- * -EINVAL when not an integer. Any number of digits is read without overflow.
+/**
+ * stas_conf_parse_int() - see conf.h.
+ * @v: the value
+ * @min: the smallest accepted
+ * @max: the largest accepted
+ * @ret: the number
  */
-static int parse_int_range(const char *v, int min, int max, int *ret) {
+int stas_conf_parse_int(const char *v, int min, int max, int *ret) {
         const char *p = v;
         long long n = 0;
         bool neg = false;
@@ -97,8 +92,7 @@ typedef struct ConnOptDef {
         const char *key;
         ConnKind kind;
         int min, max;
-        size_t offset; /* an int in StasConnectOptions */
-        unsigned daemons;
+        size_t offset;      /* an int in StasConnectOptions */
         const char *expect; /* for messages */
 } ConnOptDef;
 
@@ -114,34 +108,16 @@ typedef struct ConnOptDef {
 #define QUEUES_MAX 65535
 
 static const ConnOptDef conn_opts[] = {
-        { "hdr-digest", CONN_BOOL, 0, 1, CO(hdr_digest), D_BOTH, "true or false" },
-        { "data-digest", CONN_BOOL, 0, 1, CO(data_digest), D_BOTH, "true or false" },
-        { "kato", CONN_INT, 0, SECONDS_MAX, CO(kato), D_BOTH, "an integer in 0..2147483" },
-        { "queue-size", CONN_INT, 16, 1024, CO(queue_size), D_BOTH, "an integer in 16..1024" },
-        { "reconnect-delay",
-          CONN_INT,
-          1,
-          SECONDS_MAX,
-          CO(reconnect_delay),
-          D_BOTH,
-          "an integer in 1..2147483" },
-        { "ctrl-loss-tmo",
-          CONN_INT,
-          -1,
-          SECONDS_MAX,
-          CO(ctrl_loss_tmo),
-          D_BOTH,
-          "an integer in -1..2147483" },
-        { "disable-sqflow", CONN_BOOL, 0, 1, CO(disable_sqflow), D_BOTH, "true or false" },
-        { "nr-io-queues", CONN_INT, 1, QUEUES_MAX, CO(nr_io_queues), D_STACD, "an integer in 1..65535" },
-        { "nr-write-queues",
-          CONN_INT,
-          0,
-          QUEUES_MAX,
-          CO(nr_write_queues),
-          D_STACD,
-          "an integer in 0..65535" },
-        { "nr-poll-queues", CONN_INT, 0, QUEUES_MAX, CO(nr_poll_queues), D_STACD, "an integer in 0..65535" },
+        { "hdr-digest", CONN_BOOL, 0, 1, CO(hdr_digest), "true or false" },
+        { "data-digest", CONN_BOOL, 0, 1, CO(data_digest), "true or false" },
+        { "kato", CONN_INT, 0, SECONDS_MAX, CO(kato), "an integer in 0..2147483" },
+        { "queue-size", CONN_INT, 16, 1024, CO(queue_size), "an integer in 16..1024" },
+        { "reconnect-delay", CONN_INT, 1, SECONDS_MAX, CO(reconnect_delay), "an integer in 1..2147483" },
+        { "ctrl-loss-tmo", CONN_INT, -1, SECONDS_MAX, CO(ctrl_loss_tmo), "an integer in -1..2147483" },
+        { "disable-sqflow", CONN_BOOL, 0, 1, CO(disable_sqflow), "true or false" },
+        { "nr-io-queues", CONN_INT, 1, QUEUES_MAX, CO(nr_io_queues), "an integer in 1..65535" },
+        { "nr-write-queues", CONN_INT, 0, QUEUES_MAX, CO(nr_write_queues), "an integer in 0..65535" },
+        { "nr-poll-queues", CONN_INT, 0, QUEUES_MAX, CO(nr_poll_queues), "an integer in 0..65535" },
 };
 
 static const ConnOptDef *conn_opt_find(const char *key) {
@@ -155,7 +131,7 @@ static int conn_opt_parse(const ConnOptDef *d, const char *v, int *ret) {
         bool b;
 
         if (d->kind == CONN_INT)
-                return parse_int_range(v, d->min, d->max, ret);
+                return stas_conf_parse_int(v, d->min, d->max, ret);
         if (parse_bool(v, &b) < 0)
                 return -EINVAL;
         *ret = b;
@@ -168,33 +144,33 @@ static void conn_opt_store(const ConnOptDef *d, StasConnectOptions *o, int v) {
                 o->ctrl_loss_tmo_set = true;
 }
 
-/* ---- the option tables ---- */
+/* ---- the option tables' shared parsers ---- */
 
-typedef struct OptDef OptDef;
-struct OptDef {
-        const char *section, *key;
-        unsigned daemons;
-        /* Return 0, or <0 with *reason set (then the default stays). */
-        int (*parse)(
-                const OptDef *d,
-                StasConf *c,
-                const char *v,
-                const char **reason,
-                const char *name,
-                unsigned line);
-        size_t offset;            /* for the generic parsers */
-        const char *default_text; /* for messages */
-};
-
-static int opt_bool(
-        const OptDef *d, StasConf *c, const char *v, const char **reason, const char *name, unsigned line) {
+/**
+ * stas_conf_opt_bool() - see conf.h.
+ */
+int stas_conf_opt_bool(
+        const StasConfOption *o,
+        StasConf *c,
+        const char *v,
+        const char **reason,
+        const char *name,
+        unsigned line) {
         *reason = "expected true or false";
-        return parse_bool(v, (bool *) ((char *) c + d->offset));
+        return parse_bool(v, (bool *) ((char *) c + o->offset));
 }
 
-static int opt_enabled(
-        const OptDef *d, StasConf *c, const char *v, const char **reason, const char *name, unsigned line) {
-        bool *b = (bool *) ((char *) c + d->offset);
+/**
+ * stas_conf_opt_enabled() - see conf.h.
+ */
+int stas_conf_opt_enabled(
+        const StasConfOption *o,
+        StasConf *c,
+        const char *v,
+        const char **reason,
+        const char *name,
+        unsigned line) {
+        bool *b = (bool *) ((char *) c + o->offset);
 
         *reason = "expected enabled or disabled";
         if (streq(v, "enabled"))
@@ -206,8 +182,10 @@ static int opt_enabled(
         return 0;
 }
 
-/* The one warning for a value above the maximum of [@section] @key, which is used instead. */
-static void warn_clamped(
+/**
+ * stas_conf_warn_clamped() - see conf.h.
+ */
+void stas_conf_warn_clamped(
         const char *name,
         unsigned line,
         const char *section,
@@ -224,26 +202,44 @@ static void warn_clamped(
                 max);
 }
 
-static int opt_conn(
-        const OptDef *d, StasConf *c, const char *v, const char **reason, const char *name, unsigned line) {
-        const ConnOptDef *co = conn_opt_find(d->key);
+/**
+ * stas_conf_opt_connect() - see conf.h.
+ */
+int stas_conf_opt_connect(
+        const StasConfOption *o,
+        StasConf *c,
+        const char *v,
+        const char **reason,
+        const char *name,
+        unsigned line) {
+        const ConnOptDef *co = conn_opt_find(o->key);
         char max[16];
         int n, r;
 
+        if (!co)
+                return -EINVAL; /* a table naming no connect option: a programming error */
         *reason = co->expect;
         r = conn_opt_parse(co, v, &n);
         if (r < 0)
                 return r;
         if (r > 0) {
                 snprintf(max, sizeof(max), "%d", n);
-                warn_clamped(name, line, d->section, d->key, v, max);
+                stas_conf_warn_clamped(name, line, o->section, o->key, v, max);
         }
         conn_opt_store(co, &c->global, n);
         return 0;
 }
 
-static int opt_ip_family(
-        const OptDef *d, StasConf *c, const char *v, const char **reason, const char *name, unsigned line) {
+/**
+ * stas_conf_opt_ip_family() - see conf.h.
+ */
+int stas_conf_opt_ip_family(
+        const StasConfOption *o,
+        StasConf *c,
+        const char *v,
+        const char **reason,
+        const char *name,
+        unsigned line) {
         *reason = "expected ipv4, ipv6, ipv4+ipv6 or ipv6+ipv4";
         if (streq(v, "ipv4"))
                 c->ip_family = STAS_IPFAM_V4, c->ipv6_first = false;
@@ -258,169 +254,35 @@ static int opt_ip_family(
         return 0;
 }
 
-static int opt_persistence(
-        const OptDef *d, StasConf *c, const char *v, const char **reason, const char *name, unsigned line) {
-        double s;
-        int r;
-
-        *reason = "expected a time span such as 72hours, 3 days 5 hours or -1";
-        r = timespan_parse(v, &s);
-        if (r == -EINVAL)
-                return r;
-        if (r == -ERANGE && s > 0) /* a negative span means forever, however long */
-                warn_clamped(name, line, d->section, d->key, v, "3650 days");
-        c->zeroconf_persistence_sec = s < 0 ? -1 : s;
-        return 0;
+/**
+ * stas_conf_is_connect_option() - see conf.h.
+ * @key: an option name (lower-case)
+ */
+bool stas_conf_is_connect_option(const char *key) {
+        return conn_opt_find(key) != NULL;
 }
 
-static int opt_disconnect_scope(
-        const OptDef *d, StasConf *c, const char *v, const char **reason, const char *name, unsigned line) {
-        static const StasDisconnectScope all[] = {
-                STAS_DISCONNECT_ONLY_STAS,
-                STAS_DISCONNECT_ALL_MATCHING,
-                STAS_DISCONNECT_NONE,
-        };
-
-        *reason =
-                "expected only-stas-connections, all-connections-matching-disconnect-trtypes or no-disconnect";
-        for (size_t i = 0; i < ELEMENTSOF(all); i++)
-                if (streq(v, stas_disconnect_scope_to_string(all[i]))) {
-                        c->disconnect_scope = all[i];
-                        return 0;
-                }
-        return -EINVAL;
-}
-
-static int opt_ncc(
-        const OptDef *d, StasConf *c, const char *v, const char **reason, const char *name, unsigned line) {
-        int n, r;
-
-        *reason = "expected 0 or an integer in 2..2147483647";
-        r = parse_int_range(v, 0, INT_MAX, &n);
-        if (r < 0) {
-                c->connect_attempts_on_ncc = 0;
-                return -EINVAL;
-        }
-        if (r > 0)
-                warn_clamped(name, line, d->section, d->key, v, "2147483647");
-        if (n == 1)
-                log_debug("connect-attempts-on-ncc=1 raised to 2.");
-        c->connect_attempts_on_ncc = n == 1 ? 2 : n;
-        return 0;
-}
-
-/* Defined later: needs the file name and line for per-item warnings. */
-static int opt_trtypes(
-        const OptDef *d, StasConf *c, const char *v, const char **reason, const char *name, unsigned line);
-
-#define CF(f) offsetof(StasConf, f)
-#define GLOBAL_CONN(k, dm, def) \
-        { S_GLOBAL, k, dm, opt_conn, 0, def }
-
-static const OptDef opt_table[] = {
-        { S_GLOBAL, "tron", D_BOTH, opt_bool, CF(tron), "false" },
-        GLOBAL_CONN("hdr-digest", D_BOTH, "false"),
-        GLOBAL_CONN("data-digest", D_BOTH, "false"),
-        GLOBAL_CONN("kato", D_STAFD, "30"),
-        GLOBAL_CONN("kato", D_STACD, "unset (kernel default)"),
-        GLOBAL_CONN("queue-size", D_BOTH, "unset (kernel default)"),
-        GLOBAL_CONN("reconnect-delay", D_BOTH, "unset (kernel default)"),
-        GLOBAL_CONN("ctrl-loss-tmo", D_BOTH, "unset (kernel default)"),
-        GLOBAL_CONN("disable-sqflow", D_BOTH, "unset (kernel default)"),
-        GLOBAL_CONN("nr-io-queues", D_STACD, "unset (kernel default)"),
-        GLOBAL_CONN("nr-write-queues", D_STACD, "unset (kernel default)"),
-        GLOBAL_CONN("nr-poll-queues", D_STACD, "unset (kernel default)"),
-        { S_GLOBAL, "ignore-iface", D_BOTH, opt_bool, CF(ignore_iface), "false" },
-        { S_GLOBAL, "ip-family", D_BOTH, opt_ip_family, 0, "ipv4+ipv6" },
-        { S_GLOBAL, "pleo", D_STAFD, opt_enabled, CF(pleo), "enabled" },
-        { S_SD, "zeroconf", D_STAFD, opt_enabled, CF(zeroconf), "enabled" },
-        { S_DCCM, "persistent-connections", D_STAFD, opt_bool, CF(persistent_connections), "true" },
-        { S_DCCM, "zeroconf-connections-persistence", D_STAFD, opt_persistence, 0, "72hours" },
-        { S_IOCCM, "disconnect-scope", D_STACD, opt_disconnect_scope, 0, "only-stas-connections" },
-        { S_IOCCM, "disconnect-trtypes", D_STACD, opt_trtypes, 0, "tcp" },
-        { S_IOCCM, "connect-attempts-on-ncc", D_STACD, opt_ncc, 0, "0" },
-        /* multi-valued, handled by load_entries() */
-        { S_CTRLS, "controller", D_BOTH, NULL, 0, NULL },
-        { S_CTRLS, "exclude", D_BOTH, NULL, 0, NULL },
-};
-
-static const OptDef *opt_find(StasDaemon d, const char *section, const char *key) {
+/* The option of @s's table, or NULL; [Controllers] controller= / exclude= are the loader's own. */
+static const StasConfOption *opt_find(const StasConfSchema *s, const char *section, const char *key) {
         /* called for every key of a file: compare the first letter before the strings */
-        for (size_t i = 0; i < ELEMENTSOF(opt_table); i++)
-                if (opt_table[i].key[0] == key[0] && (opt_table[i].daemons & (1u << d)) &&
-                    streq(opt_table[i].key, key) && streq(opt_table[i].section, section))
-                        return &opt_table[i];
+        for (size_t i = 0; i < s->n_options; i++)
+                if (s->options[i].key[0] == key[0] && streq(s->options[i].key, key) &&
+                    streq(s->options[i].section, section))
+                        return &s->options[i];
         return NULL;
 }
 
-static bool section_valid(StasDaemon d, const char *section) {
-        for (size_t i = 0; i < ELEMENTSOF(opt_table); i++)
-                if ((opt_table[i].daemons & (1u << d)) && streq(opt_table[i].section, section))
+static bool entry_option(const char *section, const char *key) {
+        return streq(section, S_CTRLS) && (streq(key, "controller") || streq(key, "exclude"));
+}
+
+static bool section_valid(const StasConfSchema *s, const char *section) {
+        if (streq(section, S_CTRLS))
+                return true;
+        for (size_t i = 0; i < s->n_options; i++)
+                if (streq(s->options[i].section, section))
                         return true;
         return false;
-}
-
-/* The index in @valid of the item [@b, @e) with blanks trimmed, or -1. */
-static int trtype_index(const char *const *valid, size_t n, const char *b, const char *e) {
-        while (b < e && isspace((unsigned char) *b))
-                b++;
-        while (e > b && isspace((unsigned char) e[-1]))
-                e--;
-        for (size_t k = 0; k < n; k++)
-                if (strlen(valid[k]) == (size_t) (e - b) && strneq(valid[k], b, (size_t) (e - b)))
-                        return (int) k;
-        return -1;
-}
-
-static int opt_trtypes(
-        const OptDef *d, StasConf *c, const char *v, const char **reason, const char *name, unsigned line) {
-        static const char *const valid[] = { "tcp", "rdma", "fc" };
-        _cleanup_strv_free_ char **out = NULL;
-        IniLogBudget budget = {};
-        bool seen[ELEMENTSOF(valid)] = {};
-        int r;
-
-        *reason = "expected tcp, rdma and/or fc joined with '+'";
-        /* scanned in place: a 1 MiB value must not become a million allocations */
-        for (const char *p = v + strspn(v, "+"); *p; p += strspn(p, "+")) {
-                size_t n = strcspn(p, "+");
-                int k = trtype_index(valid, ELEMENTSOF(valid), p, p + n);
-
-                int level = k < 0 ? ini_log_level(&budget, LOG_WARNING) : LOG_DEBUG;
-
-                if (k < 0 && level <= log_get_max_level()) {
-                        _cleanup_free_ char *item = strndup(p, n);
-
-                        log_full(
-                                level,
-                                "%s:%u: [%s] %s=: ignoring invalid transport type '%s' (%s).",
-                                name,
-                                line,
-                                d->section,
-                                d->key,
-                                SHOWN(strempty(item)),
-                                *reason);
-                } else if (k >= 0 && !seen[k]) {
-                        seen[k] = true;
-                        r = strv_extend(&out, valid[k]);
-                        if (r < 0)
-                                return r;
-                }
-                p += n;
-        }
-        if (budget.suppressed > 0)
-                log_warning(
-                        "%s:%u: [%s] %s=: %lu more invalid transport types ignored, not shown.",
-                        name,
-                        line,
-                        d->section,
-                        d->key,
-                        budget.suppressed);
-        if (!out)
-                return -EINVAL;
-        strv_free(c->disconnect_trtypes);
-        c->disconnect_trtypes = TAKE_PTR(out);
-        return 0;
 }
 
 /* ---- defaults, free ---- */
@@ -433,17 +295,6 @@ const char *stas_ip_family_to_string(StasIpFamily f, bool ipv6_first) {
                 return "ipv6";
         default:
                 return ipv6_first ? "ipv6+ipv4" : "ipv4+ipv6";
-        }
-}
-
-const char *stas_disconnect_scope_to_string(StasDisconnectScope s) {
-        switch (s) {
-        case STAS_DISCONNECT_ALL_MATCHING:
-                return "all-connections-matching-disconnect-trtypes";
-        case STAS_DISCONNECT_NONE:
-                return "no-disconnect";
-        default:
-                return "only-stas-connections";
         }
 }
 
@@ -465,26 +316,21 @@ StasConf *stas_conf_free(StasConf *c) {
         return NULL;
 }
 
-StasConf *stas_conf_new_default(StasDaemon d) {
+StasConf *stas_conf_new_default(const StasConfSchema *s) {
         _cleanup_(stas_conf_freep) StasConf *c = new0(StasConf, 1);
 
         if (!c)
                 return NULL;
-        c->daemon = d;
-        c->name = strdup(d == STAS_DAEMON_STAFD ? "stafd.conf" : "stacd.conf");
-        if (!c->name || strv_extend(&c->disconnect_trtypes, "tcp") < 0)
+        c->schema = s;
+        c->name = strdup(s->name);
+        if (!c->name)
                 return NULL;
         c->ip_family = STAS_IPFAM_BOTH;
-        c->pleo = true;
-        c->zeroconf = true;
-        c->persistent_connections = true;
-        c->zeroconf_persistence_sec = STAS_ZEROCONF_PERSISTENCE_DEFAULT_SEC;
-        c->disconnect_scope = STAS_DISCONNECT_ONLY_STAS;
         connect_options_init(&c->global);
         c->global.hdr_digest = 0;
         c->global.data_digest = 0;
-        if (d == STAS_DAEMON_STAFD)
-                c->global.kato = 30;
+        if (s->defaults && s->defaults(c) < 0)
+                return NULL;
         return TAKE_PTR(c);
 }
 
@@ -557,7 +403,7 @@ static int read_secret_file(const char *path, char **ret) {
 
 /* One entry being parsed: where it is and how loud its warnings may be. */
 typedef struct EntryCtx {
-        StasDaemon d;
+        const StasConfSchema *schema;
         bool exclude;
         const char *what; /* "controller" or "exclude" */
         const char *name;
@@ -741,7 +587,7 @@ static int entry_finish_controller(const EntryCtx *x, StasKV *kv) {
                 return r;
 
         if (isempty(kv_get(kv, "subsysnqn"))) {
-                if (x->d == STAS_DAEMON_STACD)
+                if (x->schema->io_controllers)
                         return entry_drop(
                                 x,
                                 "%s:%u: controller= entry without nqn= (mandatory for I/O controllers), ignoring it.",
@@ -821,9 +667,14 @@ static int parse_entry(const EntryCtx *x, const char *value, StasKV **ret) {
 }
 
 int stas_conf_parse_entry(
-        StasDaemon d, bool exclude, const char *value, const char *name, unsigned line, StasKV **ret) {
+        const StasConfSchema *s,
+        bool exclude,
+        const char *value,
+        const char *name,
+        unsigned line,
+        StasKV **ret) {
         EntryCtx x = {
-                .d = d,
+                .schema = s,
                 .exclude = exclude,
                 .what = exclude ? "exclude" : "controller",
                 .name = name ?: "<string>",
@@ -863,7 +714,7 @@ static int load_entries(StasConf *c, const StasIni *ini, bool exclude, IniLogBud
 
         for (size_t i = 0; k && i < k->n_values; i++) {
                 EntryCtx x = {
-                        .d = c->daemon,
+                        .schema = c->schema,
                         .exclude = exclude,
                         .what = exclude ? "exclude" : "controller",
                         .name = c->name,
@@ -902,7 +753,7 @@ static void report_invalid(const StasConf *c, const StasIni *ini) {
         IniLogBudget budget = {};
 
         for (size_t i = 0; i < ini->n_sections; i++)
-                if (!section_valid(c->daemon, ini->sections[i].name))
+                if (!section_valid(c->schema, ini->sections[i].name))
                         log_full(
                                 ini_log_level(&budget, LOG_ERR),
                                 "%s:%u: invalid section [%s], ignoring it.",
@@ -912,11 +763,12 @@ static void report_invalid(const StasConf *c, const StasIni *ini) {
 
         for (size_t i = 0; i < ini->n_keys; i++) {
                 const StasIniKey *k = &ini->keys[i];
-                const ConnOptDef *co;
+                const char *hint;
 
-                if (!section_valid(c->daemon, k->section) || opt_find(c->daemon, k->section, k->key))
+                if (!section_valid(c->schema, k->section) || entry_option(k->section, k->key) ||
+                    opt_find(c->schema, k->section, k->key))
                         continue;
-                co = conn_opt_find(k->key);
+                hint = c->schema->unknown_hint ? c->schema->unknown_hint(k->section, k->key) : NULL;
                 log_full(
                         ini_log_level(&budget, LOG_ERR),
                         "%s:%u: invalid option '%s' in [%s]%s, ignoring it.",
@@ -924,9 +776,7 @@ static void report_invalid(const StasConf *c, const StasIni *ini) {
                         k->values[0].line,
                         SHOWN(k->key),
                         SHOWN(k->section),
-                        co && streq(k->section, S_GLOBAL) && !(co->daemons & (1u << c->daemon))
-                                ? " (only valid in stacd.conf)"
-                                : "");
+                        strempty(hint));
         }
         if (budget.suppressed > 0)
                 log_error(
@@ -937,14 +787,14 @@ static void report_invalid(const StasConf *c, const StasIni *ini) {
 
 /* The single-valued options of the table: invalid values give a warning and the default. */
 static int load_options(StasConf *c, const StasIni *ini) {
-        for (size_t i = 0; i < ELEMENTSOF(opt_table); i++) {
-                const OptDef *o = &opt_table[i];
+        for (size_t i = 0; i < c->schema->n_options; i++) {
+                const StasConfOption *o = &c->schema->options[i];
                 const StasIniValue *v;
                 const char *reason = NULL;
                 bool multi;
                 int r;
 
-                if (!o->parse || !(o->daemons & (1u << c->daemon)))
+                if (!o->parse)
                         continue;
                 v = ini_last(ini_find(ini, o->section, o->key), &multi);
                 if (!v)
@@ -973,8 +823,8 @@ static int load_options(StasConf *c, const StasIni *ini) {
         return 0;
 }
 
-static int load_ini(StasDaemon d, const StasIni *ini, StasConf **ret) {
-        _cleanup_(stas_conf_freep) StasConf *c = stas_conf_new_default(d);
+static int load_ini(const StasConfSchema *s, const StasIni *ini, StasConf **ret) {
+        _cleanup_(stas_conf_freep) StasConf *c = stas_conf_new_default(s);
         IniLogBudget budget = {};
         int r;
 
@@ -1002,24 +852,24 @@ static int load_ini(StasDaemon d, const StasIni *ini, StasConf **ret) {
         return 0;
 }
 
-int stas_conf_load_string(StasDaemon d, const char *text, const char *name, StasConf **ret) {
+int stas_conf_load_string(const StasConfSchema *s, const char *text, const char *name, StasConf **ret) {
         _cleanup_(ini_freep) StasIni *ini = NULL;
         int r;
 
         r = ini_parse_string(text, name, &ini);
         if (r < 0)
                 return r;
-        return load_ini(d, ini, ret);
+        return load_ini(s, ini, ret);
 }
 
-int stas_conf_load(StasDaemon d, const char *path, StasConf **ret) {
+int stas_conf_load(const StasConfSchema *s, const char *path, StasConf **ret) {
         _cleanup_(ini_freep) StasIni *ini = NULL;
         int r;
 
         r = ini_parse_file(path, &ini);
         if (r < 0)
                 return r;
-        return load_ini(d, ini, ret);
+        return load_ini(s, ini, ret);
 }
 
 /* The line @entry came from (0: not from @c), looked up only for a warning. */

@@ -6,6 +6,7 @@
 #include <syslog.h>
 
 #include "stacd-manager.h"
+#include "stacd-conf.h"
 #include "stas/bus-debug.h"
 #include "stas/daemon.h"
 #include "stas/dlp.h"
@@ -642,7 +643,7 @@ int manager_load(StacdManager *m) {
         StasNvmeHost h;
         int r;
 
-        r = stas_conf_load(STAS_DAEMON_STACD, m->conf_path, &m->conf);
+        r = stas_conf_load(&stacd_conf_schema, m->conf_path, &m->conf);
         if (r < 0)
                 return log_error_errno(r, "Cannot load %s: %m", m->conf_path);
         manager_log_level_apply(m);
@@ -703,7 +704,7 @@ void manager_reload(StacdManager *m) {
 
         daemon_notify_reloading();
         log_info("Reloading the configuration.");
-        r = daemon_conf_reload(STAS_DAEMON_STACD, m->conf_path, &c);
+        r = daemon_conf_reload(&stacd_conf_schema, m->conf_path, &c);
         if (r >= 0) {
                 stas_conf_free(m->conf);
                 m->conf = TAKE_PTR(c);

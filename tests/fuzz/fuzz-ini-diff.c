@@ -14,6 +14,7 @@
 #include <errno.h>
 
 #include "fuzz.h"
+#include "stafd-conf.h"
 #include "stas/ini.h"
 #include "ini-edit.h"
 #include "stas/conf.h"
@@ -96,8 +97,8 @@ static void check_controller(const char *text, const char *value) {
         _cleanup_(stas_conf_freep) StasConf *c = NULL;
         _cleanup_(kv_freep) StasKV *kv = NULL;
 
-        fuzz_assert(stas_conf_load_string(STAS_DAEMON_STAFD, text, "fuzz.conf", &c) == 0);
-        if (stas_conf_parse_entry(STAS_DAEMON_STAFD, false, value, "fuzz.conf", 1, &kv) < 0) {
+        fuzz_assert(stas_conf_load_string(&stafd_conf_schema, text, "fuzz.conf", &c) == 0);
+        if (stas_conf_parse_entry(&stafd_conf_schema, false, value, "fuzz.conf", 1, &kv) < 0) {
                 fuzz_assert(c->n_controllers == 0);
                 return;
         }

@@ -11,6 +11,8 @@
 #include <unistd.h>
 
 #include "log-capture.h"
+#include "stacd-conf.h"
+#include "stafd-conf.h"
 #include "stas/ini.h"
 #include "stas/conf.h"
 #include "stas/strv.h"
@@ -20,7 +22,7 @@
 #define SECRET48 "DHHC-1:02:+42Z5Ghu5UXfixCMV/MTBV8EAzA5/UZ5PtLzJFcHDBE+pIgNFmYOBBkEl3bfhsRyD0gT9Xg==:"
 #define SECRET64 "DHHC-1:03:qwertyuioplkjhgfdsazxcvbnm0123456789QWERTYUIOPLKJHGFDSAZXCVBNM0101010101=:"
 
-static StasConf *load(StasDaemon d, const char *text) {
+static StasConf *load(const StasConfSchema *d, const char *text) {
         StasConf *c = NULL;
 
         assert_int_equal(stas_conf_load_string(d, text, "t.conf", &c), 0);
@@ -28,7 +30,7 @@ static StasConf *load(StasDaemon d, const char *text) {
         return c;
 }
 
-static StasConf *load_captured(StasDaemon d, const char *text, LogCapture *cap) {
+static StasConf *load_captured(const StasConfSchema *d, const char *text, LogCapture *cap) {
         log_capture_start(cap);
         return load(d, text);
 }
@@ -69,7 +71,7 @@ static void assert_same_scalars(const StasConf *a, const StasConf *b) {
 }
 
 static void test_conf_defaults_stafd(void **state) {
-        _cleanup_(stas_conf_freep) StasConf *c = load(STAS_DAEMON_STAFD, "");
+        _cleanup_(stas_conf_freep) StasConf *c = load(&stafd_conf_schema, "");
 
         assert_false(c->tron);
         assert_false(c->hdr_digest);
@@ -96,7 +98,7 @@ static void test_conf_defaults_stafd(void **state) {
 }
 
 static void test_conf_defaults_stacd(void **state) {
-        _cleanup_(stas_conf_freep) StasConf *c = load(STAS_DAEMON_STACD, "");
+        _cleanup_(stas_conf_freep) StasConf *c = load(&stacd_conf_schema, "");
 
         assert_int_equal(c->global.kato, STAS_OPT_UNSET);
         assert_int_equal(c->global.nr_io_queues, STAS_OPT_UNSET);
@@ -111,7 +113,7 @@ static void test_conf_defaults_stacd(void **state) {
 
 static void test_conf_valid_values_stafd(void **state) {
         _cleanup_(stas_conf_freep) StasConf *c =
-                load(STAS_DAEMON_STAFD,
+                load(&stafd_conf_schema,
                      "[Global]\nTron=TRUE\nhdr-digest=true\ndata-digest=True\nkato=10\nqueue-size=16\n"
                      "reconnect-delay=3\nctrl-loss-tmo=-1\ndisable-sqflow=false\nignore-iface=true\n"
                      "ip-family=ipv6+ipv4\npleo=disabled\n"
@@ -140,7 +142,7 @@ static void test_conf_valid_values_stafd(void **state) {
 
 static void test_conf_valid_values_stacd(void **state) {
         _cleanup_(stas_conf_freep) StasConf *c = load(
-                STAS_DAEMON_STACD,
+                &stacd_conf_schema,
                 "[Global]\nkato=200\nnr-io-queues=8\nnr-write-queues=0\nnr-poll-queues=4\nqueue-size=1024\n"
                 "ctrl-loss-tmo=600\ndisable-sqflow=true\nip-family=ipv4\n"
                 "[I/O controller connection management]\n"
@@ -165,45 +167,45 @@ static void test_conf_valid_values_stacd(void **state) {
 /* One invalid value per key: a warning naming file:line, section, key and value; default kept. */
 static void test_conf_invalid_values_use_default(void **state) {
         static const struct {
-                StasDaemon d;
+                const StasConfSchema *d;
                 const char *section, *key, *value;
         } cases[] = {
-                { STAS_DAEMON_STAFD, "Global", "tron", "yes" },
-                { STAS_DAEMON_STAFD, "Global", "hdr-digest", "1" },
-                { STAS_DAEMON_STAFD, "Global", "data-digest", "on" },
-                { STAS_DAEMON_STAFD, "Global", "kato", "ten" },
-                { STAS_DAEMON_STACD, "Global", "kato", "-1" },
-                { STAS_DAEMON_STAFD, "Global", "queue-size", "15" },
-                { STAS_DAEMON_STACD, "Global", "queue-size", "5" },
-                { STAS_DAEMON_STAFD, "Global", "reconnect-delay", "0" },
-                { STAS_DAEMON_STAFD, "Global", "ctrl-loss-tmo", "-2" },
-                { STAS_DAEMON_STACD, "Global", "ctrl-loss-tmo", "1.5" },
-                { STAS_DAEMON_STAFD, "Global", "disable-sqflow", "maybe" },
-                { STAS_DAEMON_STAFD, "Global", "ignore-iface", "" },
-                { STAS_DAEMON_STAFD, "Global", "ip-family", "IPv4" },
-                { STAS_DAEMON_STACD, "Global", "ip-family", "ipv4,ipv6" },
-                { STAS_DAEMON_STAFD, "Global", "pleo", "disable" },
-                { STAS_DAEMON_STAFD, "Global", "pleo", "Enabled" },
-                { STAS_DAEMON_STAFD, "Service Discovery", "zeroconf", "true" },
-                { STAS_DAEMON_STAFD,
+                { &stafd_conf_schema, "Global", "tron", "yes" },
+                { &stafd_conf_schema, "Global", "hdr-digest", "1" },
+                { &stafd_conf_schema, "Global", "data-digest", "on" },
+                { &stafd_conf_schema, "Global", "kato", "ten" },
+                { &stacd_conf_schema, "Global", "kato", "-1" },
+                { &stafd_conf_schema, "Global", "queue-size", "15" },
+                { &stacd_conf_schema, "Global", "queue-size", "5" },
+                { &stafd_conf_schema, "Global", "reconnect-delay", "0" },
+                { &stafd_conf_schema, "Global", "ctrl-loss-tmo", "-2" },
+                { &stacd_conf_schema, "Global", "ctrl-loss-tmo", "1.5" },
+                { &stafd_conf_schema, "Global", "disable-sqflow", "maybe" },
+                { &stafd_conf_schema, "Global", "ignore-iface", "" },
+                { &stafd_conf_schema, "Global", "ip-family", "IPv4" },
+                { &stacd_conf_schema, "Global", "ip-family", "ipv4,ipv6" },
+                { &stafd_conf_schema, "Global", "pleo", "disable" },
+                { &stafd_conf_schema, "Global", "pleo", "Enabled" },
+                { &stafd_conf_schema, "Service Discovery", "zeroconf", "true" },
+                { &stafd_conf_schema,
                   "Discovery controller connection management",
                   "persistent-connections",
                   "no" },
-                { STAS_DAEMON_STAFD,
+                { &stafd_conf_schema,
                   "Discovery controller connection management",
                   "zeroconf-connections-persistence",
                   "blah" },
-                { STAS_DAEMON_STACD, "Global", "nr-io-queues", "0" },
-                { STAS_DAEMON_STACD, "Global", "nr-write-queues", "-1" },
-                { STAS_DAEMON_STACD, "Global", "nr-poll-queues", "x" },
-                { STAS_DAEMON_STACD, "Global", "kato", "99999999999x" }, /* not a number, however long */
-                { STAS_DAEMON_STACD, "I/O controller connection management", "disconnect-scope", "joe" },
-                { STAS_DAEMON_STACD, "I/O controller connection management", "disconnect-trtypes", "bob" },
-                { STAS_DAEMON_STACD,
+                { &stacd_conf_schema, "Global", "nr-io-queues", "0" },
+                { &stacd_conf_schema, "Global", "nr-write-queues", "-1" },
+                { &stacd_conf_schema, "Global", "nr-poll-queues", "x" },
+                { &stacd_conf_schema, "Global", "kato", "99999999999x" }, /* not a number, however long */
+                { &stacd_conf_schema, "I/O controller connection management", "disconnect-scope", "joe" },
+                { &stacd_conf_schema, "I/O controller connection management", "disconnect-trtypes", "bob" },
+                { &stacd_conf_schema,
                   "I/O controller connection management",
                   "connect-attempts-on-ncc",
                   "hello" },
-                { STAS_DAEMON_STACD,
+                { &stacd_conf_schema,
                   "I/O controller connection management",
                   "connect-attempts-on-ncc",
                   "-3" },
@@ -239,10 +241,12 @@ static void test_conf_invalid_values_use_default(void **state) {
 }
 
 static void test_conf_range_limits_accepted(void **state) {
-        _cleanup_(stas_conf_freep) StasConf *a = load(
-                STAS_DAEMON_STACD, "[Global]\nqueue-size=16\nkato=0\nreconnect-delay=1\nctrl-loss-tmo=-1\n");
-        _cleanup_(stas_conf_freep) StasConf *b = load(
-                STAS_DAEMON_STACD, "[Global]\nqueue-size=1024\nkato=+7\nnr-io-queues=1\nnr-poll-queues=0\n");
+        _cleanup_(stas_conf_freep) StasConf *a =
+                load(&stacd_conf_schema,
+                     "[Global]\nqueue-size=16\nkato=0\nreconnect-delay=1\nctrl-loss-tmo=-1\n");
+        _cleanup_(stas_conf_freep) StasConf *b =
+                load(&stacd_conf_schema,
+                     "[Global]\nqueue-size=1024\nkato=+7\nnr-io-queues=1\nnr-poll-queues=0\n");
 
         assert_int_equal(a->global.queue_size, 16);
         assert_int_equal(a->global.kato, 0);
@@ -257,22 +261,22 @@ static void test_conf_range_limits_accepted(void **state) {
 /* Above the maximum: ONE warning naming file, line and key; the maximum is used. */
 static void test_conf_numbers_clamped_to_max(void **state) {
         static const struct {
-                StasDaemon d;
+                const StasConfSchema *d;
                 const char *section, *key, *value, *max;
         } cases[] = {
-                { STAS_DAEMON_STAFD, "Global", "kato", "2147484", "2147483" },
-                { STAS_DAEMON_STACD, "Global", "kato", "99999999999", "2147483" },
-                { STAS_DAEMON_STACD, "Global", "queue-size", "1025", "1024" },
-                { STAS_DAEMON_STAFD, "Global", "reconnect-delay", "4294967296", "2147483" },
-                { STAS_DAEMON_STAFD, "Global", "ctrl-loss-tmo", "+3000000", "2147483" },
-                { STAS_DAEMON_STACD, "Global", "nr-io-queues", "65536", "65535" },
-                { STAS_DAEMON_STACD, "Global", "nr-write-queues", "100000", "65535" },
-                { STAS_DAEMON_STACD,
+                { &stafd_conf_schema, "Global", "kato", "2147484", "2147483" },
+                { &stacd_conf_schema, "Global", "kato", "99999999999", "2147483" },
+                { &stacd_conf_schema, "Global", "queue-size", "1025", "1024" },
+                { &stafd_conf_schema, "Global", "reconnect-delay", "4294967296", "2147483" },
+                { &stafd_conf_schema, "Global", "ctrl-loss-tmo", "+3000000", "2147483" },
+                { &stacd_conf_schema, "Global", "nr-io-queues", "65536", "65535" },
+                { &stacd_conf_schema, "Global", "nr-write-queues", "100000", "65535" },
+                { &stacd_conf_schema,
                   "Global",
                   "nr-poll-queues",
                   "9999999999999999999999999999999999999999999999999999999999999999999999",
                   "65535" },
-                { STAS_DAEMON_STACD,
+                { &stacd_conf_schema,
                   "I/O controller connection management",
                   "connect-attempts-on-ncc",
                   "2147483648",
@@ -346,7 +350,7 @@ static void test_conf_persistence_clamped_to_max(void **state) {
                                 "[Discovery controller connection management]\n"
                                 "zeroconf-connections-persistence = %s\n",
                                 values[i]) > 0);
-                c = load_captured(STAS_DAEMON_STAFD, text, &cap);
+                c = load_captured(&stafd_conf_schema, text, &cap);
                 snprintf(
                         needle,
                         sizeof(needle),
@@ -364,7 +368,7 @@ static void test_conf_persistence_clamped_to_max(void **state) {
         {
                 LogCapture cap;
                 StasConf *c = load_captured(
-                        STAS_DAEMON_STAFD,
+                        &stafd_conf_schema,
                         "[Discovery controller connection management]\nzeroconf-connections-persistence=-1e300\n",
                         &cap);
 
@@ -379,7 +383,7 @@ static void test_conf_persistence_clamped_to_max(void **state) {
 static void test_conf_override_clamped_to_max(void **state) {
         LogCapture cap;
         StasConf *c = load_captured(
-                STAS_DAEMON_STACD,
+                &stacd_conf_schema,
                 "[Controllers]\n"
                 "controller = transport=tcp;traddr=192.0.2.1;nqn=nqn.x;queue-size=5000;kato=1e9;ctrl-loss-tmo=99999999\n",
                 &cap);
@@ -423,7 +427,7 @@ static void test_conf_ip_family_values(void **state) {
                 StasConf *c;
 
                 snprintf(text, sizeof(text), "[Global]\nip-family=%s\n", cases[i].v);
-                c = load(STAS_DAEMON_STACD, text);
+                c = load(&stacd_conf_schema, text);
                 assert_int_equal(c->ip_family, cases[i].f);
                 assert_int_equal(c->ipv6_first, cases[i].v6first);
                 assert_string_equal(
@@ -451,7 +455,7 @@ static void test_conf_zeroconf_persistence(void **state) {
                         sizeof(text),
                         "[Discovery controller connection management]\nzeroconf-connections-persistence=%s\n",
                         cases[i].v);
-                c = load(STAS_DAEMON_STAFD, text);
+                c = load(&stafd_conf_schema, text);
                 assert_true(c->zeroconf_persistence_sec == cases[i].sec);
                 stas_conf_free(c);
         }
@@ -462,7 +466,7 @@ static void test_conf_disconnect_trtypes(void **state) {
         StasConf *c;
 
         c = load_captured(
-                STAS_DAEMON_STACD,
+                &stacd_conf_schema,
                 "[I/O controller connection management]\ndisconnect-trtypes = fc+bob+fc+loop\n",
                 &cap);
         assert_int_equal(strv_length(c->disconnect_trtypes), 1);
@@ -476,14 +480,14 @@ static void test_conf_disconnect_trtypes(void **state) {
         stas_conf_free(c);
 
         c =
-                load(STAS_DAEMON_STACD,
+                load(&stacd_conf_schema,
                      "[I/O controller connection management]\ndisconnect-trtypes = tcp+rdma+fc\n");
         assert_int_equal(strv_length(c->disconnect_trtypes), 3);
         stas_conf_free(c);
 
         /* nothing left: tcp */
         c = load_captured(
-                STAS_DAEMON_STACD, "[I/O controller connection management]\ndisconnect-trtypes =\n", &cap);
+                &stacd_conf_schema, "[I/O controller connection management]\ndisconnect-trtypes =\n", &cap);
         assert_string_equal(c->disconnect_trtypes[0], "tcp");
         assert_null(c->disconnect_trtypes[1]);
         assert_has(&cap, LOG_WARNING, "using the default: tcp");
@@ -494,20 +498,23 @@ static void test_conf_disconnect_trtypes(void **state) {
 static void test_conf_connect_attempts_on_ncc(void **state) {
         StasConf *c;
 
-        c = load(STAS_DAEMON_STACD, "[I/O controller connection management]\nconnect-attempts-on-ncc = 1\n");
+        c = load(
+                &stacd_conf_schema, "[I/O controller connection management]\nconnect-attempts-on-ncc = 1\n");
         assert_int_equal(c->connect_attempts_on_ncc, 2);
         stas_conf_free(c);
-        c = load(STAS_DAEMON_STACD, "[I/O controller connection management]\nconnect-attempts-on-ncc = 0\n");
+        c = load(
+                &stacd_conf_schema, "[I/O controller connection management]\nconnect-attempts-on-ncc = 0\n");
         assert_int_equal(c->connect_attempts_on_ncc, 0);
         stas_conf_free(c);
-        c = load(STAS_DAEMON_STACD, "[I/O controller connection management]\nconnect-attempts-on-ncc = 2\n");
+        c = load(
+                &stacd_conf_schema, "[I/O controller connection management]\nconnect-attempts-on-ncc = 2\n");
         assert_int_equal(c->connect_attempts_on_ncc, 2);
         stas_conf_free(c);
 }
 
 static void test_conf_bare_key_and_multiline_use_default(void **state) {
         LogCapture cap;
-        StasConf *c = load_captured(STAS_DAEMON_STAFD, "[Global]\ntron\nkato=5\n  6\n", &cap);
+        StasConf *c = load_captured(&stafd_conf_schema, "[Global]\ntron\nkato=5\n  6\n", &cap);
 
         assert_false(c->tron);
         assert_int_equal(c->global.kato, 30);
@@ -523,7 +530,7 @@ static void test_conf_bare_key_and_multiline_use_default(void **state) {
 static void test_conf_invalid_sections_and_options(void **state) {
         LogCapture cap;
         StasConf *c = load_captured(
-                STAS_DAEMON_STAFD,
+                &stafd_conf_schema,
                 "[Global]\n"
                 "persistent-connections=true\n" /* legacy location */
                 "nr-io-queues=4\n"
@@ -557,7 +564,7 @@ static void test_conf_invalid_sections_and_options(void **state) {
         stas_conf_free(c);
 
         c = load_captured(
-                STAS_DAEMON_STACD,
+                &stacd_conf_schema,
                 "[Global]\nudev-rule=disabled\npleo=enabled\n[Discovery controller connection management]\n"
                 "persistent-connections=true\n[I/O controller connection management]\nsticky-connections=disabled\n",
                 &cap);
@@ -577,7 +584,7 @@ static void test_conf_syntax_error_fails_load(void **state) {
         LogCapture cap;
 
         log_capture_start(&cap);
-        assert_int_equal(stas_conf_load_string(STAS_DAEMON_STAFD, "kato=1\n", "t.conf", &c), -EINVAL);
+        assert_int_equal(stas_conf_load_string(&stafd_conf_schema, "kato=1\n", "t.conf", &c), -EINVAL);
         assert_null(c);
         assert_has(&cap, LOG_ERR, "t.conf:1: syntax error");
         log_capture_stop(&cap);
@@ -603,7 +610,7 @@ static void test_conf_messages_capped(void **state) {
                 n += (size_t) sprintf(text + n, "+x%d", i);
         strcpy(text + n, "\n");
 
-        c = load_captured(STAS_DAEMON_STACD, text, &cap);
+        c = load_captured(&stacd_conf_schema, text, &cap);
         /* the valid options still apply */
         assert_int_equal(c->global.kato, 7);
         assert_int_equal(c->n_controllers, 0); /* stacd: no nqn= */
@@ -621,7 +628,7 @@ static void test_conf_messages_capped(void **state) {
 
 /* ---- entries ---- */
 
-static StasKV *entry(StasDaemon d, bool exclude, const char *v) {
+static StasKV *entry(const StasConfSchema *d, bool exclude, const char *v) {
         StasKV *kv = NULL;
 
         assert_int_equal(stas_conf_parse_entry(d, exclude, v, "t.conf", 9, &kv), 0);
@@ -629,7 +636,7 @@ static StasKV *entry(StasDaemon d, bool exclude, const char *v) {
         return kv;
 }
 
-static void entry_dropped(StasDaemon d, bool exclude, const char *v, const char *needle) {
+static void entry_dropped(const StasConfSchema *d, bool exclude, const char *v, const char *needle) {
         StasKV *kv = NULL;
         LogCapture cap;
 
@@ -642,9 +649,9 @@ static void entry_dropped(StasDaemon d, bool exclude, const char *v, const char 
 
 static void test_conf_entry_split_on_first_equals(void **state) {
         _cleanup_(kv_freep) StasKV *a = entry(
-                STAS_DAEMON_STACD, false, "transport=tcp;traddr=1.2.3.4;nqn=nqn.x;dhchap-secret=a=b=c");
+                &stacd_conf_schema, false, "transport=tcp;traddr=1.2.3.4;nqn=nqn.x;dhchap-secret=a=b=c");
         _cleanup_(kv_freep) StasKV *b =
-                entry(STAS_DAEMON_STACD,
+                entry(&stacd_conf_schema,
                       false,
                       "transport=tcp;traddr=1.2.3.4;nqn=nqn.x;dhchap-secret=" SECRET48
                       ";dhchap-ctrl-secret = " SECRET64);
@@ -656,11 +663,11 @@ static void test_conf_entry_split_on_first_equals(void **state) {
 
 static void test_conf_entry_normalisation(void **state) {
         _cleanup_(kv_freep) StasKV *a = entry(
-                STAS_DAEMON_STAFD, false, "  Transport = tcp ; traddr= 10.0.0.1 ;; ; host-iface=eth0 ;");
+                &stafd_conf_schema, false, "  Transport = tcp ; traddr= 10.0.0.1 ;; ; host-iface=eth0 ;");
         _cleanup_(kv_freep) StasKV *b =
-                entry(STAS_DAEMON_STACD, false, "transport=rdma;traddr=10.0.0.2;nqn=nqn.io");
+                entry(&stacd_conf_schema, false, "transport=rdma;traddr=10.0.0.2;nqn=nqn.io");
         _cleanup_(kv_freep) StasKV *c = entry(
-                STAS_DAEMON_STACD, false, "transport=tcp;traddr=10.0.0.3;trsvcid=4420;subsysnqn=nqn.io");
+                &stacd_conf_schema, false, "transport=tcp;traddr=10.0.0.3;trsvcid=4420;subsysnqn=nqn.io");
 
         assert_string_equal(kv_get(a, "transport"), "tcp");
         assert_string_equal(kv_get(a, "traddr"), "10.0.0.1");
@@ -676,10 +683,10 @@ static void test_conf_entry_normalisation(void **state) {
 
 static void test_conf_entry_fc_and_loop(void **state) {
         _cleanup_(kv_freep) StasKV *fc =
-                entry(STAS_DAEMON_STAFD,
+                entry(&stafd_conf_schema,
                       false,
                       "transport=fc;traddr=nn-0x204600a098cbcac6:pn-0x204700a098cbcac6;trsvcid=77");
-        _cleanup_(kv_freep) StasKV *loop = entry(STAS_DAEMON_STACD, false, "transport=loop;nqn=nqn.loop");
+        _cleanup_(kv_freep) StasKV *loop = entry(&stacd_conf_schema, false, "transport=loop;nqn=nqn.loop");
 
         assert_string_equal(kv_get(fc, "transport"), "fc");
         assert_string_equal(kv_get(fc, "trsvcid"), "");
@@ -689,20 +696,20 @@ static void test_conf_entry_fc_and_loop(void **state) {
 }
 
 static void test_conf_entry_invalid(void **state) {
-        entry_dropped(STAS_DAEMON_STAFD, false, "; ; ;", "t.conf:9: controller= entry without transport=");
-        entry_dropped(STAS_DAEMON_STAFD, false, "", "without transport=");
-        entry_dropped(STAS_DAEMON_STAFD, false, NULL, "t.conf:9: controller= without a value");
-        entry_dropped(STAS_DAEMON_STAFD, false, "traddr=1.1.1.1", "without transport=");
+        entry_dropped(&stafd_conf_schema, false, "; ; ;", "t.conf:9: controller= entry without transport=");
+        entry_dropped(&stafd_conf_schema, false, "", "without transport=");
+        entry_dropped(&stafd_conf_schema, false, NULL, "t.conf:9: controller= without a value");
+        entry_dropped(&stafd_conf_schema, false, "traddr=1.1.1.1", "without transport=");
         entry_dropped(
-                STAS_DAEMON_STAFD, false, "transport=tcp", "t.conf:9: controller= entry without traddr=");
-        entry_dropped(STAS_DAEMON_STAFD, false, "transport=fc", "without traddr=");
-        entry_dropped(STAS_DAEMON_STAFD, false, "transport=TCP;traddr=1.1.1.1", "unknown transport 'TCP'");
+                &stafd_conf_schema, false, "transport=tcp", "t.conf:9: controller= entry without traddr=");
+        entry_dropped(&stafd_conf_schema, false, "transport=fc", "without traddr=");
+        entry_dropped(&stafd_conf_schema, false, "transport=TCP;traddr=1.1.1.1", "unknown transport 'TCP'");
         entry_dropped(
-                STAS_DAEMON_STACD,
+                &stacd_conf_schema,
                 false,
                 "transport=tcp;traddr=1.1.1.1",
                 "t.conf:9: controller= entry without nqn=");
-        entry_dropped(STAS_DAEMON_STACD, false, "transport=tcp;traddr=1.1.1.1;nqn=", "without nqn=");
+        entry_dropped(&stacd_conf_schema, false, "transport=tcp;traddr=1.1.1.1;nqn=", "without nqn=");
 }
 
 /* every field that reaches the connect string is validated where the config enters stas */
@@ -729,13 +736,13 @@ static void test_conf_entry_injection_refused(void **state) {
         _cleanup_(kv_freep) StasKV *name = NULL, *fc = NULL;
 
         for (size_t i = 0; i < ELEMENTSOF(v); i++)
-                entry_dropped(STAS_DAEMON_STAFD, false, v[i].entry, v[i].needle);
+                entry_dropped(&stafd_conf_schema, false, v[i].entry, v[i].needle);
         /* a host name is fine in traddr (resolved later), a zone in an IPv6 literal too */
         name = entry(
-                STAS_DAEMON_STAFD, false, "transport=tcp;traddr=cdc.example.com;host-traddr=fe80::1%eth0");
+                &stafd_conf_schema, false, "transport=tcp;traddr=cdc.example.com;host-traddr=fe80::1%eth0");
         assert_string_equal(kv_get(name, "traddr"), "cdc.example.com");
         fc =
-                entry(STAS_DAEMON_STAFD,
+                entry(&stafd_conf_schema,
                       false,
                       "transport=fc;traddr=nn-0x20000090fa942779:pn-0x10000090fa942779;"
                       "host-traddr=nn-0x20000090fa942780:pn-0x10000090fa942780");
@@ -748,7 +755,7 @@ static void test_conf_entry_bad_fields_warned(void **state) {
 
         log_capture_start(&cap);
         kv =
-                entry(STAS_DAEMON_STAFD,
+                entry(&stafd_conf_schema,
                       false,
                       "transport=tcp;noequalsign;traddr=10.10.10.10;=x;bogus-key=1;key=val=extra");
         assert_has(&cap, LOG_WARNING, "t.conf:9: controller= field 2 has no '='");
@@ -767,7 +774,7 @@ static void test_conf_entry_overrides_validated(void **state) {
 
         log_capture_start(&cap);
         kv = entry(
-                STAS_DAEMON_STACD,
+                &stacd_conf_schema,
                 false,
                 "transport=tcp;traddr=1.1.1.1;nqn=nqn.n;queue-size=5;kato=+71;hdr-digest=TRUE;data-digest=nope;"
                 "nr-io-queues=8;ctrl-loss-tmo=-1;disable-sqflow=false");
@@ -785,10 +792,10 @@ static void test_conf_entry_overrides_validated(void **state) {
 
 static void test_conf_exclude_entries(void **state) {
         _cleanup_(kv_freep) StasKV *a =
-                entry(STAS_DAEMON_STACD, true, "transport=tcp;traddr=fe80::2c6e:dee7:857:26bb");
-        _cleanup_(kv_freep) StasKV *b = entry(STAS_DAEMON_STAFD, true, "host-iface=enp0s8   ");
+                entry(&stacd_conf_schema, true, "transport=tcp;traddr=fe80::2c6e:dee7:857:26bb");
+        _cleanup_(kv_freep) StasKV *b = entry(&stafd_conf_schema, true, "host-iface=enp0s8   ");
         _cleanup_(kv_freep) StasKV *c =
-                entry(STAS_DAEMON_STAFD, true, "nqn=nqn.x;host-traddr=1.1.1.1;queue-size=5");
+                entry(&stafd_conf_schema, true, "nqn=nqn.x;host-traddr=1.1.1.1;queue-size=5");
 
         /* no defaults added */
         assert_int_equal(a->n, 2);
@@ -802,13 +809,13 @@ static void test_conf_exclude_entries(void **state) {
         assert_string_equal(kv_get(c, "queue-size"), "5");
 
         entry_dropped(
-                STAS_DAEMON_STAFD,
+                &stafd_conf_schema,
                 true,
                 "host-traddr=1.1.1.1",
                 "t.conf:9: exclude= entry matches nothing specific");
-        entry_dropped(STAS_DAEMON_STAFD, true, "; ;", "exclude= entry matches nothing specific");
+        entry_dropped(&stafd_conf_schema, true, "; ;", "exclude= entry matches nothing specific");
         entry_dropped(
-                STAS_DAEMON_STAFD,
+                &stafd_conf_schema,
                 true,
                 "traddr=1.1.1.1;tranport=rdma",
                 "unknown key 'tranport', ignoring the whole entry");
@@ -817,7 +824,7 @@ static void test_conf_exclude_entries(void **state) {
 static void test_conf_controllers_from_file(void **state) {
         LogCapture cap;
         StasConf *c = load_captured(
-                STAS_DAEMON_STAFD,
+                &stafd_conf_schema,
                 "[Controllers]\n"
                 "controller = transport=tcp;traddr=localhost;trsvcid=8009   # inline comment\n"
                 "controller = transport=tcp;traddr=2001:db8::370:7334;host-iface=enp0s8\n"
@@ -874,7 +881,7 @@ static void test_conf_secret_files(void **state) {
                 "transport=tcp;traddr=1.1.1.1;nqn=nqn.n;dhchap-secret-file=%s;dhchap-ctrl-secret-file = %s",
                 p1,
                 p2);
-        kv = entry(STAS_DAEMON_STACD, false, text);
+        kv = entry(&stacd_conf_schema, false, text);
         assert_string_equal(kv_get(kv, "dhchap-secret"), SECRET48);
         assert_string_equal(kv_get(kv, "dhchap-ctrl-secret"), SECRET64);
         assert_null(kv_get(kv, "dhchap-secret-file"));
@@ -885,7 +892,7 @@ static void test_conf_secret_files(void **state) {
                 "transport=tcp;traddr=1.1.1.1;nqn=nqn.n;dhchap-secret-file=%s/missing;dhchap-ctrl-secret-file=%s",
                 dir,
                 p3);
-        assert_int_equal(stas_conf_parse_entry(STAS_DAEMON_STACD, false, text, "t.conf", 4, &bad), 0);
+        assert_int_equal(stas_conf_parse_entry(&stacd_conf_schema, false, text, "t.conf", 4, &bad), 0);
         assert_null(kv_get(bad, "dhchap-secret"));
         assert_null(kv_get(bad, "dhchap-ctrl-secret"));
         assert_has(&cap, LOG_WARNING, "t.conf:4: controller= dhchap-secret-file: cannot read a secret from");
@@ -906,7 +913,7 @@ static void test_conf_secrets_never_logged(void **state) {
 
         /* every warning path an entry with secrets can take, at debug level */
         c = load_captured(
-                STAS_DAEMON_STACD,
+                &stacd_conf_schema,
                 "[Controllers]\n"
                 "controller = transport=tcp;traddr=1.1.1.1;dhchap-secret=" SECRET48 "\n"
                 "controller = transport=tcp;traddr=1.1.1.1;nqn=nqn.n;dhchap-secret " SECRET48
@@ -932,45 +939,45 @@ static void test_conf_secrets_never_logged(void **state) {
 /* A DH-HMAC-CHAP secret pasted in the wrong place is never echoed, in any message, any case. */
 static void test_conf_pasted_secret_redacted(void **state) {
         static const struct {
-                StasDaemon d;
+                const StasConfSchema *d;
                 const char *text, *needle;
         } cases[] = {
-                { STAS_DAEMON_STAFD,
+                { &stafd_conf_schema,
                   "[Controllers]\n" SECRET48 "\n",
                   "t.conf:2: invalid option '(secret)' in [Controllers]" },
-                { STAS_DAEMON_STAFD,
+                { &stafd_conf_schema,
                   "[Controllers]\ndhhc-1:00:c2VjcmV0c2VjcmV0=:\n",
                   "invalid option '(secret)'" },
-                { STAS_DAEMON_STACD,
+                { &stacd_conf_schema,
                   "[Global]\n" SECRET64 " = x\n",
                   "t.conf:2: invalid option '(secret)' in [Global]" },
-                { STAS_DAEMON_STAFD, "[" SECRET48 "]\n", "t.conf:1: invalid section [(secret)]" },
-                { STAS_DAEMON_STAFD,
+                { &stafd_conf_schema, "[" SECRET48 "]\n", "t.conf:1: invalid section [(secret)]" },
+                { &stafd_conf_schema,
                   "[Global]\nkato = " SECRET48 "\n",
                   "invalid value '(secret)' for [Global] kato=" },
-                { STAS_DAEMON_STAFD,
+                { &stafd_conf_schema,
                   "[Discovery controller connection management]\n"
                   "zeroconf-connections-persistence = " SECRET48 "\n",
                   "invalid value '(secret)'" },
-                { STAS_DAEMON_STAFD,
+                { &stafd_conf_schema,
                   "[Controllers]\ncontroller = " SECRET48 "\n",
                   "controller= field 1 has an unknown key" },
-                { STAS_DAEMON_STAFD,
+                { &stafd_conf_schema,
                   "[Controllers]\ncontroller = DHHC-1:00:c2VjcmV0c2VjcmV0:\n",
                   "controller= field 1 has no '='" },
-                { STAS_DAEMON_STAFD,
+                { &stafd_conf_schema,
                   "[Controllers]\ncontroller = transport=" SECRET48 "\n",
                   "unknown transport '(secret)'" },
-                { STAS_DAEMON_STAFD,
+                { &stafd_conf_schema,
                   "[Controllers]\ncontroller = transport=tcp;traddr=a;queue-size=" SECRET48 "\n",
                   "invalid value '(secret)' for controller= override queue-size" },
-                { STAS_DAEMON_STAFD,
+                { &stafd_conf_schema,
                   "[Controllers]\ncontroller = transport=tcp;traddr=a;dhchap-secret-file=" SECRET48 "\n",
                   "cannot read a secret from '(secret)'" },
-                { STAS_DAEMON_STAFD,
+                { &stafd_conf_schema,
                   "[Controllers]\nexclude = traddr=a;" SECRET48 "\n",
                   "has an unknown key" },
-                { STAS_DAEMON_STACD,
+                { &stacd_conf_schema,
                   "[I/O controller connection management]\ndisconnect-trtypes = tcp+" SECRET48 "\n",
                   "ignoring invalid transport type '(secret)'" },
         };
@@ -989,7 +996,7 @@ static void test_conf_pasted_secret_redacted(void **state) {
 
 static void test_conf_connect_options_merge(void **state) {
         _cleanup_(stas_conf_freep) StasConf *c = load(
-                STAS_DAEMON_STACD,
+                &stacd_conf_schema,
                 "[Global]\nkato=100\nqueue-size=64\nhdr-digest=true\nnr-io-queues=4\n"
                 "[Controllers]\n"
                 "controller=transport=tcp;traddr=1.1.1.1;nqn=nqn.n;kato=5;queue-size=3;dhchap-secret=" SECRET48
@@ -1033,7 +1040,7 @@ static void test_conf_upstream_process_conf(void **state) {
         StasKV *e;
 
         c = load(
-                STAS_DAEMON_STACD,
+                &stacd_conf_schema,
                 "[Global]\ntron=true\nkato=200\nip-family=ipv6\n\n"
                 "[I/O controller connection management]\ndisconnect-scope = joe\ndisconnect-trtypes = bob\n"
                 "connect-attempts-on-ncc = 1\n\n"
@@ -1071,26 +1078,26 @@ static void test_conf_upstream_process_conf(void **state) {
         stas_conf_free(c);
 
         c = load(
-                STAS_DAEMON_STACD,
+                &stacd_conf_schema,
                 "[I/O controller connection management]\ndisconnect-trtypes = tcp+rdma+fc\nconnect-attempts-on-ncc = hello\n");
         assert_int_equal(c->connect_attempts_on_ncc, 0);
         assert_int_equal(strv_length(c->disconnect_trtypes), 3);
         stas_conf_free(c);
 
         /* TestSvcConfEdgeCases: queue-size=5 falls back to unset; bad section/option logged at error */
-        c = load(STAS_DAEMON_STACD, "[Global]\nqueue-size=5\n");
+        c = load(&stacd_conf_schema, "[Global]\nqueue-size=5\n");
         assert_int_equal(c->global.queue_size, STAS_OPT_UNSET);
         stas_conf_free(c);
 
         /* TestParseController */
-        assert_int_equal(stas_conf_parse_entry(STAS_DAEMON_STAFD, true, "", NULL, 1, &e), -EINVAL);
+        assert_int_equal(stas_conf_parse_entry(&stafd_conf_schema, true, "", NULL, 1, &e), -EINVAL);
         assert_int_equal(
-                stas_conf_parse_entry(STAS_DAEMON_STAFD, true, "noequalsign", NULL, 1, &e), -EINVAL);
-        e = entry(STAS_DAEMON_STAFD, true, "transport=tcp;noequalsign;traddr=10.10.10.10");
+                stas_conf_parse_entry(&stafd_conf_schema, true, "noequalsign", NULL, 1, &e), -EINVAL);
+        e = entry(&stafd_conf_schema, true, "transport=tcp;noequalsign;traddr=10.10.10.10");
         assert_int_equal(e->n, 2);
         kv_free(e);
         /* deviation: "key=val=extra" splits on the first '=' (then 'key' is unknown) */
-        e = entry(STAS_DAEMON_STAFD, false, "transport=tcp;traddr=1.1.1.1;dhchap-secret=val=extra");
+        e = entry(&stafd_conf_schema, false, "transport=tcp;traddr=1.1.1.1;dhchap-secret=val=extra");
         assert_string_equal(kv_get(e, "dhchap-secret"), "val=extra");
         kv_free(e);
 }
@@ -1101,12 +1108,12 @@ static void test_conf_load_from_path(void **state) {
 
         assert_non_null(mkdtemp(dir));
         snprintf(path, sizeof(path), "%s/stafd.conf", dir);
-        assert_int_equal(stas_conf_load(STAS_DAEMON_STAFD, path, &c), 0); /* missing: defaults */
+        assert_int_equal(stas_conf_load(&stafd_conf_schema, path, &c), 0); /* missing: defaults */
         assert_string_equal(c->name, path);
         assert_int_equal(c->global.kato, 30);
         stas_conf_free(c);
         write_file(path, "[Global]\nkato=44\n");
-        assert_int_equal(stas_conf_load(STAS_DAEMON_STAFD, path, &c), 0);
+        assert_int_equal(stas_conf_load(&stafd_conf_schema, path, &c), 0);
         assert_int_equal(c->global.kato, 44);
         stas_conf_free(c);
         snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);

@@ -98,6 +98,10 @@ static void test_daemon_loop_status(void **state) {
         assert_int_equal(daemon_loop_status("stacd", -EIO), 1);
 }
 
+/* a file with one option, [Global] kato= (the daemons' tables live with the daemons) */
+static const StasConfOption kato_only[] = { STAS_CONF_CONNECT_OPTION("kato", "unset") };
+static const StasConfSchema schema = { .name = "t.conf", .options = kato_only, .n_options = 1 };
+
 /* at a reload a missing file keeps the running configuration (not the defaults) */
 static void test_daemon_conf_reload_missing(void **state) {
         char dir[] = "/tmp/test-daemon.XXXXXX", path[64];
@@ -106,14 +110,15 @@ static void test_daemon_conf_reload_missing(void **state) {
 
         assert_non_null(mkdtemp(dir));
         snprintf(path, sizeof path, "%s/stafd.conf", dir);
-        assert_int_equal(daemon_conf_reload(STAS_DAEMON_STAFD, path, &c), -ENOENT);
+        assert_int_equal(daemon_conf_reload(&schema, path, &c), -ENOENT);
         assert_null(c);
         f = fopen(path, "w");
         assert_non_null(f);
         fputs("[Global]\nkato=42\n", f);
         fclose(f);
-        assert_int_equal(daemon_conf_reload(STAS_DAEMON_STAFD, path, &c), 0);
+        assert_int_equal(daemon_conf_reload(&schema, path, &c), 0);
         assert_non_null(c);
+        assert_int_equal(c->global.kato, 42);
         stas_conf_free(c);
         unlink(path);
         rmdir(dir);

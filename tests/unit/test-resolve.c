@@ -209,13 +209,14 @@ static void count_lines(int level, const char *line, void *userdata) {
 
 /* the conf wrapper uses the configured entries and ip-family and logs each failure as an error */
 static void test_resolve_conf(void **state) {
+        static const StasConfSchema schema = { .name = "t.conf" }; /* [Controllers] only */
         StasConf *conf = NULL;
         _cleanup_(kvv_freep) StasKV **out = NULL;
         unsigned errors = 0;
 
         assert_int_equal(
                 stas_conf_load_string(
-                        STAS_DAEMON_STAFD,
+                        &schema,
                         "[Controllers]\ncontroller=transport=tcp;traddr=dc.example\n"
                         "controller=transport=tcp;traddr=10.0.0.1\n",
                         "t.conf",

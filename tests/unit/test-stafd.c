@@ -14,6 +14,7 @@
 
 #include "fake-ctrl-ops.h"
 #include "log-capture.h"
+#include "stafd-conf.h"
 #include "stafd-manager.h"
 #include "stafd-zeroconf.h"
 #include "stas/json-util.h"
@@ -68,7 +69,7 @@ static StasSysConf *mk_sys(const char *symname) {
 static StasConf *mk_conf(const char *text) {
         StasConf *c = NULL;
 
-        assert_int_equal(stas_conf_load_string(STAS_DAEMON_STAFD, text, "test.conf", &c), 0);
+        assert_int_equal(stas_conf_load_string(&stafd_conf_schema, text, "test.conf", &c), 0);
         return c;
 }
 
