@@ -44,10 +44,9 @@
 #include "stas/kv.h"
 #include "stas/macro.h"
 #include "stas/tid.h"
-#include "stas/validate.h"
+#include "stas/wire.h"
 
-/* Most entries decoded from one log page; the rest is dropped (and counted). */
-#define STAS_DLP_MAX_ENTRIES 4096
+/* STAS_DLP_MAX_ENTRIES (wire.h): most entries decoded from one log page; the rest is dropped. */
 /* Passes of dlp_read() before it gives up on a page that keeps changing. */
 #define STAS_DLP_MAX_RETRIES 6
 /* Bytes per Get Log Page command (the smallest transfer any controller accepts: no MDTS check). */

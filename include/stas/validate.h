@@ -34,12 +34,7 @@
 #include "stas/kv.h"
 #include "stas/tid.h"
 
-/* Longest NQN (NVMe base specification: 223 bytes). */
-#define STAS_NQN_MAX 223
-/* Longest interface name (IFNAMSIZ - 1). */
-#define STAS_IFNAME_MAX 15
-/* Longest traddr / host_traddr (the discovery log page entry field is 256 bytes). */
-#define STAS_TRADDR_MAX 255
+/* The limits (STAS_NQN_MAX, STAS_IFNAME_MAX, STAS_TRADDR_MAX) are in wire.h, which includes this. */
 
 /* Flags of stas_check_traddr(). */
 enum {

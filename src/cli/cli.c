@@ -14,8 +14,6 @@
 #include "stas/kvv.h"
 #include "stas/tid.h"
 
-#define DEBUG_SUFFIX ".debug"
-
 static bool arg_json;
 
 /* ---- output ---- */
@@ -207,14 +205,13 @@ static int get_string(
 }
 
 static int cmd_status(sd_bus *bus, const CliService *svc) {
-        _cleanup_free_ char *debug_iface = NULL, *info = NULL;
+        const char *debug_iface = svc->debug_interface;
+        _cleanup_free_ char *info = NULL;
         _cleanup_(kvv_freep) StasKV **l = NULL;
         json_object *root, *ctrls;
         size_t n;
         int r;
 
-        if (asprintf(&debug_iface, "%s" DEBUG_SUFFIX, svc->interface) < 0)
-                return 1;
         r = get_string(bus, svc, debug_iface, "process_info", &info, NULL);
         if (r)
                 return r;
@@ -283,11 +280,9 @@ static int cmd_status(sd_bus *bus, const CliService *svc) {
 
 static int cmd_tron(sd_bus *bus, const CliService *svc, bool on) {
         _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
-        _cleanup_free_ char *debug_iface = NULL;
+        const char *debug_iface = svc->debug_interface;
         int v = 0, r;
 
-        if (asprintf(&debug_iface, "%s" DEBUG_SUFFIX, svc->interface) < 0)
-                return 1;
         r = sd_bus_set_property(bus, svc->bus_name, svc->path, debug_iface, "tron", &e, "b", on);
         if (r < 0)
                 return bus_fail(svc, &e, r);

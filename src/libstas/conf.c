@@ -13,7 +13,7 @@
 #include "stas/strv.h"
 #include "stas/tid.h"
 #include "stas/timespan.h"
-#include "stas/validate.h"
+#include "stas/wire.h"
 
 #define SECRET_FILE_MAX 4096
 

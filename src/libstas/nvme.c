@@ -10,7 +10,7 @@
 #include "stas/dlp.h"
 #include "stas/log.h"
 #include "stas/nvme.h"
-#include "stas/validate.h"
+#include "stas/wire.h"
 
 /*
  * stas's own copy of the discovery log page layout and codes (dlp.h) is what libnvme's is:

@@ -5,7 +5,7 @@
 #include <strings.h>
 
 #include "stas/macro.h"
-#include "stas/validate.h"
+#include "stas/wire.h"
 
 #define UUID_NQN_PREFIX "nqn.2014-08.org.nvmexpress:uuid:"
 

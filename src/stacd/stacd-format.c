@@ -11,7 +11,7 @@
 #include "stas/reconcile.h"
 #include "stas/log.h"
 #include "stas/macro.h"
-#include "stas/validate.h"
+#include "stas/wire.h"
 
 static bool field_is_sane(const char *s) {
         size_t n = 0;
@@ -24,7 +24,7 @@ static bool field_is_sane(const char *s) {
                 if (c < 0x20 || c == 0x7f)
                         return false;
         }
-        return n <= STACD_FIELD_MAX;
+        return n <= STAS_WIRE_FIELD_MAX;
 }
 
 /**
@@ -45,7 +45,8 @@ bool stacd_dlpe_usable(const StasKV *dlpe, const char **ret_field) {
         if (!dlpe)
                 return false;
         KV_FOREACH(j, dlpe) {
-                if (strlen(dlpe->keys[j]) > STACD_FIELD_MAX || strlen(dlpe->values[j]) > 4096)
+                if (strlen(dlpe->keys[j]) > STAS_WIRE_FIELD_MAX ||
+                    strlen(dlpe->values[j]) > STAS_WIRE_VALUE_MAX)
                         return false;
         }
         return dlpe_check(dlpe, ret_field) == 0;
@@ -88,7 +89,7 @@ static int object_to_kv(json_object *o, StasKV **ret) {
         json_object_object_foreach(o, key, val) {
                 if (!json_object_is_type(val, json_type_string))
                         return -EINVAL;
-                if (!field_is_sane(key) || strlen(json_object_get_string(val)) > 4096)
+                if (!field_is_sane(key) || strlen(json_object_get_string(val)) > STAS_WIRE_VALUE_MAX)
                         return -EINVAL;
                 if (kv_set(kv, key, json_object_get_string(val)) < 0)
                         return -ENOMEM;

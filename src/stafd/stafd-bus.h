@@ -13,11 +13,7 @@
 
 #include "stafd-manager.h"
 #include "avahi.h"
-
-#define STAF_BUS_NAME "org.nvmexpress.staf"
-#define STAF_BUS_PATH "/org/nvmexpress/staf"
-#define STAF_BUS_IFACE "org.nvmexpress.staf"
-#define STAF_BUS_DEBUG_IFACE "org.nvmexpress.staf.debug"
+#include "stas/wire.h"
 
 typedef struct StafBus StafBus;
 

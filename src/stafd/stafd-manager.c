@@ -17,7 +17,7 @@
 #include "stas/log.h"
 #include "stas/resolve.h"
 #include "stas/udev.h"
-#include "stas/validate.h"
+#include "stas/wire.h"
 
 typedef enum Stage {
         STAGE_IDLE = 0,

@@ -22,7 +22,7 @@
 #include "fuzz.h"
 #include "avahi.h"
 #include "stas/tid.h"
-#include "stas/validate.h"
+#include "stas/wire.h"
 
 static bool printable(const char *s) {
         for (; *s; s++)

@@ -7,7 +7,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "stas/validate.h"
+#include "stas/wire.h"
 
 static void test_validate_traddr(void **state) {
         static const struct {
