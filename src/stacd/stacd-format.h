@@ -61,9 +61,9 @@ void stacd_note_bad_dlpe(StacdDecodeStats *st, const StasTid *dc, const StasKV *
 
 /*
  * stacd_discovered_decode() - decode get_all_log_pages(true), parsed: an array of
- * {"discovery-controller": {..}, "log-pages": [{..}, ..]} with string values only, element by
- * element, so one hostile element cannot hide the others (DESIGN 3 still holds: what cannot be
- * read never reads as "gone"):
+ * {"discovery-controller": {..}, "log-pages": [{..}, ..]} with string values only, with the
+ * log-pages codec (stas/log-pages.h), element by element, so one hostile element cannot hide the others
+ * (DESIGN 3 still holds: what cannot be read never reads as "gone"):
  *  - an element whose DC identity is unusable (no transport or traddr, a field with control
  *    characters or longer than STAS_WIRE_FIELD_MAX, or one that breaks validate.h) is skipped: such a
  *    DC is never in a known set;

@@ -14,6 +14,7 @@
 #include "stas/bus-util.h"
 #include "stas/dlp.h"
 #include "stas/json-util.h"
+#include "stas/log-pages.h"
 #include "stas/kvv.h"
 #include "stas/log.h"
 
@@ -130,7 +131,7 @@ static int get_all_reply(sd_bus_message *reply, void *userdata, sd_bus_error *re
         }
         r = sd_bus_message_read(reply, "s", &text);
         if (r >= 0)
-                r = json_parse(text, &o);
+                r = log_pages_parse(text, &o);
         if (r >= 0)
                 r = stacd_discovered_decode(o, &s->m->discovered, &d, &st);
         if (r < 0) {
