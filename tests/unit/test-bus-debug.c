@@ -621,8 +621,58 @@ static void test_bus_debug_request_name_taken(void **state) {
         assert_int_equal(bus_request_name(f->client, SERVER), -EEXIST);
 }
 
+/* the process_info both daemons answer: the common keys in their order, the host key never shown */
+static void test_bus_debug_info_builder(void **state) {
+        const BusDebugInfo info = {
+                .hostnqn = "nqn.host",
+                .hostid = "id",
+                .hostkey = "DHHC-1:00:c2VjcmV0:",
+                .symname = NULL,
+                .lkc_path = "/run/stafd/last-known-config.json",
+                .lkc_error = "",
+                .soak_timer = "2.0s",
+                .tp8013 = true,
+                .host_iface = false,
+        };
+        _cleanup_(tid_freep) StasTid *t = tid_new("tcp", "10.0.0.1", "8009", "nqn.x", "", "", "nqn.host");
+        json_object *o;
+        char *text = NULL;
+
+        log_set_max_level(LOG_INFO);
+        o = bus_debug_info_new(&info);
+        assert_non_null(o);
+        assert_non_null(t);
+        assert_int_equal(bus_debug_info_add(o, "stafd", "present"), 0);
+        assert_int_equal(bus_debug_info_add(o, "empty", NULL), 0);
+        assert_int_equal(bus_debug_info_add_disposing(o, t, "disposing"), 0);
+        assert_int_equal(bus_debug_info_add_disposing(o, NULL, "disposing"), 0);
+        assert_int_equal(bus_debug_info_to_string(o, &text), 0);
+        assert_string_equal(
+                text,
+                "{\"tron\":false,\"log-level\":\"INFO\",\"hostnqn\":\"nqn.host\",\"hostid\":\"id\","
+                "\"hostkey\":\"(set)\",\"symname\":\"\","
+                "\"last known config file\":\"/run/stafd/last-known-config.json\","
+                "\"last known config error\":\"\",\"config soak timer\":\"2.0s\","
+                "\"kernel support.TP8013\":\"True\",\"kernel support.host_iface\":\"False\","
+                "\"stafd\":\"present\",\"empty\":\"\","
+                "\"terminator.controller.(tcp, 10.0.0.1, 8009, nqn.x)\":\"disposing\","
+                "\"terminator.controller.(?)\":\"disposing\"}");
+        free(text);
+        json_object_put(o);
+
+        log_set_max_level(LOG_DEBUG);
+        o = bus_debug_info_new(&(BusDebugInfo){});
+        assert_int_equal(bus_debug_info_to_string(o, &text), 0);
+        assert_non_null(strstr(text, "{\"tron\":true,\"log-level\":\"DEBUG\",\"hostnqn\":\"\","));
+        assert_non_null(strstr(text, "\"hostkey\":\"\","));
+        free(text);
+        json_object_put(o);
+        log_set_max_level(LOG_INFO);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_bus_debug_info_builder),
                 cmocka_unit_test_setup_teardown(test_bus_debug_process_info, setup, teardown),
                 cmocka_unit_test_setup_teardown(
                         test_bus_debug_controller_info_known_and_unknown, setup, teardown),
