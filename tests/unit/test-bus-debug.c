@@ -12,6 +12,7 @@
 #include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 
+#include "test-helpers.h"
 #include "private-bus.h"
 #include "stas/bus-debug.h"
 #include "stas/bus-util.h"
@@ -30,6 +31,7 @@ typedef struct Fixture {
         sd_bus *server, *client;
         BusDebug *debug, *debug2;
         StasTid *last_tid;
+        LogCapture logs; /* the lines are not looked at */
         unsigned tron_changes;
         bool last_tron;
 } Fixture;
@@ -71,9 +73,6 @@ static const BusDebugOps stac_ops = {
         .controller_info = fake_controller_info,
 };
 
-static void quiet(int level, const char *line, void *userdata) {
-}
-
 static int teardown(void **state);
 
 /* Setup must not leave a dbus-daemon behind when it fails: check without asserting. */
@@ -82,8 +81,7 @@ static int setup(void **state) {
 
         assert_non_null(f);
         *state = f;
-        log_set_sink(quiet, NULL);
-        log_set_max_level(LOG_INFO);
+        log_capture_start_at(&f->logs, LOG_INFO);
         if (private_bus_start(&f->pb) < 0 || sd_event_new(&f->event) < 0)
                 goto fail;
 
@@ -112,8 +110,7 @@ static int teardown(void **state) {
         tid_free(f->last_tid);
         private_bus_stop(&f->pb);
         unsetenv("DBUS_SYSTEM_BUS_ADDRESS");
-        log_set_sink(NULL, NULL);
-        log_set_max_level(LOG_INFO);
+        log_capture_stop(&f->logs);
         free(f);
         return 0;
 }

@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "log-capture.h"
+#include "test-helpers.h"
 #include "stacd-conf.h"
 #include "stafd-conf.h"
 #include "stas/ini.h"

@@ -11,6 +11,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "test-helpers.h"
 #include "stas/daemon.h"
 #include "stas/log.h"
 #include "stas/macro.h"
@@ -54,23 +55,19 @@ static void test_daemon_parse_args(void **state) {
         assert_int_equal(parse(&a, "--version", NULL), 0);
 }
 
-static void quiet(int level, const char *line, void *userdata) {
-        (*(unsigned *) userdata)++;
-}
-
 static void test_daemon_check_startup(void **state) {
         char path[] = "/tmp/test-daemon.XXXXXX";
-        unsigned lines = 0;
+        LogCapture logs;
         int fd = mkstemp(path);
 
         assert_true(fd >= 0);
         close(fd);
-        log_set_sink(quiet, &lines);
+        log_capture_start_at(&logs, log_get_max_level());
         assert_int_equal(daemon_check_startup("stafd", 1000, path), -EPERM);
         assert_int_equal(daemon_check_startup("stafd", 0, "/nonexistent/nvme-fabrics"), -ENOENT);
-        assert_int_equal(lines, 2); /* each refusal is logged */
+        assert_int_equal(logs.n_lines, 2); /* each refusal is logged */
         assert_int_equal(daemon_check_startup("stafd", 0, path), 0);
-        log_set_sink(NULL, NULL);
+        log_capture_stop(&logs);
         unlink(path);
 }
 

@@ -10,7 +10,7 @@
 #include <strings.h>
 #include <sys/stat.h>
 
-#include "log-capture.h"
+#include "test-helpers.h"
 #include "stas/ini.h"
 #include "ini-edit.h"
 

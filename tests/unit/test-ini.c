@@ -10,7 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "log-capture.h"
+#include "test-helpers.h"
 #include "stas/ini.h"
 
 static StasIni *parse_ok(const char *text) {

@@ -12,21 +12,14 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "test-helpers.h"
 #include "fake-ctrl-ops.h"
-#include "log-capture.h"
 #include "stafd-conf.h"
 #include "stafd-manager.h"
 #include "stafd-zeroconf.h"
 #include "stas/json-util.h"
 #include "stas/lkc.h"
 #include "stas/log.h"
-
-#define RUN_UNTIL(e, cond)                                                     \
-        do {                                                                   \
-                for (unsigned _i = 0; !(cond) && _i < 2000; _i++)              \
-                        assert_true(sd_event_run((e), 5 * USEC_PER_SEC) >= 0); \
-                assert_true(cond);                                             \
-        } while (0)
 
 typedef struct Env {
         sd_event *e;

@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "config.h"
-#include "log-capture.h"
+#include "test-helpers.h"
 #include "stas/ini.h"
 #include "stas/hostid.h"
 #include "stas/sysconf.h"
