@@ -49,6 +49,13 @@ int stas_check_trsvcid(const char *transport, const char *trsvcid);
 int stas_check_nqn(const char *nqn);
 int stas_check_ifname(const char *ifname);
 
+/*
+ * stas_check_wire_field() - a string another process sent where a TID field or a dict key goes
+ * (stafd's answers to stacd, state files): at most STAS_WIRE_FIELD_MAX bytes (wire.h), no control
+ * character (below 0x20, or 0x7f). Its content is checked by the rules above where it matters.
+ */
+int stas_check_wire_field(const char *s);
+
 /* stas_is_ip_literal() - @s is an IPv4 literal, or an IPv6 literal with an optional %zone. */
 bool stas_is_ip_literal(const char *s);
 /* stas_is_hostname() - @s is a DNS host name (RFC 1123 labels, at most 253 bytes). */

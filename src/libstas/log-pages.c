@@ -64,15 +64,6 @@ int log_pages_parse(const char *text, json_object **ret) {
         return 0;
 }
 
-static bool key_is_sane(const char *k) {
-        size_t n = 0;
-
-        for (; k[n]; n++)
-                if ((unsigned char) k[n] < 0x20 || k[n] == 0x7f)
-                        return false;
-        return n <= STAS_WIRE_FIELD_MAX;
-}
-
 /**
  * log_pages_dict_from_json() - see log-pages.h.
  * @o: the JSON value
@@ -87,7 +78,7 @@ int log_pages_dict_from_json(json_object *o, StasKV **ret) {
         if (!kv)
                 return -ENOMEM;
         json_object_object_foreach(o, key, val) {
-                if (!json_object_is_type(val, json_type_string) || !key_is_sane(key) ||
+                if (!json_object_is_type(val, json_type_string) || stas_check_wire_field(key) < 0 ||
                     strlen(json_object_get_string(val)) > STAS_WIRE_VALUE_MAX)
                         return -EINVAL;
                 if (kv_set(kv, key, json_object_get_string(val)) < 0)

@@ -15,17 +15,7 @@
 #include "stas/wire.h"
 
 static bool field_is_sane(const char *s) {
-        size_t n = 0;
-
-        if (!s)
-                return true;
-        for (; s[n]; n++) {
-                unsigned char c = (unsigned char) s[n];
-
-                if (c < 0x20 || c == 0x7f)
-                        return false;
-        }
-        return n <= STAS_WIRE_FIELD_MAX;
+        return stas_check_wire_field(s) == 0;
 }
 
 /**
