@@ -18,12 +18,14 @@
 #include "stas/bus-util.h"
 #include "stas/log.h"
 #include "stas/strv.h"
+#include "stas/wire.h"
 
-#define STAF_PATH "/org/nvmexpress/staf"
-#define STAF_DEBUG "org.nvmexpress.staf.debug"
-#define STAC_PATH "/org/nvmexpress/stac"
-#define STAC_DEBUG "org.nvmexpress.stac.debug"
-#define SERVER "org.nvmexpress.staf"
+/* the daemons' names (wire.h); the introspection test checks them against the dbus XML files */
+#define STAF_PATH STAF_BUS_PATH
+#define STAF_DEBUG STAF_BUS_DEBUG_IFACE
+#define STAC_PATH STAC_BUS_PATH
+#define STAC_DEBUG STAC_BUS_DEBUG_IFACE
+#define SERVER STAF_BUS_NAME
 
 typedef struct Fixture {
         PrivateBus pb;
