@@ -30,9 +30,9 @@ static void pad(char *field, size_t width, const char *s) {
         memcpy(field, s, strlen(s));
 }
 
-static struct nvmf_discovery_log *make_page(size_t n, size_t *ret_size) {
-        size_t size = sizeof(struct nvmf_discovery_log) + n * sizeof(struct nvmf_disc_log_entry);
-        struct nvmf_discovery_log *log = calloc(1, size);
+static StasDlpHeader *make_page(size_t n, size_t *ret_size) {
+        size_t size = sizeof(StasDlpHeader) + n * sizeof(StasDlpEntry);
+        StasDlpHeader *log = calloc(1, size);
         char addr[32];
 
         if (!log)
@@ -40,14 +40,14 @@ static struct nvmf_discovery_log *make_page(size_t n, size_t *ret_size) {
         log->numrec = htole64(n);
         log->genctr = htole64(1);
         for (size_t i = 0; i < n; i++) {
-                struct nvmf_disc_log_entry *e = &log->entries[i];
+                StasDlpEntry *e = &log->entries[i];
                 bool referral = i % 2 == 0;
                 size_t k = referral ? i / 4 : i; /* each referral address appears twice */
 
                 snprintf(addr, sizeof addr, "10.%zu.%zu.%zu", (k >> 16) & 255, (k >> 8) & 255, k & 255);
-                e->trtype = NVMF_TRTYPE_TCP;
-                e->adrfam = NVMF_ADDR_FAMILY_IP4;
-                e->subtype = referral ? NVME_NQN_DISC : NVME_NQN_NVME;
+                e->trtype = STAS_TRTYPE_TCP;
+                e->adrfam = STAS_ADRFAM_IP4;
+                e->subtype = referral ? STAS_SUBTYPE_REFERRAL : STAS_SUBTYPE_NVME;
                 e->portid = htole16(1);
                 e->cntlid = htole16(0xffff);
                 pad(e->traddr, sizeof(e->traddr), addr);
@@ -75,7 +75,7 @@ static int get_log(void *userdata, uint64_t off, void *buf, uint32_t len, bool r
 static int bench(size_t n) {
         StasTid *dc = tid_new("tcp", "192.0.2.1", "8009", NVME_DISC_WKNQN, "", "", "nqn.host");
         size_t built = n < STAS_DLP_MAX_ENTRIES ? n : STAS_DLP_MAX_ENTRIES;
-        struct nvmf_discovery_log *log;
+        StasDlpHeader *log;
         StasDlpReport rep = {};
         StasKV **l = NULL;
         StasTid **refs = NULL;

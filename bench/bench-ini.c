@@ -15,9 +15,11 @@
 #include <string.h>
 #include <time.h>
 
-#include "stas/conf.h"
+#include "stacd-conf.h"
+#include "stafd-conf.h"
+#include "stas/ini.h"
 #include "stas/log.h"
-#include "stas/options.h"
+#include "stas/conf.h"
 
 #define FILE_SIZE (1024 * 1024)
 
@@ -167,10 +169,10 @@ static int run_once(const Text *t, Step steps[3], unsigned long *lines, size_t *
         r = ini_parse_string(t->p, "bench.conf", &ini);
         s1 = now();
         if (r >= 0)
-                r = stas_conf_load_string(STAS_DAEMON_STAFD, t->p, "bench.conf", &f);
+                r = stas_conf_load_string(&stafd_conf_schema, t->p, "bench.conf", &f);
         s2 = now();
         if (r >= 0)
-                r = stas_conf_load_string(STAS_DAEMON_STACD, t->p, "bench.conf", &c);
+                r = stas_conf_load_string(&stacd_conf_schema, t->p, "bench.conf", &c);
         s3 = now();
         log_set_sink(NULL, NULL);
         if (r >= 0) {

@@ -17,9 +17,7 @@
 #include "stas/kv.h"
 #include "stas/kvv.h"
 #include "stas/tid.h"
-
-/* Longest string accepted in a TID field from the bus (NVMe NQNs are at most 223 bytes). */
-#define BUS_TID_FIELD_MAX 255
+#include "stas/wire.h"
 
 /*
  * BUS_TID_ARGS - the seven TID arguments of a method or signal, for SD_BUS_ARGS():
@@ -57,7 +55,7 @@ bool bus_string_is_valid(const char *s, size_t max);
 /*
  * bus_read_tid() - read the seven strings (transport, traddr, trsvcid, subsysnqn, host_traddr,
  * host_iface, host_nqn) of a method call into a new TID. A transport other than tcp/rdma/fc/loop,
- * a field longer than BUS_TID_FIELD_MAX or containing control characters sets @error to
+ * a field longer than STAS_WIRE_FIELD_MAX or containing control characters sets @error to
  * InvalidArgs. Return: 0, or a negative errno (with @error set when the input was at fault).
  */
 int bus_read_tid(sd_bus_message *m, StasTid **ret, sd_bus_error *error);

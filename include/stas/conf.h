@@ -1,186 +1,226 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * conf.h - the INI grammar of stafd.conf, stacd.conf and sys.conf, and the reader the daemons
- * use. The grammar (ini_lex_line()) is shared with stasadm's line-preserving editor
- * (ini-edit.h), so both see every line the same way. It reproduces the Python configparser
- * setup of nvme-stas (§3.1): section names are case-sensitive, option names are lower-cased
- * (ASCII letters only), '=' is the only delimiter and the blanks around it are dropped,
- * full-line comments start with '#' or ';', a repeated key keeps every value (callers of
- * single-valued options take the last one), a line indented deeper than the option line above
- * it continues that option with one more value (blank lines and comment lines in between do not
- * end the option), a key without '=' has a NULL value, and a missing file reads as empty.
- * Lines end at "\n", "\r\n" or a lone "\r" (Python's universal newlines), so no '\r' is ever part
- * of a name or value. Blanks are space, tab, '\v', '\f' and the ASCII separators 0x1c..0x1f
- * (the ASCII characters Python's str.strip() removes); other bytes, non-ASCII whitespace
- * included, are data.
- * Deliberate deviations: an inline comment (a blank, then '#', then anything) is stripped, and
- * text that is none of the above (e.g. a key before any section header, "[Global] junk",
- * "[Global", "[]", "=value", an indented line after a key without '=') makes the whole parse
- * fail with -EINVAL and an error naming file:line, so a reload can keep the running
- * configuration. Files (and texts) are limited to INI_MAX_SIZE bytes.
- * Every value keeps its line number so later warnings can name file and line. This module logs
- * only syntax and I/O errors; it knows nothing about which keys are valid. Reading is linear in
- * the size of the text (hash indexes of sections and keys, SipHash-1-3 with a random key).
+ * conf.h - the typed configuration of stafd (stafd.conf, §3.3) and stacd (stacd.conf, §3.4),
+ * loaded from the INI reader (ini.h) through one option table per daemon. The tables, the
+ * daemon-specific parsers and defaults live with the daemons (src/stafd/stafd-conf.c,
+ * src/stacd/stacd-conf.c: a StasConfSchema each); this module is the shared machinery: the
+ * loader, the parsers both tables use, the [Global] connect options and the controller= /
+ * exclude= entry parser ([Controllers] is the loader's own section in every schema).
+ *
+ * Loading never fails on bad content, only on a syntax error or an I/O error (then the caller
+ * keeps its running configuration):
+ *   - unknown sections and options (including removed legacy ones such as sticky-connections,
+ *     udev-rule, blacklist and [Global] persistent-connections, and nr-*-queues in stafd.conf)
+ *     are logged at error level with file and line, then ignored;
+ *   - a bad value is logged at warning level naming file, line, section, key and value, then the
+ *     default is used.
+ * controller= and exclude= entries (§3.5) become StasKV dicts with normalised keys; see
+ * stas_conf_parse_entry(). Secret values (dhchap-secret, dhchap-ctrl-secret) are kept in the
+ * dicts because connections need them; never log or publish them (use LOG_SECRET()).
+ * A StasConf is immutable after loading; reload by loading a new one and swapping it in.
  */
 #pragma once
 
 #include <stdbool.h>
 #include <stddef.h>
-#include <stdint.h>
 
+#include "stas/kv.h"
 #include "stas/macro.h"
+#include "stas/types.h"
 
-/* The largest file (or text) the reader accepts, and the editor writes: 1 MiB. */
-#define INI_MAX_SIZE (1024 * 1024)
-
-/* ---- the grammar (shared by the reader below and by ini-edit.c) ---- */
-
-typedef enum IniLineKind {
-        INI_LINE_BLANK,        /* nothing but blanks */
-        INI_LINE_COMMENT,      /* first non-blank character '#' or ';' */
-        INI_LINE_SECTION,      /* "[name]", optionally followed by an inline comment */
-        INI_LINE_OPTION,       /* "name = value" or "name" */
-        INI_LINE_CONTINUATION, /* deeper indented than the option line above: one more value */
-        INI_LINE_INVALID,      /* anything else: the reader rejects the whole text */
-} IniLineKind;
-
-typedef struct IniLine {
-        IniLineKind kind;
-        unsigned number;    /* 1-based */
-        const char *start;  /* first byte of the line, in the lexed text */
-        size_t len;         /* bytes, terminator included */
-        size_t content_len; /* bytes without the terminator ("\n", "\r\n" or "\r") */
-        size_t indent;      /* leading blanks */
-        /* SECTION: the name between the brackets; OPTION: the name before '=', trimmed, as
-         * written (not lower-cased). Not NUL-terminated. */
-        const char *name;
-        size_t name_len;
-        /* OPTION with '=' and CONTINUATION: the value, trimmed, inline comment removed (not
-         * NUL-terminated); NULL for an OPTION without '='. */
-        const char *value;
-        size_t value_len;
-        const char *error; /* INVALID: why, e.g. "invalid section header" (never quotes the line) */
-} IniLine;
-
-/* The state the classification of a line depends on. Initialise with ini_lexer_init(). */
-typedef struct IniLexer {
-        const char *p; /* next line */
-        unsigned line; /* lines consumed */
-        bool in_section;
-        bool have_option;      /* an option continuation lines attach to */
-        bool option_has_value; /* ... which had a '=' */
-        size_t option_indent;  /* indent of the last option or section line */
-} IniLexer;
-
-/* ini_lexer_init() - start lexing the NUL-terminated @text (NULL: empty). */
-void ini_lexer_init(IniLexer *lx, const char *text);
+typedef struct StasConf StasConf;
+typedef struct StasConfOption StasConfOption;
 
 /*
- * ini_lex_line() - classify the next line of the text into *@ret.
- * Return: true, or false at the end of the text (*@ret untouched).
+ * StasConfOption - one single-valued option of a daemon's table. @parse stores the value in the
+ * StasConf and returns 0, or returns < 0 (-ENOMEM, or any other error with *@reason saying what
+ * was expected: the loader then warns naming file, line, section, key and value, and the
+ * default stays). @name and @line are for the parser's own messages.
  */
-bool ini_lex_line(IniLexer *lx, IniLine *ret);
+struct StasConfOption {
+        const char *section, *key;
+        int (*parse)(
+                const StasConfOption *o,
+                StasConf *c,
+                const char *v,
+                const char **reason,
+                const char *name,
+                unsigned line);
+        size_t offset;            /* of the field in StasConf, for the generic parsers */
+        const char *default_text; /* for the warning */
+};
 
-/* ini_is_blank() - the blanks of the grammar (see above); never '\n' or '\r'. */
-bool ini_is_blank(char c);
+/* StasConfSchema - one daemon's configuration file, as the loader needs to know it. */
+typedef struct StasConfSchema {
+        const char *name; /* the file name used in messages by default: "stafd.conf" */
+        const StasConfOption *options;
+        size_t n_options;
+        /* controller= entries name I/O controllers: nqn= is mandatory (else it defaults to the
+         * well-known discovery NQN) */
+        bool io_controllers;
+        /* the daemon's defaults, over the common ones (optional). Return: 0 or -ENOMEM. */
+        int (*defaults)(StasConf *c);
+        /* appended to the error about an unknown option (optional; NULL: nothing) */
+        const char *(*unknown_hint)(const char *section, const char *key);
+} StasConfSchema;
+
+struct StasConf {
+        const StasConfSchema *schema;
+        char *name; /* the file name used in messages */
+
+        /* [Global] */
+        bool tron;
+        bool hdr_digest;  /* same as global.hdr_digest == 1 */
+        bool data_digest; /* same as global.data_digest == 1 */
+        bool ignore_iface;
+        StasIpFamily ip_family; /* default STAS_IPFAM_BOTH */
+        bool ipv6_first;        /* ip-family=ipv6+ipv4 */
+        bool pleo;              /* stafd; default true */
+        /* [Service Discovery] (stafd) */
+        bool zeroconf; /* default true */
+        /* [Discovery controller connection management] (stafd) */
+        bool persistent_connections;     /* default true */
+        double zeroconf_persistence_sec; /* default 72 h; negative values are stored as -1 = forever */
+        /* [I/O controller connection management] (stacd) */
+        StasDisconnectScope disconnect_scope; /* default only-stas-connections */
+        char **disconnect_trtypes;            /* subset of tcp, rdma, fc; never empty */
+        int connect_attempts_on_ncc;          /* 0 = never stop, else >= 2 */
+
+        /* The [Global] connect options: kato (stafd default 30, stacd unset), queue-size,
+         * reconnect-delay, ctrl-loss-tmo, disable-sqflow, hdr/data-digest (0/1), and in stacd
+         * nr-io/write/poll-queues. Never any secret here. */
+        StasConnectOptions global;
+
+        /* [Controllers]: valid entries only, in file order, with the line each came from. */
+        StasKV **controllers;
+        unsigned *controller_lines;
+        size_t n_controllers;
+        StasKV **excludes;
+        unsigned *exclude_lines;
+        size_t n_excludes;
+};
 
 /*
- * ini_check_syntax() - the number of the first line the reader rejects in @text, with its
- * reason in *@ret_error (optional), or 0 when the whole text is valid. Does not log.
+ * stas_conf_new_default() - a configuration with every default of @s: ip-family ipv4+ipv6,
+ * digests off, the other connect options unset, then @s's own defaults. NULL on ENOMEM.
  */
-unsigned ini_check_syntax(const char *text, const char **ret_error);
+StasConf *stas_conf_new_default(const StasConfSchema *s);
 
 /*
- * ini_redact() - @text, or "(secret)" when it contains anything shaped like a DH-HMAC-CHAP
- * secret ("DHHC-1:" in any case). Every configuration message that quotes file content (a
- * section or option name, a value, a path, an item) passes it through this.
+ * stas_conf_load() - read @path (missing = empty = all defaults) with the table of @s.
+ * Return: 0 and *@ret; -EINVAL on a syntax error, -errno on an I/O error, -ENOMEM.
  */
-const char *ini_redact(const char *text);
+int stas_conf_load(const StasConfSchema *s, const char *path, StasConf **ret);
+
+/* stas_conf_load_string() - the same from a buffer; @name is used in messages. */
+int stas_conf_load_string(const StasConfSchema *s, const char *text, const char *name, StasConf **ret);
+
+/* stas_conf_free() - NULL-tolerant; returns NULL. */
+StasConf *stas_conf_free(StasConf *c);
+DEFINE_TRIVIAL_CLEANUP_FUNC(StasConf *, stas_conf_free);
 
 /*
- * IniLogBudget - a cap on the messages of one kind about one file, so that a hostile file
- * cannot flood the journal: the first INI_MAX_MESSAGES keep their level, later ones are
- * demoted to debug and counted in .suppressed (the caller then logs one summary line).
- * ini_log_level() - the level to log the next message at (@b NULL: @level).
+ * stas_conf_parse_entry() - parse one controller= (@exclude false) or exclude= (@exclude true)
+ * value of a file of schema @s. @name and @line are used in warnings.
+ * Fields are split on ';', each on its FIRST '=' (so base64 '=' padding survives); whitespace
+ * around fields, keys and values is dropped; empty fields are skipped; fields without '=' and
+ * unknown keys are dropped with a warning. Keys are lower-cased, "nqn" becomes "subsysnqn",
+ * dhchap-secret-file= / dhchap-ctrl-secret-file= are replaced by dhchap-secret= /
+ * dhchap-ctrl-secret= holding the first line of that file (unreadable: warning, key dropped).
+ * Controller entries: connect overrides are checked like their [Global] option (invalid:
+ * warning, override dropped) and stored in canonical form ("true"/"false", decimal integers);
+ * transport must be tcp, rdma, fc or loop; traddr is mandatory except for loop; trsvcid
+ * defaults to 8009 (tcp) / 4420 (rdma) and is "" for fc and loop; subsysnqn defaults to
+ * NVME_DISC_WKNQN, or is mandatory when @s->io_controllers (stacd).
+ * Exclude entries: no defaults; host-traddr is removed; an entry with an unknown key or no key
+ * left is dropped (an exclusion broader than written would be worse).
+ * Return: 0 and *@ret, -EINVAL when the entry is dropped (warning logged), -ENOMEM.
  */
-#define INI_MAX_MESSAGES 20
-typedef struct IniLogBudget {
-        unsigned used;
-        unsigned long suppressed;
-} IniLogBudget;
-int ini_log_level(IniLogBudget *b, int level);
-
-/* ---- the reader ---- */
-
-typedef struct StasIniValue {
-        char *value;       /* NULL: the key was given without '=' */
-        unsigned line;     /* 1-based line of this value */
-        bool continuation; /* an indented continuation line of the previous value */
-} StasIniValue;
-
-typedef struct StasIniKey {
-        char *section; /* as written, case-sensitive (the name of ini->sections[section_index]) */
-        char *key;     /* lower-cased */
-        StasIniValue *values;
-        size_t n_values;
-        /* private */
-        size_t values_allocated;
-        size_t section_index;
-} StasIniKey;
-
-typedef struct StasIniSection {
-        char *name;
-        unsigned line; /* first header line */
-} StasIniSection;
-
-/* private: one slot of the hash indexes of StasIni */
-typedef struct StasIniSlot {
-        uint32_t index; /* + 1; 0: empty */
-        uint32_t hash;
-} StasIniSlot;
-
-typedef struct StasIni {
-        char *name;               /* file name used in messages */
-        StasIniSection *sections; /* unique, in order of first appearance */
-        size_t n_sections;
-        StasIniKey *keys; /* unique (section, key), in order of first appearance */
-        size_t n_keys;
-        /* private: allocated sizes and the hash indexes (open addressing, linear probing) */
-        size_t sections_allocated, keys_allocated;
-        StasIniSlot *section_slots, *key_slots;
-        size_t section_mask, key_mask;
-        uint64_t hash_key[2];
-} StasIni;
+int stas_conf_parse_entry(
+        const StasConfSchema *s,
+        bool exclude,
+        const char *value,
+        const char *name,
+        unsigned line,
+        StasKV **ret);
 
 /*
- * ini_parse_string() - parse @text; @name is the file name used in messages (NULL: "<string>").
- * This is "the daemons' reader" for a differential test against the editor (ini_edit_set()):
- * the daemons read every file through it (ini_parse_file() only adds the file checks).
- * Return: 0 and *@ret, -EINVAL on a syntax error (logged as "name:line: syntax error: ..."),
- * -EFBIG when @text is longer than INI_MAX_SIZE (logged), -ENOMEM.
+ * stas_conf_connect_options() - the options for connecting to @entry: [Global] merged with the
+ * entry's overrides and secrets. An invalid override (possible only for entries that did not come
+ * from stas_conf_parse_entry()) is a warning and the [Global] value is used.
+ * @entry may be NULL (plain [Global]). Release *@ret with connect_options_done().
+ * Return: 0 or -ENOMEM.
  */
-int ini_parse_string(const char *text, const char *name, StasIni **ret);
+int stas_conf_connect_options(const StasConf *c, const StasKV *entry, StasConnectOptions *ret);
+
+/* stas_ip_family_to_string() - ip-family= as written in the files. */
+const char *stas_ip_family_to_string(StasIpFamily f, bool ipv6_first);
+
+/* ---- for the daemons' option tables ---- */
+
+/* The parsers of the tables' common kinds (see StasConfOption): */
+/* true / false into the bool at @o->offset */
+int stas_conf_opt_bool(
+        const StasConfOption *o,
+        StasConf *c,
+        const char *v,
+        const char **reason,
+        const char *name,
+        unsigned line);
+/* enabled / disabled into the bool at @o->offset */
+int stas_conf_opt_enabled(
+        const StasConfOption *o,
+        StasConf *c,
+        const char *v,
+        const char **reason,
+        const char *name,
+        unsigned line);
+/* the [Global] connect option @o->key into StasConf.global, checked and clamped like an override */
+int stas_conf_opt_connect(
+        const StasConfOption *o,
+        StasConf *c,
+        const char *v,
+        const char **reason,
+        const char *name,
+        unsigned line);
+/* ip-family= into ip_family and ipv6_first */
+int stas_conf_opt_ip_family(
+        const StasConfOption *o,
+        StasConf *c,
+        const char *v,
+        const char **reason,
+        const char *name,
+        unsigned line);
+
+/* A [Global] connect option of a table (stas_conf_opt_connect()), with its default's text. */
+#define STAS_CONF_CONNECT_OPTION(key, default_text) \
+        { "Global", key, stas_conf_opt_connect, 0, default_text }
+
+/* stas_conf_is_connect_option() - @key is a connect option (kato, queue-size, nr-io-queues, ...). */
+bool stas_conf_is_connect_option(const char *key);
 
 /*
- * ini_parse_file() - read and parse @path. A missing file (ENOENT) gives an empty StasIni.
- * Other read errors, a file larger than 1 MiB or one containing a NUL byte are errors (logged).
- * Return: 0 and *@ret, or -errno.
+ * stas_conf_parse_int() - an integer as Python's int() reads it (optional sign, decimal digits),
+ * within [@min, @max]. Return: 0; 1 when above @max (*@ret = @max: the caller warns once with
+ * stas_conf_warn_clamped()); -ERANGE below @min; -EINVAL when not an integer. Any number of
+ * digits is read without overflow.
  */
-int ini_parse_file(const char *path, StasIni **ret);
+int stas_conf_parse_int(const char *v, int min, int max, int *ret);
 
-/* ini_free() - NULL-tolerant; returns NULL. */
-StasIni *ini_free(StasIni *ini);
-DEFINE_TRIVIAL_CLEANUP_FUNC(StasIni *, ini_free);
-
-/* ini_find() - the key @key (lower-case) in @section, or NULL. Constant time on average. */
-const StasIniKey *ini_find(const StasIni *ini, const char *section, const char *key);
-
-/* ini_has_section() - whether a [@section] header appeared. */
-bool ini_has_section(const StasIni *ini, const char *section);
+/* stas_conf_warn_clamped() - the one warning for a value above the maximum @max, used instead. */
+void stas_conf_warn_clamped(
+        const char *name,
+        unsigned line,
+        const char *section,
+        const char *key,
+        const char *v,
+        const char *max);
 
 /*
- * ini_last() - for a single-valued key: the value that counts, i.e. the last one not being a
- * continuation line. NULL when @k is NULL or has no values. *@ret_multiline (optional) is set
- * when continuation lines follow it (Python would join them into one multi-line value).
+ * stas_conf_shown() - file content as a message quotes it: "(secret)" if it looks like one
+ * (ini_redact()), else at most STAS_CONF_SHOWN_MAX characters (then "..."). @buf holds
+ * STAS_CONF_SHOWN_MAX + 4 bytes; STAS_CONF_SHOWN() gives it one on the stack.
  */
-const StasIniValue *ini_last(const StasIniKey *k, bool *ret_multiline);
+#define STAS_CONF_SHOWN_MAX 64
+const char *stas_conf_shown(const char *text, char *buf);
+#define STAS_CONF_SHOWN(text) stas_conf_shown((text), (char[STAS_CONF_SHOWN_MAX + 4]){})

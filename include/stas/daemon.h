@@ -11,7 +11,7 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
-#include "stas/options.h"
+#include "stas/conf.h"
 
 typedef struct DaemonArgs {
         const char *conf_path; /* -f (default: the daemon's) */
@@ -48,13 +48,13 @@ int daemon_log_level(bool tron_flag, bool conf_tron);
 int daemon_check_startup(const char *name, uid_t euid, const char *fabrics_path);
 
 /*
- * daemon_conf_reload() - the configuration file at a reload (SIGHUP). Unlike at start, where a
+ * daemon_conf_reload() - the configuration file of @schema at a reload (SIGHUP). Unlike at start, where a
  * missing file means the defaults, a file missing at a reload keeps the running configuration:
  * that is logged as a warning and -ENOENT returned. Every other failure of stas_conf_load() is
  * logged too ("Cannot reload ..., keeping the running configuration"). Return: 0 with *@ret, or
  * -errno (nothing to apply).
  */
-int daemon_conf_reload(StasDaemon which, const char *path, StasConf **ret);
+int daemon_conf_reload(const StasConfSchema *schema, const char *path, StasConf **ret);
 
 /* daemon_sysconf_path() - $STAS_SYS_CONF if set and non-empty (tests), else NULL (the default). */
 const char *daemon_sysconf_path(void);

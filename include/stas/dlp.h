@@ -37,17 +37,16 @@
  */
 #pragma once
 
-#include <nvme/types.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "stas/kv.h"
 #include "stas/macro.h"
 #include "stas/tid.h"
-#include "stas/validate.h"
+#include "stas/wire.h"
 
-/* Most entries decoded from one log page; the rest is dropped (and counted). */
-#define STAS_DLP_MAX_ENTRIES 4096
+/* STAS_DLP_MAX_ENTRIES (wire.h): most entries decoded from one log page; the rest is dropped. */
 /* Passes of dlp_read() before it gives up on a page that keeps changing. */
 #define STAS_DLP_MAX_RETRIES 6
 /* Bytes per Get Log Page command (the smallest transfer any controller accepts: no MDTS check). */
@@ -55,6 +54,78 @@
 /* The log page header (genctr, numrec, recfmt), and one entry. */
 #define STAS_DLP_HEADER_SIZE 1024
 #define STAS_DLP_ENTRY_SIZE 1024
+
+/*
+ * ---- The raw discovery log page (Get Log Page, LID 0x70) ----
+ * stas's own copy of the wire layout and codes (NVMe base specification), so that no module but
+ * the nvme adapter needs libnvme's headers: nvme.c checks with static assertions that these
+ * match libnvme's struct nvmf_discovery_log, struct nvmf_disc_log_entry and its enums. Every
+ * multi-byte field is little-endian (le16toh() / le64toh()).
+ */
+
+/* Log page identifiers */
+#define STAS_LID_SUPPORTED_LOG_PAGES 0x00
+#define STAS_LID_DISCOVERY 0x70
+
+/* TRTYPE: transport type */
+#define STAS_TRTYPE_UNSPECIFIED 0
+#define STAS_TRTYPE_RDMA 1
+#define STAS_TRTYPE_FC 2
+#define STAS_TRTYPE_TCP 3
+#define STAS_TRTYPE_LOOP 254
+
+/* ADRFAM: address family */
+#define STAS_ADRFAM_PCI 0
+#define STAS_ADRFAM_IP4 1
+#define STAS_ADRFAM_IP6 2
+#define STAS_ADRFAM_IB 3
+#define STAS_ADRFAM_FC 4
+
+/* SUBTYPE: what the entry describes */
+#define STAS_SUBTYPE_REFERRAL 1  /* another discovery subsystem */
+#define STAS_SUBTYPE_NVME 2      /* an I/O (NVM) subsystem */
+#define STAS_SUBTYPE_DISCOVERY 3 /* this discovery subsystem */
+
+/* TREQ: transport requirements */
+#define STAS_TREQ_NOT_SPECIFIED 0
+#define STAS_TREQ_REQUIRED 1
+#define STAS_TREQ_NOT_REQUIRED 2
+#define STAS_TREQ_DISABLE_SQFLOW 4
+
+/* EFLAGS: entry flags */
+#define STAS_EFLAGS_DUPRETINFO (1 << 0)
+#define STAS_EFLAGS_EPCSD (1 << 1)
+#define STAS_EFLAGS_NCC (1 << 2) /* not connected to the CDC */
+
+/* One entry: 1024 bytes. Text fields are fixed-width, NUL- or space-padded, maybe unterminated. */
+typedef struct StasDlpEntry {
+        uint8_t trtype;
+        uint8_t adrfam;
+        uint8_t subtype;
+        uint8_t treq;
+        uint16_t portid;
+        uint16_t cntlid;
+        uint16_t asqsz;
+        uint16_t eflags;
+        uint8_t rsvd12[20];
+        char trsvcid[32];
+        uint8_t rsvd64[192];
+        char subnqn[256];
+        char traddr[256];
+        uint8_t tsas[256]; /* transport specific address subtype (not decoded) */
+} StasDlpEntry;
+
+/* The header (1024 bytes), followed by the entries. */
+typedef struct StasDlpHeader {
+        uint64_t genctr;
+        uint64_t numrec;
+        uint16_t recfmt;
+        uint8_t rsvd14[1006];
+        StasDlpEntry entries[];
+} StasDlpHeader;
+
+_Static_assert(sizeof(StasDlpEntry) == STAS_DLP_ENTRY_SIZE, "discovery log page entry layout");
+_Static_assert(sizeof(StasDlpHeader) == STAS_DLP_HEADER_SIZE, "discovery log page header layout");
 
 /* Why entries of one page were dropped (dlp_decode_ex()). */
 typedef struct StasDlpDrops {
@@ -138,8 +209,8 @@ bool dlp_list_equal(StasKV *const *a, StasKV *const *b);
  * rules of dlpe_check(); -ENOMEM. *@ret_field (optional) names the bad field on -EBADMSG/-EINVAL.
  * The unusable-traddr filter is not applied here (see dlpe_has_usable_traddr()).
  */
-int dlpe_from_entry(const struct nvmf_disc_log_entry *e, StasKV **ret);
-int dlpe_from_entry_ex(const struct nvmf_disc_log_entry *e, StasKV **ret, const char **ret_field);
+int dlpe_from_entry(const StasDlpEntry *e, StasKV **ret);
+int dlpe_from_entry_ex(const StasDlpEntry *e, StasKV **ret, const char **ret_field);
 /*
  * dlpe_check() - the fields of a DLPE that reach a connect string follow validate.h for its
  * trtype and adrfam: traddr (an empty, "0.0.0.0" or "::" traddr passes: dlpe_has_usable_traddr()
@@ -157,17 +228,13 @@ bool dlp_nqn_is_plausible(const char *nqn);
  * than the 1024-byte header, -ENOMEM. Nothing is logged per entry: the caller logs one summary
  * per read (dlp_decode_ex() tells it why).
  */
-int dlp_decode(const struct nvmf_discovery_log *log, size_t size, StasKV ***ret, uint64_t *ret_genctr);
+int dlp_decode(const StasDlpHeader *log, size_t size, StasKV ***ret, uint64_t *ret_genctr);
 /*
  * dlp_decode_ex() - dlp_decode() that also fills @ret_drops (optional) with the reasons. The
  * return value does not count over_cap entries (they were never decoded).
  */
 int dlp_decode_ex(
-        const struct nvmf_discovery_log *log,
-        size_t size,
-        StasKV ***ret,
-        uint64_t *ret_genctr,
-        StasDlpDrops *ret_drops);
+        const StasDlpHeader *log, size_t size, StasKV ***ret, uint64_t *ret_genctr, StasDlpDrops *ret_drops);
 
 /* dlpe_has_usable_traddr() - traddr present and not "", "0.0.0.0" or "::". */
 bool dlpe_has_usable_traddr(const StasKV *e);

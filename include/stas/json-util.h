@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * json-util.h - json-c helpers for the JSON strings the daemons put on the bus
- * (get_all_log_pages, process_info, controller_info) and the CLIs print. Dicts become JSON
+ * (get_all_log_pages through its codec log-pages.h, process_info, controller_info) and the CLIs
+ * print. Dicts become JSON
  * objects with their keys in StasKV order (insertion order, so output is stable). Decoding is
  * strict: the text comes from another process and is hostile, so anything but the expected
  * shape (an object of strings, an array of such objects) is -EINVAL, never a crash. Nothing here
@@ -47,19 +48,3 @@ int json_to_kv(json_object *o, StasKV **ret);
 
 /* json_to_kvv() - an array of such objects -> list. Return: 0, -EINVAL or -ENOMEM. */
 int json_to_kvv(json_object *o, StasKV ***ret);
-
-/* One element of get_all_log_pages: a DC and its cached discovery log page entries. */
-typedef struct StasDcLogPages {
-        StasKV *dc;         /* "discovery-controller" */
-        StasKV **log_pages; /* "log-pages", NULL-terminated, never NULL */
-} StasDcLogPages;
-
-/* dc_log_pages_free_many() - free an array returned by json_parse_all_log_pages(). */
-void dc_log_pages_free_many(StasDcLogPages *a, size_t n);
-
-/*
- * json_parse_all_log_pages() - decode stafd's get_all_log_pages string: an array of
- * {"discovery-controller": {..}, "log-pages": [{..}, ..]} with string values only.
- * Return: 0, -EINVAL (bad shape) or -ENOMEM; *@ret / *@ret_n are the array (caller frees).
- */
-int json_parse_all_log_pages(const char *text, StasDcLogPages **ret, size_t *ret_n);

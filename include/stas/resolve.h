@@ -17,7 +17,7 @@
 #include <stdbool.h>
 
 #include "stas/kv.h"
-#include "stas/options.h"
+#include "stas/conf.h"
 #include "stas/task.h"
 #include "stas/types.h"
 

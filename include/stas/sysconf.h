@@ -17,8 +17,6 @@
 
 #include "stas/macro.h"
 
-#define NVME_NQN_MAX 223
-
 typedef struct StasSysConf {
         char *hostnqn; /* never NULL after a successful load */
         char *hostid;  /* never NULL after a successful load */

@@ -2,7 +2,7 @@
 /*
  * validate.h - the syntax of every field that can reach a kernel connect string
  * (/dev/nvme-fabrics takes "key=value,key=value,..."). Fields are checked where they enter stas:
- * discovery log page entries (dlp.c), mDNS records (avahi.c), controller= entries (options.c) and
+ * discovery log page entries (dlp.c), mDNS records (src/stafd/avahi.c), controller= entries (conf.c) and
  * what stacd decodes from stafd's D-Bus replies (stacd-format.c). The nvme adapter checks again,
  * as the last line of defence, that no value it passes to libnvme holds ',', '=' or whitespace
  * (stas_option_value_is_safe()).
@@ -34,12 +34,7 @@
 #include "stas/kv.h"
 #include "stas/tid.h"
 
-/* Longest NQN (NVMe base specification: 223 bytes). */
-#define STAS_NQN_MAX 223
-/* Longest interface name (IFNAMSIZ - 1). */
-#define STAS_IFNAME_MAX 15
-/* Longest traddr / host_traddr (the discovery log page entry field is 256 bytes). */
-#define STAS_TRADDR_MAX 255
+/* The limits (STAS_NQN_MAX, STAS_IFNAME_MAX, STAS_TRADDR_MAX) are in wire.h, which includes this. */
 
 /* Flags of stas_check_traddr(). */
 enum {
@@ -53,6 +48,13 @@ int stas_check_host_traddr(const char *transport, const char *host_traddr);
 int stas_check_trsvcid(const char *transport, const char *trsvcid);
 int stas_check_nqn(const char *nqn);
 int stas_check_ifname(const char *ifname);
+
+/*
+ * stas_check_wire_field() - a string another process sent where a TID field or a dict key goes
+ * (stafd's answers to stacd, state files): at most STAS_WIRE_FIELD_MAX bytes (wire.h), no control
+ * character (below 0x20, or 0x7f). Its content is checked by the rules above where it matters.
+ */
+int stas_check_wire_field(const char *s);
 
 /* stas_is_ip_literal() - @s is an IPv4 literal, or an IPv6 literal with an optional %zone. */
 bool stas_is_ip_literal(const char *s);
@@ -76,7 +78,7 @@ bool stas_option_value_is_safe(const char *s, bool allow_equals);
 int stas_check_tid(const StasTid *tid, unsigned flags, const char **ret_field);
 
 /*
- * stas_check_entry() - a controller= entry (options.c keys: transport, traddr, trsvcid,
+ * stas_check_entry() - a controller= entry (conf.c keys: transport, traddr, trsvcid,
  * subsysnqn, host-traddr, host-iface, host-nqn, dhchap-secret, dhchap-ctrl-secret) by the rules
  * above, a host name allowed in traddr. On -EINVAL *@ret_field (optional) names the first bad key;
  * the value of a secret must never be logged.

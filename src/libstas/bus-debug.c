@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "stas/bus-debug.h"
 #include "stas/bus-util.h"
+#include "stas/json-util.h"
 #include "stas/log.h"
 
 struct BusDebug {
@@ -174,4 +176,71 @@ BusDebug *bus_debug_free(BusDebug *d) {
         free(d->path);
         free(d);
         return NULL;
+}
+
+/**
+ * bus_debug_info_add() - see bus-debug.h.
+ * @o: the process_info object
+ * @key: the key
+ * @value: the value (NULL: "")
+ */
+int bus_debug_info_add(json_object *o, const char *key, const char *value) {
+        json_object *s = json_object_new_string(strempty(value));
+
+        if (!s || json_object_object_add(o, key, s) < 0) {
+                json_object_put(s);
+                return -ENOMEM;
+        }
+        return 0;
+}
+
+/**
+ * bus_debug_info_new() - see bus-debug.h.
+ * @info: the common values
+ */
+json_object *bus_debug_info_new(const BusDebugInfo *info) {
+        _cleanup_json_ json_object *o = json_object_new_object();
+        json_object *tron = json_object_new_boolean(bus_debug_tron());
+        int r;
+
+        if (!o || !tron || json_object_object_add(o, "tron", tron) < 0) {
+                json_object_put(tron);
+                return NULL;
+        }
+        r = bus_debug_info_add(o, "log-level", bus_debug_tron() ? "DEBUG" : "INFO");
+        r = r ?: bus_debug_info_add(o, "hostnqn", info->hostnqn);
+        r = r ?: bus_debug_info_add(o, "hostid", info->hostid);
+        r = r ?: bus_debug_info_add(o, "hostkey", LOG_SECRET(info->hostkey));
+        r = r ?: bus_debug_info_add(o, "symname", info->symname);
+        r = r ?: bus_debug_info_add(o, "last known config file", info->lkc_path);
+        r = r ?: bus_debug_info_add(o, "last known config error", info->lkc_error);
+        r = r ?: bus_debug_info_add(o, "config soak timer", info->soak_timer);
+        r = r ?: bus_debug_info_add(o, "kernel support.TP8013", info->tp8013 ? "True" : "False");
+        r = r ?: bus_debug_info_add(o, "kernel support.host_iface", info->host_iface ? "True" : "False");
+        if (r < 0)
+                return NULL;
+        return TAKE_PTR(o);
+}
+
+/**
+ * bus_debug_info_add_disposing() - see bus-debug.h.
+ * @o: the process_info object
+ * @tid: the controller
+ * @state: e.g. "disposing"
+ */
+int bus_debug_info_add_disposing(json_object *o, const StasTid *tid, const char *state) {
+        _cleanup_free_ char *t = tid ? tid_to_string(tid) : NULL, *k = NULL;
+
+        if (asprintf(&k, "terminator.controller.%s", t ?: "(?)") < 0)
+                return -ENOMEM;
+        return bus_debug_info_add(o, k, state);
+}
+
+/**
+ * bus_debug_info_to_string() - see bus-debug.h.
+ * @o: the process_info object
+ * @ret: the text
+ */
+int bus_debug_info_to_string(json_object *o, char **ret) {
+        return json_to_string_dup(o, JSON_FORMAT_COMPACT, ret);
 }

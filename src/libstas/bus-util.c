@@ -222,7 +222,7 @@ int bus_read_tid(sd_bus_message *m, StasTid **ret, sd_bus_error *error) {
         if (r < 0)
                 return r;
         for (size_t i = 0; i < ELEMENTSOF(f); i++)
-                if (!bus_string_is_valid(f[i], BUS_TID_FIELD_MAX))
+                if (!bus_string_is_valid(f[i], STAS_WIRE_FIELD_MAX))
                         return sd_bus_error_setf(
                                 error,
                                 SD_BUS_ERROR_INVALID_ARGS,
@@ -257,7 +257,7 @@ int bus_read_tid_lenient(sd_bus_message *m, StasTid **ret) {
                 return r;
         *ret = NULL;
         for (size_t i = 0; i < ELEMENTSOF(f); i++)
-                if (!bus_string_is_valid(f[i], BUS_TID_FIELD_MAX)) {
+                if (!bus_string_is_valid(f[i], STAS_WIRE_FIELD_MAX)) {
                         log_debug("D-Bus call with an invalid controller field: no such controller.");
                         return 0;
                 }

@@ -1,492 +1,928 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+#include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <stdint.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/random.h>
-#include <sys/stat.h>
-#include <time.h>
 
-#include "stas/conf.h"
-#include "stas/hash.h"
+#include "stas/ini.h"
 #include "stas/log.h"
+#include "stas/conf.h"
+#include "stas/strv.h"
+#include "stas/tid.h"
+#include "stas/timespan.h"
+#include "stas/wire.h"
 
-/* ---- the grammar ---- */
+#define SECRET_FILE_MAX 4096
 
-bool ini_is_blank(char c) {
-        return c == ' ' || c == '\t' || c == '\v' || c == '\f' || (c >= 0x1c && c <= 0x1f);
+static const char S_CTRLS[] = "Controllers";
+
+/* ---- messages ---- */
+
+/**
+ * stas_conf_shown() - see conf.h.
+ * @text: file content
+ * @buf: STAS_CONF_SHOWN_MAX + 4 bytes
+ */
+const char *stas_conf_shown(const char *text, char *buf) {
+        const char *t = ini_redact(text);
+
+        if (strlen(t) <= STAS_CONF_SHOWN_MAX)
+                return t;
+        snprintf(buf, STAS_CONF_SHOWN_MAX + 4, "%.*s...", STAS_CONF_SHOWN_MAX, t);
+        return buf;
 }
 
-void ini_lexer_init(IniLexer *lx, const char *text) {
-        *lx = (IniLexer){ .p = strempty(text) };
-}
+#define SHOWN(text) STAS_CONF_SHOWN(text)
 
-/* Cut the next line (up to "\n", "\r\n" or "\r") off the text. */
-static void lex_split(IniLexer *lx, IniLine *l) {
-        const char *p = lx->p;
-        size_t n = strcspn(p, "\r\n");
+/* ---- value checkers, shared by [Global] and controller= overrides ---- */
 
-        l->start = p;
-        l->content_len = n;
-        if (p[n] == '\r' && p[n + 1] == '\n')
-                n += 2;
-        else if (p[n])
-                n++;
-        l->len = n;
-        l->number = ++lx->line;
-        lx->p = p + n;
-}
-
-/* The end of [@b, @e) without an inline comment (a blank, then '#') and trailing blanks. */
-static const char *content_end(const char *b, const char *e) {
-        for (const char *q = b + 1; q < e; q++)
-                if (*q == '#' && ini_is_blank(q[-1])) {
-                        e = q;
-                        break;
-                }
-        while (e > b && ini_is_blank(e[-1]))
-                e--;
-        return e;
-}
-
-static void lex_invalid(IniLine *l, const char *why) {
-        l->kind = INI_LINE_INVALID;
-        l->error = why;
-}
-
-/* An option line [@b, @e): "name = value" or "name". */
-static void lex_option(IniLexer *lx, IniLine *l, const char *b, const char *e) {
-        const char *eq = memchr(b, '=', (size_t) (e - b)), *ke = eq ?: e;
-
-        while (ke > b && ini_is_blank(ke[-1]))
-                ke--;
-        if (!lx->in_section) {
-                lex_invalid(l, "text before the first [section] header");
-                return;
-        }
-        if (ke == b) {
-                lex_invalid(l, "'=' without an option name");
-                return;
-        }
-        l->kind = INI_LINE_OPTION;
-        l->name = b;
-        l->name_len = (size_t) (ke - b);
-        if (eq) {
-                const char *v = eq + 1;
-
-                while (v < e && ini_is_blank(*v))
-                        v++;
-                l->value = v;
-                l->value_len = (size_t) (e - v);
-        }
-        lx->have_option = true;
-        lx->option_has_value = eq != NULL;
-}
-
-/* A line that is not blank nor a comment: [@b, @e) without its indentation. */
-static void lex_content(IniLexer *lx, IniLine *l, const char *b, const char *e) {
-        e = content_end(b, e);
-        if (lx->have_option && l->indent > lx->option_indent) {
-                if (!lx->option_has_value)
-                        lex_invalid(l, "continuation line after a key without '='");
-                else {
-                        l->kind = INI_LINE_CONTINUATION;
-                        l->value = b;
-                        l->value_len = (size_t) (e - b);
-                }
-                return;
-        }
-        lx->have_option = false;
-        lx->option_indent = l->indent;
-        if (*b != '[')
-                lex_option(lx, l, b, e);
-        else if (e - b < 3 || e[-1] != ']')
-                lex_invalid(l, "invalid section header");
-        else {
-                l->kind = INI_LINE_SECTION;
-                l->name = b + 1;
-                l->name_len = (size_t) (e - b - 2);
-                lx->in_section = true;
-        }
-}
-
-bool ini_lex_line(IniLexer *lx, IniLine *ret) {
-        IniLine l = {};
-        const char *b, *e;
-
-        if (!lx || !lx->p || !*lx->p)
-                return false;
-        lex_split(lx, &l);
-        b = l.start;
-        e = l.start + l.content_len;
-        while (b < e && ini_is_blank(*b))
-                b++;
-        l.indent = (size_t) (b - l.start);
-
-        if (b == e)
-                l.kind = INI_LINE_BLANK; /* does not end a continuation (empty_lines_in_values) */
-        else if (*b == '#' || *b == ';')
-                l.kind = INI_LINE_COMMENT; /* full-line comments, even indented ones */
+static int parse_bool(const char *v, bool *ret) {
+        if (strcasecmp(v, "true") == 0)
+                *ret = true;
+        else if (strcasecmp(v, "false") == 0)
+                *ret = false;
         else
-                lex_content(lx, &l, b, e);
-        *ret = l;
+                return -EINVAL;
+        return 0;
+}
+
+/**
+ * stas_conf_parse_int() - see conf.h.
+ * @v: the value
+ * @min: the smallest accepted
+ * @max: the largest accepted
+ * @ret: the number
+ */
+int stas_conf_parse_int(const char *v, int min, int max, int *ret) {
+        const char *p = v;
+        long long n = 0;
+        bool neg = false;
+
+        if (*p == '+' || *p == '-')
+                neg = *p++ == '-';
+        if (!isdigit((unsigned char) *p))
+                return -EINVAL;
+        for (; isdigit((unsigned char) *p); p++)
+                if (n <=
+                    (long long) INT_MAX + 1) /* saturate: beyond this the value is out of range anyway */
+                        n = n * 10 + (*p - '0');
+        if (*p)
+                return -EINVAL;
+        if (neg)
+                n = -n;
+        if (n < min)
+                return -ERANGE;
+        if (n > max) {
+                *ret = max;
+                return 1;
+        }
+        *ret = (int) n;
+        return 0;
+}
+
+typedef enum ConnKind {
+        CONN_BOOL,
+        CONN_INT,
+} ConnKind;
+
+typedef struct ConnOptDef {
+        const char *key;
+        ConnKind kind;
+        int min, max;
+        size_t offset;      /* an int in StasConnectOptions */
+        const char *expect; /* for messages */
+} ConnOptDef;
+
+#define CO(f) offsetof(StasConnectOptions, f)
+
+/*
+ * The maxima (documented in stafd.conf(5) and stacd.conf(5)): the kernel multiplies kato,
+ * reconnect-delay and ctrl-loss-tmo by HZ (at most 1000) in 32-bit arithmetic, so 2147483 s
+ * (about 24.8 days) is the most it handles without overflow; it refuses queue sizes above 1024;
+ * the NVMe queue count is 16 bits (the kernel also uses at most one queue per CPU).
+ */
+#define SECONDS_MAX (INT_MAX / 1000)
+#define QUEUES_MAX 65535
+
+static const ConnOptDef conn_opts[] = {
+        { "hdr-digest", CONN_BOOL, 0, 1, CO(hdr_digest), "true or false" },
+        { "data-digest", CONN_BOOL, 0, 1, CO(data_digest), "true or false" },
+        { "kato", CONN_INT, 0, SECONDS_MAX, CO(kato), "an integer in 0..2147483" },
+        { "queue-size", CONN_INT, 16, 1024, CO(queue_size), "an integer in 16..1024" },
+        { "reconnect-delay", CONN_INT, 1, SECONDS_MAX, CO(reconnect_delay), "an integer in 1..2147483" },
+        { "ctrl-loss-tmo", CONN_INT, -1, SECONDS_MAX, CO(ctrl_loss_tmo), "an integer in -1..2147483" },
+        { "disable-sqflow", CONN_BOOL, 0, 1, CO(disable_sqflow), "true or false" },
+        { "nr-io-queues", CONN_INT, 1, QUEUES_MAX, CO(nr_io_queues), "an integer in 1..65535" },
+        { "nr-write-queues", CONN_INT, 0, QUEUES_MAX, CO(nr_write_queues), "an integer in 0..65535" },
+        { "nr-poll-queues", CONN_INT, 0, QUEUES_MAX, CO(nr_poll_queues), "an integer in 0..65535" },
+};
+
+static const ConnOptDef *conn_opt_find(const char *key) {
+        for (size_t i = 0; i < ELEMENTSOF(conn_opts); i++)
+                if (streq(conn_opts[i].key, key))
+                        return &conn_opts[i];
+        return NULL;
+}
+
+static int conn_opt_parse(const ConnOptDef *d, const char *v, int *ret) {
+        bool b;
+
+        if (d->kind == CONN_INT)
+                return stas_conf_parse_int(v, d->min, d->max, ret);
+        if (parse_bool(v, &b) < 0)
+                return -EINVAL;
+        *ret = b;
+        return 0;
+}
+
+static void conn_opt_store(const ConnOptDef *d, StasConnectOptions *o, int v) {
+        *(int *) ((char *) o + d->offset) = v;
+        if (d->offset == CO(ctrl_loss_tmo))
+                o->ctrl_loss_tmo_set = true;
+}
+
+/* ---- the option tables' shared parsers ---- */
+
+/**
+ * stas_conf_opt_bool() - see conf.h.
+ */
+int stas_conf_opt_bool(
+        const StasConfOption *o,
+        StasConf *c,
+        const char *v,
+        const char **reason,
+        const char *name,
+        unsigned line) {
+        *reason = "expected true or false";
+        return parse_bool(v, (bool *) ((char *) c + o->offset));
+}
+
+/**
+ * stas_conf_opt_enabled() - see conf.h.
+ */
+int stas_conf_opt_enabled(
+        const StasConfOption *o,
+        StasConf *c,
+        const char *v,
+        const char **reason,
+        const char *name,
+        unsigned line) {
+        bool *b = (bool *) ((char *) c + o->offset);
+
+        *reason = "expected enabled or disabled";
+        if (streq(v, "enabled"))
+                *b = true;
+        else if (streq(v, "disabled"))
+                *b = false;
+        else
+                return -EINVAL;
+        return 0;
+}
+
+/**
+ * stas_conf_warn_clamped() - see conf.h.
+ */
+void stas_conf_warn_clamped(
+        const char *name,
+        unsigned line,
+        const char *section,
+        const char *key,
+        const char *v,
+        const char *max) {
+        log_warning(
+                "%s:%u: value '%s' for [%s] %s= is above the maximum, using %s.",
+                name,
+                line,
+                SHOWN(v),
+                section,
+                key,
+                max);
+}
+
+/**
+ * stas_conf_opt_connect() - see conf.h.
+ */
+int stas_conf_opt_connect(
+        const StasConfOption *o,
+        StasConf *c,
+        const char *v,
+        const char **reason,
+        const char *name,
+        unsigned line) {
+        const ConnOptDef *co = conn_opt_find(o->key);
+        char max[16];
+        int n, r;
+
+        if (!co)
+                return -EINVAL; /* a table naming no connect option: a programming error */
+        *reason = co->expect;
+        r = conn_opt_parse(co, v, &n);
+        if (r < 0)
+                return r;
+        if (r > 0) {
+                snprintf(max, sizeof(max), "%d", n);
+                stas_conf_warn_clamped(name, line, o->section, o->key, v, max);
+        }
+        conn_opt_store(co, &c->global, n);
+        return 0;
+}
+
+/**
+ * stas_conf_opt_ip_family() - see conf.h.
+ */
+int stas_conf_opt_ip_family(
+        const StasConfOption *o,
+        StasConf *c,
+        const char *v,
+        const char **reason,
+        const char *name,
+        unsigned line) {
+        *reason = "expected ipv4, ipv6, ipv4+ipv6 or ipv6+ipv4";
+        if (streq(v, "ipv4"))
+                c->ip_family = STAS_IPFAM_V4, c->ipv6_first = false;
+        else if (streq(v, "ipv6"))
+                c->ip_family = STAS_IPFAM_V6, c->ipv6_first = true;
+        else if (streq(v, "ipv4+ipv6"))
+                c->ip_family = STAS_IPFAM_BOTH, c->ipv6_first = false;
+        else if (streq(v, "ipv6+ipv4"))
+                c->ip_family = STAS_IPFAM_BOTH, c->ipv6_first = true;
+        else
+                return -EINVAL;
+        return 0;
+}
+
+/**
+ * stas_conf_is_connect_option() - see conf.h.
+ * @key: an option name (lower-case)
+ */
+bool stas_conf_is_connect_option(const char *key) {
+        return conn_opt_find(key) != NULL;
+}
+
+/* The option of @s's table, or NULL; [Controllers] controller= / exclude= are the loader's own. */
+static const StasConfOption *opt_find(const StasConfSchema *s, const char *section, const char *key) {
+        /* called for every key of a file: compare the first letter before the strings */
+        for (size_t i = 0; i < s->n_options; i++)
+                if (s->options[i].key[0] == key[0] && streq(s->options[i].key, key) &&
+                    streq(s->options[i].section, section))
+                        return &s->options[i];
+        return NULL;
+}
+
+static bool entry_option(const char *section, const char *key) {
+        return streq(section, S_CTRLS) && (streq(key, "controller") || streq(key, "exclude"));
+}
+
+static bool section_valid(const StasConfSchema *s, const char *section) {
+        if (streq(section, S_CTRLS))
+                return true;
+        for (size_t i = 0; i < s->n_options; i++)
+                if (streq(s->options[i].section, section))
+                        return true;
+        return false;
+}
+
+/* ---- defaults, free ---- */
+
+const char *stas_ip_family_to_string(StasIpFamily f, bool ipv6_first) {
+        switch (f) {
+        case STAS_IPFAM_V4:
+                return "ipv4";
+        case STAS_IPFAM_V6:
+                return "ipv6";
+        default:
+                return ipv6_first ? "ipv6+ipv4" : "ipv4+ipv6";
+        }
+}
+
+StasConf *stas_conf_free(StasConf *c) {
+        if (!c)
+                return NULL;
+        free(c->name);
+        strv_free(c->disconnect_trtypes);
+        connect_options_done(&c->global);
+        for (size_t i = 0; i < c->n_controllers; i++)
+                kv_free(c->controllers[i]);
+        free(c->controllers);
+        free(c->controller_lines);
+        for (size_t i = 0; i < c->n_excludes; i++)
+                kv_free(c->excludes[i]);
+        free(c->excludes);
+        free(c->exclude_lines);
+        free(c);
+        return NULL;
+}
+
+StasConf *stas_conf_new_default(const StasConfSchema *s) {
+        _cleanup_(stas_conf_freep) StasConf *c = new0(StasConf, 1);
+
+        if (!c)
+                return NULL;
+        c->schema = s;
+        c->name = strdup(s->name);
+        if (!c->name)
+                return NULL;
+        c->ip_family = STAS_IPFAM_BOTH;
+        connect_options_init(&c->global);
+        c->global.hdr_digest = 0;
+        c->global.data_digest = 0;
+        if (s->defaults && s->defaults(c) < 0)
+                return NULL;
+        return TAKE_PTR(c);
+}
+
+/* ---- controller= / exclude= entries ---- */
+
+static const char *const identity_keys[] = {
+        "transport", "traddr", "trsvcid", "subsysnqn", "host-traddr", "host-iface", "host-nqn",
+};
+
+static bool is_secret_key(const char *k) {
+        return streq(k, "dhchap-secret") || streq(k, "dhchap-ctrl-secret");
+}
+
+static bool entry_key_known(const char *k) {
+        for (size_t i = 0; i < ELEMENTSOF(identity_keys); i++)
+                if (streq(identity_keys[i], k))
+                        return true;
+        return conn_opt_find(k) || is_secret_key(k);
+}
+
+/* A key that looks like a key (and so cannot be a secret typed in the wrong place). */
+static bool printable_key(const char *k) {
+        if (strlen(k) > 32)
+                return false;
+        for (; *k; k++)
+                if (!islower((unsigned char) *k) && !isdigit((unsigned char) *k) && *k != '-' && *k != '_')
+                        return false;
         return true;
 }
 
-unsigned ini_check_syntax(const char *text, const char **ret_error) {
-        IniLexer lx;
-        IniLine l;
+static char *strip(char *s) {
+        char *e;
 
-        ini_lexer_init(&lx, text);
-        while (ini_lex_line(&lx, &l))
-                if (l.kind == INI_LINE_INVALID) {
-                        if (ret_error)
-                                *ret_error = l.error;
-                        return l.number;
-                }
+        while (isspace((unsigned char) *s))
+                s++;
+        for (e = s + strlen(s); e > s && isspace((unsigned char) e[-1]); e--)
+                ;
+        *e = 0;
+        return s;
+}
+
+/* The first line of @path, stripped. Return: 0, -ENODATA if empty, -errno. */
+static int read_secret_file(const char *path, char **ret) {
+        _cleanup_fclose_ FILE *f = NULL;
+        _cleanup_free_ char *buf = NULL;
+        size_t n;
+        char *s;
+
+        f = fopen(path, "re");
+        if (!f)
+                return -errno;
+        buf = malloc(SECRET_FILE_MAX + 1);
+        if (!buf)
+                return -ENOMEM;
+        n = fread(buf, 1, SECRET_FILE_MAX, f);
+        if (ferror(f))
+                return -(errno ?: EIO);
+        buf[n] = 0;
+        buf[strcspn(buf, "\n")] = 0;
+        s = strip(buf);
+        if (!*s)
+                return -ENODATA;
+        s = strdup(s);
+        explicit_bzero(buf, SECRET_FILE_MAX + 1);
+        if (!s)
+                return -ENOMEM;
+        *ret = s;
         return 0;
 }
 
-const char *ini_redact(const char *text) {
-        static const char marker[] = "dhhc-1:";
+/* One entry being parsed: where it is and how loud its warnings may be. */
+typedef struct EntryCtx {
+        const StasConfSchema *schema;
+        bool exclude;
+        const char *what; /* "controller" or "exclude" */
+        const char *name;
+        unsigned line;
+        IniLogBudget *budget; /* NULL: every warning at warning level */
+} EntryCtx;
 
-        for (const char *p = strempty(text); *p; p++)
-                if (strncasecmp(p, marker, sizeof(marker) - 1) == 0)
-                        return "(secret)";
-        return strempty(text);
-}
+#define entry_warning(x, ...) log_full(ini_log_level((x)->budget, LOG_WARNING), __VA_ARGS__)
+#define entry_drop(x, ...) log_full_errno(ini_log_level((x)->budget, LOG_WARNING), EINVAL, __VA_ARGS__)
 
-int ini_log_level(IniLogBudget *b, int level) {
-        if (!b)
-                return level;
-        if (b->used < INI_MAX_MESSAGES) {
-                b->used++;
-                return level;
-        }
-        b->suppressed++;
-        return LOG_DEBUG;
-}
+/* A connect override: checked like its [Global] option, stored in canonical form. */
+static int entry_override(
+        const EntryCtx *x, StasKV *kv, const ConnOptDef *co, const char *key, const char *val) {
+        char canon[16];
+        int n, r;
 
-/* ---- hash indexes: SipHash-1-3, keyed per StasIni, so no file can aim at one slot ---- */
-
-static uint32_t section_hash(const StasIni *ini, const char *name, size_t n) {
-        return (uint32_t) stas_siphash13(ini->hash_key, 0, name, n);
-}
-
-static uint32_t key_hash(const StasIni *ini, size_t section, const char *key, size_t n) {
-        return (uint32_t) stas_siphash13(ini->hash_key, (section + 1) * 0x9e3779b97f4a7c15ULL, key, n);
-}
-
-/* Double the table @slots (of mask+1 entries) when it is half full. The slots keep their hash,
- * so neither growing nor probing past another entry touches the entries themselves. */
-static int index_grow(StasIniSlot **slots, size_t *mask, size_t n) {
-        size_t size;
-        StasIniSlot *t;
-
-        if (*slots && (n + 1) * 2 <= *mask + 1)
-                return 0;
-        size = *slots ? (*mask + 1) * 2 : 64;
-        t = new0(StasIniSlot, size);
-        if (!t)
-                return -ENOMEM;
-        for (size_t i = 0; *slots && i <= *mask; i++)
-                if ((*slots)[i].index) {
-                        size_t j = (*slots)[i].hash & (size - 1);
-
-                        while (t[j].index)
-                                j = (j + 1) & (size - 1);
-                        t[j] = (*slots)[i];
-                }
-        free(*slots);
-        *slots = t;
-        *mask = size - 1;
-        return 0;
-}
-
-/* The slot of section @name (the empty one to fill if absent, its hash in *@ret_hash), or NULL
- * without a table. */
-static StasIniSlot *section_slot(const StasIni *ini, const char *name, size_t n, uint32_t *ret_hash) {
-        uint32_t h;
-        size_t i;
-
-        if (!ini->section_slots)
-                return NULL;
-        h = *ret_hash = section_hash(ini, name, n);
-        for (i = h & ini->section_mask; ini->section_slots[i].index; i = (i + 1) & ini->section_mask) {
-                const char *s;
-
-                if (ini->section_slots[i].hash != h)
-                        continue;
-                s = ini->sections[ini->section_slots[i].index - 1].name;
-                if (strneq(s, name, n) && s[n] == '\0')
-                        break;
-        }
-        return &ini->section_slots[i];
-}
-
-static StasIniSlot *key_slot(
-        const StasIni *ini, size_t section, const char *key, size_t n, uint32_t *ret_hash) {
-        uint32_t h;
-        size_t i;
-
-        if (!ini->key_slots)
-                return NULL;
-        h = *ret_hash = key_hash(ini, section, key, n);
-        for (i = h & ini->key_mask; ini->key_slots[i].index; i = (i + 1) & ini->key_mask) {
-                const StasIniKey *k;
-
-                if (ini->key_slots[i].hash != h)
-                        continue;
-                k = &ini->keys[ini->key_slots[i].index - 1];
-                if (k->section_index == section && strneq(k->key, key, n) && k->key[n] == '\0')
-                        break;
-        }
-        return &ini->key_slots[i];
-}
-
-/* ---- the reader ---- */
-
-StasIni *ini_free(StasIni *ini) {
-        if (!ini)
-                return NULL;
-        for (size_t i = 0; i < ini->n_sections; i++)
-                free(ini->sections[i].name);
-        free(ini->sections);
-        for (size_t i = 0; i < ini->n_keys; i++) {
-                StasIniKey *k = &ini->keys[i];
-
-                free(k->key); /* k->section is borrowed from ini->sections */
-                for (size_t j = 0; j < k->n_values; j++)
-                        free(k->values[j].value);
-                free(k->values);
-        }
-        free(ini->keys);
-        free(ini->section_slots);
-        free(ini->key_slots);
-        free(ini->name);
-        free(ini);
-        return NULL;
-}
-
-const StasIniKey *ini_find(const StasIni *ini, const char *section, const char *key) {
-        const StasIniSlot *s, *k;
-        uint32_t h;
-
-        if (!ini || !section || !key)
-                return NULL;
-        s = section_slot(ini, section, strlen(section), &h);
-        if (!s || !s->index)
-                return NULL;
-        k = key_slot(ini, s->index - 1, key, strlen(key), &h);
-        return k && k->index ? &ini->keys[k->index - 1] : NULL;
-}
-
-bool ini_has_section(const StasIni *ini, const char *section) {
-        const StasIniSlot *s;
-        uint32_t h;
-
-        if (!ini || !section)
-                return false;
-        s = section_slot(ini, section, strlen(section), &h);
-        return s && s->index;
-}
-
-const StasIniValue *ini_last(const StasIniKey *k, bool *ret_multiline) {
-        bool multiline = false;
-
-        if (ret_multiline)
-                *ret_multiline = false;
-        if (!k)
-                return NULL;
-        for (size_t i = k->n_values; i > 0; i--) {
-                if (!k->values[i - 1].continuation) {
-                        if (ret_multiline)
-                                *ret_multiline = multiline;
-                        return &k->values[i - 1];
-                }
-                multiline = true;
-        }
-        return NULL;
-}
-
-/* Room for one more element in *@array of @n, *@allocated elements of @size bytes (doubling:
- * most keys have one value, so the first allocation holds one). */
-static int grow(void **array, size_t n, size_t *allocated, size_t size) {
-        size_t a;
-        void *t;
-
-        if (n < *allocated)
-                return 0;
-        a = *allocated ? *allocated * 2 : 1;
-        t = reallocarray(*array, a, size);
-        if (!t)
-                return -ENOMEM;
-        *array = t;
-        *allocated = a;
-        return 0;
-}
-
-/* The index of section @name (added if new: strict=False merges a repeated section). */
-static int add_section(StasIni *ini, const char *name, size_t len, unsigned line, size_t *ret) {
-        StasIniSlot *slot;
-        uint32_t h;
-        char *n;
-
-        if (index_grow(&ini->section_slots, &ini->section_mask, ini->n_sections) < 0 ||
-            grow((void **) &ini->sections,
-                 ini->n_sections,
-                 &ini->sections_allocated,
-                 sizeof(StasIniSection)) < 0)
-                return -ENOMEM;
-        slot = section_slot(ini, name, len, &h);
-        if (slot->index) {
-                *ret = slot->index - 1;
+        r = conn_opt_parse(co, val, &n);
+        if (r > 0)
+                entry_warning(
+                        x,
+                        "%s:%u: value '%s' for %s= override %s is above the maximum, using %d.",
+                        x->name,
+                        x->line,
+                        SHOWN(val),
+                        x->what,
+                        key,
+                        n);
+        if (r < 0) {
+                entry_warning(
+                        x,
+                        "%s:%u: invalid value '%s' for %s= override %s (%s), using the [Global] value.",
+                        x->name,
+                        x->line,
+                        SHOWN(val),
+                        x->what,
+                        key,
+                        co->expect);
                 return 0;
         }
-        n = strndup(name, len);
-        if (!n)
-                return -ENOMEM;
-        ini->sections[ini->n_sections] = (StasIniSection){ .name = n, .line = line };
-        *ret = ini->n_sections++;
-        *slot = (StasIniSlot){ .index = (uint32_t) ini->n_sections, .hash = h };
-        return 0;
+        if (co->kind == CONN_BOOL)
+                snprintf(canon, sizeof(canon), "%s", n ? "true" : "false");
+        else
+                snprintf(canon, sizeof(canon), "%d", n);
+        return kv_set(kv, key, canon);
 }
 
-static int add_value(StasIniKey *k, const char *v, size_t len, unsigned line, bool continuation) {
-        char *copy = NULL;
+/* dhchap-secret-file= / dhchap-ctrl-secret-file=: the secret from the file, under the key without
+ * "-file" (in place). Return: 1 with *@ret, 0 when dropped (warning), -ENOMEM. */
+static int entry_secret_file(const EntryCtx *x, char *key, const char *path, char **ret) {
+        int r = read_secret_file(path, ret);
 
-        if (grow((void **) &k->values, k->n_values, &k->values_allocated, sizeof(StasIniValue)) < 0)
-                return -ENOMEM;
-        if (v) {
-                copy = strndup(v, len);
-                if (!copy)
-                        return -ENOMEM;
-        }
-        k->values[k->n_values++] =
-                (StasIniValue){ .value = copy, .line = line, .continuation = continuation };
-        return 0;
-}
-
-/* The index of key @key (lower-cased in place) of section @section, added if new. */
-static int get_key(StasIni *ini, size_t section, char *key, size_t n, size_t *ret) {
-        StasIniSlot *slot;
-        StasIniKey *k;
-        uint32_t h;
-
-        for (size_t i = 0; i < n; i++)
-                if (key[i] >= 'A' && key[i] <= 'Z')
-                        key[i] = (char) (key[i] - 'A' + 'a');
-        if (index_grow(&ini->key_slots, &ini->key_mask, ini->n_keys) < 0 ||
-            grow((void **) &ini->keys, ini->n_keys, &ini->keys_allocated, sizeof(StasIniKey)) < 0)
-                return -ENOMEM;
-        slot = key_slot(ini, section, key, n, &h);
-        if (slot->index) {
-                *ret = slot->index - 1;
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0) {
+                entry_warning(
+                        x,
+                        "%s:%u: %s= %s: cannot read a secret from '%s' (%s), ignoring the key.",
+                        x->name,
+                        x->line,
+                        x->what,
+                        key,
+                        SHOWN(path),
+                        r == -ENODATA ? "empty first line" : strerror(-r));
                 return 0;
         }
-        k = &ini->keys[ini->n_keys];
-        *k = (StasIniKey){
-                .section = ini->sections[section].name,
-                .key = strndup(key, n),
-                .section_index = section,
-        };
-        if (!k->key)
-                return -ENOMEM;
-        *ret = ini->n_keys++;
-        *slot = (StasIniSlot){ .index = (uint32_t) ini->n_keys, .hash = h };
-        return 0;
+        key[strlen(key) - strlen("-file")] = 0;
+        return 1;
 }
 
-static int syntax_error(const StasIni *ini, unsigned line, const char *what) {
-        /* The line itself is not quoted: it may hold a secret. */
-        return log_error_errno(EINVAL, "%s:%u: syntax error: %s.", ini->name, line, what);
+/* One ';'-separated field @tok (number @field) of the entry into @kv. Return: 0 or -ENOMEM. */
+static int entry_field(const EntryCtx *x, StasKV *kv, char *tok, size_t field, bool *unknown) {
+        _cleanup_free_ char *secret = NULL;
+        char *eq, *key, *val;
+        int r;
+
+        tok = strip(tok);
+        if (!*tok)
+                return 0;
+        eq = strchr(tok, '=');
+        if (!eq) {
+                /* the text is not shown: it may be a mistyped secret */
+                entry_warning(
+                        x,
+                        "%s:%u: %s= field %zu has no '=', ignoring it.",
+                        x->name,
+                        x->line,
+                        x->what,
+                        field);
+                return 0;
+        }
+        *eq = 0;
+        key = strip(tok);
+        val = strip(eq + 1);
+        for (char *p = key; *p; p++)
+                *p = (char) tolower((unsigned char) *p);
+        if (!*key) {
+                entry_warning(
+                        x,
+                        "%s:%u: %s= field %zu has no key, ignoring it.",
+                        x->name,
+                        x->line,
+                        x->what,
+                        field);
+                return 0;
+        }
+        if (streq(key, "nqn"))
+                key = (char *) "subsysnqn";
+
+        if (streq(key, "dhchap-secret-file") || streq(key, "dhchap-ctrl-secret-file")) {
+                r = entry_secret_file(x, key, val, &secret);
+                if (r <= 0)
+                        return r;
+                val = secret;
+        } else if (!entry_key_known(key)) {
+                /* a key that does not look like one may contain a mistyped secret: not shown */
+                if (!printable_key(key))
+                        entry_warning(
+                                x,
+                                "%s:%u: %s= field %zu has an unknown key, ignoring %s.",
+                                x->name,
+                                x->line,
+                                x->what,
+                                field,
+                                x->exclude ? "the whole entry" : "the key");
+                else
+                        entry_warning(
+                                x,
+                                "%s:%u: %s= has unknown key '%s', ignoring %s.",
+                                x->name,
+                                x->line,
+                                x->what,
+                                SHOWN(key),
+                                x->exclude ? "the whole entry" : "the key");
+                *unknown = true;
+                return 0;
+        }
+
+        if (!x->exclude && conn_opt_find(key))
+                r = entry_override(x, kv, conn_opt_find(key), key, val);
+        else
+                r = kv_set(kv, key, val);
+        if (secret)
+                explicit_bzero(secret, strlen(secret));
+        return r;
 }
 
-/* One option line: its key (lower-cased through @scratch) gets the value. */
-static int read_option(StasIni *ini, size_t section, const IniLine *l, char **scratch, size_t *key) {
-        char *t = realloc(*scratch, l->name_len + 1);
+/* The checks and defaults of a controller= entry. Return: 0, -EINVAL (dropped, warning), -ENOMEM. */
+static int entry_finish_controller(const EntryCtx *x, StasKV *kv) {
+        const char *transport = kv_get(kv, "transport"), *v;
+        int r;
 
-        if (!t)
-                return -ENOMEM;
-        *scratch = t;
-        memcpy(t, l->name, l->name_len);
-        t[l->name_len] = '\0';
-        if (get_key(ini, section, t, l->name_len, key) < 0)
-                return -ENOMEM;
-        return add_value(&ini->keys[*key], l->value, l->value_len, l->number, false);
-}
+        if (isempty(transport))
+                return entry_drop(
+                        x, "%s:%u: controller= entry without transport=, ignoring it.", x->name, x->line);
+        if (!streq(transport, "tcp") && !streq(transport, "rdma") && !streq(transport, "fc") &&
+            !streq(transport, "loop"))
+                return entry_drop(
+                        x,
+                        "%s:%u: controller= entry with unknown transport '%s' (expected tcp, rdma, fc or loop), ignoring it.",
+                        x->name,
+                        x->line,
+                        SHOWN(transport));
+        if (isempty(kv_get(kv, "traddr")) && !streq(transport, "loop"))
+                return entry_drop(
+                        x, "%s:%u: controller= entry without traddr=, ignoring it.", x->name, x->line);
 
-int ini_parse_string(const char *text, const char *name, StasIni **ret) {
-        _cleanup_(ini_freep) StasIni *ini = NULL;
-        _cleanup_free_ char *scratch = NULL;
-        size_t section = 0, key = 0;
-        IniLexer lx;
-        IniLine l;
-        int r = 0;
-
-        ini = new0(StasIni, 1);
-        if (!ini)
-                return -ENOMEM;
-        ini->name = strdup(name ?: "<string>");
-        if (!ini->name)
-                return -ENOMEM;
-        if (text && strnlen(text, INI_MAX_SIZE + 1) > INI_MAX_SIZE)
-                return log_error_errno(
-                        EFBIG, "%s: larger than %d bytes, refusing to parse.", ini->name, INI_MAX_SIZE);
-        stas_hash_key_init(ini->hash_key);
-
-        ini_lexer_init(&lx, text);
-        while (r >= 0 && ini_lex_line(&lx, &l))
-                switch (l.kind) {
-                case INI_LINE_BLANK:
-                case INI_LINE_COMMENT:
-                        break;
-                case INI_LINE_INVALID:
-                        return syntax_error(ini, l.number, l.error);
-                case INI_LINE_SECTION:
-                        r = add_section(ini, l.name, l.name_len, l.number, &section);
-                        break;
-                case INI_LINE_OPTION:
-                        r = read_option(ini, section, &l, &scratch, &key);
-                        break;
-                case INI_LINE_CONTINUATION:
-                        r = add_value(&ini->keys[key], l.value, l.value_len, l.number, true);
-                        break;
-                }
+        v = kv_get(kv, "trsvcid");
+        if (streq(transport, "fc") || streq(transport, "loop")) {
+                if (!isempty(v))
+                        log_debug(
+                                "%s:%u: trsvcid= does not apply to %s, dropped.",
+                                x->name,
+                                x->line,
+                                transport);
+                r = kv_set(kv, "trsvcid", "");
+        } else if (isempty(v))
+                r = kv_set(kv, "trsvcid", streq(transport, "tcp") ? "8009" : "4420");
+        else
+                r = 0;
         if (r < 0)
                 return r;
 
-        *ret = TAKE_PTR(ini);
+        if (isempty(kv_get(kv, "subsysnqn"))) {
+                if (x->schema->io_controllers)
+                        return entry_drop(
+                                x,
+                                "%s:%u: controller= entry without nqn= (mandatory for I/O controllers), ignoring it.",
+                                x->name,
+                                x->line);
+                return kv_set(kv, "subsysnqn", NVME_DISC_WKNQN);
+        }
         return 0;
 }
 
-int ini_parse_file(const char *path, StasIni **ret) {
-        _cleanup_free_ char *buf = NULL;
-        _cleanup_fclose_ FILE *f = NULL;
-        size_t n = 0;
+/* Every field that reaches the connect string follows validate.h (a host name is fine in traddr). */
+static int entry_check(const EntryCtx *x, const StasKV *kv) {
+        const char *field = NULL;
+        char shown[64];
+        int r = stas_check_entry(kv, &field);
 
-        f = fopen(path, "re");
-        if (!f) {
-                if (errno == ENOENT) {
-                        log_debug("%s: not found, reading as empty.", path);
-                        return ini_parse_string("", path, ret);
-                }
-                return log_error_errno(errno, "%s: cannot open: %m", path);
-        }
-        buf = malloc(INI_MAX_SIZE + 1);
-        if (!buf)
+        if (r == -ENOMEM || r >= 0)
+                return r;
+        if (strncmp(field, "dhchap", 6) == 0)
+                return entry_drop(
+                        x,
+                        "%s:%u: controller= entry has an invalid %s (a ',' or a blank), ignoring it.",
+                        x->name,
+                        x->line,
+                        field);
+        return entry_drop(
+                x,
+                "%s:%u: controller= entry has an invalid %s '%s', ignoring it.",
+                x->name,
+                x->line,
+                field,
+                stas_excerpt(kv_get(kv, field), shown, sizeof(shown)));
+}
+
+static int parse_entry(const EntryCtx *x, const char *value, StasKV **ret) {
+        _cleanup_(kv_freep) StasKV *kv = NULL;
+        _cleanup_free_ char *copy = NULL;
+        bool unknown = false;
+        size_t field = 0;
+        char *state, *tok;
+        int r;
+
+        if (!value)
+                return entry_drop(x, "%s:%u: %s= without a value, ignoring.", x->name, x->line, x->what);
+        copy = strdup(value);
+        kv = kv_new();
+        if (!copy || !kv)
                 return -ENOMEM;
-        n = fread(buf, 1, INI_MAX_SIZE + 1, f);
-        if (ferror(f))
-                return log_error_errno(errno ?: EIO, "%s: cannot read: %m", path);
-        if (n > INI_MAX_SIZE)
-                return log_error_errno(
-                        EFBIG, "%s: larger than %d bytes, refusing to parse.", path, INI_MAX_SIZE);
-        if (memchr(buf, 0, n))
-                return log_error_errno(EINVAL, "%s: contains a NUL byte, not a text file.", path);
-        buf[n] = 0;
-        return ini_parse_string(buf, path, ret);
+
+        for (tok = strtok_r(copy, ";", &state); tok; tok = strtok_r(NULL, ";", &state)) {
+                r = entry_field(x, kv, tok, ++field, &unknown);
+                if (r < 0)
+                        return r;
+        }
+        explicit_bzero(copy, strlen(value));
+
+        if (x->exclude) {
+                if (unknown)
+                        return -EINVAL;
+                (void) kv_remove(kv, "host-traddr");
+                if (kv->n == 0)
+                        return entry_drop(
+                                x,
+                                "%s:%u: exclude= entry matches nothing specific (no usable key), ignoring it.",
+                                x->name,
+                                x->line);
+        } else {
+                r = entry_finish_controller(x, kv);
+                if (r < 0)
+                        return r;
+                r = entry_check(x, kv);
+                if (r < 0)
+                        return r;
+        }
+        *ret = TAKE_PTR(kv);
+        return 0;
+}
+
+int stas_conf_parse_entry(
+        const StasConfSchema *s,
+        bool exclude,
+        const char *value,
+        const char *name,
+        unsigned line,
+        StasKV **ret) {
+        EntryCtx x = {
+                .schema = s,
+                .exclude = exclude,
+                .what = exclude ? "exclude" : "controller",
+                .name = name ?: "<string>",
+                .line = line,
+        };
+
+        return parse_entry(&x, value, ret);
+}
+
+/* Append @kv (taken) and @line to the list; the arrays double when full. */
+static int entries_add(
+        StasKV ***list, unsigned **lines, size_t *n, size_t *allocated, StasKV *kv, unsigned line) {
+        if (*n == *allocated) {
+                size_t a = *allocated ? *allocated * 2 : 8;
+                StasKV **l = reallocarray(*list, a, sizeof(*l));
+                unsigned *ln;
+
+                if (!l)
+                        return -ENOMEM;
+                *list = l;
+                ln = reallocarray(*lines, a, sizeof(*ln));
+                if (!ln)
+                        return -ENOMEM;
+                *lines = ln;
+                *allocated = a;
+        }
+        (*list)[*n] = kv;
+        (*lines)[*n] = line;
+        (*n)++;
+        return 0;
+}
+
+static int load_entries(StasConf *c, const StasIni *ini, bool exclude, IniLogBudget *budget) {
+        const StasIniKey *k = ini_find(ini, S_CTRLS, exclude ? "exclude" : "controller");
+        size_t allocated = 0;
+        int r;
+
+        for (size_t i = 0; k && i < k->n_values; i++) {
+                EntryCtx x = {
+                        .schema = c->schema,
+                        .exclude = exclude,
+                        .what = exclude ? "exclude" : "controller",
+                        .name = c->name,
+                        .line = k->values[i].line,
+                        .budget = budget,
+                };
+                StasKV *kv = NULL;
+
+                r = parse_entry(&x, k->values[i].value, &kv);
+                if (r == -ENOMEM)
+                        return r;
+                if (r < 0)
+                        continue;
+                r = exclude
+                        ? entries_add(
+                                  &c->excludes, &c->exclude_lines, &c->n_excludes, &allocated, kv, x.line)
+                        : entries_add(
+                                  &c->controllers,
+                                  &c->controller_lines,
+                                  &c->n_controllers,
+                                  &allocated,
+                                  kv,
+                                  x.line);
+                if (r < 0) {
+                        kv_free(kv);
+                        return r;
+                }
+        }
+        return 0;
+}
+
+/* ---- loading ---- */
+
+/* Unknown sections and options: errors, at most INI_MAX_MESSAGES of them, then one summary. */
+static void report_invalid(const StasConf *c, const StasIni *ini) {
+        IniLogBudget budget = {};
+
+        for (size_t i = 0; i < ini->n_sections; i++)
+                if (!section_valid(c->schema, ini->sections[i].name))
+                        log_full(
+                                ini_log_level(&budget, LOG_ERR),
+                                "%s:%u: invalid section [%s], ignoring it.",
+                                c->name,
+                                ini->sections[i].line,
+                                SHOWN(ini->sections[i].name));
+
+        for (size_t i = 0; i < ini->n_keys; i++) {
+                const StasIniKey *k = &ini->keys[i];
+                const char *hint;
+
+                if (!section_valid(c->schema, k->section) || entry_option(k->section, k->key) ||
+                    opt_find(c->schema, k->section, k->key))
+                        continue;
+                hint = c->schema->unknown_hint ? c->schema->unknown_hint(k->section, k->key) : NULL;
+                log_full(
+                        ini_log_level(&budget, LOG_ERR),
+                        "%s:%u: invalid option '%s' in [%s]%s, ignoring it.",
+                        c->name,
+                        k->values[0].line,
+                        SHOWN(k->key),
+                        SHOWN(k->section),
+                        strempty(hint));
+        }
+        if (budget.suppressed > 0)
+                log_error(
+                        "%s: %lu more invalid sections and options, not shown, ignored too.",
+                        c->name,
+                        budget.suppressed);
+}
+
+/* The single-valued options of the table: invalid values give a warning and the default. */
+static int load_options(StasConf *c, const StasIni *ini) {
+        for (size_t i = 0; i < c->schema->n_options; i++) {
+                const StasConfOption *o = &c->schema->options[i];
+                const StasIniValue *v;
+                const char *reason = NULL;
+                bool multi;
+                int r;
+
+                if (!o->parse)
+                        continue;
+                v = ini_last(ini_find(ini, o->section, o->key), &multi);
+                if (!v)
+                        continue;
+                if (!v->value)
+                        r = -EINVAL, reason = "no value given";
+                else if (multi)
+                        r = -EINVAL, reason = "the value continues on indented lines";
+                else
+                        r = o->parse(o, c, v->value, &reason, c->name, v->line);
+                if (r == -ENOMEM)
+                        return r;
+                if (r < 0)
+                        log_warning(
+                                "%s:%u: invalid value '%s' for [%s] %s= (%s), using the default: %s.",
+                                c->name,
+                                v->line,
+                                SHOWN(strempty(v->value)),
+                                o->section,
+                                o->key,
+                                strempty(reason),
+                                o->default_text);
+        }
+        c->hdr_digest = c->global.hdr_digest == 1;
+        c->data_digest = c->global.data_digest == 1;
+        return 0;
+}
+
+static int load_ini(const StasConfSchema *s, const StasIni *ini, StasConf **ret) {
+        _cleanup_(stas_conf_freep) StasConf *c = stas_conf_new_default(s);
+        IniLogBudget budget = {};
+        int r;
+
+        if (!c || free_and_strdup(&c->name, ini->name) < 0)
+                return -ENOMEM;
+
+        report_invalid(c, ini);
+        r = load_options(c, ini);
+        if (r < 0)
+                return r;
+        /* one budget for the warnings about all controller= and exclude= entries */
+        r = load_entries(c, ini, false, &budget);
+        if (r < 0)
+                return r;
+        r = load_entries(c, ini, true, &budget);
+        if (r < 0)
+                return r;
+        if (budget.suppressed > 0)
+                log_warning(
+                        "%s: %lu more warnings about controller= and exclude= entries, not shown.",
+                        c->name,
+                        budget.suppressed);
+
+        *ret = TAKE_PTR(c);
+        return 0;
+}
+
+int stas_conf_load_string(const StasConfSchema *s, const char *text, const char *name, StasConf **ret) {
+        _cleanup_(ini_freep) StasIni *ini = NULL;
+        int r;
+
+        r = ini_parse_string(text, name, &ini);
+        if (r < 0)
+                return r;
+        return load_ini(s, ini, ret);
+}
+
+int stas_conf_load(const StasConfSchema *s, const char *path, StasConf **ret) {
+        _cleanup_(ini_freep) StasIni *ini = NULL;
+        int r;
+
+        r = ini_parse_file(path, &ini);
+        if (r < 0)
+                return r;
+        return load_ini(s, ini, ret);
+}
+
+/* The line @entry came from (0: not from @c), looked up only for a warning. */
+static unsigned entry_line(const StasConf *c, const StasKV *entry) {
+        for (size_t i = 0; i < c->n_controllers; i++)
+                if (c->controllers[i] == entry)
+                        return c->controller_lines[i];
+        return 0;
+}
+
+int stas_conf_connect_options(const StasConf *c, const StasKV *entry, StasConnectOptions *ret) {
+        StasConnectOptions o = c->global;
+        const char *name = c->name;
+
+        o.dhchap_secret = o.dhchap_ctrl_secret = NULL;
+
+        KV_FOREACH(i, entry) {
+                const char *k = entry->keys[i], *v = entry->values[i];
+                const ConnOptDef *co = conn_opt_find(k);
+                int n, r;
+
+                if (is_secret_key(k)) {
+                        char **dst = streq(k, "dhchap-secret") ? &o.dhchap_secret : &o.dhchap_ctrl_secret;
+
+                        if (free_and_strdup(dst, isempty(v) ? NULL : v) < 0) {
+                                connect_options_done(&o);
+                                return -ENOMEM;
+                        }
+                        continue;
+                }
+                if (!co)
+                        continue;
+                r = conn_opt_parse(co, v, &n);
+                if (r > 0)
+                        log_warning(
+                                "%s:%u: value '%s' for controller= override %s is above the maximum, using %d.",
+                                name,
+                                entry_line(c, entry),
+                                SHOWN(v),
+                                k,
+                                n);
+                if (r < 0) {
+                        log_warning(
+                                "%s:%u: invalid value '%s' for controller= override %s (%s), using the [Global] value.",
+                                name,
+                                entry_line(c, entry),
+                                SHOWN(v),
+                                k,
+                                co->expect);
+                        continue;
+                }
+                conn_opt_store(co, &o, n);
+        }
+        *ret = o;
+        return 0;
 }

@@ -134,10 +134,10 @@ int daemon_check_startup(const char *name, uid_t euid, const char *fabrics_path)
 /**
  * daemon_conf_reload() - see daemon.h.
  */
-int daemon_conf_reload(StasDaemon which, const char *path, StasConf **ret) {
+int daemon_conf_reload(const StasConfSchema *schema, const char *path, StasConf **ret) {
         int r;
 
-        if (!path || !ret)
+        if (!schema || !path || !ret)
                 return -EINVAL;
         if (access(path, F_OK) < 0) {
                 r = -errno;
@@ -147,7 +147,7 @@ int daemon_conf_reload(StasDaemon which, const char *path, StasConf **ret) {
                 }
                 /* anything else (EACCES, ...) is reported by the loader below */
         }
-        r = stas_conf_load(which, path, ret);
+        r = stas_conf_load(schema, path, ret);
         if (r < 0)
                 return log_warning_errno(r, "Cannot reload %s, keeping the running configuration: %m", path);
         return 0;

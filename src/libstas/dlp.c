@@ -1,6 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <endian.h>
+#include <errno.h>
 #include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "stas/dlp.h"
 #include "stas/log.h"
@@ -133,39 +137,38 @@ static const char *code_name(unsigned code, const char *const *names, size_t n, 
 
 static const char *trtype_str(unsigned v, char *buf, size_t size) {
         static const char *const names[] = {
-                [NVMF_TRTYPE_UNSPECIFIED] = "unspecified",
-                [NVMF_TRTYPE_RDMA] = "rdma",
-                [NVMF_TRTYPE_FC] = "fc",
-                [NVMF_TRTYPE_TCP] = "tcp",
-                [NVMF_TRTYPE_LOOP] = "loop",
+                [STAS_TRTYPE_UNSPECIFIED] = "unspecified",
+                [STAS_TRTYPE_RDMA] = "rdma",
+                [STAS_TRTYPE_FC] = "fc",
+                [STAS_TRTYPE_TCP] = "tcp",
+                [STAS_TRTYPE_LOOP] = "loop",
         };
         return code_name(v, names, ELEMENTSOF(names), buf, size);
 }
 
 static const char *adrfam_str(unsigned v, char *buf, size_t size) {
         static const char *const names[] = {
-                [NVMF_ADDR_FAMILY_PCI] = "pci",  [NVMF_ADDR_FAMILY_IP4] = "ipv4",
-                [NVMF_ADDR_FAMILY_IP6] = "ipv6", [NVMF_ADDR_FAMILY_IB] = "infiniband",
-                [NVMF_ADDR_FAMILY_FC] = "fc",
+                [STAS_ADRFAM_PCI] = "pci",       [STAS_ADRFAM_IP4] = "ipv4", [STAS_ADRFAM_IP6] = "ipv6",
+                [STAS_ADRFAM_IB] = "infiniband", [STAS_ADRFAM_FC] = "fc",
         };
         return code_name(v, names, ELEMENTSOF(names), buf, size);
 }
 
 static const char *subtype_str(unsigned v, char *buf, size_t size) {
         static const char *const names[] = {
-                [NVME_NQN_DISC] = "referral",
-                [NVME_NQN_NVME] = "nvme",
-                [NVME_NQN_CURR] = "discovery",
+                [STAS_SUBTYPE_REFERRAL] = "referral",
+                [STAS_SUBTYPE_NVME] = "nvme",
+                [STAS_SUBTYPE_DISCOVERY] = "discovery",
         };
         return code_name(v, names, ELEMENTSOF(names), buf, size);
 }
 
 static const char *treq_str(unsigned v, char *buf, size_t size) {
         static const char *const names[] = {
-                [NVMF_TREQ_NOT_SPECIFIED] = "not specified",
-                [NVMF_TREQ_REQUIRED] = "required",
-                [NVMF_TREQ_NOT_REQUIRED] = "not required",
-                [NVMF_TREQ_DISABLE_SQFLOW] = "disable sqflow",
+                [STAS_TREQ_NOT_SPECIFIED] = "not specified",
+                [STAS_TREQ_REQUIRED] = "required",
+                [STAS_TREQ_NOT_REQUIRED] = "not required",
+                [STAS_TREQ_DISABLE_SQFLOW] = "disable sqflow",
         };
         return code_name(v, names, ELEMENTSOF(names), buf, size);
 }
@@ -207,11 +210,7 @@ int dlpe_check(const StasKV *e, const char **ret_field) {
 
 /* Decode the three text fields; on -EBADMSG *@ret_field names the one with a non-printable byte. */
 static int entry_texts(
-        const struct nvmf_disc_log_entry *e,
-        char **traddr,
-        char **trsvcid,
-        char **subnqn,
-        const char **ret_field) {
+        const StasDlpEntry *e, char **traddr, char **trsvcid, char **subnqn, const char **ret_field) {
         int r;
 
         *ret_field = "traddr";
@@ -230,7 +229,7 @@ static int entry_texts(
         return 0;
 }
 
-int dlpe_from_entry_ex(const struct nvmf_disc_log_entry *e, StasKV **ret, const char **ret_field) {
+int dlpe_from_entry_ex(const StasDlpEntry *e, StasKV **ret, const char **ret_field) {
         _cleanup_free_ char *traddr = NULL, *trsvcid = NULL, *subnqn = NULL;
         _cleanup_(kv_freep) StasKV *kv = NULL;
         char b1[8], b2[8], b3[8], b4[8], portid[8], cntlid[8], asqsz[8], eflags[8];
@@ -271,7 +270,7 @@ int dlpe_from_entry_ex(const struct nvmf_disc_log_entry *e, StasKV **ret, const 
         return 0;
 }
 
-int dlpe_from_entry(const struct nvmf_disc_log_entry *e, StasKV **ret) {
+int dlpe_from_entry(const StasDlpEntry *e, StasKV **ret) {
         return dlpe_from_entry_ex(e, ret, NULL);
 }
 
@@ -284,8 +283,7 @@ unsigned dlp_drops_refused(const StasDlpDrops *d) {
 }
 
 /* The raw text of @field of @e, for the excerpt of the first refused entry. */
-static void note_first(
-        StasDlpDrops *d, uint64_t index, const struct nvmf_disc_log_entry *e, const char *field) {
+static void note_first(StasDlpDrops *d, uint64_t index, const StasDlpEntry *e, const char *field) {
         char raw[257];
         const char *src = streq_ptr(field, "traddr") ? e->traddr
                 : streq_ptr(field, "trsvcid")        ? e->trsvcid
@@ -309,8 +307,7 @@ static void note_first(
         stas_excerpt(raw, d->first_value, sizeof(d->first_value));
 }
 
-static void count_drop(
-        StasDlpDrops *d, int r, const char *field, uint64_t index, const struct nvmf_disc_log_entry *e) {
+static void count_drop(StasDlpDrops *d, int r, const char *field, uint64_t index, const StasDlpEntry *e) {
         if (r == -EBADMSG)
                 d->bad_text++;
         else if (streq_ptr(field, "traddr"))
@@ -331,7 +328,7 @@ static void count_drop(
  * @ret_drops: why entries were dropped (optional)
  */
 int dlp_decode_ex(
-        const struct nvmf_discovery_log *log,
+        const StasDlpHeader *log,
         size_t size,
         StasKV ***ret,
         uint64_t *ret_genctr,
@@ -342,12 +339,12 @@ int dlp_decode_ex(
         size_t n = 0, cap = 0;
         int r;
 
-        if (!log || size < sizeof(struct nvmf_discovery_log))
+        if (!log || size < sizeof(StasDlpHeader))
                 return -EBADMSG;
 
         /* never more records than the buffer holds, whatever the header says */
         numrec = le64toh(log->numrec);
-        avail = (size - sizeof(struct nvmf_discovery_log)) / sizeof(struct nvmf_disc_log_entry);
+        avail = (size - sizeof(StasDlpHeader)) / sizeof(StasDlpEntry);
         if (numrec > avail)
                 numrec = avail;
         if (numrec > STAS_DLP_MAX_ENTRIES) {
@@ -471,7 +468,7 @@ static int read_chunk(
  */
 static int read_pass(
         StasDlpGetLog get, void *userdata, StasDlpReport *rep, uint8_t **ret_page, size_t *ret_size) {
-        struct nvmf_discovery_log hdr = {}, again = {};
+        StasDlpHeader hdr = {}, again = {};
         _cleanup_free_ uint8_t *page = NULL;
         uint64_t numrec, n, bytes, off;
         int r;
@@ -545,7 +542,7 @@ int dlp_read(StasDlpGetLog get, void *userdata, int max_retries, StasKV ***ret, 
                         return r;
                 if (r == 0)
                         continue;
-                r = dlp_decode_ex((const struct nvmf_discovery_log *) page, size, ret, NULL, &rep->drops);
+                r = dlp_decode_ex((const StasDlpHeader *) page, size, ret, NULL, &rep->drops);
                 if (r < 0)
                         return r;
                 if (rep->numrec > rep->read)
@@ -555,7 +552,7 @@ int dlp_read(StasDlpGetLog get, void *userdata, int max_retries, StasKV ***ret, 
         return -EAGAIN;
 }
 
-int dlp_decode(const struct nvmf_discovery_log *log, size_t size, StasKV ***ret, uint64_t *ret_genctr) {
+int dlp_decode(const StasDlpHeader *log, size_t size, StasKV ***ret, uint64_t *ret_genctr) {
         return dlp_decode_ex(log, size, ret, ret_genctr, NULL);
 }
 
@@ -582,7 +579,7 @@ bool dlpe_is_ncc(const StasKV *e) {
         v = strtoul(s, &end, 10);
         if (errno != 0 || *end)
                 return false;
-        return v & NVMF_DISC_EFLAGS_NCC;
+        return v & STAS_EFLAGS_NCC;
 }
 
 StasTid **dlp_tids_free(StasTid **l) {

@@ -10,7 +10,68 @@
 #include "stas/dlp.h"
 #include "stas/log.h"
 #include "stas/nvme.h"
-#include "stas/validate.h"
+#include "stas/wire.h"
+
+/*
+ * stas's own copy of the discovery log page layout and codes (dlp.h) is what libnvme's is:
+ * checked here, the one place that sees both.
+ */
+#define SAME_FIELD(stas, nvme, f)                                                  \
+        _Static_assert(                                                            \
+                offsetof(stas, f) == offsetof(struct nvme, f) &&                   \
+                        sizeof(((stas *) 0)->f) == sizeof(((struct nvme *) 0)->f), \
+                #stas "." #f " matches libnvme")
+_Static_assert(sizeof(StasDlpEntry) == sizeof(struct nvmf_disc_log_entry), "StasDlpEntry size");
+SAME_FIELD(StasDlpEntry, nvmf_disc_log_entry, trtype);
+SAME_FIELD(StasDlpEntry, nvmf_disc_log_entry, adrfam);
+SAME_FIELD(StasDlpEntry, nvmf_disc_log_entry, subtype);
+SAME_FIELD(StasDlpEntry, nvmf_disc_log_entry, treq);
+SAME_FIELD(StasDlpEntry, nvmf_disc_log_entry, portid);
+SAME_FIELD(StasDlpEntry, nvmf_disc_log_entry, cntlid);
+SAME_FIELD(StasDlpEntry, nvmf_disc_log_entry, asqsz);
+SAME_FIELD(StasDlpEntry, nvmf_disc_log_entry, eflags);
+SAME_FIELD(StasDlpEntry, nvmf_disc_log_entry, trsvcid);
+SAME_FIELD(StasDlpEntry, nvmf_disc_log_entry, subnqn);
+SAME_FIELD(StasDlpEntry, nvmf_disc_log_entry, traddr);
+SAME_FIELD(StasDlpEntry, nvmf_disc_log_entry, tsas);
+_Static_assert(sizeof(StasDlpHeader) == sizeof(struct nvmf_discovery_log), "StasDlpHeader size");
+SAME_FIELD(StasDlpHeader, nvmf_discovery_log, genctr);
+SAME_FIELD(StasDlpHeader, nvmf_discovery_log, numrec);
+SAME_FIELD(StasDlpHeader, nvmf_discovery_log, recfmt);
+_Static_assert(offsetof(StasDlpHeader, entries) == offsetof(struct nvmf_discovery_log, entries), "entries");
+#undef SAME_FIELD
+
+_Static_assert(STAS_LID_SUPPORTED_LOG_PAGES == NVME_LOG_LID_SUPPORTED_LOG_PAGES, "LID 0x00");
+_Static_assert(STAS_LID_DISCOVERY == NVME_LOG_LID_DISCOVER, "LID 0x70");
+_Static_assert(
+        STAS_TRTYPE_UNSPECIFIED == NVMF_TRTYPE_UNSPECIFIED && STAS_TRTYPE_RDMA == NVMF_TRTYPE_RDMA &&
+                STAS_TRTYPE_FC == NVMF_TRTYPE_FC && STAS_TRTYPE_TCP == NVMF_TRTYPE_TCP &&
+                STAS_TRTYPE_LOOP == NVMF_TRTYPE_LOOP,
+        "TRTYPE codes");
+_Static_assert(
+        STAS_ADRFAM_PCI == NVMF_ADDR_FAMILY_PCI && STAS_ADRFAM_IP4 == NVMF_ADDR_FAMILY_IP4 &&
+                STAS_ADRFAM_IP6 == NVMF_ADDR_FAMILY_IP6 && STAS_ADRFAM_IB == NVMF_ADDR_FAMILY_IB &&
+                STAS_ADRFAM_FC == NVMF_ADDR_FAMILY_FC,
+        "ADRFAM codes");
+_Static_assert(
+        STAS_SUBTYPE_REFERRAL == NVME_NQN_DISC && STAS_SUBTYPE_NVME == NVME_NQN_NVME &&
+                STAS_SUBTYPE_DISCOVERY == NVME_NQN_CURR,
+        "SUBTYPE codes");
+_Static_assert(
+        STAS_TREQ_NOT_SPECIFIED == NVMF_TREQ_NOT_SPECIFIED && STAS_TREQ_REQUIRED == NVMF_TREQ_REQUIRED &&
+                STAS_TREQ_NOT_REQUIRED == NVMF_TREQ_NOT_REQUIRED &&
+                STAS_TREQ_DISABLE_SQFLOW == NVMF_TREQ_DISABLE_SQFLOW,
+        "TREQ codes");
+_Static_assert(
+        STAS_EFLAGS_DUPRETINFO == NVMF_DISC_EFLAGS_DUPRETINFO &&
+                STAS_EFLAGS_EPCSD == NVMF_DISC_EFLAGS_EPCSD && STAS_EFLAGS_NCC == NVMF_DISC_EFLAGS_NCC,
+        "EFLAGS bits");
+_Static_assert(STAS_DLP_LSP_PLEO == NVMF_LOG_DISC_LSP_PLEO, "LSP PLEO");
+_Static_assert(
+        STAS_DLP_LID_EXTDLPES == NVMF_LOG_DISC_LID_EXTDLPES &&
+                STAS_DLP_LID_PLEOS == NVMF_LOG_DISC_LID_PLEOS &&
+                STAS_DLP_LID_ALLSUBES == NVMF_LOG_DISC_LID_ALLSUBES,
+        "LID 0x70 support bits");
 
 struct StasNvme {
         char *hostnqn;

@@ -6,9 +6,9 @@
 #include <string.h>
 
 #include "config.h"
-#include "stas/conf.h"
+#include "stas/ini.h"
 #include "stas/hostid.h"
-#include "stas/validate.h"
+#include "stas/wire.h"
 #include "stas/log.h"
 #include "stas/sysconf.h"
 
@@ -206,7 +206,7 @@ int sysconf_load(const char *path, const char *root, StasSysConf **ret) {
                         at,
                         64,
                         ini_redact(s->hostnqn),
-                        NVME_NQN_MAX);
+                        STAS_NQN_MAX);
                 s->hostnqn = mfree(s->hostnqn);
         }
         if (!s->hostnqn) {

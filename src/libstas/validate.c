@@ -5,7 +5,7 @@
 #include <strings.h>
 
 #include "stas/macro.h"
-#include "stas/validate.h"
+#include "stas/wire.h"
 
 #define UUID_NQN_PREFIX "nqn.2014-08.org.nvmexpress:uuid:"
 
@@ -232,6 +232,15 @@ int stas_check_entry(const StasKV *entry, const char **ret_field) {
         if (ret_field)
                 *ret_field = bad;
         return bad ? -EINVAL : 0;
+}
+
+int stas_check_wire_field(const char *s) {
+        size_t n = 0;
+
+        for (s = strempty(s); s[n]; n++)
+                if ((unsigned char) s[n] < 0x20 || s[n] == 0x7f)
+                        return -EINVAL;
+        return n <= STAS_WIRE_FIELD_MAX ? 0 : -EINVAL;
 }
 
 char *stas_excerpt(const char *s, char *buf, size_t size) {

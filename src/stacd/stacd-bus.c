@@ -79,7 +79,7 @@ static void debug_tron_changed(void *userdata, bool tron) {
 }
 
 static const BusDebugOps debug_ops = {
-        .interface = STACD_BUS_DEBUG_IFACE,
+        .interface = STAC_BUS_DEBUG_IFACE,
         .process_info = debug_process_info,
         .controller_info = debug_controller_info,
         .tron_changed = debug_tron_changed,
@@ -95,19 +95,18 @@ int stacd_bus_setup(StacdManager *m) {
         r = bus_open(m->event, "stacd", false, &m->bus);
         if (r < 0)
                 return log_error_errno(r, "Cannot connect to the system bus: %m");
-        r = sd_bus_add_object_vtable(
-                m->bus, &m->vtable_slot, STACD_BUS_PATH, STACD_BUS_IFACE, stac_vtable, m);
+        r = sd_bus_add_object_vtable(m->bus, &m->vtable_slot, STAC_BUS_PATH, STAC_BUS_IFACE, stac_vtable, m);
         if (r < 0)
-                return log_error_errno(r, "Cannot publish %s: %m", STACD_BUS_IFACE);
-        r = bus_debug_new(m->bus, STACD_BUS_PATH, &debug_ops, m, &m->debug);
+                return log_error_errno(r, "Cannot publish %s: %m", STAC_BUS_IFACE);
+        r = bus_debug_new(m->bus, STAC_BUS_PATH, &debug_ops, m, &m->debug);
         if (r < 0)
-                return log_error_errno(r, "Cannot publish %s: %m", STACD_BUS_DEBUG_IFACE);
+                return log_error_errno(r, "Cannot publish %s: %m", STAC_BUS_DEBUG_IFACE);
         r = staf_new(m, &m->staf);
         if (r < 0)
                 return log_error_errno(r, "Cannot follow stafd on the bus: %m");
-        r = bus_request_name(m->bus, STACD_BUS_NAME);
+        r = bus_request_name(m->bus, STAC_BUS_NAME);
         if (r < 0)
-                return log_error_errno(r, "Cannot own the bus name %s: %m", STACD_BUS_NAME);
+                return log_error_errno(r, "Cannot own the bus name %s: %m", STAC_BUS_NAME);
         return 0;
 }
 

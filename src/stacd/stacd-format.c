@@ -5,26 +5,17 @@
 
 #include "stacd-format.h"
 #include "stas/json-util.h"
+#include "stas/log-pages.h"
 #include "stas/ctrl.h"
 #include "stas/dlp.h"
 #include "stas/filter.h"
 #include "stas/reconcile.h"
 #include "stas/log.h"
 #include "stas/macro.h"
-#include "stas/validate.h"
+#include "stas/wire.h"
 
 static bool field_is_sane(const char *s) {
-        size_t n = 0;
-
-        if (!s)
-                return true;
-        for (; s[n]; n++) {
-                unsigned char c = (unsigned char) s[n];
-
-                if (c < 0x20 || c == 0x7f)
-                        return false;
-        }
-        return n <= STACD_FIELD_MAX;
+        return stas_check_wire_field(s) == 0;
 }
 
 /**
@@ -45,7 +36,8 @@ bool stacd_dlpe_usable(const StasKV *dlpe, const char **ret_field) {
         if (!dlpe)
                 return false;
         KV_FOREACH(j, dlpe) {
-                if (strlen(dlpe->keys[j]) > STACD_FIELD_MAX || strlen(dlpe->values[j]) > 4096)
+                if (strlen(dlpe->keys[j]) > STAS_WIRE_FIELD_MAX ||
+                    strlen(dlpe->values[j]) > STAS_WIRE_VALUE_MAX)
                         return false;
         }
         return dlpe_check(dlpe, ret_field) == 0;
@@ -76,27 +68,6 @@ void stacd_discovered_done(StacdDiscovered *d) {
         *d = (StacdDiscovered){};
 }
 
-/* A flat JSON object of strings -> dict. */
-static int object_to_kv(json_object *o, StasKV **ret) {
-        _cleanup_(kv_freep) StasKV *kv = NULL;
-
-        if (!json_object_is_type(o, json_type_object))
-                return -EINVAL;
-        kv = kv_new();
-        if (!kv)
-                return -ENOMEM;
-        json_object_object_foreach(o, key, val) {
-                if (!json_object_is_type(val, json_type_string))
-                        return -EINVAL;
-                if (!field_is_sane(key) || strlen(json_object_get_string(val)) > 4096)
-                        return -EINVAL;
-                if (kv_set(kv, key, json_object_get_string(val)) < 0)
-                        return -ENOMEM;
-        }
-        *ret = TAKE_PTR(kv);
-        return 0;
-}
-
 static const StacdDc *discovered_find(const StacdDiscovered *d, const StasTid *tid) {
         for (size_t i = 0; d && i < d->n; i++)
                 if (tid_equal(d->dcs[i].tid, tid))
@@ -104,27 +75,66 @@ static const StacdDc *discovered_find(const StacdDiscovered *d, const StasTid *t
         return NULL;
 }
 
+/* What log_pages_from_json() refused: counted in the stats, the first one described. */
+typedef struct Refused {
+        StacdDecodeStats *st;
+        const StasTid *dc;
+} Refused;
+
+static void note_refused(void *userdata, const StasKV *dlpe, const char *field) {
+        Refused *x = userdata;
+
+        stacd_note_bad_dlpe(x->st, x->dc, dlpe, field);
+}
+
+/* The entries of @pages (NULL: the element had none): usable ones only, or @old's for the DC. */
+static int decode_pages(
+        json_object *pages,
+        size_t idx,
+        const StasTid *tid,
+        const StacdDiscovered *old,
+        StacdDecodeStats *st,
+        StasKV ***ret) {
+        Refused x = { .st = st, .dc = tid };
+        LogPagesRead rd = { .check = true, .refused = note_refused, .userdata = &x };
+        const StacdDc *prev;
+        int r;
+
+        if (pages) {
+                r = log_pages_from_json(pages, &rd, ret);
+                st->bad_dlpes += rd.malformed; /* the refused ones are counted by note_refused() */
+                return r;
+        }
+        log_debug("get_all_log_pages: element %zu: no log page list, keeping the DC's last entries", idx);
+        st->bad_dcs++;
+        prev = discovered_find(old, tid);
+        if (!prev)
+                return 1;
+        *ret = dlp_list_copy(prev->dlpes);
+        if (!*ret)
+                return -ENOMEM;
+        st->kept++;
+        return 0;
+}
+
 /* One element of the array: 0 decoded, 1 skipped (counted in @st), -ENOMEM. */
 static int decode_element(
         json_object *e, size_t idx, const StacdDiscovered *old, StacdDc *out, StacdDecodeStats *st) {
         _cleanup_(kv_freep) StasKV *dckv = NULL;
         _cleanup_(tid_freep) StasTid *tid = NULL;
-        _cleanup_(dlp_list_freep) StasKV **l = NULL;
-        json_object *dco, *pages;
-        size_t np, n = 0, cap = 0;
+        StasKV **l = NULL;
+        json_object *pages;
         int r;
 
-        if (!json_object_is_type(e, json_type_object) ||
-            !json_object_object_get_ex(e, "discovery-controller", &dco)) {
-                log_debug("get_all_log_pages: element %zu names no discovery controller, skipped", idx);
-                st->unidentified++;
-                return 1;
-        }
-        r = object_to_kv(dco, &dckv);
+        r = log_pages_element_from_json(e, &dckv, &pages);
         if (r == -ENOMEM)
                 return r;
         if (r < 0) {
-                log_debug("get_all_log_pages: element %zu: unreadable discovery controller, skipped", idx);
+                log_debug(
+                        r == -ENOENT
+                                ? "get_all_log_pages: element %zu names no discovery controller, skipped"
+                                : "get_all_log_pages: element %zu: unreadable discovery controller, skipped",
+                        idx);
                 st->unidentified++;
                 return 1;
         }
@@ -137,50 +147,11 @@ static int decode_element(
                 st->bad_dcs++;
                 return 1;
         }
-        if (!json_object_object_get_ex(e, "log-pages", &pages) ||
-            !json_object_is_type(pages, json_type_array)) {
-                const StacdDc *prev = discovered_find(old, tid);
-
-                log_debug(
-                        "get_all_log_pages: element %zu: no log page list, keeping the DC's last entries",
-                        idx);
-                st->bad_dcs++;
-                if (!prev)
-                        return 1;
-                l = dlp_list_copy(prev->dlpes);
-                if (!l)
-                        return -ENOMEM;
-                st->kept++;
-        } else {
-                np = json_object_array_length(pages);
-                for (size_t j = 0; j < np; j++) {
-                        const char *field = NULL;
-                        StasKV *kv = NULL;
-
-                        r = object_to_kv(json_object_array_get_idx(pages, j), &kv);
-                        if (r == -ENOMEM)
-                                return r;
-                        if (r < 0) {
-                                st->bad_dlpes++;
-                                continue;
-                        }
-                        if (!stacd_dlpe_usable(kv, &field)) {
-                                stacd_note_bad_dlpe(st, tid, kv, field);
-                                kv_free(kv);
-                                continue;
-                        }
-                        r = dlp_list_push(&l, &n, &cap, kv);
-                        if (r < 0)
-                                return r;
-                }
-                if (!l) {
-                        l = new0(StasKV *, 1);
-                        if (!l)
-                                return -ENOMEM;
-                }
-        }
+        r = decode_pages(pages, idx, tid, old, st, &l);
+        if (r != 0)
+                return r;
         out->tid = TAKE_PTR(tid);
-        out->dlpes = TAKE_PTR(l);
+        out->dlpes = l;
         return 0;
 }
 
@@ -259,9 +230,9 @@ int stacd_discovered_from_json(const char *text, StacdDiscovered *ret) {
         _cleanup_json_ json_object *o = NULL;
         int r;
 
-        r = json_parse(text, &o);
+        r = log_pages_parse(text, &o);
         if (r < 0)
-                return log_debug_errno(r, "get_all_log_pages: not valid JSON");
+                return log_debug_errno(r, "get_all_log_pages: not a valid JSON array");
         return stacd_discovered_from_object(o, ret);
 }
 
@@ -270,42 +241,17 @@ int stacd_discovered_from_json(const char *text, StacdDiscovered *ret) {
  * @d: the set
  */
 json_object *stacd_discovered_to_object(const StacdDiscovered *d) {
-        json_object *a = json_object_new_array();
+        _cleanup_json_ json_object *a = json_object_new_array();
 
         if (!a)
                 return NULL;
         for (size_t i = 0; i < d->n; i++) {
                 _cleanup_(kv_freep) StasKV *dckv = tid_to_kv(d->dcs[i].tid);
-                json_object *e, *pages, *dco;
 
-                e = json_object_new_object();
-                if (!e || json_object_array_add(a, e) < 0) {
-                        json_object_put(e);
-                        goto fail;
-                }
-                dco = dckv ? json_from_kv(dckv) : NULL;
-                if (!dco || json_object_object_add(e, "discovery-controller", dco) < 0) {
-                        json_object_put(dco);
-                        goto fail;
-                }
-                pages = json_object_new_array();
-                if (!pages || json_object_object_add(e, "log-pages", pages) < 0) {
-                        json_object_put(pages);
-                        goto fail;
-                }
-                for (StasKV **p = d->dcs[i].dlpes; p && *p; p++) {
-                        json_object *po = json_from_kv(*p);
-
-                        if (!po || json_object_array_add(pages, po) < 0) {
-                                json_object_put(po);
-                                goto fail;
-                        }
-                }
+                if (!dckv || log_pages_add_element(a, dckv, d->dcs[i].dlpes) < 0)
+                        return NULL;
         }
-        return a;
-fail:
-        json_object_put(a);
-        return NULL;
+        return TAKE_PTR(a);
 }
 
 /**
@@ -551,7 +497,7 @@ int stacd_lkc_parse(json_object *data, StasTid ***ret_tids, StacdDiscovered *ret
                 _cleanup_(kv_freep) StasKV *kv = NULL;
                 StasTid *t;
 
-                if (object_to_kv(json_object_array_get_idx(a, i), &kv) < 0)
+                if (log_pages_dict_from_json(json_object_array_get_idx(a, i), &kv) < 0)
                         continue;
                 t = tid_from_kv(kv);
                 if (!t)

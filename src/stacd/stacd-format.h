@@ -16,9 +16,7 @@
 #include "stas/kv.h"
 #include "stas/tid.h"
 #include "stas/types.h"
-
-/* Longest TID field accepted from stafd (NQNs are at most 223 bytes). */
-#define STACD_FIELD_MAX 255
+#include "stas/wire.h"
 
 /* One discovery controller as stafd reports it, with its cached log page entries. */
 typedef struct StacdDc {
@@ -54,7 +52,7 @@ typedef struct StacdDecodeStats {
 
 /*
  * stacd_dlpe_usable() - a DLPE received from stafd may be used: a dict of short strings (keys at
- * most STACD_FIELD_MAX bytes, values 4096) whose connect-string fields pass dlpe_check(). On
+ * most STAS_WIRE_FIELD_MAX bytes, values 4096) whose connect-string fields pass dlpe_check(). On
  * false, *@ret_field (optional) names the bad key (NULL when it is the size).
  */
 bool stacd_dlpe_usable(const StasKV *dlpe, const char **ret_field);
@@ -63,18 +61,18 @@ void stacd_note_bad_dlpe(StacdDecodeStats *st, const StasTid *dc, const StasKV *
 
 /*
  * stacd_discovered_decode() - decode get_all_log_pages(true), parsed: an array of
- * {"discovery-controller": {..}, "log-pages": [{..}, ..]} with string values only, element by
- * element, so one hostile element cannot hide the others (DESIGN 3 still holds: what cannot be
- * read never reads as "gone"):
+ * {"discovery-controller": {..}, "log-pages": [{..}, ..]} with string values only, with the
+ * log-pages codec (stas/log-pages.h), element by element, so one hostile element cannot hide the others
+ * (DESIGN 3 still holds: what cannot be read never reads as "gone"):
  *  - an element whose DC identity is unusable (no transport or traddr, a field with control
- *    characters or longer than STACD_FIELD_MAX, or one that breaks validate.h) is skipped: such a
+ *    characters or longer than STAS_WIRE_FIELD_MAX, or one that breaks validate.h) is skipped: such a
  *    DC is never in a known set;
  *  - a log page entry that is not usable (stacd_dlpe_usable()) is skipped alone;
  *  - an element whose DC is readable but whose "log-pages" is missing or not an array keeps
  *    that DC's entries from @old (or is skipped when @old does not have it);
  *  - an element that names no DC at all (not an object, no or unreadable "discovery-controller")
  *    could be any DC: every DC of @old (when known) the answer lacks keeps its @old entries;
- *  - a log page entry that is not a flat dict of strings (key <= STACD_FIELD_MAX, value <= 4096
+ *  - a log page entry that is not a flat dict of strings (key <= STAS_WIRE_FIELD_MAX, value <= 4096
  *    characters) is dropped alone.
  * The counts go to @ret_stats (optional) so the caller logs once per answer. *@ret is set (known)
  * on success. Return: 0, -EINVAL (not an array), -ENOMEM.

@@ -6,7 +6,9 @@
 #include <syslog.h>
 
 #include "stacd-manager.h"
+#include "stacd-conf.h"
 #include "stas/bus-debug.h"
+#include "stas/json-util.h"
 #include "stas/daemon.h"
 #include "stas/dlp.h"
 #include "stas/kvv.h"
@@ -664,7 +666,7 @@ int manager_load(StacdManager *m) {
         StasNvmeHost h;
         int r;
 
-        r = stas_conf_load(STAS_DAEMON_STACD, m->conf_path, &m->conf);
+        r = stas_conf_load(&stacd_conf_schema, m->conf_path, &m->conf);
         if (r < 0)
                 return log_error_errno(r, "Cannot load %s: %m", m->conf_path);
         manager_log_level_apply(m);
@@ -730,7 +732,7 @@ void manager_reload(StacdManager *m) {
 
         daemon_notify_reloading();
         log_info("Reloading the configuration.");
-        r = daemon_conf_reload(STAS_DAEMON_STACD, m->conf_path, &c);
+        r = daemon_conf_reload(&stacd_conf_schema, m->conf_path, &c);
         if (r >= 0) {
                 stas_conf_free(m->conf);
                 m->conf = TAKE_PTR(c);
@@ -825,55 +827,38 @@ const StasKV *manager_ioc_dict(StacdManager *m, StacdIoc *io, bool detailed) {
         return kv;
 }
 
-static int add_str(json_object *o, const char *k, const char *v) {
-        json_object *s = json_object_new_string(strempty(v));
-
-        if (!s)
-                return -ENOMEM;
-        return json_object_object_add(o, k, s) < 0 ? -ENOMEM : 0;
-}
-
 /**
- * manager_process_info() - the process_info JSON (§4.3); the host key is "(set)".
+ * manager_process_info() - the process_info JSON (§4.3, bus-debug.h); the host key is "(set)".
  * @m: the manager
  * @ret: the text
  */
 int manager_process_info(StacdManager *m, char **ret) {
-        json_object *o = json_object_new_object();
         char buf[64];
-        int r = 0;
+        const BusDebugInfo info = {
+                .hostnqn = m->sys->hostnqn,
+                .hostid = m->sys->hostid,
+                .hostkey = m->sys->hostkey,
+                .symname = m->sys->symname,
+                .lkc_path = m->lkc_path,
+                .lkc_error = m->lkc_status.text,
+                .soak_timer = timer_to_string(m->reconcile_timer, buf, sizeof buf),
+                .tp8013 = m->kopts.discovery,
+                .host_iface = m->kopts.host_iface,
+        };
+        _cleanup_json_ json_object *o = bus_debug_info_new(&info);
+        int r;
 
         if (!o)
                 return -ENOMEM;
-        r |= json_object_object_add(o, "tron", json_object_new_boolean(log_get_max_level() >= LOG_DEBUG));
-        r |= add_str(o, "log-level", log_get_max_level() >= LOG_DEBUG ? "DEBUG" : "INFO");
-        r |= add_str(o, "hostnqn", m->sys->hostnqn);
-        r |= add_str(o, "hostid", m->sys->hostid);
-        r |= add_str(o, "hostkey", LOG_SECRET(m->sys->hostkey));
-        r |= add_str(o, "symname", m->sys->symname);
-        r |= add_str(o, "last known config file", m->lkc_path);
-        r |= add_str(o, "last known config error", m->lkc_status.text);
-        r |= add_str(o, "config soak timer", timer_to_string(m->reconcile_timer, buf, sizeof buf));
-        r |= add_str(o, "kernel support.TP8013", m->kopts.discovery ? "True" : "False");
-        r |= add_str(o, "kernel support.host_iface", m->kopts.host_iface ? "True" : "False");
-        r |= add_str(o, "stafd", m->staf && staf_present(m->staf) ? "present" : "absent");
-        r |= add_str(o, "discovered set", m->discovered.known ? "known" : "unknown");
-        for (size_t i = 0; i < m->n_disposing; i++) {
-                _cleanup_free_ char *s = tid_str(stas_ctrl_tid(m->disposing[i]->ctrl)), *k = NULL;
+        r = bus_debug_info_add(o, "stafd", m->staf && staf_present(m->staf) ? "present" : "absent");
+        r = r ?: bus_debug_info_add(o, "discovered set", m->discovered.known ? "known" : "unknown");
+        for (size_t i = 0; r >= 0 && i < m->n_disposing; i++) {
+                StasCtrl *c = m->disposing[i]->ctrl;
 
-                if (asprintf(&k, "terminator.controller.%s", s) < 0) {
-                        r = -1;
-                        break;
-                }
-                r |= add_str(
-                        o, k, stas_ctrl_busy(m->disposing[i]->ctrl) ? "waiting for operation" : "disposing");
+                r = bus_debug_info_add_disposing(
+                        o, stas_ctrl_tid(c), stas_ctrl_busy(c) ? "waiting for operation" : "disposing");
         }
-        if (r != 0) {
-                json_object_put(o);
-                return -ENOMEM;
-        }
-        *ret = strdup(
-                json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
-        json_object_put(o);
-        return *ret ? 0 : -ENOMEM;
+        if (r < 0)
+                return r;
+        return bus_debug_info_to_string(o, ret);
 }

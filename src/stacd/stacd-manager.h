@@ -22,14 +22,10 @@
 #include "stas/event.h"
 #include "stas/kernel.h"
 #include "stas/lkc.h"
-#include "stas/options.h"
+#include "stas/conf.h"
 #include "stas/sysconf.h"
 #include "stas/udev.h"
-
-#define STACD_BUS_NAME "org.nvmexpress.stac"
-#define STACD_BUS_PATH "/org/nvmexpress/stac"
-#define STACD_BUS_IFACE "org.nvmexpress.stac"
-#define STACD_BUS_DEBUG_IFACE "org.nvmexpress.stac.debug"
+#include "stas/wire.h"
 
 /* soak of the udev add audit (sysfs attributes lag the add uevent, §5.8) */
 #define STACD_AUDIT_SOAK_USEC (1 * USEC_PER_SEC)

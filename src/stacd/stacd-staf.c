@@ -14,12 +14,9 @@
 #include "stas/bus-util.h"
 #include "stas/dlp.h"
 #include "stas/json-util.h"
+#include "stas/log-pages.h"
 #include "stas/kvv.h"
 #include "stas/log.h"
-
-#define STAF_NAME "org.nvmexpress.staf"
-#define STAF_PATH "/org/nvmexpress/staf"
-#define STAF_IFACE "org.nvmexpress.staf"
 
 static inline void *mfree(void *p) {
         free(p);
@@ -134,7 +131,7 @@ static int get_all_reply(sd_bus_message *reply, void *userdata, sd_bus_error *re
         }
         r = sd_bus_message_read(reply, "s", &text);
         if (r >= 0)
-                r = json_parse(text, &o);
+                r = log_pages_parse(text, &o);
         if (r >= 0)
                 r = stacd_discovered_decode(o, &s->m->discovered, &d, &st);
         if (r < 0) {
@@ -233,8 +230,8 @@ static int call_start(StacdStaf *s, const StasTid *dc) {
                         s->m->bus,
                         &c->slot,
                         s->owner,
-                        STAF_PATH,
-                        STAF_IFACE,
+                        STAF_BUS_PATH,
+                        STAF_BUS_IFACE,
                         "get_log_pages",
                         get_one_reply,
                         c,
@@ -251,8 +248,8 @@ static int call_start(StacdStaf *s, const StasTid *dc) {
                         s->m->bus,
                         &c->slot,
                         s->owner,
-                        STAF_PATH,
-                        STAF_IFACE,
+                        STAF_BUS_PATH,
+                        STAF_BUS_IFACE,
                         "get_all_log_pages",
                         get_all_reply,
                         c,
@@ -328,7 +325,7 @@ static void owner_set(StacdStaf *s, const char *owner) {
 static int on_name_owner_changed(sd_bus_message *msg, void *userdata, sd_bus_error *ret_error) {
         const char *name, *old, *new;
 
-        if (sd_bus_message_read(msg, "sss", &name, &old, &new) < 0 || !streq(name, STAF_NAME))
+        if (sd_bus_message_read(msg, "sss", &name, &old, &new) < 0 || !streq(name, STAF_BUS_NAME))
                 return 0;
         owner_set(userdata, new);
         return 0;
@@ -424,7 +421,7 @@ int staf_new(StacdManager *m, StacdStaf **ret) {
                 m->bus,
                 &s->owner_match,
                 "type='signal',sender='org.freedesktop.DBus',path='/org/freedesktop/DBus',"
-                "interface='org.freedesktop.DBus',member='NameOwnerChanged',arg0='" STAF_NAME "'",
+                "interface='org.freedesktop.DBus',member='NameOwnerChanged',arg0='" STAF_BUS_NAME "'",
                 on_name_owner_changed,
                 NULL,
                 s);
@@ -434,8 +431,8 @@ int staf_new(StacdManager *m, StacdStaf **ret) {
                 m->bus,
                 &s->lpc_match,
                 NULL,
-                STAF_PATH,
-                STAF_IFACE,
+                STAF_BUS_PATH,
+                STAF_BUS_IFACE,
                 "log_pages_changed",
                 on_log_pages_changed,
                 NULL,
@@ -443,7 +440,15 @@ int staf_new(StacdManager *m, StacdStaf **ret) {
         if (r < 0)
                 goto fail;
         r = sd_bus_match_signal_async(
-                m->bus, &s->dcr_match, NULL, STAF_PATH, STAF_IFACE, "dc_removed", on_dc_removed, NULL, s);
+                m->bus,
+                &s->dcr_match,
+                NULL,
+                STAF_BUS_PATH,
+                STAF_BUS_IFACE,
+                "dc_removed",
+                on_dc_removed,
+                NULL,
+                s);
         if (r < 0)
                 goto fail;
         r = sd_bus_call_method_async(
@@ -456,7 +461,7 @@ int staf_new(StacdManager *m, StacdStaf **ret) {
                 get_owner_reply,
                 s,
                 "s",
-                STAF_NAME);
+                STAF_BUS_NAME);
         if (r < 0)
                 goto fail;
         *ret = s;

@@ -1,14 +1,16 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* stafctl - query stafd over D-Bus. */
-#include "stas/cli.h"
+#include "cli.h"
+#include "stas/wire.h"
 
 int main(int argc, char **argv) {
         static const CliService svc = {
                 .program = "stafctl",
                 .daemon = "stafd",
-                .bus_name = "org.nvmexpress.staf",
-                .path = "/org/nvmexpress/staf",
-                .interface = "org.nvmexpress.staf",
+                .bus_name = STAF_BUS_NAME,
+                .path = STAF_BUS_PATH,
+                .interface = STAF_BUS_IFACE,
+                .debug_interface = STAF_BUS_DEBUG_IFACE,
                 .log_pages = true,
         };
         return cli_main(&svc, argc, argv);

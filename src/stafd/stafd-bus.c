@@ -98,59 +98,32 @@ static int debug_controller_info(void *userdata, const StasTid *tid, char **ret)
         return json_to_string_dup(o, JSON_FORMAT_COMPACT, ret);
 }
 
-static int jset(json_object *o, const char *k, const char *v) {
-        json_object *s = json_object_new_string(strempty(v));
-
-        if (!s || json_object_object_add(o, k, s) < 0) {
-                json_object_put(s);
-                return -ENOMEM;
-        }
-        return 0;
-}
-
 static int debug_process_info(void *userdata, char **ret) {
         StafBus *b = userdata;
         const StasSysConf *sys = staf_manager_sysconf(b->m);
-        _cleanup_json_ json_object *o = json_object_new_object();
-        char buf[64];
-        bool tron = bus_debug_tron();
-        int r = 0;
+        char buf[64], n[32];
+        const BusDebugInfo info = {
+                .hostnqn = sys->hostnqn,
+                .hostid = sys->hostid,
+                .hostkey = sys->hostkey,
+                .symname = sys->symname,
+                .lkc_path = staf_manager_lkc_path(b->m),
+                .lkc_error = staf_manager_lkc_error(b->m),
+                .soak_timer = timer_to_string(staf_manager_soak_timer(b->m), buf, sizeof buf),
+                .tp8013 = b->info.tp8013,
+                .host_iface = b->info.host_iface,
+        };
+        _cleanup_json_ json_object *o = bus_debug_info_new(&info);
+        int r;
 
         if (!o)
                 return -ENOMEM;
-        if (json_object_object_add(o, "tron", json_object_new_boolean(tron)) < 0)
-                return -ENOMEM;
-        r = jset(o, "log-level", tron ? "DEBUG" : "INFO");
-        r = r ?: jset(o, "hostnqn", sys->hostnqn);
-        r = r ?: jset(o, "hostid", sys->hostid);
-        r = r ?: jset(o, "hostkey", LOG_SECRET(sys->hostkey));
-        r = r ?: jset(o, "symname", sys->symname);
-        r = r ?: jset(o, "last known config file", staf_manager_lkc_path(b->m));
-        r = r ?: jset(o, "last known config error", staf_manager_lkc_error(b->m));
-        r = r
-                ?: jset(o,
-                        "config soak timer",
-                        timer_to_string(staf_manager_soak_timer(b->m), buf, sizeof buf));
-        r = r ?: jset(o, "kernel support.TP8013", b->info.tp8013 ? "True" : "False");
-        r = r ?: jset(o, "kernel support.host_iface", b->info.host_iface ? "True" : "False");
-        if (r >= 0) {
-                char n[32];
-
-                snprintf(n, sizeof n, "%zu", staf_manager_n_disposing(b->m));
-                r = jset(o, "terminator.disposing", n);
-        }
+        snprintf(n, sizeof n, "%zu", staf_manager_n_disposing(b->m));
+        r = bus_debug_info_add(o, "terminator.disposing", n);
+        for (size_t i = 0; r >= 0 && i < staf_manager_n_disposing(b->m); i++)
+                r = bus_debug_info_add_disposing(o, staf_manager_disposing_tid(b->m, i), "disposing");
         if (r < 0)
                 return r;
-        for (size_t i = 0; i < staf_manager_n_disposing(b->m); i++) {
-                _cleanup_free_ char *t = tid_to_string(staf_manager_disposing_tid(b->m, i));
-                _cleanup_free_ char *k = NULL;
-
-                if (!t || asprintf(&k, "terminator.controller.%s", t) < 0)
-                        return -ENOMEM;
-                r = jset(o, k, "disposing");
-                if (r < 0)
-                        return r;
-        }
         if (b->info.zc) {
                 json_object *a = zc_info(b->info.zc);
 
@@ -159,7 +132,7 @@ static int debug_process_info(void *userdata, char **ret) {
                         return -ENOMEM;
                 }
         }
-        return json_to_string_dup(o, JSON_FORMAT_COMPACT, ret);
+        return bus_debug_info_to_string(o, ret);
 }
 
 static void debug_tron_changed(void *userdata, bool tron) {

@@ -12,12 +12,8 @@
 #include <systemd/sd-bus.h>
 
 #include "stafd-manager.h"
-#include "stas/avahi.h"
-
-#define STAF_BUS_NAME "org.nvmexpress.staf"
-#define STAF_BUS_PATH "/org/nvmexpress/staf"
-#define STAF_BUS_IFACE "org.nvmexpress.staf"
-#define STAF_BUS_DEBUG_IFACE "org.nvmexpress.staf.debug"
+#include "avahi.h"
+#include "stas/wire.h"
 
 typedef struct StafBus StafBus;
 

@@ -12,12 +12,13 @@
 #include "stas/dlp.h"
 #include "stas/filter.h"
 #include "stas/json-util.h"
+#include "stas/log-pages.h"
 #include "stas/kvv.h"
 #include "stas/lkc.h"
 #include "stas/log.h"
 #include "stas/resolve.h"
 #include "stas/udev.h"
-#include "stas/validate.h"
+#include "stas/wire.h"
 
 typedef enum Stage {
         STAGE_IDLE = 0,
@@ -716,12 +717,81 @@ static int dcs_append(StafManager *m, StafDc *dc) {
         return 0;
 }
 
+/* What the state file restores that breaks validate.h: counted, the first one described. */
+typedef struct RestoreBad {
+        unsigned n;
+        char first[160];
+} RestoreBad;
+
+/* the value is logged as it is: the log writer escapes control characters */
+static void restore_refused(void *userdata, const StasKV *e, const char *field) {
+        RestoreBad *b = userdata;
+
+        if (b->n++ == 0)
+                snprintf(
+                        b->first,
+                        sizeof(b->first),
+                        "log page entry %s '%.64s'",
+                        field ?: "traddr",
+                        kv_get(e, field ?: "traddr") ?: "");
+}
+
+/* One "dcs" element of the state file: a DC (not started) with its cached log page entries. */
+static int restore_dc(StafManager *m, json_object *o, RestoreBad *bad) {
+        _cleanup_(kv_freep) StasKV *tkv = NULL;
+        _cleanup_(tid_freep) StasTid *tid = NULL;
+        _cleanup_(dc_freep) StafDc *dc = NULL;
+        json_object *jt, *jo, *jl;
+        const char *field = NULL;
+        StasOrigin origin;
+
+        if (!json_object_object_get_ex(o, "tid", &jt) || !json_object_object_get_ex(o, "origin", &jo))
+                return 0;
+        tkv = kv_from_json(jt);
+        origin = stas_origin_from_string(json_object_get_string(jo));
+        if (!tkv || origin < 0 || isempty(kv_get(tkv, "transport")))
+                return 0;
+        tid = tid_from_kv(tkv);
+        if (!tid || staf_manager_find(m, tid))
+                return 0;
+        if (stas_check_tid(tid, STAS_VALID_HOSTNAME, &field) < 0) {
+                if (bad->n++ == 0)
+                        snprintf(
+                                bad->first,
+                                sizeof(bad->first),
+                                "%s '%.64s'",
+                                field,
+                                kv_get(tkv, field) ?: "");
+                return 0;
+        }
+        if (dc_new(m, tid, origin, NULL, &dc) < 0)
+                return 0;
+        if (json_object_object_get_ex(o, "log-pages", &jl) && json_object_is_type(jl, json_type_array)) {
+                LogPagesRead rd = {
+                        .check = true,
+                        .usable_traddr = true,
+                        .max_entries = STAS_DLP_MAX_ENTRIES,
+                        .refused = restore_refused,
+                        .userdata = bad,
+                };
+                StasKV **l = NULL;
+
+                if (log_pages_from_json(jl, &rd, &l) >= 0) {
+                        dlp_list_free(dc->log_pages);
+                        dc->log_pages = l;
+                }
+        }
+        /* not started: the first reconcile applies the current configuration first */
+        if (dcs_append(m, dc) < 0)
+                return -ENOMEM;
+        TAKE_PTR(dc);
+        return 0;
+}
+
 static int load_state(StafManager *m) {
         _cleanup_json_ json_object *data = NULL;
+        RestoreBad bad = {};
         json_object *dcs;
-        const char *field = NULL;
-        char first[160] = "";
-        unsigned bad = 0;
         int r;
 
         if (!m->lkc_path)
@@ -733,66 +803,16 @@ static int load_state(StafManager *m) {
                 return 0;
         /* the file is hostile too: what could reach a connect string is validated again */
         for (size_t i = 0; i < json_object_array_length(dcs); i++) {
-                json_object *o = json_object_array_get_idx(dcs, i), *jt, *jo, *jl;
-                _cleanup_(kv_freep) StasKV *tkv = NULL;
-                _cleanup_(tid_freep) StasTid *tid = NULL;
-                _cleanup_(dc_freep) StafDc *dc = NULL;
-                StasOrigin origin;
-
-                if (!json_object_object_get_ex(o, "tid", &jt) ||
-                    !json_object_object_get_ex(o, "origin", &jo))
-                        continue;
-                tkv = kv_from_json(jt);
-                origin = stas_origin_from_string(json_object_get_string(jo));
-                if (!tkv || origin < 0 || isempty(kv_get(tkv, "transport")))
-                        continue;
-                tid = tid_from_kv(tkv);
-                if (!tid || staf_manager_find(m, tid))
-                        continue;
-                if (stas_check_tid(tid, STAS_VALID_HOSTNAME, &field) < 0) {
-                        if (bad++ == 0)
-                                snprintf(
-                                        first, sizeof(first), "%s '%.64s'", field, kv_get(tkv, field) ?: "");
-                        continue;
-                }
-                if (dc_new(m, tid, origin, NULL, &dc) < 0)
-                        continue;
-                if (json_object_object_get_ex(o, "log-pages", &jl) &&
-                    json_object_is_type(jl, json_type_array)) {
-                        size_t n = 0, cap = 0;
-
-                        dc->log_pages = dlp_list_free(dc->log_pages);
-                        for (size_t j = 0; j < json_object_array_length(jl) && j < STAS_DLP_MAX_ENTRIES;
-                             j++) {
-                                StasKV *e = kv_from_json(json_object_array_get_idx(jl, j));
-
-                                if (e && (dlpe_check(e, &field) < 0 || !dlpe_has_usable_traddr(e))) {
-                                        if (bad++ == 0)
-                                                snprintf(
-                                                        first,
-                                                        sizeof(first),
-                                                        "log page entry %s '%.64s'",
-                                                        field ?: "traddr",
-                                                        kv_get(e, field ?: "traddr") ?: "");
-                                        kv_free(e);
-                                        continue;
-                                }
-                                if (e && dlp_list_push(&dc->log_pages, &n, &cap, e) < 0)
-                                        break;
-                        }
-                }
-                /* not started: the first reconcile applies the current configuration first */
-                if (dcs_append(m, dc) < 0)
-                        return -ENOMEM;
-                TAKE_PTR(dc);
+                r = restore_dc(m, json_object_array_get_idx(dcs, i), &bad);
+                if (r < 0)
+                        return r;
         }
-        /* the value is logged as it is: the log writer escapes control characters */
-        if (bad > 0)
+        if (bad.n > 0)
                 log_warning(
                         "%s: skipped %u discovery controller(s) or log page entries with invalid fields (first: %s).",
                         m->lkc_path,
-                        bad,
-                        first);
+                        bad.n,
+                        bad.first);
         log_debug("Restored %zu discovery controllers from %s.", m->n_dcs, m->lkc_path);
         return 0;
 }
@@ -834,7 +854,7 @@ int staf_manager_save(StafManager *m) {
                 json_object_object_add(o, "tid", json_from_kv(tkv));
                 json_object_object_add(
                         o, "origin", json_object_new_string(stas_origin_to_string(dc->origin)));
-                json_object_object_add(o, "log-pages", json_from_kvv(dc->log_pages));
+                json_object_object_add(o, "log-pages", log_pages_to_json(dc->log_pages));
                 json_object_array_add(dcs, o);
         }
         /* a failure is warned about once per problem, and shown by process_info */
@@ -1369,18 +1389,14 @@ int staf_manager_all_log_pages_json(const StafManager *m, bool detailed, char **
                 return -ENOMEM;
         for (size_t i = 0; i < m->n_dcs; i++) {
                 _cleanup_(kv_freep) StasKV *id = NULL;
-                json_object *o;
                 int r;
 
                 r = staf_dc_id_dict(m->dcs[i], detailed, &id);
                 if (r < 0)
                         return r;
-                o = json_object_new_object();
-                if (!o)
-                        return -ENOMEM;
-                json_object_object_add(o, "discovery-controller", json_from_kv(id));
-                json_object_object_add(o, "log-pages", json_from_kvv(m->dcs[i]->log_pages));
-                json_object_array_add(a, o);
+                r = log_pages_add_element(a, id, m->dcs[i]->log_pages);
+                if (r < 0)
+                        return r;
         }
         return json_to_string_dup(a, JSON_FORMAT_COMPACT, ret);
 }

@@ -32,7 +32,7 @@
 #include <systemd/sd-event.h>
 
 #include "stas/ctrl.h"
-#include "stas/options.h"
+#include "stas/conf.h"
 #include "stas/reconcile.h"
 #include "stas/sysconf.h"
 #include "stas/task.h"

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * stafd-zeroconf.h - the glue between the zeroconf browser (stas/avahi.h) and the DC manager:
+ * stafd-zeroconf.h - the glue between the zeroconf browser (avahi.h) and the DC manager:
  * which service types stafd.conf asks for, and handing the browser's reachable services to
  * staf_manager_set_zeroconf(). The manager turns each record into a DC candidate
  * (staf_dc_candidate(): well-known discovery NQN and the host NQN by default), gives it the
@@ -10,7 +10,7 @@
 #pragma once
 
 #include "stafd-manager.h"
-#include "stas/avahi.h"
+#include "avahi.h"
 
 /*
  * staf_zeroconf_service_types() - the DNS-SD service types to browse for @conf:

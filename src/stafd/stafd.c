@@ -25,6 +25,7 @@
 
 #include "config.h"
 #include "stafd-bus.h"
+#include "stafd-conf.h"
 #include "stafd-manager.h"
 #include "stafd-zeroconf.h"
 #include "stas/bus-util.h"
@@ -302,7 +303,7 @@ static void on_reload(void *userdata) {
         if (d->stopping)
                 return;
         daemon_notify_reloading();
-        r = daemon_conf_reload(STAS_DAEMON_STAFD, d->conf_path, &conf);
+        r = daemon_conf_reload(&stafd_conf_schema, d->conf_path, &conf);
         if (r >= 0) {
                 r = sysconf_load(daemon_sysconf_path(), NULL, &sys);
                 if (r < 0)
@@ -369,7 +370,7 @@ int main(int argc, char *argv[]) {
         daemon_log_open("stafd", &args);
         if (daemon_check_startup("stafd", geteuid(), NULL) < 0)
                 return EXIT_FAILURE;
-        r = stas_conf_load(STAS_DAEMON_STAFD, d.conf_path, &conf);
+        r = stas_conf_load(&stafd_conf_schema, d.conf_path, &conf);
         if (r < 0) {
                 log_error_errno(r, "Cannot load %s: %m", d.conf_path);
                 return EXIT_FAILURE;

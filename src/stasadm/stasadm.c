@@ -17,9 +17,9 @@
 #include <unistd.h>
 
 #include "config.h"
-#include "stas/conf.h"
+#include "stas/ini.h"
 #include "stas/hostid.h"
-#include "stas/ini-edit.h"
+#include "ini-edit.h"
 #include "stas/macro.h"
 
 #define EXIT_USAGE 2

@@ -135,7 +135,7 @@ static bool check_tid(sd_bus_message *m) {
 
                 fuzz_assert(bus_transport_is_valid(strict->transport));
                 for (size_t i = 0; i < ELEMENTSOF(f); i++)
-                        fuzz_assert(bus_string_is_valid(f[i], BUS_TID_FIELD_MAX));
+                        fuzz_assert(bus_string_is_valid(f[i], STAS_WIRE_FIELD_MAX));
                 fuzz_assert(rl >= 0 && lenient && tid_equal(strict, lenient));
                 return true;
         }

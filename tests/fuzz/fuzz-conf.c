@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * fuzz-conf.c - the INI reader (conf.c) with both daemons' option tables (options.c: stafd.conf,
- * stacd.conf); sys.conf has its own target (fuzz-sysconf.c: its loader reads a file).
+ * fuzz-conf.c - the INI reader (ini.c) with both daemons' option tables (conf.c with stafd-conf.c
+ * and stacd-conf.c); sys.conf has its own target (fuzz-sysconf.c: its loader reads a file).
  * Input: the file content. Accepted: it parses and holds at least one key.
- * Invariants: the reader's output is what conf.h describes (lower-case, trimmed keys in a known
+ * Invariants: the reader's output is what ini.h describes (lower-case, trimmed keys in a known
  * section; trimmed, single-line values; continuations only after a value); both option tables
  * load exactly the texts the reader parses; a loaded StasConf stays within its documented ranges.
  */
@@ -12,11 +12,14 @@
 #include <math.h>
 
 #include "fuzz-ini.h"
-#include "stas/options.h"
+#include "stacd-conf.h"
+#include "stafd-conf.h"
+#include "stas/conf.h"
 
 static void check_conf(const StasConf *c) {
-        fuzz_assert(c->disconnect_trtypes && c->disconnect_trtypes[0]);
-        for (char **t = c->disconnect_trtypes; *t; t++) {
+        /* stacd's table: never empty; stafd has none */
+        fuzz_assert(c->schema == &stafd_conf_schema || (c->disconnect_trtypes && c->disconnect_trtypes[0]));
+        for (char **t = c->disconnect_trtypes; t && *t; t++) {
                 fuzz_assert(streq(*t, "tcp") || streq(*t, "rdma") || streq(*t, "fc"));
                 for (char **u = t + 1; *u; u++)
                         fuzz_assert(!streq(*t, *u));
@@ -51,10 +54,11 @@ bool fuzz_one(const uint8_t *data, size_t size) {
         if (parses)
                 check_ini(ini);
 
-        for (int d = STAS_DAEMON_STAFD; d <= STAS_DAEMON_STACD; d++) {
+        for (int d = 0; d < 2; d++) {
                 _cleanup_(stas_conf_freep) StasConf *c = NULL;
 
-                r = stas_conf_load_string(d, text, "fuzz.conf", &c);
+                r = stas_conf_load_string(
+                        d ? &stacd_conf_schema : &stafd_conf_schema, text, "fuzz.conf", &c);
                 fuzz_assert(parses ? r == 0 : r == -EINVAL);
                 if (c)
                         check_conf(c);

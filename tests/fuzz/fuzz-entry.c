@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * fuzz-entry.c - controller= and exclude= values (stas_conf_parse_entry(), options.c), for both
+ * fuzz-entry.c - controller= and exclude= values (stas_conf_parse_entry(), conf.c), for both
  * daemons, then the connect options of each controller entry (stas_conf_connect_options()).
  * Input: the value. Accepted: at least one of the four parses (stafd/stacd x controller/exclude)
- * keeps the entry. Invariants of a kept entry (options.h): keys are known, lower-case and never
+ * keeps the entry. Invariants of a kept entry (conf.h): keys are known, lower-case and never
  * "nqn" or *-file; keys and values carry no ';' and no surrounding whitespace (values may be
  * empty); a controller has a supported transport, a traddr (except loop), a trsvcid ("" for fc and
  * loop), a subsysnqn, and overrides in canonical form; an exclude has no host-traddr.
@@ -13,7 +13,9 @@
 #include <stdio.h>
 
 #include "fuzz.h"
-#include "stas/options.h"
+#include "stacd-conf.h"
+#include "stafd-conf.h"
+#include "stas/conf.h"
 #include "stas/tid.h"
 
 static const char *const known_keys[] = {
@@ -54,7 +56,7 @@ static void check_canonical(const char *k, const char *v) {
         }
 }
 
-static void check_entry(StasDaemon d, bool exclude, const StasKV *kv) {
+static void check_entry(const StasConfSchema *d, bool exclude, const StasKV *kv) {
         const char *t = kv_get(kv, "transport");
 
         KV_FOREACH(i, kv) {
@@ -83,7 +85,7 @@ static void check_entry(StasDaemon d, bool exclude, const StasKV *kv) {
         fuzz_assert(!isempty(kv_get(kv, "subsysnqn")));
 }
 
-static void check_options(StasDaemon d, const StasKV *kv) {
+static void check_options(const StasConfSchema *d, const StasKV *kv) {
         _cleanup_(stas_conf_freep) StasConf *c = stas_conf_new_default(d);
         StasConnectOptions o;
 
@@ -102,7 +104,7 @@ bool fuzz_one(const uint8_t *data, size_t size) {
         bool accepted = false;
 
         for (int i = 0; i < 4; i++) {
-                StasDaemon d = i & 1 ? STAS_DAEMON_STACD : STAS_DAEMON_STAFD;
+                const StasConfSchema *d = i & 1 ? &stacd_conf_schema : &stafd_conf_schema;
                 bool exclude = i & 2;
                 _cleanup_(kv_freep) StasKV *kv = NULL;
                 int r;

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fuzz-ini-diff.c - DIFFERENTIAL: what stasadm's editor writes (ini_edit_set(), ini-edit.c) must
- * read back, through the daemons' reader (ini_parse_string(), conf.c; sysconf_load() for [Host];
+ * read back, through the daemons' reader (ini_parse_string(), ini.c; sysconf_load() for [Host];
  * stas_conf_parse_entry() for [Controllers] controller=), as exactly the edit.
  * Input: section, key and value, each up to a NUL byte, then the text.
  * Accepted: the text parses and ini_edit_set() takes the arguments.
@@ -14,9 +14,10 @@
 #include <errno.h>
 
 #include "fuzz.h"
+#include "stafd-conf.h"
+#include "stas/ini.h"
+#include "ini-edit.h"
 #include "stas/conf.h"
-#include "stas/ini-edit.h"
-#include "stas/options.h"
 #include "stas/sysconf.h"
 
 static char *sys_path, *root;
@@ -96,8 +97,8 @@ static void check_controller(const char *text, const char *value) {
         _cleanup_(stas_conf_freep) StasConf *c = NULL;
         _cleanup_(kv_freep) StasKV *kv = NULL;
 
-        fuzz_assert(stas_conf_load_string(STAS_DAEMON_STAFD, text, "fuzz.conf", &c) == 0);
-        if (stas_conf_parse_entry(STAS_DAEMON_STAFD, false, value, "fuzz.conf", 1, &kv) < 0) {
+        fuzz_assert(stas_conf_load_string(&stafd_conf_schema, text, "fuzz.conf", &c) == 0);
+        if (stas_conf_parse_entry(&stafd_conf_schema, false, value, "fuzz.conf", 1, &kv) < 0) {
                 fuzz_assert(c->n_controllers == 0);
                 return;
         }

@@ -14,8 +14,8 @@
 #include <errno.h>
 
 #include "fuzz.h"
-#include "stas/conf.h"
-#include "stas/ini-edit.h"
+#include "stas/ini.h"
+#include "ini-edit.h"
 
 /* -EBADMSG from the editor exactly when the reader refuses the text: one grammar. */
 static bool reader_refuses(const char *text) {

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* fuzz-ini.h - what conf.h promises about a parsed INI text, checked by the INI targets. */
+/* fuzz-ini.h - what ini.h promises about a parsed INI text, checked by the INI targets. */
 #pragma once
 
 #include <ctype.h>
 
 #include "fuzz.h"
-#include "stas/conf.h"
+#include "stas/ini.h"
 
 static inline bool fuzz_ini_blank(char c) {
         return c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v';

@@ -12,6 +12,7 @@
 
 #include "fake-ctrl-ops.h"
 #include "fuzz-stacd.h"
+#include "stafd-conf.h"
 #include "stafd-manager.h"
 #include "stas/json-util.h"
 #include "stas/lkc.h"
@@ -28,7 +29,7 @@ void fuzz_target_init(void) {
 }
 
 static StafManager *stafd_restore(void) {
-        StasConf *c = stas_conf_new_default(STAS_DAEMON_STAFD);
+        StasConf *c = stas_conf_new_default(&stafd_conf_schema);
         StasSysConf *s = new0(StasSysConf, 1);
         StafManager *m = NULL;
 

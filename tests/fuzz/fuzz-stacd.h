@@ -36,8 +36,8 @@ static inline void check_discovered(const StacdDiscovered *d) {
                 fuzz_assert(d->dcs[i].dlpes);
                 for (StasKV **e = d->dcs[i].dlpes; *e; e++)
                         KV_FOREACH(j, *e) {
-                                fuzz_assert(strlen((*e)->keys[j]) <= STACD_FIELD_MAX);
-                                fuzz_assert(strlen((*e)->values[j]) <= 4096);
+                                fuzz_assert(strlen((*e)->keys[j]) <= STAS_WIRE_FIELD_MAX);
+                                fuzz_assert(strlen((*e)->values[j]) <= STAS_WIRE_VALUE_MAX);
                         }
         }
 }

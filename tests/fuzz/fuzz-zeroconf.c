@@ -20,9 +20,9 @@
 #include <errno.h>
 
 #include "fuzz.h"
-#include "stas/avahi.h"
+#include "avahi.h"
 #include "stas/tid.h"
-#include "stas/validate.h"
+#include "stas/wire.h"
 
 static bool printable(const char *s) {
         for (; *s; s++)

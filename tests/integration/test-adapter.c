@@ -80,7 +80,7 @@ static StasNvmeCtrl *new_dc(StasNvme *ctx, const char *traddr) {
 
         connect_options_init(&o);
         o.kato = 30;
-        return new_ctrl(ctx, NVME_DISC_SUBSYS_NAME, traddr, "8009", NULL, &o, true);
+        return new_ctrl(ctx, NVME_DISC_WKNQN, traddr, "8009", NULL, &o, true);
 }
 
 static void test_adapter_connect_options_reach_kernel(void **state) {
@@ -139,7 +139,7 @@ static void test_adapter_dc_kato_and_discovery_flag(void **state) {
 
 static void test_adapter_adopt_existing(void **state) {
         const char *argv[] = { "connect",
-                               "nqn=" NVME_DISC_SUBSYS_NAME
+                               "nqn=" NVME_DISC_WKNQN
                                ",transport=tcp,traddr=10.0.0.1,trsvcid=8009,hostnqn=" HOSTNQN
                                ",hostid=" HOSTID,
                                NULL };

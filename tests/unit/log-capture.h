@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * log-capture.h - header-only helper for unit tests: collect every log line in a buffer via
- * log_set_sink(), then search it. One capture at a time (the sink is process-global).
+ * log-capture.h - header-only helper for unit tests, the one log sink they use: collect every log
+ * line in a buffer via log_set_sink(), then count and search it. One capture at a time (the sink
+ * is process-global); lines may come from worker threads (a mutex guards the buffer).
  */
 #pragma once
 
+#include <pthread.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,31 +18,119 @@ typedef struct LogCapture {
         char *text; /* all lines, each as "<level>line\n" */
         size_t len;
         unsigned n_lines;
+        pthread_mutex_t lock;    /* taken by the sink (zeroed: a default mutex) */
+        char last[LOG_LINE_MAX]; /* log_capture_last()'s answer */
 } LogCapture;
 
 static inline void log_capture_sink(int level, const char *line, void *userdata) {
         LogCapture *c = userdata;
         size_t l = strlen(line) + 16;
-        char *t = realloc(c->text, c->len + l + 1);
+        char *t;
 
+        pthread_mutex_lock(&c->lock);
+        t = realloc(c->text, c->len + l + 1);
         if (!t)
                 abort();
         c->text = t;
         c->len += (size_t) snprintf(c->text + c->len, l + 1, "<%d>%s\n", level, line);
         c->n_lines++;
+        pthread_mutex_unlock(&c->lock);
 }
 
-static inline void log_capture_start(LogCapture *c) {
+/* log_capture_start_at() - capture every line from now on, with the log level set to @level. */
+static inline void log_capture_start_at(LogCapture *c, int level) {
         *c = (LogCapture){ .text = strdup("") };
-        log_set_max_level(LOG_DEBUG);
+        if (!c->text)
+                abort();
+        log_set_max_level(level);
         log_set_sink(log_capture_sink, c);
 }
 
+/* log_capture_start() - the same at debug level (every line). */
+static inline void log_capture_start(LogCapture *c) {
+        log_capture_start_at(c, LOG_DEBUG);
+}
+
+/* log_capture_stop() - back to normal output at the default level (info); the lines are freed. */
 static inline void log_capture_stop(LogCapture *c) {
         log_set_sink(NULL, NULL);
         log_set_max_level(LOG_INFO);
         free(c->text);
         *c = (LogCapture){};
+}
+
+/* log_capture_clear() - forget the lines captured so far (the capture goes on). */
+static inline void log_capture_clear(LogCapture *c) {
+        pthread_mutex_lock(&c->lock);
+        c->text[0] = 0;
+        c->len = 0;
+        c->n_lines = 0;
+        pthread_mutex_unlock(&c->lock);
+}
+
+/*
+ * log_capture_next() - walk the lines: *@p starts at c->text; each call gives the next line's
+ * level, its body in @buf (@size bytes, cut if longer), and advances *@p. Return: false at the end.
+ */
+static inline bool log_capture_next(const char **p, int *level, char *buf, size_t size) {
+        const char *eol, *body;
+        size_t n;
+
+        if (!*p || !**p)
+                return false;
+        eol = strchr(*p, '\n');
+        n = eol ? (size_t) (eol - *p) : strlen(*p);
+        *level = atoi(*p + 1);
+        body = strchr(*p, '>') + 1;
+        snprintf(buf, size, "%.*s", (int) (n - (size_t) (body - *p)), body);
+        *p = eol ? eol + 1 : NULL;
+        return true;
+}
+
+/* log_capture_count_upto() - lines at @max_level or more severe (LOG_WARNING: warnings and worse). */
+static inline unsigned log_capture_count_upto(LogCapture *c, int max_level) {
+        char line[LOG_LINE_MAX];
+        const char *p;
+        unsigned n = 0;
+        int lv;
+
+        pthread_mutex_lock(&c->lock);
+        for (p = c->text; log_capture_next(&p, &lv, line, sizeof(line));)
+                n += lv <= max_level;
+        pthread_mutex_unlock(&c->lock);
+        return n;
+}
+
+/* log_capture_count_has() - lines at exactly @level (< 0: any) containing @needle. */
+static inline unsigned log_capture_count_has(LogCapture *c, int level, const char *needle) {
+        char line[LOG_LINE_MAX];
+        const char *p;
+        unsigned n = 0;
+        int lv;
+
+        pthread_mutex_lock(&c->lock);
+        for (p = c->text; log_capture_next(&p, &lv, line, sizeof(line));)
+                n += (level < 0 || lv == level) && strstr(line, needle);
+        pthread_mutex_unlock(&c->lock);
+        return n;
+}
+
+/*
+ * log_capture_last() - the body of the last line with a level in [@min_level, @max_level] ("" if
+ * none). Valid until the next call.
+ */
+static inline const char *log_capture_last(LogCapture *c, int min_level, int max_level) {
+        char line[LOG_LINE_MAX];
+        const char *p;
+        int lv;
+
+        pthread_mutex_lock(&c->lock);
+        c->last[0] = 0;
+        for (p = c->text; log_capture_next(&p, &lv, line, sizeof(line));)
+                if (lv >= min_level && lv <= max_level)
+                        snprintf(c->last, sizeof(c->last), "%s", line);
+        pthread_mutex_unlock(&c->lock);
+        return c->last;
 }
 
 /* log_capture_has() - a line at exactly @level containing @needle (level < 0: any level). */

@@ -10,7 +10,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
-#include "stas/avahi-poll.h"
+#include "avahi-poll.h"
 
 typedef struct Fixture {
         sd_event *event;

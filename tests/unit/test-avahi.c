@@ -8,8 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "test-helpers.h"
 #include "private-bus.h"
-#include "stas/avahi.h"
+#include "avahi.h"
 #include "stas/json-util.h"
 #include "stas/log.h"
 #include "stas/strv.h"
@@ -182,15 +183,6 @@ static void test_avahi_retry_backoff_sequence(void **state) {
         assert_int_equal(zc_retry_delay_usec(0), 5 * UINT64_C(1000000));
 }
 
-/* Captured log lines */
-static char **lines;
-static void capture(int level, const char *line, void *userdata) {
-        char *s = NULL;
-
-        assert_true(asprintf(&s, "<%d>%s", level, line) > 0);
-        assert_int_equal(strv_consume(&lines, s), 0);
-}
-
 static unsigned changes;
 static void on_change(StasZeroconf *z, void *userdata) {
         changes++;
@@ -206,11 +198,12 @@ static void test_avahi_no_daemon_on_bus(void **state) {
         _cleanup_free_ char *text = NULL;
         char *types[] = { (char *) ZC_STYPE_TCP, (char *) ZC_STYPE_UDP, (char *) ZC_STYPE_TCP, NULL };
         char *warning = NULL;
+        LogCapture logs;
         bool ok;
 
         assert_int_equal(private_bus_start(&pb), 0);
         setenv("DBUS_SYSTEM_BUS_ADDRESS", pb.address, 1);
-        log_set_sink(capture, NULL);
+        log_capture_start_at(&logs, log_get_max_level());
         changes = 0;
 
         ok = sd_event_new(&event) >= 0 && zc_new(event, true, on_change, NULL, &z) >= 0 &&
@@ -223,14 +216,14 @@ static void test_avahi_no_daemon_on_bus(void **state) {
         }
         if (info)
                 (void) json_to_string_dup(info, JSON_FORMAT_COMPACT, &text);
-        warning = strv_join(lines, "\n");
+        warning = strdup(logs.text);
 
         /* disabling while waiting must be clean too */
         if (z)
                 (void) zc_set_service_types(z, NULL);
         zc_free(z);
         sd_event_unref(event);
-        log_set_sink(NULL, NULL);
+        log_capture_stop(&logs);
         unsetenv("DBUS_SYSTEM_BUS_ADDRESS");
         private_bus_stop(&pb);
 
@@ -240,7 +233,6 @@ static void test_avahi_no_daemon_on_bus(void **state) {
         /* logged once, not once per state callback */
         assert_null(strstr(strstr(warning, "not available") + 1, "not available"));
         free(warning);
-        lines = strv_free(lines);
         assert_int_equal(kvv_length(ctrls), 0);
         assert_int_equal(changes, 0);
         assert_non_null(text);

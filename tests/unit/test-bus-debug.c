@@ -12,17 +12,20 @@
 #include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 
+#include "test-helpers.h"
 #include "private-bus.h"
 #include "stas/bus-debug.h"
 #include "stas/bus-util.h"
 #include "stas/log.h"
 #include "stas/strv.h"
+#include "stas/wire.h"
 
-#define STAF_PATH "/org/nvmexpress/staf"
-#define STAF_DEBUG "org.nvmexpress.staf.debug"
-#define STAC_PATH "/org/nvmexpress/stac"
-#define STAC_DEBUG "org.nvmexpress.stac.debug"
-#define SERVER "org.nvmexpress.staf"
+/* the daemons' names (wire.h); the introspection test checks them against the dbus XML files */
+#define STAF_PATH STAF_BUS_PATH
+#define STAF_DEBUG STAF_BUS_DEBUG_IFACE
+#define STAC_PATH STAC_BUS_PATH
+#define STAC_DEBUG STAC_BUS_DEBUG_IFACE
+#define SERVER STAF_BUS_NAME
 
 typedef struct Fixture {
         PrivateBus pb;
@@ -30,6 +33,7 @@ typedef struct Fixture {
         sd_bus *server, *client;
         BusDebug *debug, *debug2;
         StasTid *last_tid;
+        LogCapture logs; /* the lines are not looked at */
         unsigned tron_changes;
         bool last_tron;
 } Fixture;
@@ -71,9 +75,6 @@ static const BusDebugOps stac_ops = {
         .controller_info = fake_controller_info,
 };
 
-static void quiet(int level, const char *line, void *userdata) {
-}
-
 static int teardown(void **state);
 
 /* Setup must not leave a dbus-daemon behind when it fails: check without asserting. */
@@ -82,8 +83,7 @@ static int setup(void **state) {
 
         assert_non_null(f);
         *state = f;
-        log_set_sink(quiet, NULL);
-        log_set_max_level(LOG_INFO);
+        log_capture_start_at(&f->logs, LOG_INFO);
         if (private_bus_start(&f->pb) < 0 || sd_event_new(&f->event) < 0)
                 goto fail;
 
@@ -112,8 +112,7 @@ static int teardown(void **state) {
         tid_free(f->last_tid);
         private_bus_stop(&f->pb);
         unsetenv("DBUS_SYSTEM_BUS_ADDRESS");
-        log_set_sink(NULL, NULL);
-        log_set_max_level(LOG_INFO);
+        log_capture_stop(&f->logs);
         free(f);
         return 0;
 }
@@ -621,8 +620,58 @@ static void test_bus_debug_request_name_taken(void **state) {
         assert_int_equal(bus_request_name(f->client, SERVER), -EEXIST);
 }
 
+/* the process_info both daemons answer: the common keys in their order, the host key never shown */
+static void test_bus_debug_info_builder(void **state) {
+        const BusDebugInfo info = {
+                .hostnqn = "nqn.host",
+                .hostid = "id",
+                .hostkey = "DHHC-1:00:c2VjcmV0:",
+                .symname = NULL,
+                .lkc_path = "/run/stafd/last-known-config.json",
+                .lkc_error = "",
+                .soak_timer = "2.0s",
+                .tp8013 = true,
+                .host_iface = false,
+        };
+        _cleanup_(tid_freep) StasTid *t = tid_new("tcp", "10.0.0.1", "8009", "nqn.x", "", "", "nqn.host");
+        json_object *o;
+        char *text = NULL;
+
+        log_set_max_level(LOG_INFO);
+        o = bus_debug_info_new(&info);
+        assert_non_null(o);
+        assert_non_null(t);
+        assert_int_equal(bus_debug_info_add(o, "stafd", "present"), 0);
+        assert_int_equal(bus_debug_info_add(o, "empty", NULL), 0);
+        assert_int_equal(bus_debug_info_add_disposing(o, t, "disposing"), 0);
+        assert_int_equal(bus_debug_info_add_disposing(o, NULL, "disposing"), 0);
+        assert_int_equal(bus_debug_info_to_string(o, &text), 0);
+        assert_string_equal(
+                text,
+                "{\"tron\":false,\"log-level\":\"INFO\",\"hostnqn\":\"nqn.host\",\"hostid\":\"id\","
+                "\"hostkey\":\"(set)\",\"symname\":\"\","
+                "\"last known config file\":\"/run/stafd/last-known-config.json\","
+                "\"last known config error\":\"\",\"config soak timer\":\"2.0s\","
+                "\"kernel support.TP8013\":\"True\",\"kernel support.host_iface\":\"False\","
+                "\"stafd\":\"present\",\"empty\":\"\","
+                "\"terminator.controller.(tcp, 10.0.0.1, 8009, nqn.x)\":\"disposing\","
+                "\"terminator.controller.(?)\":\"disposing\"}");
+        free(text);
+        json_object_put(o);
+
+        log_set_max_level(LOG_DEBUG);
+        o = bus_debug_info_new(&(BusDebugInfo){});
+        assert_int_equal(bus_debug_info_to_string(o, &text), 0);
+        assert_non_null(strstr(text, "{\"tron\":true,\"log-level\":\"DEBUG\",\"hostnqn\":\"\","));
+        assert_non_null(strstr(text, "\"hostkey\":\"\","));
+        free(text);
+        json_object_put(o);
+        log_set_max_level(LOG_INFO);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_bus_debug_info_builder),
                 cmocka_unit_test_setup_teardown(test_bus_debug_process_info, setup, teardown),
                 cmocka_unit_test_setup_teardown(
                         test_bus_debug_controller_info_known_and_unknown, setup, teardown),

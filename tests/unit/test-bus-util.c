@@ -183,7 +183,7 @@ static void test_bus_util_read_tid_lenient(void **state) {
 }
 
 static void test_bus_util_string_validation(void **state) {
-        char max[BUS_TID_FIELD_MAX + 2];
+        char max[STAS_WIRE_FIELD_MAX + 2];
 
         assert_true(bus_string_is_valid("", 10));
         assert_true(bus_string_is_valid("caf\xc3\xa9", 10));
@@ -193,11 +193,11 @@ static void test_bus_util_string_validation(void **state) {
         assert_false(bus_string_is_valid("a\tb", 10));
         assert_false(bus_string_is_valid(NULL, 10));
         memset(max, 'x', sizeof(max));
-        max[BUS_TID_FIELD_MAX] = 0;
-        assert_true(bus_string_is_valid(max, BUS_TID_FIELD_MAX));
-        max[BUS_TID_FIELD_MAX] = 'x';
-        max[BUS_TID_FIELD_MAX + 1] = 0;
-        assert_false(bus_string_is_valid(max, BUS_TID_FIELD_MAX));
+        max[STAS_WIRE_FIELD_MAX] = 0;
+        assert_true(bus_string_is_valid(max, STAS_WIRE_FIELD_MAX));
+        max[STAS_WIRE_FIELD_MAX] = 'x';
+        max[STAS_WIRE_FIELD_MAX + 1] = 0;
+        assert_false(bus_string_is_valid(max, STAS_WIRE_FIELD_MAX));
         assert_true(bus_transport_is_valid("loop"));
         assert_false(bus_transport_is_valid(NULL));
         assert_false(bus_transport_is_valid("tcp "));

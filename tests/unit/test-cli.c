@@ -8,14 +8,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "stas/cli.h"
+#include "cli.h"
+#include "stas/wire.h"
 
 static const CliService svc = {
         .program = "stafctl",
         .daemon = "stafd",
-        .bus_name = "org.nvmexpress.staf",
-        .path = "/org/nvmexpress/staf",
-        .interface = "org.nvmexpress.staf",
+        .bus_name = STAF_BUS_NAME,
+        .path = STAF_BUS_PATH,
+        .interface = STAF_BUS_IFACE,
+        .debug_interface = STAF_BUS_DEBUG_IFACE,
         .log_pages = true,
 };
 
@@ -92,9 +94,10 @@ static void test_cli_stacctl_has_no_log_page_commands(void **state) {
         static const CliService stac = {
                 .program = "stacctl",
                 .daemon = "stacd",
-                .bus_name = "org.nvmexpress.stac",
-                .path = "/org/nvmexpress/stac",
-                .interface = "org.nvmexpress.stac",
+                .bus_name = STAC_BUS_NAME,
+                .path = STAC_BUS_PATH,
+                .interface = STAC_BUS_IFACE,
+                .debug_interface = STAC_BUS_DEBUG_IFACE,
         };
         char *a[] = { (char *) "stacctl", (char *) "adlp", NULL };
 

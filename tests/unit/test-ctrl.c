@@ -12,18 +12,11 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "test-helpers.h"
 #include "stas/ctrl.h"
 #include "stas/dlp.h"
 #include "stas/log.h"
 #include "fake-ctrl-ops.h"
-
-/* Hang guard only: nothing asserts on elapsed time. */
-#define RUN_UNTIL(e, cond)                                                     \
-        do {                                                                   \
-                for (unsigned _i = 0; !(cond) && _i < 2000; _i++)              \
-                        assert_true(sd_event_run((e), 5 * USEC_PER_SEC) >= 0); \
-                assert_true(cond);                                             \
-        } while (0)
 
 typedef struct Owner {
         unsigned connected, removed, change, failed, disposed, logs;
@@ -34,14 +27,11 @@ typedef struct Owner {
         StasCtrl *ctrl;
 } Owner;
 
-static unsigned n_errors, n_infos;
+static LogCapture logs;
 
-static void sink(int level, const char *line, void *userdata) {
-        if (level <= LOG_ERR)
-                n_errors++;
-        else if (level == LOG_INFO)
-                n_infos++;
-}
+/* errors and worse, and infos, since setup() */
+#define N_ERRORS() log_capture_count_upto(&logs, LOG_ERR)
+#define N_INFOS() log_capture_count(&logs, LOG_INFO)
 
 static void on_connected(StasCtrl *c, void *ud) {
         ((Owner *) ud)->connected++;
@@ -86,9 +76,7 @@ static int setup(void **state) {
         fake_init(&env->f, env->e);
         env->tid = tid_new("tcp", "192.168.1.1", "8009", NVME_DISC_WKNQN, "", "", "nqn.host");
         assert_non_null(env->tid);
-        n_errors = n_infos = 0;
-        log_set_sink(sink, NULL);
-        log_set_max_level(LOG_DEBUG);
+        log_capture_start(&logs);
         backoff_set_seed(42);
         *state = env;
         return 0;
@@ -101,7 +89,7 @@ static int teardown(void **state) {
         fake_done(&env->f);
         tid_free(env->tid);
         sd_event_unref(env->e);
-        log_set_sink(NULL, NULL);
+        log_capture_stop(&logs);
         free(env);
         return 0;
 }
@@ -192,11 +180,11 @@ static void test_ctrl_single_error_per_streak(void **state) {
         stas_ctrl_set_backoff(c, &fast);
         assert_int_equal(stas_ctrl_start(c), 0);
         RUN_UNTIL(env->e, env->f.n_connect >= 5);
-        assert_int_equal(n_errors, 1);
+        assert_int_equal(N_ERRORS(), 1);
         env->f.connect_result = 0;
         RUN_UNTIL(env->e, env->o.connected == 1);
-        assert_int_equal(n_errors, 1);
-        assert_int_equal(n_infos, 1); /* "connected after N attempts" */
+        assert_int_equal(N_ERRORS(), 1);
+        assert_int_equal(N_INFOS(), 1); /* "connected after N attempts" */
         assert_int_equal(stas_ctrl_attempts(c), 0);
 
         /* a new streak after the device goes away logs one new error */
@@ -205,7 +193,7 @@ static void test_ctrl_single_error_per_streak(void **state) {
         assert_true(stas_ctrl_handle_uevent(c, ev));
         unsigned n = env->f.n_connect;
         RUN_UNTIL(env->e, env->f.n_connect >= n + 4);
-        assert_int_equal(n_errors, 2);
+        assert_int_equal(N_ERRORS(), 2);
 }
 
 static void test_ctrl_adopt_existing(void **state) {

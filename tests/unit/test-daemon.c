@@ -11,6 +11,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "test-helpers.h"
 #include "stas/daemon.h"
 #include "stas/log.h"
 #include "stas/macro.h"
@@ -54,23 +55,19 @@ static void test_daemon_parse_args(void **state) {
         assert_int_equal(parse(&a, "--version", NULL), 0);
 }
 
-static void quiet(int level, const char *line, void *userdata) {
-        (*(unsigned *) userdata)++;
-}
-
 static void test_daemon_check_startup(void **state) {
         char path[] = "/tmp/test-daemon.XXXXXX";
-        unsigned lines = 0;
+        LogCapture logs;
         int fd = mkstemp(path);
 
         assert_true(fd >= 0);
         close(fd);
-        log_set_sink(quiet, &lines);
+        log_capture_start_at(&logs, log_get_max_level());
         assert_int_equal(daemon_check_startup("stafd", 1000, path), -EPERM);
         assert_int_equal(daemon_check_startup("stafd", 0, "/nonexistent/nvme-fabrics"), -ENOENT);
-        assert_int_equal(lines, 2); /* each refusal is logged */
+        assert_int_equal(logs.n_lines, 2); /* each refusal is logged */
         assert_int_equal(daemon_check_startup("stafd", 0, path), 0);
-        log_set_sink(NULL, NULL);
+        log_capture_stop(&logs);
         unlink(path);
 }
 
@@ -98,6 +95,10 @@ static void test_daemon_loop_status(void **state) {
         assert_int_equal(daemon_loop_status("stacd", -EIO), 1);
 }
 
+/* a file with one option, [Global] kato= (the daemons' tables live with the daemons) */
+static const StasConfOption kato_only[] = { STAS_CONF_CONNECT_OPTION("kato", "unset") };
+static const StasConfSchema schema = { .name = "t.conf", .options = kato_only, .n_options = 1 };
+
 /* at a reload a missing file keeps the running configuration (not the defaults) */
 static void test_daemon_conf_reload_missing(void **state) {
         char dir[] = "/tmp/test-daemon.XXXXXX", path[64];
@@ -106,14 +107,15 @@ static void test_daemon_conf_reload_missing(void **state) {
 
         assert_non_null(mkdtemp(dir));
         snprintf(path, sizeof path, "%s/stafd.conf", dir);
-        assert_int_equal(daemon_conf_reload(STAS_DAEMON_STAFD, path, &c), -ENOENT);
+        assert_int_equal(daemon_conf_reload(&schema, path, &c), -ENOENT);
         assert_null(c);
         f = fopen(path, "w");
         assert_non_null(f);
         fputs("[Global]\nkato=42\n", f);
         fclose(f);
-        assert_int_equal(daemon_conf_reload(STAS_DAEMON_STAFD, path, &c), 0);
+        assert_int_equal(daemon_conf_reload(&schema, path, &c), 0);
         assert_non_null(c);
+        assert_int_equal(c->global.kato, 42);
         stas_conf_free(c);
         unlink(path);
         rmdir(dir);

@@ -8,9 +8,9 @@
 
 #include "stas/dlp.h"
 
-static struct nvmf_discovery_log *new_log(size_t n, size_t *ret_size) {
-        size_t size = sizeof(struct nvmf_discovery_log) + n * sizeof(struct nvmf_disc_log_entry);
-        struct nvmf_discovery_log *log = calloc(1, size);
+static StasDlpHeader *new_log(size_t n, size_t *ret_size) {
+        size_t size = sizeof(StasDlpHeader) + n * sizeof(StasDlpEntry);
+        StasDlpHeader *log = calloc(1, size);
 
         assert_non_null(log);
         log->numrec = htole64(n);
@@ -27,16 +27,16 @@ static void pad(char *field, size_t width, const char *s) {
 }
 
 static void set_entry(
-        struct nvmf_disc_log_entry *e,
+        StasDlpEntry *e,
         uint8_t trtype,
         uint8_t subtype,
         const char *traddr,
         const char *trsvcid,
         const char *subnqn) {
         e->trtype = trtype;
-        e->adrfam = NVMF_ADDR_FAMILY_IP4;
+        e->adrfam = STAS_ADRFAM_IP4;
         e->subtype = subtype;
-        e->treq = NVMF_TREQ_NOT_SPECIFIED;
+        e->treq = STAS_TREQ_NOT_SPECIFIED;
         e->portid = htole16(1);
         e->cntlid = htole16(0xffff);
         e->asqsz = htole16(32);
@@ -48,14 +48,14 @@ static void set_entry(
 
 static void test_dlp_decode_keys_and_values(void **state) {
         size_t size;
-        _cleanup_free_ struct nvmf_discovery_log *log = new_log(1, &size);
+        _cleanup_free_ StasDlpHeader *log = new_log(1, &size);
         _cleanup_(dlp_list_freep) StasKV **l = NULL;
         uint64_t genctr = 0;
         static const char *const keys[] = { "trtype", "adrfam", "traddr", "trsvcid", "subnqn", "subtype",
                                             "treq",   "portid", "cntlid", "asqsz",   "eflags" };
 
-        set_entry(&log->entries[0], NVMF_TRTYPE_TCP, NVME_NQN_NVME, "192.168.1.1", "4420", "nqn.io");
-        log->entries[0].eflags = htole16(NVMF_DISC_EFLAGS_NCC | NVMF_DISC_EFLAGS_EPCSD);
+        set_entry(&log->entries[0], STAS_TRTYPE_TCP, STAS_SUBTYPE_NVME, "192.168.1.1", "4420", "nqn.io");
+        log->entries[0].eflags = htole16(STAS_EFLAGS_NCC | STAS_EFLAGS_EPCSD);
         log->entries[0].portid = htole16(0x1234);
 
         assert_int_equal(dlp_decode(log, size, &l, &genctr), 0);
@@ -81,7 +81,7 @@ static void test_dlp_decode_keys_and_values(void **state) {
 }
 
 static void test_dlp_decode_enum_names_and_unknown(void **state) {
-        struct nvmf_disc_log_entry e = {};
+        StasDlpEntry e = {};
         static const struct {
                 uint8_t trtype, adrfam, subtype, treq;
                 const char *traddr, *trsvcid;
@@ -120,7 +120,7 @@ static void test_dlp_decode_enum_names_and_unknown(void **state) {
 
 static void test_dlp_decode_unterminated_fields(void **state) {
         size_t size;
-        _cleanup_free_ struct nvmf_discovery_log *log = new_log(3, &size);
+        _cleanup_free_ StasDlpHeader *log = new_log(3, &size);
         _cleanup_(dlp_list_freep) StasKV **l = NULL;
         char nqn[STAS_NQN_MAX + 1];
         StasDlpDrops drops = {};
@@ -129,13 +129,13 @@ static void test_dlp_decode_unterminated_fields(void **state) {
         memset(nqn, 'q', STAS_NQN_MAX);
         memcpy(nqn, "nqn.", 4);
         nqn[STAS_NQN_MAX] = 0;
-        set_entry(&log->entries[0], NVMF_TRTYPE_TCP, NVME_NQN_NVME, "10.0.0.1", "4420", nqn);
+        set_entry(&log->entries[0], STAS_TRTYPE_TCP, STAS_SUBTYPE_NVME, "10.0.0.1", "4420", nqn);
         /* a subnqn filling all 256 bytes is no NQN: dropped */
-        set_entry(&log->entries[1], NVMF_TRTYPE_TCP, NVME_NQN_DISC, "10.0.0.1", "8009", "");
+        set_entry(&log->entries[1], STAS_TRTYPE_TCP, STAS_SUBTYPE_REFERRAL, "10.0.0.1", "8009", "");
         memset(log->entries[1].subnqn, 'q', 256);
         memcpy(log->entries[1].subnqn, "nqn.", 4);
         /* a traddr filling all 256 bytes is no address: dropped, read within its bounds */
-        set_entry(&log->entries[2], NVMF_TRTYPE_TCP, NVME_NQN_NVME, "", "4420", "nqn.ok");
+        set_entry(&log->entries[2], STAS_TRTYPE_TCP, STAS_SUBTYPE_NVME, "", "4420", "nqn.ok");
         memset(log->entries[2].traddr, 'a', 256);
 
         assert_int_equal(dlp_decode_ex(log, size, &l, NULL, &drops), 2);
@@ -154,9 +154,9 @@ static void test_dlp_decode_unterminated_fields(void **state) {
 
 static void test_dlp_decode_drops_implausible_nqn(void **state) {
         size_t size;
-        _cleanup_free_ struct nvmf_discovery_log *log = new_log(5, &size);
+        _cleanup_free_ StasDlpHeader *log = new_log(5, &size);
         _cleanup_(dlp_list_freep) StasKV **l = NULL;
-        struct nvmf_disc_log_entry e = {};
+        StasDlpEntry e = {};
         _cleanup_(kv_freep) StasKV *kv = NULL;
         StasDlpDrops drops = {};
         char long_nqn[STAS_NQN_MAX + 2];
@@ -165,11 +165,11 @@ static void test_dlp_decode_drops_implausible_nqn(void **state) {
         memcpy(long_nqn, "nqn.", 4);
         long_nqn[STAS_NQN_MAX + 1] = 0;
 
-        set_entry(&log->entries[0], NVMF_TRTYPE_TCP, NVME_NQN_DISC, "10.0.0.1", "8009", long_nqn);
-        set_entry(&log->entries[1], NVMF_TRTYPE_TCP, NVME_NQN_NVME, "10.0.0.2", "4420", "iqn.not-nvme");
-        set_entry(&log->entries[2], NVMF_TRTYPE_TCP, NVME_NQN_NVME, "10.0.0.3", "4420", "");
-        set_entry(&log->entries[3], NVMF_TRTYPE_TCP, NVME_NQN_NVME, "0.0.0.0", "4420", "nqn.x");
-        set_entry(&log->entries[4], NVMF_TRTYPE_TCP, NVME_NQN_NVME, "10.0.0.5", "4420", "nqn.ok");
+        set_entry(&log->entries[0], STAS_TRTYPE_TCP, STAS_SUBTYPE_REFERRAL, "10.0.0.1", "8009", long_nqn);
+        set_entry(&log->entries[1], STAS_TRTYPE_TCP, STAS_SUBTYPE_NVME, "10.0.0.2", "4420", "iqn.not-nvme");
+        set_entry(&log->entries[2], STAS_TRTYPE_TCP, STAS_SUBTYPE_NVME, "10.0.0.3", "4420", "");
+        set_entry(&log->entries[3], STAS_TRTYPE_TCP, STAS_SUBTYPE_NVME, "0.0.0.0", "4420", "nqn.x");
+        set_entry(&log->entries[4], STAS_TRTYPE_TCP, STAS_SUBTYPE_NVME, "10.0.0.5", "4420", "nqn.ok");
 
         assert_int_equal(dlp_decode_ex(log, size, &l, NULL, &drops), 4);
         assert_int_equal(drops.bad_nqn, 3);
@@ -179,7 +179,7 @@ static void test_dlp_decode_drops_implausible_nqn(void **state) {
         assert_int_equal(dlp_list_length(l), 1);
         assert_string_equal(kv_get(l[0], "subnqn"), "nqn.ok");
 
-        set_entry(&e, NVMF_TRTYPE_TCP, NVME_NQN_NVME, "10.0.0.1", "4420", "nqn");
+        set_entry(&e, STAS_TRTYPE_TCP, STAS_SUBTYPE_NVME, "10.0.0.1", "4420", "nqn");
         assert_int_equal(dlpe_from_entry(&e, &kv), -EINVAL);
         assert_null(kv);
         assert_true(dlp_nqn_is_plausible("nqn.a"));
@@ -192,7 +192,7 @@ static void test_dlp_decode_drops_implausible_nqn(void **state) {
 
 static void test_dlp_decode_entry_cap(void **state) {
         size_t size, n = STAS_DLP_MAX_ENTRIES + 10;
-        _cleanup_free_ struct nvmf_discovery_log *log = new_log(n, &size);
+        _cleanup_free_ StasDlpHeader *log = new_log(n, &size);
         _cleanup_(dlp_list_freep) StasKV **l = NULL;
         StasDlpDrops drops = {};
         uint64_t genctr = 0;
@@ -200,7 +200,7 @@ static void test_dlp_decode_entry_cap(void **state) {
 
         for (size_t i = 0; i < n; i++) {
                 snprintf(addr, sizeof addr, "10.%zu.%zu.%zu", i >> 16, (i >> 8) & 255, i & 255);
-                set_entry(&log->entries[i], NVMF_TRTYPE_TCP, NVME_NQN_NVME, addr, "4420", "nqn.cap");
+                set_entry(&log->entries[i], STAS_TRTYPE_TCP, STAS_SUBTYPE_NVME, addr, "4420", "nqn.cap");
         }
         /* one bad entry inside the cap: counted as dropped, the cap still counts raw records */
         log->entries[1].subnqn[0] = 'x';
@@ -222,10 +222,10 @@ static void test_dlp_decode_entry_cap(void **state) {
 }
 
 static void test_dlp_decode_padding_trimmed(void **state) {
-        struct nvmf_disc_log_entry e = {};
+        StasDlpEntry e = {};
         _cleanup_(kv_freep) StasKV *kv = NULL;
 
-        set_entry(&e, NVMF_TRTYPE_TCP, NVME_NQN_NVME, "  10.0.0.1", "", "nqn.a");
+        set_entry(&e, STAS_TRTYPE_TCP, STAS_SUBTYPE_NVME, "  10.0.0.1", "", "nqn.a");
         memcpy(e.trsvcid, " 8009\0\0garbage", 14); /* bytes after the first NUL are ignored */
         e.subnqn[10] = 0;                          /* NUL in the middle of padding */
 
@@ -237,22 +237,22 @@ static void test_dlp_decode_padding_trimmed(void **state) {
 
 static void test_dlp_decode_drops_bad_entries(void **state) {
         size_t size;
-        _cleanup_free_ struct nvmf_discovery_log *log = new_log(6, &size);
+        _cleanup_free_ StasDlpHeader *log = new_log(6, &size);
         _cleanup_(dlp_list_freep) StasKV **l = NULL;
 
-        set_entry(&log->entries[0], NVMF_TRTYPE_TCP, NVME_NQN_NVME, "0.0.0.0", "4420", "nqn.a");
-        set_entry(&log->entries[1], NVMF_TRTYPE_TCP, NVME_NQN_NVME, "::", "4420", "nqn.b");
-        set_entry(&log->entries[2], NVMF_TRTYPE_TCP, NVME_NQN_NVME, "", "4420", "nqn.c");
+        set_entry(&log->entries[0], STAS_TRTYPE_TCP, STAS_SUBTYPE_NVME, "0.0.0.0", "4420", "nqn.a");
+        set_entry(&log->entries[1], STAS_TRTYPE_TCP, STAS_SUBTYPE_NVME, "::", "4420", "nqn.b");
+        set_entry(&log->entries[2], STAS_TRTYPE_TCP, STAS_SUBTYPE_NVME, "", "4420", "nqn.c");
         set_entry(
                 &log->entries[3],
-                NVMF_TRTYPE_TCP,
-                NVME_NQN_NVME,
+                STAS_TRTYPE_TCP,
+                STAS_SUBTYPE_NVME,
                 "10.0.0.4",
                 "4420",
                 "nqn.\x01"
                 "bad");
-        set_entry(&log->entries[4], NVMF_TRTYPE_TCP, NVME_NQN_NVME, "10.0.0.5\xff", "4420", "nqn.e");
-        set_entry(&log->entries[5], NVMF_TRTYPE_TCP, NVME_NQN_NVME, "10.0.0.6", "4420", "nqn.ok");
+        set_entry(&log->entries[4], STAS_TRTYPE_TCP, STAS_SUBTYPE_NVME, "10.0.0.5\xff", "4420", "nqn.e");
+        set_entry(&log->entries[5], STAS_TRTYPE_TCP, STAS_SUBTYPE_NVME, "10.0.0.6", "4420", "nqn.ok");
 
         assert_int_equal(dlp_decode(log, size, &l, NULL), 5);
         assert_int_equal(dlp_list_length(l), 1);
@@ -261,11 +261,11 @@ static void test_dlp_decode_drops_bad_entries(void **state) {
 
 static void test_dlp_decode_numrec_larger_than_buffer(void **state) {
         size_t size;
-        _cleanup_free_ struct nvmf_discovery_log *log = new_log(2, &size);
+        _cleanup_free_ StasDlpHeader *log = new_log(2, &size);
         _cleanup_(dlp_list_freep) StasKV **l = NULL, **empty = NULL;
 
-        set_entry(&log->entries[0], NVMF_TRTYPE_TCP, NVME_NQN_NVME, "10.0.0.1", "4420", "nqn.a");
-        set_entry(&log->entries[1], NVMF_TRTYPE_TCP, NVME_NQN_NVME, "10.0.0.2", "4420", "nqn.b");
+        set_entry(&log->entries[0], STAS_TRTYPE_TCP, STAS_SUBTYPE_NVME, "10.0.0.1", "4420", "nqn.a");
+        set_entry(&log->entries[1], STAS_TRTYPE_TCP, STAS_SUBTYPE_NVME, "10.0.0.2", "4420", "nqn.b");
         log->numrec = htole64(UINT64_MAX);
 
         /* only one and a half entries in the buffer: one decoded, nothing read past the end */
@@ -273,7 +273,7 @@ static void test_dlp_decode_numrec_larger_than_buffer(void **state) {
         assert_int_equal(dlp_list_length(l), 1);
 
         assert_int_equal(dlp_decode(log, 100, &empty, NULL), -EBADMSG);
-        assert_int_equal(dlp_decode(log, sizeof(struct nvmf_discovery_log), &empty, NULL), 0);
+        assert_int_equal(dlp_decode(log, sizeof(StasDlpHeader), &empty, NULL), 0);
         assert_int_equal(dlp_list_length(empty), 0);
 }
 
@@ -383,9 +383,9 @@ static void test_dlp_ncc_parsing(void **state) {
 /* ---- dlp_read(): a fake Get Log Page over a page held in memory ---- */
 
 typedef struct FakeLog {
-        struct nvmf_discovery_log *page; /* served from here; offsets past it read as zeroes */
+        StasDlpHeader *page; /* served from here; offsets past it read as zeroes */
         size_t size;
-        struct nvmf_discovery_log *page2; /* served after the first command when set (a changing page) */
+        StasDlpHeader *page2; /* served after the first command when set (a changing page) */
         size_t size2;
         bool genctr_every_read; /* every header read sees genctr + 1 */
         int fail_at;            /* command number (1-based) that fails with -EIO, 0: none */
@@ -417,18 +417,18 @@ static int fake_get(void *userdata, uint64_t off, void *buf, uint32_t len, bool 
         if (off == 0) {
                 f->header_reads++;
                 if (f->genctr_every_read)
-                        ((struct nvmf_discovery_log *) buf)->genctr = htole64(100 + f->header_reads);
+                        ((StasDlpHeader *) buf)->genctr = htole64(100 + f->header_reads);
         }
         return 0;
 }
 
-static struct nvmf_discovery_log *page_of(size_t n, size_t *size) {
-        struct nvmf_discovery_log *log = new_log(n, size);
+static StasDlpHeader *page_of(size_t n, size_t *size) {
+        StasDlpHeader *log = new_log(n, size);
         char addr[32];
 
         for (size_t i = 0; i < n; i++) {
                 snprintf(addr, sizeof addr, "10.9.%zu.%zu", i >> 8, i & 255);
-                set_entry(&log->entries[i], NVMF_TRTYPE_TCP, NVME_NQN_NVME, addr, "4420", "nqn.read");
+                set_entry(&log->entries[i], STAS_TRTYPE_TCP, STAS_SUBTYPE_NVME, addr, "4420", "nqn.read");
         }
         return log;
 }
@@ -436,7 +436,7 @@ static struct nvmf_discovery_log *page_of(size_t n, size_t *size) {
 static void test_dlp_read_clears_rae_on_the_last_command(void **state) {
         /* 9 records: 9 KiB of entries, more than one 4 KiB command (libnvme 1.3 left RAE set) */
         FakeLog f = {};
-        _cleanup_free_ struct nvmf_discovery_log *log = page_of(9, &f.size);
+        _cleanup_free_ StasDlpHeader *log = page_of(9, &f.size);
         _cleanup_(dlp_list_freep) StasKV **l = NULL;
         StasDlpReport rep = {};
 
@@ -458,7 +458,7 @@ static void test_dlp_read_clears_rae_on_the_last_command(void **state) {
 
 static void test_dlp_read_empty_page(void **state) {
         FakeLog f = {};
-        _cleanup_free_ struct nvmf_discovery_log *log = page_of(2, &f.size);
+        _cleanup_free_ StasDlpHeader *log = page_of(2, &f.size);
         _cleanup_(dlp_list_freep) StasKV **l = NULL;
         StasDlpReport rep = {};
 
@@ -477,7 +477,7 @@ static void test_dlp_read_huge_numrec_is_bounded(void **state) {
 
         for (size_t i = 0; i < ELEMENTSOF(claims); i++) {
                 FakeLog f = {};
-                _cleanup_free_ struct nvmf_discovery_log *log = page_of(3, &f.size);
+                _cleanup_free_ StasDlpHeader *log = page_of(3, &f.size);
                 _cleanup_(dlp_list_freep) StasKV **l = NULL;
                 StasDlpReport rep = {};
                 char what[256];
@@ -503,7 +503,7 @@ static void test_dlp_read_huge_numrec_is_bounded(void **state) {
 
 static void test_dlp_read_genctr_never_settles(void **state) {
         FakeLog f = { .genctr_every_read = true };
-        _cleanup_free_ struct nvmf_discovery_log *log = page_of(2, &f.size);
+        _cleanup_free_ StasDlpHeader *log = page_of(2, &f.size);
         StasKV **l = NULL;
         StasDlpReport rep = {};
 
@@ -519,8 +519,8 @@ static void test_dlp_read_genctr_never_settles(void **state) {
 
 static void test_dlp_read_page_shrinks(void **state) {
         FakeLog f = {};
-        _cleanup_free_ struct nvmf_discovery_log *big = page_of(5, &f.size);
-        _cleanup_free_ struct nvmf_discovery_log *small = page_of(3, &f.size2);
+        _cleanup_free_ StasDlpHeader *big = page_of(5, &f.size);
+        _cleanup_free_ StasDlpHeader *small = page_of(3, &f.size2);
         _cleanup_(dlp_list_freep) StasKV **l = NULL;
         StasDlpReport rep = {};
 
@@ -537,7 +537,7 @@ static void test_dlp_read_page_shrinks(void **state) {
 
 static void test_dlp_read_error_stops(void **state) {
         FakeLog f = { .fail_at = 2 };
-        _cleanup_free_ struct nvmf_discovery_log *log = page_of(9, &f.size);
+        _cleanup_free_ StasDlpHeader *log = page_of(9, &f.size);
         StasKV **l = NULL;
 
         f.page = log;
@@ -551,7 +551,7 @@ static void test_dlp_read_error_stops(void **state) {
 
 static void test_dlp_decode_refuses_injection(void **state) {
         size_t size;
-        _cleanup_free_ struct nvmf_discovery_log *log = new_log(8, &size);
+        _cleanup_free_ StasDlpHeader *log = new_log(8, &size);
         _cleanup_(dlp_list_freep) StasKV **l = NULL;
         StasDlpDrops drops = {};
         StasDlpReport rep = {};
@@ -559,36 +559,36 @@ static void test_dlp_decode_refuses_injection(void **state) {
 
         set_entry(
                 &log->entries[0],
-                NVMF_TRTYPE_TCP,
-                NVME_NQN_NVME,
+                STAS_TRTYPE_TCP,
+                STAS_SUBTYPE_NVME,
                 "10.0.0.1",
                 "4420,host_iface=evil0",
                 "nqn.a");
         set_entry(
                 &log->entries[1],
-                NVMF_TRTYPE_TCP,
-                NVME_NQN_NVME,
+                STAS_TRTYPE_TCP,
+                STAS_SUBTYPE_NVME,
                 "10.0.0.1",
                 "4420",
                 "nqn.2024-01.io.evil:x,host_traddr=203.0.113.9,nr_io_queues=1");
         set_entry(
                 &log->entries[2],
-                NVMF_TRTYPE_TCP,
-                NVME_NQN_NVME,
+                STAS_TRTYPE_TCP,
+                STAS_SUBTYPE_NVME,
                 "10.0.0.1,host_iface=evil0",
                 "4420",
                 "nqn.b");
-        set_entry(&log->entries[3], NVMF_TRTYPE_TCP, NVME_NQN_NVME, "10.0.0.1", "65536", "nqn.c");
-        set_entry(&log->entries[4], NVMF_TRTYPE_TCP, NVME_NQN_NVME, "10.0.0.1", "4420", "nqn.d e");
+        set_entry(&log->entries[3], STAS_TRTYPE_TCP, STAS_SUBTYPE_NVME, "10.0.0.1", "65536", "nqn.c");
+        set_entry(&log->entries[4], STAS_TRTYPE_TCP, STAS_SUBTYPE_NVME, "10.0.0.1", "4420", "nqn.d e");
         set_entry(
                 &log->entries[5],
-                NVMF_TRTYPE_TCP,
-                NVME_NQN_NVME,
+                STAS_TRTYPE_TCP,
+                STAS_SUBTYPE_NVME,
                 "fe80::1",
                 "4420",
                 "nqn.ipv6-in-ipv4"); /* adrfam ipv4 */
-        set_entry(&log->entries[6], NVMF_TRTYPE_FC, NVME_NQN_NVME, "10.0.0.1", "", "nqn.fc");
-        set_entry(&log->entries[7], NVMF_TRTYPE_TCP, NVME_NQN_NVME, "10.0.0.7", "4420", "nqn.good");
+        set_entry(&log->entries[6], STAS_TRTYPE_FC, STAS_SUBTYPE_NVME, "10.0.0.1", "", "nqn.fc");
+        set_entry(&log->entries[7], STAS_TRTYPE_TCP, STAS_SUBTYPE_NVME, "10.0.0.7", "4420", "nqn.good");
 
         assert_int_equal(dlp_decode_ex(log, size, &l, NULL, &drops), 7);
         assert_int_equal(dlp_list_length(l), 1);

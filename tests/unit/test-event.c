@@ -9,17 +9,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "test-helpers.h"
 #include "stas/event.h"
-
-/* Hang guard only: each iteration waits at most this long; nothing asserts on elapsed time. */
-#define ITERATION_TIMEOUT_USEC (5 * USEC_PER_SEC)
-
-#define RUN_UNTIL(e, cond)                                                           \
-        do {                                                                         \
-                for (unsigned _i = 0; !(cond) && _i < 1000; _i++)                    \
-                        assert_true(sd_event_run((e), ITERATION_TIMEOUT_USEC) >= 0); \
-                assert_true(cond);                                                   \
-        } while (0)
 
 typedef struct Log {
         char order[16];

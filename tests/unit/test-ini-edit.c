@@ -10,9 +10,9 @@
 #include <strings.h>
 #include <sys/stat.h>
 
-#include "log-capture.h"
-#include "stas/conf.h"
-#include "stas/ini-edit.h"
+#include "test-helpers.h"
+#include "stas/ini.h"
+#include "ini-edit.h"
 
 static const char sample[] = "# sys.conf: host identity\n"
                              "; another comment style\n"

@@ -93,58 +93,12 @@ static void test_json_util_hostile_input(void **state) {
         json_object_put(o);
 }
 
-static void test_json_util_all_log_pages(void **state) {
-        const char *text =
-                "[{\"discovery-controller\":{\"transport\":\"tcp\",\"traddr\":\"1.1.1.1\"},"
-                "\"log-pages\":[{\"subtype\":\"nvme\",\"subnqn\":\"nqn.io\"},{\"subtype\":\"referral\"}]},"
-                "{\"discovery-controller\":{\"transport\":\"rdma\"},\"log-pages\":[]}]";
-        StasDcLogPages *a = NULL;
-        size_t n = 0;
-
-        assert_int_equal(json_parse_all_log_pages(text, &a, &n), 0);
-        assert_int_equal(n, 2);
-        assert_string_equal(kv_get(a[0].dc, "traddr"), "1.1.1.1");
-        assert_int_equal(kvv_length(a[0].log_pages), 2);
-        assert_string_equal(kv_get(a[0].log_pages[1], "subtype"), "referral");
-        assert_int_equal(kvv_length(a[1].log_pages), 0);
-        dc_log_pages_free_many(a, n);
-
-        assert_int_equal(json_parse_all_log_pages("[]", &a, &n), 0);
-        assert_int_equal(n, 0);
-        dc_log_pages_free_many(a, n);
-}
-
-static void test_json_util_all_log_pages_hostile(void **state) {
-        const char *bad[] = {
-                "{}",
-                "[1]",
-                "[{\"log-pages\":[]}]",
-                "[{\"discovery-controller\":{}}]",
-                "[{\"discovery-controller\":[],\"log-pages\":[]}]",
-                "[{\"discovery-controller\":{\"a\":\"b\"},\"log-pages\":[{\"x\":1}]}]",
-                /* a good element followed by a bad one: the good one must not leak */
-                ("[{\"discovery-controller\":{\"a\":\"b\"},\"log-pages\":[]},{\"discovery-controller\":{\"a\":2},"
-                 "\"log-pages\":[]}]"),
-                "not json",
-        };
-
-        for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
-                StasDcLogPages *a = NULL;
-                size_t n = 0;
-
-                assert_int_equal(json_parse_all_log_pages(bad[i], &a, &n), -EINVAL);
-                assert_null(a);
-        }
-}
-
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_json_util_kv_keeps_order_and_escapes),
                 cmocka_unit_test(test_json_util_round_trip_list),
                 cmocka_unit_test(test_json_util_empty),
                 cmocka_unit_test(test_json_util_hostile_input),
-                cmocka_unit_test(test_json_util_all_log_pages),
-                cmocka_unit_test(test_json_util_all_log_pages_hostile),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -11,6 +11,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "test-helpers.h"
 #include "stas/kernel.h"
 #include "stas/log.h"
 #include "stas/strv.h"
@@ -27,27 +28,23 @@
 #define FABRICS_UPSTREAM "host_iface=%s,discovery,dhchap_secret=%s,dhchap_ctrl_secret=%s\n"
 
 static char dir[] = "/tmp/test-kernel-XXXXXX";
-static unsigned warnings;
-static char last_warning[512];
+static LogCapture logs;
 
-static void sink(int level, const char *line, void *userdata) {
-        if (level <= LOG_WARNING) {
-                warnings++;
-                snprintf(last_warning, sizeof(last_warning), "%s", line);
-        }
-}
+/* warnings and worse since the last log_capture_clear() */
+#define WARNINGS() log_capture_count_upto(&logs, LOG_WARNING)
+#define LAST_WARNING() log_capture_last(&logs, LOG_EMERG, LOG_WARNING)
 
 static int group_setup(void **state) {
         if (!mkdtemp(dir))
                 return -1;
-        log_set_sink(sink, NULL);
+        log_capture_start_at(&logs, LOG_INFO);
         return 0;
 }
 
 static int group_teardown(void **state) {
         char cmd[128];
 
-        log_set_sink(NULL, NULL);
+        log_capture_stop(&logs);
         snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
         return system(cmd) == 0 ? 0 : -1;
 }
@@ -123,11 +120,11 @@ static void test_kernel_probe_new_kernel_skips_file(void **state) {
         char missing[256];
 
         snprintf(missing, sizeof(missing), "%s/does-not-exist", dir);
-        warnings = 0;
+        log_capture_clear(&logs);
         assert_int_equal(kernel_options_probe(NEW_KERNEL, missing, &o), 0);
         expect_flags(&o, true, true, true, true);
         assert_null(o.options);
-        assert_int_equal(warnings, 0); /* the file was never looked at */
+        assert_int_equal(WARNINGS(), 0); /* the file was never looked at */
         kernel_options_done(&o);
 }
 
@@ -137,13 +134,13 @@ static void test_kernel_probe_file_missing(void **state) {
         char missing[256];
 
         snprintf(missing, sizeof(missing), "%s/does-not-exist", dir);
-        warnings = 0;
+        log_capture_clear(&logs);
         assert_int_equal(kernel_options_probe(OLD_KERNEL, missing, &o), 0);
         expect_flags(&o, false, false, false, false);
         assert_null(o.options);
-        assert_int_equal(warnings, 1);
-        assert_non_null(strstr(last_warning, "Cannot determine which NVMe options the kernel supports"));
-        assert_non_null(strstr(last_warning, missing));
+        assert_int_equal(WARNINGS(), 1);
+        assert_non_null(strstr(LAST_WARNING(), "Cannot determine which NVMe options the kernel supports"));
+        assert_non_null(strstr(LAST_WARNING(), missing));
         kernel_options_done(&o);
 }
 
@@ -154,22 +151,22 @@ static void test_kernel_probe_file_empty_or_garbage(void **state) {
         for (size_t i = 0; i < ELEMENTSOF(contents); i++) {
                 const char *p = write_file("fabrics-bad", contents[i]);
 
-                warnings = 0;
+                log_capture_clear(&logs);
                 assert_int_equal(kernel_options_probe("5.15.0-91-generic", p, &o), 0);
                 /* the uname result stands: host_iface from 5.15, nothing else */
                 expect_flags(&o, true, false, false, false);
                 assert_null(o.options);
-                assert_int_equal(warnings, 1);
+                assert_int_equal(WARNINGS(), 1);
                 assert_non_null(
-                        strstr(last_warning, "Cannot determine which NVMe options the kernel supports"));
+                        strstr(LAST_WARNING(), "Cannot determine which NVMe options the kernel supports"));
                 kernel_options_done(&o);
         }
 
         /* a directory: open works, read fails */
-        warnings = 0;
+        log_capture_clear(&logs);
         assert_int_equal(kernel_options_probe(OLD_KERNEL, dir, &o), 0);
         expect_flags(&o, false, false, false, false);
-        assert_int_equal(warnings, 1);
+        assert_int_equal(WARNINGS(), 1);
         kernel_options_done(&o);
 }
 
@@ -177,10 +174,10 @@ static void test_kernel_probe_file_correct(void **state) {
         StasKernelOptions o = {};
         const char *p = write_file("fabrics-upstream", FABRICS_UPSTREAM);
 
-        warnings = 0;
+        log_capture_clear(&logs);
         assert_int_equal(kernel_options_probe(OLD_KERNEL, p, &o), 0);
         expect_flags(&o, true, true, true, true);
-        assert_int_equal(warnings, 0);
+        assert_int_equal(WARNINGS(), 0);
         assert_int_equal(strv_length(o.options), 4);
         assert_string_equal(o.options[0], "host_iface");
         assert_string_equal(o.options[1], "discovery");

@@ -15,37 +15,33 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "test-helpers.h"
 #include "config.h"
 #include "stas/lkc.h"
 #include "stas/log.h"
 
 static char dir[] = "/tmp/test-lkc-XXXXXX";
 static char path[256];
-static unsigned warnings, infos;
-static char last_warning[512], last_info[512];
+static LogCapture logs;
 
-static void sink(int level, const char *line, void *userdata) {
-        if (level <= LOG_WARNING) {
-                warnings++;
-                snprintf(last_warning, sizeof(last_warning), "%s", line);
-        } else if (level <= LOG_INFO) {
-                infos++;
-                snprintf(last_info, sizeof(last_info), "%s", line);
-        }
-}
+/* warnings and worse, and notices and infos, since the last log_capture_clear() */
+#define WARNINGS() log_capture_count_upto(&logs, LOG_WARNING)
+#define INFOS() (log_capture_count_upto(&logs, LOG_INFO) - WARNINGS())
+#define LAST_WARNING() log_capture_last(&logs, LOG_EMERG, LOG_WARNING)
+#define LAST_INFO() log_capture_last(&logs, LOG_NOTICE, LOG_INFO)
 
 static int group_setup(void **state) {
         if (!mkdtemp(dir))
                 return -1;
         snprintf(path, sizeof(path), "%s/%s", dir, LKC_FILENAME);
-        log_set_sink(sink, NULL);
+        log_capture_start_at(&logs, LOG_INFO);
         return 0;
 }
 
 static int group_teardown(void **state) {
         char cmd[128];
 
-        log_set_sink(NULL, NULL);
+        log_capture_stop(&logs);
         snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
         return system(cmd) == 0 ? 0 : -1;
 }
@@ -107,9 +103,9 @@ static void test_lkc_round_trip(void **state) {
         assert_int_equal(lkc_save(path, "stafd", data), 0);
         assert_int_equal(count_entries(dir), 1); /* no temporary file left */
 
-        warnings = 0;
+        log_capture_clear(&logs);
         assert_int_equal(lkc_load(path, "stafd", &back), 0);
-        assert_int_equal(warnings, 0);
+        assert_int_equal(WARNINGS(), 0);
         assert_true(json_object_equal(data, back));
         json_object_put(back);
 
@@ -147,10 +143,10 @@ static void test_lkc_missing_file(void **state) {
         char missing[300];
 
         snprintf(missing, sizeof(missing), "%s/nope.json", dir);
-        warnings = 0;
+        log_capture_clear(&logs);
         assert_int_equal(lkc_load(missing, "stafd", &back), -ENOENT);
         assert_null(back);
-        assert_int_equal(warnings, 0);
+        assert_int_equal(WARNINGS(), 0);
         assert_int_equal(lkc_load(NULL, "stafd", &back), -EINVAL);
         assert_int_equal(lkc_save(path, "", NULL), -EINVAL);
 }
@@ -252,12 +248,12 @@ static void expect_rejected(
         struct json_object *back = NULL;
 
         write_raw(content, len);
-        warnings = 0;
+        log_capture_clear(&logs);
         assert_int_equal(lkc_load(path, daemon, &back), error);
         assert_null(back);
-        assert_int_equal(warnings, 1);
-        assert_non_null(strstr(last_warning, path));
-        assert_non_null(strstr(last_warning, reason));
+        assert_int_equal(WARNINGS(), 1);
+        assert_non_null(strstr(LAST_WARNING(), path));
+        assert_non_null(strstr(LAST_WARNING(), reason));
 }
 
 #define REJECT(s, daemon, error, reason) expect_rejected((s), strlen(s), (daemon), (error), (reason))
@@ -344,15 +340,15 @@ static void expect_special(const char *p, int error, const char *what) {
         struct json_object *back = NULL;
         LkcStatus st = {};
 
-        warnings = 0;
+        log_capture_clear(&logs);
         alarm(HANG_GUARD_S);
         assert_int_equal(lkc_load_status(p, "stafd", &st, &back), error);
         alarm(0);
         assert_null(back);
-        assert_int_equal(warnings, 1);
-        assert_non_null(strstr(last_warning, p));
-        assert_non_null(strstr(last_warning, what));
-        assert_non_null(strstr(last_warning, "not a regular file"));
+        assert_int_equal(WARNINGS(), 1);
+        assert_non_null(strstr(LAST_WARNING(), p));
+        assert_non_null(strstr(LAST_WARNING(), what));
+        assert_non_null(strstr(LAST_WARNING(), "not a regular file"));
         assert_int_equal(st.error, error);
         assert_non_null(strstr(st.text, what));
         assert_non_null(strstr(st.text, p));
@@ -483,12 +479,12 @@ static void test_lkc_status_directory(void **state) {
         LkcStatus st = {};
 
         assert_int_equal(mkdir(path, 0700), 0);
-        warnings = infos = 0;
+        log_capture_clear(&logs);
         assert_int_equal(lkc_load_status(path, "stafd", &st, &back), -EISDIR);
-        assert_int_equal(warnings, 1);
+        assert_int_equal(WARNINGS(), 1);
         for (int i = 0; i < 3; i++)
                 assert_int_equal(lkc_save_status(path, "stafd", &st, o), -EISDIR);
-        assert_int_equal(warnings, 1);
+        assert_int_equal(WARNINGS(), 1);
         assert_int_equal(st.error, -EISDIR);
         assert_true(st.save_failed);
         assert_non_null(strstr(st.text, "cannot write"));
@@ -498,9 +494,9 @@ static void test_lkc_status_directory(void **state) {
 
         assert_int_equal(rmdir(path), 0);
         assert_int_equal(lkc_save_status(path, "stafd", &st, o), 0);
-        assert_int_equal(warnings, 1);
-        assert_int_equal(infos, 1);
-        assert_non_null(strstr(last_info, "again"));
+        assert_int_equal(WARNINGS(), 1);
+        assert_int_equal(INFOS(), 1);
+        assert_non_null(strstr(LAST_INFO(), "again"));
         assert_int_equal(st.error, 0);
         assert_string_equal(st.text, "");
         assert_false(st.save_failed);
@@ -511,8 +507,8 @@ static void test_lkc_status_directory(void **state) {
         assert_int_equal(mkdir(path, 0700), 0);
         for (int i = 0; i < 3; i++)
                 assert_int_equal(lkc_save_status(path, "stafd", &st, o), -EISDIR);
-        assert_int_equal(warnings, 2);
-        assert_non_null(strstr(last_warning, path));
+        assert_int_equal(WARNINGS(), 2);
+        assert_non_null(strstr(LAST_WARNING(), path));
         assert_int_equal(rmdir(path), 0);
         json_object_put(o);
 }

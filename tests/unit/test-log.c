@@ -16,7 +16,7 @@
 #include <cmocka.h>
 
 #include "stas/log.h"
-#include "log-capture.h"
+#include "test-helpers.h"
 
 /* log_escape() of @n bytes at @in equals @want, and log_is_plain() says whether it is @in itself. */
 static void expect_n(const char *in, size_t n, const char *want) {

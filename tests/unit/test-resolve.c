@@ -12,7 +12,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include "stas/conf.h"
+#include "test-helpers.h"
+#include "stas/ini.h"
 #include "stas/kvv.h"
 #include "stas/log.h"
 #include "stas/resolve.h"
@@ -202,28 +203,26 @@ static void test_resolve_entries_localhost(void **state) {
                 kv_free(e[i]);
 }
 
-static void count_lines(int level, const char *line, void *userdata) {
-        if (level == LOG_ERR && strstr(line, "dc.example"))
-                (*(unsigned *) userdata)++;
-}
-
 /* the conf wrapper uses the configured entries and ip-family and logs each failure as an error */
 static void test_resolve_conf(void **state) {
+        static const StasConfSchema schema = { .name = "t.conf" }; /* [Controllers] only */
         StasConf *conf = NULL;
         _cleanup_(kvv_freep) StasKV **out = NULL;
-        unsigned errors = 0;
+        LogCapture logs;
+        unsigned errors;
 
         assert_int_equal(
                 stas_conf_load_string(
-                        STAS_DAEMON_STAFD,
+                        &schema,
                         "[Controllers]\ncontroller=transport=tcp;traddr=dc.example\n"
                         "controller=transport=tcp;traddr=10.0.0.1\n",
                         "t.conf",
                         &conf),
                 0);
-        log_set_sink(count_lines, &errors);
+        log_capture_start_at(&logs, log_get_max_level());
         assert_int_equal(resolver_resolve_conf(NULL, conf, NULL, NULL, &out), 0);
-        log_set_sink(NULL, NULL);
+        errors = log_capture_count_has(&logs, LOG_ERR, "dc.example");
+        log_capture_stop(&logs);
         assert_int_equal(errors, 1);
         assert_int_equal(kvv_length(out), 1);
         assert_string_equal(kv_get(out[0], "traddr"), "10.0.0.1");

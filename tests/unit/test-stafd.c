@@ -12,20 +12,14 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "test-helpers.h"
 #include "fake-ctrl-ops.h"
-#include "log-capture.h"
+#include "stafd-conf.h"
 #include "stafd-manager.h"
 #include "stafd-zeroconf.h"
 #include "stas/json-util.h"
 #include "stas/lkc.h"
 #include "stas/log.h"
-
-#define RUN_UNTIL(e, cond)                                                     \
-        do {                                                                   \
-                for (unsigned _i = 0; !(cond) && _i < 2000; _i++)              \
-                        assert_true(sd_event_run((e), 5 * USEC_PER_SEC) >= 0); \
-                assert_true(cond);                                             \
-        } while (0)
 
 typedef struct Env {
         sd_event *e;
@@ -68,7 +62,7 @@ static StasSysConf *mk_sys(const char *symname) {
 static StasConf *mk_conf(const char *text) {
         StasConf *c = NULL;
 
-        assert_int_equal(stas_conf_load_string(STAS_DAEMON_STAFD, text, "test.conf", &c), 0);
+        assert_int_equal(stas_conf_load_string(&stafd_conf_schema, text, "test.conf", &c), 0);
         return c;
 }
 

@@ -16,7 +16,7 @@
 #include <sys/wait.h>
 
 #include "config.h"
-#include "stas/ini-edit.h"
+#include "ini-edit.h"
 
 #define NQN_PREFIX "nqn.2014-08.org.nvmexpress:uuid:"
 

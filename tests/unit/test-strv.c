@@ -5,6 +5,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "test-helpers.h"
 #include "stas/log.h"
 #include "stas/strv.h"
 
@@ -49,36 +50,28 @@ static void test_strv_copy_extend(void **state) {
         assert_string_equal(c[1], "");
 }
 
-static int last_level;
-static char last_line[256];
-
-static void sink(int level, const char *line, void *userdata) {
-        last_level = level;
-        snprintf(last_line, sizeof(last_line), "%s", line);
-}
-
 static void test_log_levels_and_errno(void **state) {
+        LogCapture c;
         int r;
 
-        log_set_sink(sink, NULL);
-        log_set_max_level(LOG_INFO);
-        last_line[0] = 0;
+        log_capture_start_at(&c, LOG_INFO);
         log_debug("hidden");
-        assert_string_equal(last_line, "");
+        assert_int_equal(c.n_lines, 0);
         r = log_error_errno(-ENOENT, "open '%s': %m", "x");
         assert_int_equal(r, -ENOENT);
-        assert_int_equal(last_level, LOG_ERR);
-        assert_string_equal(last_line, "open 'x': No such file or directory");
+        assert_int_equal(c.n_lines, 1);
+        assert_string_equal(log_capture_last(&c, LOG_ERR, LOG_ERR), "open 'x': No such file or directory");
         r = log_debug_errno(EIO, "not shown");
         assert_int_equal(r, -EIO);
+        assert_int_equal(c.n_lines, 1);
         log_set_max_level(LOG_DEBUG);
         log_debug("shown");
-        assert_string_equal(last_line, "shown");
+        assert_string_equal(log_capture_last(&c, LOG_DEBUG, LOG_DEBUG), "shown");
         assert_string_equal(log_level_to_string(LOG_DEBUG), "DEBUG");
         assert_string_equal(log_level_to_string(LOG_INFO), "INFO");
         assert_string_equal(LOG_SECRET("DHHC-1:00:abc="), "(set)");
         assert_string_equal(LOG_SECRET(""), "");
-        log_set_sink(NULL, NULL);
+        log_capture_stop(&c);
 }
 
 int main(void) {

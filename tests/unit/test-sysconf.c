@@ -11,8 +11,8 @@
 #include <unistd.h>
 
 #include "config.h"
-#include "log-capture.h"
-#include "stas/conf.h"
+#include "test-helpers.h"
+#include "stas/ini.h"
 #include "stas/hostid.h"
 #include "stas/sysconf.h"
 

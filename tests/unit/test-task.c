@@ -8,18 +8,9 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "test-helpers.h"
 #include "stas/event.h"
 #include "stas/task.h"
-
-/* Hang guard only: each iteration waits at most this long; nothing asserts on elapsed time. */
-#define ITERATION_TIMEOUT_USEC (5 * USEC_PER_SEC)
-
-#define RUN_UNTIL(e, cond)                                                           \
-        do {                                                                         \
-                for (unsigned _i = 0; !(cond) && _i < 10000; _i++)                   \
-                        assert_true(sd_event_run((e), ITERATION_TIMEOUT_USEC) >= 0); \
-                assert_true(cond);                                                   \
-        } while (0)
 
 /* A gate the test opens; workers report that they have entered work(). */
 typedef struct Gate {

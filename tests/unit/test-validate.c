@@ -7,7 +7,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "stas/validate.h"
+#include "stas/wire.h"
 
 static void test_validate_traddr(void **state) {
         static const struct {
@@ -164,6 +164,24 @@ static void test_validate_option_value_and_tid(void **state) {
         assert_int_equal(stas_check_tid(NULL, 0, NULL), -EINVAL);
 }
 
+static void test_validate_wire_field(void **state) {
+        char s[STAS_WIRE_FIELD_MAX + 2];
+
+        assert_int_equal(stas_check_wire_field(NULL), 0);
+        assert_int_equal(stas_check_wire_field(""), 0);
+        assert_int_equal(stas_check_wire_field("host-iface"), 0);
+        assert_int_equal(stas_check_wire_field("caf\xc3\xa9, = ok"), 0); /* content rules apply elsewhere */
+        assert_int_equal(stas_check_wire_field("a\tb"), -EINVAL);
+        assert_int_equal(stas_check_wire_field("a\x7f"), -EINVAL);
+        assert_int_equal(stas_check_wire_field("\x1f"), -EINVAL);
+        memset(s, 'x', STAS_WIRE_FIELD_MAX);
+        s[STAS_WIRE_FIELD_MAX] = 0;
+        assert_int_equal(stas_check_wire_field(s), 0);
+        s[STAS_WIRE_FIELD_MAX] = 'x';
+        s[STAS_WIRE_FIELD_MAX + 1] = 0;
+        assert_int_equal(stas_check_wire_field(s), -EINVAL);
+}
+
 static void test_validate_excerpt(void **state) {
         char buf[12];
 
@@ -180,6 +198,7 @@ int main(void) {
                 cmocka_unit_test(test_validate_nqn),
                 cmocka_unit_test(test_validate_ifname),
                 cmocka_unit_test(test_validate_option_value_and_tid),
+                cmocka_unit_test(test_validate_wire_field),
                 cmocka_unit_test(test_validate_excerpt),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -8,14 +8,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "stas/conf.h"
-#include "stas/ini-edit.h"
+#include "stas/ini.h"
+#include "ini-edit.h"
 #include "stas/log.h"
 
 #define INI_MAX_FILE_SIZE (16u * 1024u * 1024u)
 
 typedef struct Line {
-        IniLine l;      /* the shared grammar's view of the line (conf.h) */
+        IniLine l;      /* the shared grammar's view of the line (ini.h) */
         bool in_target; /* inside an instance of the section being edited */
         bool matches;   /* option (or its continuation) named like the key being edited */
         bool drop;

@@ -17,12 +17,12 @@
 #include <avahi-common/address.h>
 #include <avahi-common/error.h>
 
-#include "stas/avahi-poll.h"
-#include "stas/avahi.h"
+#include "avahi-poll.h"
+#include "avahi.h"
 #include "stas/log.h"
 #include "stas/strv.h"
 #include "stas/tid.h"
-#include "stas/validate.h"
+#include "stas/wire.h"
 
 #define ZC_KICK_USEC (60 * UINT64_C(1000000))
 #define ZC_PROBE_TIMEOUT_USEC (5 * UINT64_C(1000000))

@@ -9,12 +9,11 @@
 
 #include "config.h"
 #include "stas/bus-util.h"
-#include "stas/cli.h"
+#include "cli.h"
 #include "stas/json-util.h"
+#include "stas/log-pages.h"
 #include "stas/kvv.h"
 #include "stas/tid.h"
-
-#define DEBUG_SUFFIX ".debug"
 
 static bool arg_json;
 
@@ -207,14 +206,13 @@ static int get_string(
 }
 
 static int cmd_status(sd_bus *bus, const CliService *svc) {
-        _cleanup_free_ char *debug_iface = NULL, *info = NULL;
+        const char *debug_iface = svc->debug_interface;
+        _cleanup_free_ char *info = NULL;
         _cleanup_(kvv_freep) StasKV **l = NULL;
         json_object *root, *ctrls;
         size_t n;
         int r;
 
-        if (asprintf(&debug_iface, "%s" DEBUG_SUFFIX, svc->interface) < 0)
-                return 1;
         r = get_string(bus, svc, debug_iface, "process_info", &info, NULL);
         if (r)
                 return r;
@@ -283,11 +281,9 @@ static int cmd_status(sd_bus *bus, const CliService *svc) {
 
 static int cmd_tron(sd_bus *bus, const CliService *svc, bool on) {
         _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
-        _cleanup_free_ char *debug_iface = NULL;
+        const char *debug_iface = svc->debug_interface;
         int v = 0, r;
 
-        if (asprintf(&debug_iface, "%s" DEBUG_SUFFIX, svc->interface) < 0)
-                return 1;
         r = sd_bus_set_property(bus, svc->bus_name, svc->path, debug_iface, "tron", &e, "b", on);
         if (r < 0)
                 return bus_fail(svc, &e, r);
@@ -344,10 +340,37 @@ static int cmd_dlp(sd_bus *bus, const CliService *svc, const StasTid *t) {
         return 0;
 }
 
+/* The get_all_log_pages table: each DC, then its entries as the codec reads them (log-pages.h). */
+static void print_all_log_pages(json_object *root, bool detailed) {
+        size_t n = json_object_array_length(root);
+
+        for (size_t i = 0; i < n; i++) {
+                _cleanup_(kv_freep) StasKV *dckv = NULL;
+                _cleanup_(kvv_freep) StasKV **rows = NULL;
+                LogPagesRead rd = {}; /* shown as they are: no connect string is made from them */
+                json_object *pages = NULL;
+
+                (void) log_pages_element_from_json(json_object_array_get_idx(root, i), &dckv, &pages);
+                printf("%sDiscovery controller %s %s %s %s\n",
+                       i ? "\n" : "",
+                       strempty(kv_get(dckv, "device")),
+                       strempty(kv_get(dckv, "transport")),
+                       strempty(kv_get(dckv, "traddr")),
+                       strempty(kv_get(dckv, "trsvcid")));
+                if (detailed)
+                        cli_print_kv(stdout, dckv, "  ");
+                if (pages)
+                        (void) log_pages_from_json(pages, &rd, &rows);
+                cli_print_table(stdout, rows, kvv_length(rows), dlpe_columns, ELEMENTSOF(dlpe_columns));
+        }
+        if (n == 0)
+                puts("(none)");
+}
+
 static int cmd_adlp(sd_bus *bus, const CliService *svc, bool detailed) {
         _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        json_object *root;
+        _cleanup_json_ json_object *root = NULL;
         const char *s;
         int r;
 
@@ -366,46 +389,14 @@ static int cmd_adlp(sd_bus *bus, const CliService *svc, bool detailed) {
         r = sd_bus_message_read(reply, "s", &s);
         if (r < 0)
                 return bus_fail(svc, NULL, r);
-        root = json_tokener_parse(s);
-        if (!root || !json_object_is_type(root, json_type_array)) {
-                json_object_put(root);
+        if (log_pages_parse(s, &root) < 0) {
                 fprintf(stderr, "%s returned malformed log pages.\n", svc->daemon);
                 return 1;
         }
         if (arg_json)
                 print_json(root);
-        else {
-                size_t n = json_object_array_length(root);
-                for (size_t i = 0; i < n; i++) {
-                        json_object *ent = json_object_array_get_idx(root, i), *dc = NULL, *lp = NULL;
-                        _cleanup_(kv_freep) StasKV *dckv = NULL;
-                        _cleanup_(kvv_freep) StasKV **rows = NULL;
-
-                        json_object_object_get_ex(ent, "discovery-controller", &dc);
-                        json_object_object_get_ex(ent, "log-pages", &lp);
-                        dckv = flatten_json(dc);
-                        printf("%sDiscovery controller %s %s %s %s\n",
-                               i ? "\n" : "",
-                               strempty(kv_get(dckv, "device")),
-                               strempty(kv_get(dckv, "transport")),
-                               strempty(kv_get(dckv, "traddr")),
-                               strempty(kv_get(dckv, "trsvcid")));
-                        if (detailed)
-                                cli_print_kv(stdout, dckv, "  ");
-                        for (size_t j = 0; lp && json_object_is_type(lp, json_type_array) &&
-                             j < json_object_array_length(lp);
-                             j++) {
-                                StasKV *kv = flatten_json(json_object_array_get_idx(lp, j));
-                                if (kv && kvv_consume(&rows, kv) < 0)
-                                        break;
-                        }
-                        cli_print_table(
-                                stdout, rows, kvv_length(rows), dlpe_columns, ELEMENTSOF(dlpe_columns));
-                }
-                if (n == 0)
-                        puts("(none)");
-        }
-        json_object_put(root);
+        else
+                print_all_log_pages(root, detailed);
         return 0;
 }
 

@@ -4,9 +4,9 @@
  * parse-and-rewrite, an edit changes only the lines it must: comments, blank lines, order,
  * spelling of other keys and every other byte stay as they were.
  *
- * The grammar is the daemons' own (ini_lex_line(), conf.h): every line is a blank line, a
+ * The grammar is the daemons' own (ini_lex_line(), ini.h): every line is a blank line, a
  * comment, a section header, an option or a continuation line in exactly the way the daemons'
- * reader sees it, and a text the reader rejects (a line that is none of these, see conf.h) is
+ * reader sees it, and a text the reader rejects (a line that is none of these, see ini.h) is
  * not edited: -EBADMSG (ini_check_syntax() names the line). Section names are compared
  * case-sensitively (repeated sections are one section), option names ASCII case-insensitively;
  * an option owns its continuation lines, also across blank and comment lines.

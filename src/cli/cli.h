@@ -2,7 +2,8 @@
 /*
  * cli.h - the shared implementation of stafctl and stacctl: argument parsing, D-Bus calls to
  * the daemon (system bus, or $DBUS_SYSTEM_BUS_ADDRESS), and output as readable tables (default)
- * or exact JSON (--json). The two programs differ only in their CliService description.
+ * or exact JSON (--json). The two programs differ only in their CliService description, which
+ * takes the names from stas/wire.h.
  */
 #pragma once
 
@@ -13,12 +14,13 @@
 #include "stas/kv.h"
 
 typedef struct CliService {
-        const char *program;   /* "stafctl" */
-        const char *daemon;    /* "stafd" */
-        const char *bus_name;  /* "org.nvmexpress.staf" */
-        const char *path;      /* "/org/nvmexpress/staf" */
-        const char *interface; /* "org.nvmexpress.staf" */
-        bool log_pages;        /* has dlp and adlp (stafd) */
+        const char *program;         /* "stafctl" */
+        const char *daemon;          /* "stafd" */
+        const char *bus_name;        /* "org.nvmexpress.staf" */
+        const char *path;            /* "/org/nvmexpress/staf" */
+        const char *interface;       /* "org.nvmexpress.staf" */
+        const char *debug_interface; /* "org.nvmexpress.staf.debug" */
+        bool log_pages;              /* has dlp and adlp (stafd) */
 } CliService;
 
 /* cli_main() - run the program; returns the process exit code (0 ok, 1 error, 2 usage). */

@@ -4,7 +4,7 @@
 #include <sys/epoll.h>
 #include <sys/time.h>
 
-#include "stas/avahi-poll.h"
+#include "avahi-poll.h"
 #include "stas/log.h"
 
 /*
