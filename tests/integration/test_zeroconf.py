@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: Apache-2.0
 """stafd's zeroconf DCs against the avahi-daemon stand-in (fake-avahi), with stacd behind them.
-Issue "Never block, never drop": a DC kept for any reason keeps its referrals (failure 1).
+Issue "Never block, never drop": a DC kept for any reason keeps its referrals (failure 1); a
+service on an interface that cannot be named is skipped with a warning, never connected with the
+interface number as host-iface (failure 10).
 Run one test: python3 test_zeroconf.py <substring of the test name> (with the meson env)."""
 
 import os
@@ -99,7 +101,32 @@ def test_referrals_survive_stafd_restart(t):
     t.stop_clean(f.d)
 
 
-TESTS = [test_referrals_survive_avahi_flap, test_referrals_survive_stafd_restart]
+def test_unnamed_interface_is_skipped(t):
+    """avahi reports a service on an interface index the host cannot name (it went away, or a
+    hostile avahi-daemon): stafd skips that service with one warning and connects nothing for
+    it; a service on a real interface next to it is discovered as usual."""
+    w = t.w
+    av = w.avahi()
+    bad_port, good_port = w.tcp_listener(), w.tcp_listener()
+    w.fk.set_scenario({"controllers": [dc(MDNS, [], trsvcid=str(bad_port)), dc(MDNS, [], trsvcid=str(good_port))]})
+    d = w.stafd(H.stafd_conf(zeroconf=True))
+    bogus = 2147480000  # no interface has this index
+    av.publish(name="BOGUS", port=bad_port, ifindex=bogus)
+    warning = r"cannot name interface 2147480000"
+    t.wait(lambda: d.log_count(warning) > 0, "stafd warns that it cannot name the interface")
+    av.publish(name="GOOD", port=good_port)
+    t.wait(lambda: w.fk.find(traddr=MDNS, trsvcid=str(good_port)), "the service on lo is connected")
+    t.eq(d.log_count(warning), 1, "one warning for the unnamed interface")
+    t.eq(w.fk.connects(trsvcid=str(bad_port)), [], "nothing is connected for the service on the unnamed interface")
+    t.eq(d.find_controller(traddr=MDNS, trsvcid=str(bad_port)), None, "stafd lists no DC for it")
+    t.check(not any(str(bogus) in k for k in d.process_info().get("avahi", {}).get("services", {})),
+            "process_info's avahi services do not show it")
+    t.eq([c.get("host_iface") for c in w.fk.connects(trsvcid=str(good_port))], ["lo"],
+         "the service on lo is connected once, with host_iface=lo")
+    t.stop_clean(d)
+
+
+TESTS = [test_referrals_survive_avahi_flap, test_referrals_survive_stafd_restart, test_unnamed_interface_is_skipped]
 
 if __name__ == "__main__":
     H.main(TESTS)
