@@ -6,6 +6,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "stafd-manager.h"
@@ -1280,6 +1281,22 @@ int staf_manager_set_task_pool(StafManager *m, StasTaskPool *pool) {
         return 0;
 }
 
+/*
+ * A DC restored from the state file is bound to its kernel device only at the first reconcile
+ * (it adopts it then, with the current configuration). Until then an event of a device at its
+ * address is that DC's, not a foreign one for nvme-cli's nvmf-connect@ (§5.11).
+ */
+static bool restored_dc_at(const StafManager *m, const StasUevent *ev) {
+        for (size_t i = 0; i < m->n_dcs; i++) {
+                const StasTid *t = m->dcs[i]->tid;
+
+                if (!m->dcs[i]->started && streq(t->transport, ev->trtype) &&
+                    strcasecmp(t->traddr, ev->traddr) == 0 && streq(t->trsvcid, ev->trsvcid))
+                        return true;
+        }
+        return false;
+}
+
 /**
  * staf_manager_uevent() - see stafd-manager.h.
  */
@@ -1300,7 +1317,7 @@ void staf_manager_uevent(StafManager *m, const StasUevent *ev) {
                         return;
         if (ev->action == STAS_UEVENT_CHANGE &&
             (uevent_is_dlp_changed(ev) || ev->nvme_event == STAS_NVME_EVENT_REDISCOVER) &&
-            m->hooks.foreign_dc_event)
+            m->hooks.foreign_dc_event && !restored_dc_at(m, ev))
                 m->hooks.foreign_dc_event(m, ev, m->userdata);
 }
 

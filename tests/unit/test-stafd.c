@@ -512,6 +512,37 @@ static void test_stafd_restored_dc_uses_current_config(void **state) {
         assert_int_equal(staf_dc_origin(staf_manager_dc(env->m, 0)), STAS_ORIGIN_CONFIGURED);
 }
 
+/* a change event of a restored DC's device before the first reconcile is that DC's, not a
+ * foreign DC's for nvmf-connect@ (issue "Never block, never drop", failure 8) */
+static void test_stafd_restored_dc_event_not_foreign(void **state) {
+        Env *env = *state;
+        _cleanup_(uevent_freep) StasUevent *aen = NULL, *other = NULL;
+        char *props[] = { (char *) "ACTION=change",     (char *) "SUBSYSTEM=nvme",
+                          (char *) "SYSNAME=nvme3",     (char *) "NVME_AEN=0x70f002",
+                          (char *) "NVME_TRTYPE=tcp",   (char *) "NVME_TRADDR=10.0.0.1",
+                          (char *) "NVME_TRSVCID=8009", NULL };
+        char *props_other[] = { (char *) "ACTION=change",     (char *) "SUBSYSTEM=nvme",
+                                (char *) "SYSNAME=nvme4",     (char *) "NVME_AEN=0x70f002",
+                                (char *) "NVME_TRTYPE=tcp",   (char *) "NVME_TRADDR=10.0.0.9",
+                                (char *) "NVME_TRSVCID=8009", NULL };
+
+        run_and_stop(env, CONF1);
+        env->f.find_instance = 3;
+        start(env, CONF1, NULL);
+        assert_int_equal(uevent_parse(props, &aen), 0);
+        assert_int_equal(uevent_parse(props_other, &other), 0);
+        /* before any loop iteration: the restored DC is known, its device not yet bound */
+        assert_int_equal(staf_manager_n_dcs(env->m), 1);
+        staf_manager_uevent(env->m, aen);
+        assert_int_equal(env->foreign, 0);
+        /* a DC at another address is still foreign */
+        staf_manager_uevent(env->m, other);
+        assert_int_equal(env->foreign, 1);
+        /* the first reconcile adopts the restored DC's connection */
+        RUN_UNTIL(env->e, env->f.n_adopt == 1);
+        assert_int_equal(env->f.n_connect, 0);
+}
+
 /* a restored DC no longer configured is never connected; a kept kernel connection is dropped */
 static void test_stafd_restored_dc_removed_not_connected(void **state) {
         Env *env = *state;
@@ -874,6 +905,7 @@ int main(void) {
                 cmocka_unit_test(test_stafd_zeroconf_candidate),
                 cmocka_unit_test_setup_teardown(test_stafd_zeroconf_filters_and_origin, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_stafd_restored_dc_uses_current_config, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_stafd_restored_dc_event_not_foreign, setup, teardown),
                 cmocka_unit_test_setup_teardown(
                         test_stafd_restored_dc_removed_not_connected, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_stafd_reload_global_reaches_referrals, setup, teardown),
