@@ -23,7 +23,10 @@ int uuid_random(char ret[37]);
  * hostnqn_generate() - the host NQN for this machine. @root prefixes every path read
  * (NULL or "" = "/"): etc/machine-id, sys/class/dmi/id/product_uuid,
  * proc/device-tree/ibm,partition-uuid. @allow_privileged: when false and machine-id is
- * unusable, fail with -EPERM instead of reading DMI (stasadm's rule for non-root).
+ * unusable, fail with -EPERM instead of reading DMI (stasadm's rule for non-root). With none of
+ * the three, a random UUID is made once per process and reused by every later call, so a reload
+ * (SIGHUP) keeps the host NQN of the live connections and the derived host ID agrees with it.
+ * Not thread-safe (the daemons load sys.conf on their loop).
  * Return: 0 or -errno; *@ret is malloc'ed.
  */
 int hostnqn_generate(const char *root, bool allow_privileged, char **ret);

@@ -115,6 +115,22 @@ static char *read_line_at(const char *root, const char *path) {
         return TAKE_PTR(line);
 }
 
+/* the random UUID of this process: made on first use, then the same for every reload */
+static int random_uuid_once(char ret[37]) {
+        static char once[37];
+
+        if (!once[0]) {
+                int r = uuid_random(once);
+
+                if (r < 0)
+                        return r;
+                log_debug(
+                        "No machine-id, DMI or device-tree UUID: using a random host NQN for this process");
+        }
+        memcpy(ret, once, sizeof(once));
+        return 0;
+}
+
 int hostnqn_generate(const char *root, bool allow_privileged, char **ret) {
         _cleanup_free_ char *mid = NULL, *dmi = NULL, *dt = NULL;
         char uuid[37];
@@ -133,8 +149,7 @@ int hostnqn_generate(const char *root, bool allow_privileged, char **ret) {
                 memcpy(uuid, dt, 37);
                 goto done;
         }
-        log_debug("No machine-id, DMI or device-tree UUID: using a random host NQN");
-        r = uuid_random(uuid);
+        r = random_uuid_once(uuid);
         if (r < 0)
                 return r;
 done:

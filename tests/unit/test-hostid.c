@@ -42,7 +42,7 @@ static void write_file(const char *dir, const char *rel, const char *content) {
 
 static void test_hostid_generate_with_root(void **state) {
         char root[] = "/tmp/stas-hostid-XXXXXX", p[600];
-        _cleanup_free_ char *nqn = NULL, *nqn2 = NULL, *nqn3 = NULL, *id = NULL;
+        _cleanup_free_ char *nqn = NULL, *nqn2 = NULL, *nqn3 = NULL, *rnd = NULL, *rnd2 = NULL, *id = NULL;
 
         assert_non_null(mkdtemp(root));
         snprintf(p, sizeof(p), "%s/etc", root);
@@ -65,6 +65,15 @@ static void test_hostid_generate_with_root(void **state) {
         write_file(root, "sys/class/dmi/id/product_uuid", "4C4C4544-0034-1036-8038-B2C04F313233\n");
         assert_int_equal(hostnqn_generate(root, true, &nqn3), 0);
         assert_string_equal(nqn3, "nqn.2014-08.org.nvmexpress:uuid:44454C4C-3400-3610-8038-B2C04F313233");
+
+        /* None of the three: a random NQN, the same for every call of this process (a reload
+         * must not change the host NQN under live connections) */
+        write_file(root, "sys/class/dmi/id/product_uuid", "not a uuid\n");
+        assert_int_equal(hostnqn_generate(root, true, &rnd), 0);
+        assert_true(strncmp(rnd, "nqn.2014-08.org.nvmexpress:uuid:", 32) == 0);
+        assert_int_equal(strlen(rnd), 32 + 36);
+        assert_int_equal(hostnqn_generate(root, true, &rnd2), 0);
+        assert_string_equal(rnd2, rnd);
 
         assert_int_equal(hostid_generate(&id), 0);
         assert_int_equal(strlen(id), 36);
