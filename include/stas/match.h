@@ -38,5 +38,7 @@ typedef struct StasConnId {
         const char *src_addr; /* from sysfs "address" src_addr= (kernel >= 6.1), or "" */
 } StasConnId;
 
+/* match_traddr() - @a and @b are the same transport address of @transport (the traddr rule above). */
+bool match_traddr(const char *transport, const char *a, const char *b);
 /* match_cid_tid() - true if the connection @cid can be reused for the candidate @tid. */
 bool match_cid_tid(const StasConnId *cid, const StasTid *tid, const StasIfMap *ifaces);

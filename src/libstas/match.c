@@ -4,7 +4,10 @@
 #include "stas/log.h"
 #include "stas/match.h"
 
-static bool traddr_equal(const char *transport, const char *a, const char *b) {
+/**
+ * match_traddr() - see match.h.
+ */
+bool match_traddr(const char *transport, const char *a, const char *b) {
         StasIpAddr x, y;
 
         if (streq(transport, "tcp") || streq(transport, "rdma")) {
@@ -70,7 +73,7 @@ bool match_cid_tid(const StasConnId *cid, const StasTid *tid, const StasIfMap *i
         if (!streq(tid->subsysnqn, NVME_DISC_WKNQN) && !streq(tid->subsysnqn, strempty(cid->subsysnqn)))
                 return false;
 
-        if (!traddr_equal(tid->transport, tid->traddr, strempty(cid->traddr)))
+        if (!match_traddr(tid->transport, tid->traddr, strempty(cid->traddr)))
                 return false;
 
         if (streq(tid->transport, "tcp")) {

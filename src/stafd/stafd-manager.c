@@ -6,7 +6,6 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 
 #include "stafd-manager.h"
@@ -16,6 +15,7 @@
 #include "stas/log-pages.h"
 #include "stas/kvv.h"
 #include "stas/lkc.h"
+#include "stas/match.h"
 #include "stas/log.h"
 #include "stas/resolve.h"
 #include "stas/udev.h"
@@ -1291,7 +1291,7 @@ static bool restored_dc_at(const StafManager *m, const StasUevent *ev) {
                 const StasTid *t = m->dcs[i]->tid;
 
                 if (!m->dcs[i]->started && streq(t->transport, ev->trtype) &&
-                    strcasecmp(t->traddr, ev->traddr) == 0 && streq(t->trsvcid, ev->trsvcid))
+                    match_traddr(t->transport, t->traddr, ev->traddr) && streq(t->trsvcid, ev->trsvcid))
                         return true;
         }
         return false;
