@@ -12,6 +12,7 @@
 #include <sys/types.h>
 
 #include "stas/conf.h"
+#include "stas/sysconf.h"
 
 typedef struct DaemonArgs {
         const char *conf_path; /* -f (default: the daemon's) */
@@ -55,6 +56,21 @@ int daemon_check_startup(const char *name, uid_t euid, const char *fabrics_path)
  * -errno (nothing to apply).
  */
 int daemon_conf_reload(const StasConfSchema *schema, const char *path, StasConf **ret);
+
+/*
+ * daemon_reload_confs() - a reload (SIGHUP) of the pair: the daemon's configuration file of
+ * @schema at @conf_path (see daemon_conf_reload()) and sys.conf at @sys_path (NULL: the default).
+ * Both load or neither does: if either file is missing or bad, one warning names it and nothing
+ * is returned, so the daemon keeps running with both of its current files (never the new
+ * sys.conf with the old daemon configuration, or the other way round). Return: 0 with *@ret_conf
+ * and *@ret_sys, or -errno (nothing to apply).
+ */
+int daemon_reload_confs(
+        const StasConfSchema *schema,
+        const char *conf_path,
+        const char *sys_path,
+        StasConf **ret_conf,
+        StasSysConf **ret_sys);
 
 /* daemon_sysconf_path() - $STAS_SYS_CONF if set and non-empty (tests), else NULL (the default). */
 const char *daemon_sysconf_path(void);

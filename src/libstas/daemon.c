@@ -154,6 +154,35 @@ int daemon_conf_reload(const StasConfSchema *schema, const char *path, StasConf 
 }
 
 /**
+ * daemon_reload_confs() - see daemon.h.
+ */
+int daemon_reload_confs(
+        const StasConfSchema *schema,
+        const char *conf_path,
+        const char *sys_path,
+        StasConf **ret_conf,
+        StasSysConf **ret_sys) {
+        _cleanup_(stas_conf_freep) StasConf *conf = NULL;
+        _cleanup_(sysconf_freep) StasSysConf *sys = NULL;
+        int r;
+
+        if (!ret_conf || !ret_sys)
+                return -EINVAL;
+        r = daemon_conf_reload(schema, conf_path, &conf);
+        if (r < 0)
+                return r; /* logged; sys.conf is not even read, so neither file changes anything */
+        r = sysconf_load(sys_path, NULL, &sys);
+        if (r < 0)
+                return log_warning_errno(
+                        r,
+                        "Cannot reload %s, keeping the running configuration of both files: %m",
+                        sys_path ?: sysconf_default_path());
+        *ret_conf = TAKE_PTR(conf);
+        *ret_sys = TAKE_PTR(sys);
+        return 0;
+}
+
+/**
  * daemon_sysconf_path() - where sys.conf is read from.
  */
 const char *daemon_sysconf_path(void) {

@@ -732,15 +732,11 @@ void manager_reload(StacdManager *m) {
 
         daemon_notify_reloading();
         log_info("Reloading the configuration.");
-        r = daemon_conf_reload(&stacd_conf_schema, m->conf_path, &c);
+        /* both files or neither (issue 9, failure 7): never the new sys.conf with the old stacd.conf */
+        r = daemon_reload_confs(&stacd_conf_schema, m->conf_path, m->sys_path, &c, &s);
         if (r >= 0) {
                 stas_conf_free(m->conf);
                 m->conf = TAKE_PTR(c);
-        }
-        r = sysconf_load(m->sys_path, NULL, &s);
-        if (r < 0)
-                log_warning_errno(r, "Cannot load sys.conf, keeping the running host configuration: %m");
-        else {
                 sysconf_free(m->sys);
                 m->sys = TAKE_PTR(s);
                 nvme_host(m, &h);

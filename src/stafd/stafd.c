@@ -303,12 +303,7 @@ static void on_reload(void *userdata) {
         if (d->stopping)
                 return;
         daemon_notify_reloading();
-        r = daemon_conf_reload(&stafd_conf_schema, d->conf_path, &conf);
-        if (r >= 0) {
-                r = sysconf_load(daemon_sysconf_path(), NULL, &sys);
-                if (r < 0)
-                        log_error_errno(r, "Cannot reload sys.conf, keeping the running configuration: %m");
-        }
+        r = daemon_reload_confs(&stafd_conf_schema, d->conf_path, daemon_sysconf_path(), &conf, &sys);
         if (r >= 0) {
                 log_set_max_level(daemon_log_level(d->tron_flag, conf->tron));
                 stas_nvme_set_log_level(d->nvme, nvme_log_level(d->tron_flag || conf->tron));

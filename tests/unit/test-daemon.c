@@ -121,6 +121,53 @@ static void test_daemon_conf_reload_missing(void **state) {
         rmdir(dir);
 }
 
+static void write_text(const char *path, const char *text) {
+        FILE *f = fopen(path, "w");
+
+        assert_non_null(f);
+        fputs(text, f);
+        fclose(f);
+}
+
+/* a reload returns both files or neither (issue 9, failure 7) */
+static void test_daemon_reload_confs_pair(void **state) {
+        char dir[] = "/tmp/test-daemon.XXXXXX", conf[64], sys[64];
+        const char *nqn = "nqn.2014-08.org.nvmexpress:uuid:aaaaaaaa-1111-1111-1111-111111111111";
+        StasConf *c = NULL;
+        StasSysConf *s = NULL;
+
+        assert_non_null(mkdtemp(dir));
+        snprintf(conf, sizeof conf, "%s/t.conf", dir);
+        snprintf(sys, sizeof sys, "%s/sys.conf", dir);
+        write_text(
+                sys, "[Host]\nnqn = nqn.2014-08.org.nvmexpress:uuid:aaaaaaaa-1111-1111-1111-111111111111\n");
+
+        /* a bad daemon file: sys.conf (good) is not returned either */
+        write_text(conf, "[Global\n");
+        assert_int_equal(daemon_reload_confs(&schema, conf, sys, &c, &s), -EINVAL);
+        assert_null(c);
+        assert_null(s);
+        /* a good daemon file with a bad sys.conf: neither */
+        write_text(conf, "[Global]\nkato=42\n");
+        write_text(sys, "[Host\n");
+        assert_int_equal(daemon_reload_confs(&schema, conf, sys, &c, &s), -EINVAL);
+        assert_null(c);
+        assert_null(s);
+        /* both good: both */
+        write_text(
+                sys, "[Host]\nnqn = nqn.2014-08.org.nvmexpress:uuid:aaaaaaaa-1111-1111-1111-111111111111\n");
+        assert_int_equal(daemon_reload_confs(&schema, conf, sys, &c, &s), 0);
+        assert_non_null(c);
+        assert_non_null(s);
+        assert_int_equal(c->global.kato, 42);
+        assert_string_equal(s->hostnqn, nqn);
+        stas_conf_free(c);
+        sysconf_free(s);
+        unlink(conf);
+        unlink(sys);
+        rmdir(dir);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_daemon_parse_args),
@@ -128,6 +175,7 @@ int main(void) {
                 cmocka_unit_test(test_daemon_check_startup),
                 cmocka_unit_test(test_daemon_sysconf_path_and_level),
                 cmocka_unit_test(test_daemon_conf_reload_missing),
+                cmocka_unit_test(test_daemon_reload_confs_pair),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
