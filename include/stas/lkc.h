@@ -57,6 +57,22 @@ int lkc_save(const char *path, const char *daemon, struct json_object *data);
 int lkc_save_status(const char *path, const char *daemon, LkcStatus *st, struct json_object *data);
 
 /*
+ * lkc_status_record() - what lkc_save_status() does with the result @r (0 or -errno) of a save
+ * of @path made some other way (lkc-writer.h writes off the loop and records on it).
+ * Return: @r (0 for success).
+ */
+int lkc_status_record(LkcStatus *st, const char *path, int r);
+
+/*
+ * lkc_serialize() and lkc_write_text() - lkc_save() in two halves: the text of the file (a
+ * new string; NULL with errno EINVAL or ENOMEM), made where @data lives, and the atomic write
+ * of that text (0 or -errno), which may run on any thread: it touches nothing but the file
+ * system and logs at debug level only.
+ */
+char *lkc_serialize(const char *daemon, struct json_object *data);
+int lkc_write_text(const char *path, const char *text);
+
+/*
  * lkc_load_status() - read @path written for @daemon; *@ret receives a new reference to "data".
  * The file is opened with O_NONBLOCK|O_NOFOLLOW and must be a regular file: a FIFO, socket,
  * device, directory or symbolic link there is never read (nor waited on) and is warned about

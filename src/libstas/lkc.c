@@ -85,39 +85,53 @@ static int temp_create(const char *path, char **ret) {
 }
 
 /**
- * lkc_save() - write @data for @daemon to @path atomically. See lkc.h.
- * @path: the file
+ * lkc_serialize() - the file's text for @data of @daemon. See lkc.h.
  * @daemon: "stafd" or "stacd" (any non-empty name)
  * @data: the payload; a reference is taken for the duration of the call only
  *
+ * Return: a new string or NULL (errno EINVAL or ENOMEM).
+ */
+char *lkc_serialize(const char *daemon, struct json_object *data) {
+        _cleanup_json_ struct json_object *root = NULL;
+        const char *text;
+
+        if (isempty(daemon)) {
+                errno = EINVAL;
+                return NULL;
+        }
+        root = json_object_new_object();
+        if (!root || json_object_object_add(root, "format", json_object_new_string(LKC_FORMAT)) < 0 ||
+            json_object_object_add(root, "version", json_object_new_int(LKC_VERSION)) < 0 ||
+            json_object_object_add(root, "daemon", json_object_new_string(daemon)) < 0 ||
+            json_object_object_add(root, "data", json_object_get(data)) < 0) {
+                errno = ENOMEM;
+                return NULL;
+        }
+        text = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+        if (!text || !(text = strdup(text))) {
+                errno = ENOMEM;
+                return NULL;
+        }
+        return (char *) text;
+}
+
+/**
+ * lkc_write_text() - atomically replace @path with @text and a newline. See lkc.h.
+ * @path: the file
+ * @text: from lkc_serialize()
+ *
  * Return: 0 or -errno.
  */
-int lkc_save(const char *path, const char *daemon, struct json_object *data) {
-        _cleanup_json_ struct json_object *root = NULL;
+int lkc_write_text(const char *path, const char *text) {
         _cleanup_free_ char *dir = NULL, *tmp = NULL;
         _cleanup_close_ int fd = -1;
-        const char *text;
         int r;
 
-        if (isempty(path) || isempty(daemon))
+        if (isempty(path) || !text)
                 return -EINVAL;
-
         dir = path_dirname(path);
         if (!dir)
                 return -ENOMEM;
-
-        root = json_object_new_object();
-        if (!root)
-                return -ENOMEM;
-        if (json_object_object_add(root, "format", json_object_new_string(LKC_FORMAT)) < 0 ||
-            json_object_object_add(root, "version", json_object_new_int(LKC_VERSION)) < 0 ||
-            json_object_object_add(root, "daemon", json_object_new_string(daemon)) < 0 ||
-            json_object_object_add(root, "data", json_object_get(data)) < 0)
-                return -ENOMEM;
-        text = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
-        if (!text)
-                return -ENOMEM;
-
         if (mkdir(dir, 0755) < 0 && errno != EEXIST)
                 return log_debug_errno(errno, "Cannot create %s: %m", dir);
 
@@ -144,6 +158,25 @@ int lkc_save(const char *path, const char *daemon, struct json_object *data) {
         if (r < 0)
                 log_debug_errno(r, "Cannot sync directory %s, ignoring: %m", dir);
         return 0;
+}
+
+/**
+ * lkc_save() - write @data for @daemon to @path atomically. See lkc.h.
+ * @path: the file
+ * @daemon: "stafd" or "stacd" (any non-empty name)
+ * @data: the payload; a reference is taken for the duration of the call only
+ *
+ * Return: 0 or -errno.
+ */
+int lkc_save(const char *path, const char *daemon, struct json_object *data) {
+        _cleanup_free_ char *text = NULL;
+
+        if (isempty(path) || isempty(daemon))
+                return -EINVAL;
+        text = lkc_serialize(daemon, data);
+        if (!text)
+                return -errno;
+        return lkc_write_text(path, text);
 }
 
 /* Read at most LKC_SIZE_MAX bytes. Return: 0 or -errno. */
@@ -372,8 +405,18 @@ void lkc_status_set(LkcStatus *st, int error, const char *fmt, ...) {
  * Return: 0 or -errno.
  */
 int lkc_save_status(const char *path, const char *daemon, LkcStatus *st, struct json_object *data) {
-        int r = lkc_save(path, daemon, data);
+        return lkc_status_record(st, path, lkc_save(path, daemon, data));
+}
 
+/**
+ * lkc_status_record() - the outcome @r of a save of @path, into @st. See lkc.h.
+ * @st: the state file's status
+ * @path: the file
+ * @r: 0 or -errno
+ *
+ * Return: @r, or 0 for any r >= 0.
+ */
+int lkc_status_record(LkcStatus *st, const char *path, int r) {
         if (r >= 0) {
                 if (st->save_failed)
                         log_info("Wrote the last known configuration %s again.", path);

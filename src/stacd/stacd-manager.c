@@ -178,6 +178,7 @@ static void ioc_start(StacdIoc *io) {
 static void stop_now(StacdManager *m) {
         timer_stop(m->stop_timer);
         manager_save_lkc(m);
+        (void) lkc_writer_flush(m->lkc_writer); /* always written at stop */
         (void) sd_event_exit(m->event, 0);
 }
 
@@ -501,26 +502,25 @@ static void on_uevent(const StasUevent *ev, void *userdata) {
  * @m: the manager
  */
 void manager_save_lkc(StacdManager *m) {
+        /* coalesced, written off the loop; a failure is warned about once and shown by process_info */
+        lkc_writer_schedule(m->lkc_writer);
+}
+
+/* The state file's document, when the writer starts a write (lkc-writer.h). */
+static json_object *lkc_document(void *userdata) {
+        StacdManager *m = userdata;
         _cleanup_free_ StasTid **tids = NULL;
-        json_object *o;
         size_t n = 0;
 
-        if (!m->lkc_path)
-                return;
         tids = new0(StasTid *, m->n_iocs + m->n_disposing + 1);
         if (!tids)
-                return (void) log_oom();
+                return NULL;
         for (size_t i = 0; i < m->n_iocs; i++)
                 tids[n++] = (StasTid *) stas_ctrl_tid(m->iocs[i]->ctrl);
         /* leaving with disconnects pending: they stay connected, the next start removes them */
         for (size_t i = 0; m->stopping && i < m->n_disposing; i++)
                 tids[n++] = (StasTid *) stas_ctrl_tid(m->disposing[i]->ctrl);
-        o = stacd_lkc_build(tids, n, &m->discovered);
-        if (!o)
-                return (void) log_oom();
-        /* a failure is warned about once per problem, and shown by process_info */
-        (void) lkc_save_status(m->lkc_path, "stacd", &m->lkc_status, o);
-        json_object_put(o);
+        return stacd_lkc_build(tids, n, &m->discovered);
 }
 
 /* §5.13: the discovered set, and each IOC whose kernel device still exists. */
@@ -613,6 +613,9 @@ int manager_new(sd_event *event, const char *conf_path, bool tron, StacdManager 
         r = lkc_default_path("stacd", &m->lkc_path);
         if (r < 0)
                 return r;
+        r = lkc_writer_new(event, m->lkc_path, "stacd", &m->lkc_status, lkc_document, m, &m->lkc_writer);
+        if (r < 0)
+                return r;
         r = resolver_new(NULL, names_resolved, m, &m->resolver); /* workers come with manager_load() */
         if (r < 0)
                 return r;
@@ -635,6 +638,7 @@ StacdManager *manager_free(StacdManager *m) {
         for (size_t i = 0; i < m->n_disposing; i++)
                 ioc_free(m->disposing[i]);
         free(m->disposing);
+        m->lkc_writer = lkc_writer_free(m->lkc_writer);
         m->udev = stas_udev_free(m->udev);
         m->resolver = resolver_free(m->resolver);
         m->connect_pool = task_pool_free(m->connect_pool);

@@ -21,6 +21,7 @@
 #include "stas/ctrl.h"
 #include "stas/event.h"
 #include "stas/kernel.h"
+#include "stas/lkc-writer.h"
 #include "stas/lkc.h"
 #include "stas/conf.h"
 #include "stas/sysconf.h"
@@ -92,7 +93,8 @@ struct StacdManager {
         StasTimer *audit_timer;
         StasTimer *stop_timer; /* bounds the wait for disposals at stop */
         char *lkc_path;
-        LkcStatus lkc_status; /* the state file's last problem (process_info) */
+        LkcStatus lkc_status;  /* the state file's last problem (process_info) */
+        LkcWriter *lkc_writer; /* coalesced writes of lkc_path, off the loop */
 
         StacdStaf *staf;
         BusDebug *debug;
@@ -123,7 +125,8 @@ void manager_stop(StacdManager *m);
 void manager_schedule_reconcile(StacdManager *m, uint64_t usec);
 /* manager_discovered_updated() - the discovered set changed (stafd answered). */
 void manager_discovered_updated(StacdManager *m);
-/* manager_save_lkc() - persist the IOC TIDs and the discovered set (failure: warning). */
+/* manager_save_lkc() - persist the IOC TIDs and the discovered set soon (coalesced, written off the
+ * loop: lkc-writer.h; a failure is a warning). */
 void manager_save_lkc(StacdManager *m);
 
 /* manager_find() - the tracked IOC with @tid, or NULL. */

@@ -14,6 +14,7 @@
 #include "stas/json-util.h"
 #include "stas/log-pages.h"
 #include "stas/kvv.h"
+#include "stas/lkc-writer.h"
 #include "stas/lkc.h"
 #include "stas/match.h"
 #include "stas/log.h"
@@ -62,7 +63,8 @@ struct StafManager {
         StasConf *conf;
         StasSysConf *sys;
         char *lkc_path;
-        LkcStatus lkc_status; /* the state file's last problem (process_info) */
+        LkcStatus lkc_status;  /* the state file's last problem (process_info) */
+        LkcWriter *lkc_writer; /* coalesced writes of lkc_path, off the loop (NULL: no file) */
         StafHooks hooks;
         void *userdata;
 
@@ -86,6 +88,7 @@ static void dc_start_stage(StafDc *dc, Stage s);
 static void soak_start(StafManager *m);
 static void soak_cb(StasTimer *t, void *userdata);
 static void names_resolved(StasResolver *res, void *userdata);
+static json_object *lkc_document(void *userdata);
 
 static StasKV *kv_from_json(json_object *o) {
         StasKV *kv = NULL;
@@ -340,7 +343,7 @@ static void log_done(int r, StasKV **entries, const StasDlpReport *report, void 
                         refs_changed = !tids_same_set(old_refs, new_refs);
                 dlp_list_free(dc->log_pages);
                 dc->log_pages = entries;
-                (void) staf_manager_save(m);
+                staf_manager_save(m);
                 if (m->hooks.log_pages_changed)
                         m->hooks.log_pages_changed(m, dc, m->userdata);
                 if (refs_changed)
@@ -650,6 +653,12 @@ int staf_manager_new(
         m->userdata = userdata;
         if (lkc_path && !(m->lkc_path = strdup(lkc_path)))
                 return -ENOMEM;
+        if (lkc_path) {
+                r = lkc_writer_new(
+                        event, lkc_path, "stafd", &m->lkc_status, lkc_document, m, &m->lkc_writer);
+                if (r < 0)
+                        return r;
+        }
         r = timer_new(event, soak_cb, m, &m->soak);
         if (r < 0)
                 return r;
@@ -677,6 +686,7 @@ static void disposing_remove(StafManager *m, StasCtrl *c) {
 StafManager *staf_manager_free(StafManager *m) {
         if (!m)
                 return NULL;
+        m->lkc_writer = lkc_writer_free(m->lkc_writer);
         for (size_t i = 0; i < m->n_dcs; i++)
                 dc_free(m->dcs[i]);
         free(m->dcs);
@@ -830,17 +840,29 @@ int staf_manager_start(StafManager *m) {
 /**
  * staf_manager_save() - see stafd-manager.h.
  */
-int staf_manager_save(StafManager *m) {
+void staf_manager_save(StafManager *m) {
+        /* coalesced, written off the loop; a failure is warned about once and shown by process_info */
+        lkc_writer_schedule(m->lkc_writer);
+}
+
+/**
+ * staf_manager_flush_state() - see stafd-manager.h.
+ */
+int staf_manager_flush_state(StafManager *m) {
+        return lkc_writer_flush(m->lkc_writer);
+}
+
+/* The state file's document, when the writer starts a write (lkc-writer.h). */
+static json_object *lkc_document(void *userdata) {
+        StafManager *m = userdata;
         _cleanup_json_ json_object *data = NULL;
         json_object *dcs;
 
-        if (!m->lkc_path)
-                return 0;
         data = json_object_new_object();
         dcs = json_object_new_array();
         if (!data || !dcs) {
                 json_object_put(dcs);
-                return -ENOMEM;
+                return NULL;
         }
         json_object_object_add(data, "dcs", dcs);
         for (size_t i = 0; i < m->n_dcs; i++) {
@@ -850,7 +872,7 @@ int staf_manager_save(StafManager *m) {
 
                 if (!o || !tkv) {
                         json_object_put(o);
-                        return -ENOMEM;
+                        return NULL;
                 }
                 json_object_object_add(o, "tid", json_from_kv(tkv));
                 json_object_object_add(
@@ -858,8 +880,7 @@ int staf_manager_save(StafManager *m) {
                 json_object_object_add(o, "log-pages", log_pages_to_json(dc->log_pages));
                 json_object_array_add(dcs, o);
         }
-        /* a failure is warned about once per problem, and shown by process_info */
-        return lkc_save_status(m->lkc_path, "stafd", &m->lkc_status, data);
+        return TAKE_PTR(data);
 }
 
 static void dispose_done(StasCtrl *c, void *userdata) {
@@ -1199,7 +1220,7 @@ int staf_manager_reconcile_now(StafManager *m) {
                 dc_check_lost(m->dcs[i]);
         if (res.n_del > 0 && m->hooks.dc_removed)
                 m->hooks.dc_removed(m, m->userdata);
-        (void) staf_manager_save(m);
+        staf_manager_save(m);
         r = 0;
 finish:
         wanted_done(&w);
@@ -1337,7 +1358,8 @@ int staf_manager_stop(StafManager *m, void (*done)(void *userdata), void *userda
         bool keep = m->conf->persistent_connections;
         int r;
 
-        (void) staf_manager_save(m);
+        staf_manager_save(m);
+        (void) staf_manager_flush_state(m); /* always written at stop */
         m->stopping = true;
         m->stop_done = done;
         m->stop_ud = userdata;

@@ -112,8 +112,14 @@ int staf_manager_reconcile_now(StafManager *m);
  * is disposed (possibly on the next loop iteration).
  */
 int staf_manager_stop(StafManager *m, void (*done)(void *userdata), void *userdata);
-/* staf_manager_save() - write the last-known state now. */
-int staf_manager_save(StafManager *m);
+/*
+ * staf_manager_save() - write the last-known state soon: coalesced (at most one write per
+ * LKC_WRITER_INTERVAL_USEC) and written off the loop (lkc-writer.h); staf_manager_stop() writes
+ * what is pending at once.
+ */
+void staf_manager_save(StafManager *m);
+/* staf_manager_flush_state() - write a pending save now (lkc_writer_flush()). Return: 0 or -errno. */
+int staf_manager_flush_state(StafManager *m);
 
 const StasConf *staf_manager_conf(const StafManager *m);
 const StasSysConf *staf_manager_sysconf(const StafManager *m);

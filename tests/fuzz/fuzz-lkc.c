@@ -57,7 +57,8 @@ static void check_stafd(StafManager *m) {
 static void stafd_round_trip(StafManager *m) {
         _cleanup_(staf_manager_freep) StafManager *back = NULL;
 
-        fuzz_assert(staf_manager_save(m) == 0);
+        staf_manager_save(m);
+        fuzz_assert(staf_manager_flush_state(m) == 0);
         back = stafd_restore();
         fuzz_assert(staf_manager_n_dcs(back) == staf_manager_n_dcs(m));
         for (size_t i = 0; i < staf_manager_n_dcs(m); i++) {

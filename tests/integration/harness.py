@@ -25,6 +25,7 @@ absence of an event with a fence (a later event that must be ordered after it).
 """
 
 import base64
+import ctypes
 import json
 import os
 import re
@@ -32,6 +33,7 @@ import select
 import shutil
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import tempfile
@@ -567,6 +569,39 @@ class FakeAvahi:
 
 
 # --------------------------------------------------------------------------------------------
+class RenameCounter:
+    """Counts the files renamed to @name in directory @dir (inotify), i.e. the atomic
+    writes of a state file, from creation on. Watched from outside the daemon: nothing in the
+    daemon reports it."""
+    IN_MOVED_FROM, IN_MOVED_TO = 0x40, 0x80
+
+    def __init__(self, dir, name):
+        self.libc = ctypes.CDLL(None, use_errno=True)
+        self.fd = self.libc.inotify_init1(os.O_NONBLOCK | os.O_CLOEXEC)
+        if self.fd < 0:
+            raise OSError(ctypes.get_errno(), "inotify_init1")
+        # with IN_MOVED_FROM too, no two events in a row are alike: inotify merges those
+        if self.libc.inotify_add_watch(self.fd, os.fsencode(dir), self.IN_MOVED_FROM | self.IN_MOVED_TO) < 0:
+            raise OSError(ctypes.get_errno(), f"inotify_add_watch {dir}")
+        self.name, self.n = os.fsencode(name), 0
+
+    def count(self):
+        while True:
+            try:
+                buf = os.read(self.fd, 65536)
+            except BlockingIOError:
+                return self.n
+            o = 0
+            while o + 16 <= len(buf):
+                _wd, mask, _cookie, ln = struct.unpack_from("iIII", buf, o)
+                if mask & self.IN_MOVED_TO and buf[o + 16:o + 16 + ln].rstrip(b"\0") == self.name:
+                    self.n += 1
+                o += 16 + ln
+
+    def close(self):
+        os.close(self.fd)
+
+
 # daemons
 
 
