@@ -13,11 +13,10 @@
 #include <unistd.h>
 
 #include <avahi-client/client.h>
-#include <avahi-client/lookup.h>
 #include <avahi-common/address.h>
 #include <avahi-common/error.h>
 
-#include "avahi-poll.h"
+#include "avahi-thread.h"
 #include "avahi.h"
 #include "stas/log.h"
 #include "stas/strv.h"
@@ -31,11 +30,11 @@ typedef struct ZcService ZcService;
 
 struct ZcService {
         StasZeroconf *zc;
+        uint64_t browser; /* the id of its service type */
         AvahiIfIndex ifindex;
         AvahiProtocol protocol;
         char *name, *type, *domain;
         char ifname[IF_NAMESIZE];
-        AvahiServiceResolver *resolver;
         StasKV *record; /* NULL until resolved with a valid TXT */
         bool reachable;
         unsigned failures;
@@ -49,13 +48,15 @@ struct StasZeroconf {
         bool discovery_supported;
         StasZeroconfChanged cb;
         void *userdata;
-        StasAvahiPoll *poll;
-        AvahiClient *client;
-        int available; /* -1 unknown, 0 no, 1 yes: only changes are logged */
+        ZcThread *thread;        /* avahi-client runs there (avahi-thread.h) */
+        sd_event_source *events; /* its events */
+        int client_state;        /* the AvahiClientState it last reported, -1 none */
+        int available;           /* -1 unknown, 0 no, 1 yes: only changes are logged */
         char **stypes;
-        AvahiServiceBrowser **browsers; /* parallel to stypes (NULL entries while away) */
-        ZcService *services;            /* newest first; reported oldest first */
-        sd_event_source *kick;          /* re-create the client */
+        uint64_t *ids;           /* parallel to stypes: each type's id for the avahi thread */
+        uint64_t last_id, epoch; /* epoch: bumped when zeroconf is disabled */
+        ZcService *services;     /* newest first; reported oldest first */
+        sd_event_source *kick;   /* re-create the client */
         uint64_t kick_period;
 };
 
@@ -246,8 +247,6 @@ static void probe_stop(ZcService *s) {
 static void service_free(ZcService *s) {
         probe_stop(s);
         sd_event_source_disable_unref(s->retry);
-        if (s->resolver)
-                avahi_service_resolver_free(s->resolver);
         kv_free(s->record);
         free(s->name);
         free(s->type);
@@ -273,8 +272,8 @@ static bool services_drop(StasZeroconf *z, bool (*pred)(ZcService *s, const void
         return changed;
 }
 
-static bool service_has_type(ZcService *s, const void *type) {
-        return streq(s->type, (const char *) type);
+static bool service_has_browser(ZcService *s, const void *id) {
+        return s->browser == *(const uint64_t *) id;
 }
 
 static void service_set_reachable(ZcService *s, bool reachable) {
@@ -425,44 +424,17 @@ static void check_duplicate_ips(StasZeroconf *z, ZcService *s) {
                 }
 }
 
-static void on_resolved(
-        AvahiServiceResolver *r,
-        AvahiIfIndex ifindex,
-        AvahiProtocol protocol,
-        AvahiResolverEvent event,
-        const char *name,
-        const char *type,
-        const char *domain,
-        const char *host_name,
-        const AvahiAddress *a,
-        uint16_t port,
-        AvahiStringList *txt,
-        AvahiLookupResultFlags flags,
-        void *userdata) {
-        ZcService *s = userdata;
+/* A resolved service (ZC_EV_SERVICE_FOUND): its record, then a probe or a change. */
+static void service_found(ZcService *s, const ZcEvent *ev) {
         _cleanup_(kv_freep) StasKV *parsed = NULL, *record = NULL;
-        char addr[AVAHI_ADDRESS_STR_MAX] = "";
-        const char *field = NULL;
+        const char *addr = ev->address, *field = NULL;
         int k;
 
-        if (event != AVAHI_RESOLVER_FOUND) {
-                k = avahi_client_errno(avahi_service_resolver_get_client(r));
-                if (k != AVAHI_ERR_TIMEOUT)
-                        log_error(
-                                "zeroconf: cannot resolve service %s (%s, %s): %s",
-                                name,
-                                type,
-                                s->ifname,
-                                avahi_strerror(k));
-                return;
-        }
-        if (a)
-                avahi_address_snprint(addr, sizeof(addr), a);
-        if (zc_txt_parse(txt, &parsed) < 0) {
+        if (zc_txt_parse(ev->txt, &parsed) < 0) {
                 log_oom();
                 return;
         }
-        k = zc_record_new_ex(parsed, addr, port, s->ifname, s->zc->discovery_supported, &record, &field);
+        k = zc_record_new_ex(parsed, addr, ev->port, s->ifname, s->zc->discovery_supported, &record, &field);
         if (k == -EPROTO) {
                 log_error(
                         "Received invalid/undefined protocol in mDNS TXT field: address=%s, iface=%s, p=%s",
@@ -479,8 +451,8 @@ static void on_resolved(
 
                 log_warning(
                         "zeroconf: service %s (%s) on %s: invalid %s '%s', ignoring it.",
-                        name,
-                        type,
+                        s->name,
+                        s->type,
                         s->ifname,
                         field,
                         stas_excerpt(v, shown, sizeof(shown)));
@@ -489,7 +461,8 @@ static void on_resolved(
                 log_oom();
                 return;
         }
-        log_debug("zeroconf: resolved %s (%s) on %s: %s port %u", name, type, s->ifname, addr, port);
+        log_debug(
+                "zeroconf: resolved %s (%s) on %s: %s port %u", s->name, s->type, s->ifname, addr, ev->port);
 
         if (s->record && record && kv_equal(s->record, record))
                 return; /* same data again (a TXT refresh): keep the probe state */
@@ -516,142 +489,93 @@ static void on_resolved(
         }
 }
 
-static ZcService *service_find(
-        StasZeroconf *z,
-        AvahiIfIndex i,
-        AvahiProtocol p,
-        const char *name,
-        const char *type,
-        const char *domain) {
-        for (ZcService *s = z->services; s; s = s->next)
-                if (s->ifindex == i && s->protocol == p && streq(s->name, name) && streq(s->type, type) &&
-                    streq(s->domain, domain))
-                        return s;
+/* The service of @ev's key, as a link of the list (NULL: unknown). */
+static ZcService **service_find(StasZeroconf *z, const ZcEvent *ev) {
+        for (ZcService **p = &z->services; *p; p = &(*p)->next)
+                if ((*p)->browser == ev->browser && (*p)->ifindex == ev->ifindex &&
+                    (*p)->protocol == ev->protocol && streq((*p)->name, ev->name) &&
+                    streq((*p)->type, ev->stype) && streq((*p)->domain, ev->domain))
+                        return p;
         return NULL;
 }
 
-static void on_browse(
-        AvahiServiceBrowser *b,
-        AvahiIfIndex ifindex,
-        AvahiProtocol protocol,
-        AvahiBrowserEvent event,
-        const char *name,
-        const char *type,
-        const char *domain,
-        AvahiLookupResultFlags flags,
-        void *userdata) {
-        StasZeroconf *z = userdata;
+/* The service type the avahi thread's @browser id stands for, NULL if it is browsed no more. */
+static const char *browser_type(const StasZeroconf *z, uint64_t browser) {
+        for (size_t i = 0; z->stypes && z->stypes[i]; i++)
+                if (z->ids[i] == browser)
+                        return z->stypes[i];
+        return NULL;
+}
+
+/* ZC_EV_SERVICE_NEW: the avahi thread resolves a new service. */
+static void service_new(StasZeroconf *z, const ZcEvent *ev) {
         ZcService *s;
 
-        switch (event) {
-        case AVAHI_BROWSER_NEW:
-                if (!name || !type || !domain || service_find(z, ifindex, protocol, name, type, domain))
-                        return;
-                s = new0(ZcService, 1);
-                if (!s) {
-                        log_oom();
-                        return;
-                }
-                s->zc = z;
-                s->probe_fd = -1;
-                s->ifindex = ifindex;
-                s->protocol = protocol;
-                s->name = strdup(name);
-                s->type = strdup(type);
-                s->domain = strdup(domain);
-                if (!s->name || !s->type || !s->domain) {
-                        service_free(s);
-                        log_oom();
-                        return;
-                }
-                if (!if_indextoname((unsigned) ifindex, s->ifname)) {
-                        /* never a number as host-iface: skip the service until it is announced again */
-                        log_warning(
-                                "zeroconf: service %s (%s): cannot name interface %d (%m), ignoring it.",
-                                name,
-                                type,
-                                ifindex);
-                        service_free(s);
-                        return;
-                }
-                s->resolver = avahi_service_resolver_new(
-                        avahi_service_browser_get_client(b),
-                        ifindex,
-                        protocol,
-                        name,
-                        type,
-                        domain,
-                        AVAHI_PROTO_UNSPEC,
-                        0,
-                        on_resolved,
-                        s);
-                if (!s->resolver) {
-                        log_error(
-                                "zeroconf: cannot resolve service %s (%s): %s",
-                                name,
-                                type,
-                                avahi_strerror(avahi_client_errno(avahi_service_browser_get_client(b))));
-                        service_free(s);
-                        return;
-                }
-                log_debug("zeroconf: new service %s (%s) on %s", name, type, s->ifname);
-                s->next = z->services;
-                z->services = s;
+        if (service_find(z, ev))
                 return;
-        case AVAHI_BROWSER_REMOVE:
-                for (ZcService **p = &z->services; *p; p = &(*p)->next) {
-                        s = *p;
-                        if (s->ifindex == ifindex && s->protocol == protocol && streq_ptr(s->name, name) &&
-                            streq_ptr(s->type, type) && streq_ptr(s->domain, domain)) {
-                                bool was = s->reachable;
+        s = new0(ZcService, 1);
+        if (!s) {
+                log_oom();
+                return;
+        }
+        s->zc = z;
+        s->probe_fd = -1;
+        s->browser = ev->browser;
+        s->ifindex = ev->ifindex;
+        s->protocol = ev->protocol;
+        s->name = strdup(ev->name);
+        s->type = strdup(ev->stype);
+        s->domain = strdup(ev->domain);
+        if (!s->name || !s->type || !s->domain) {
+                service_free(s);
+                log_oom();
+                return;
+        }
+        memcpy(s->ifname, ev->ifname, sizeof(s->ifname));
+        log_debug("zeroconf: new service %s (%s) on %s", s->name, s->type, s->ifname);
+        s->next = z->services;
+        z->services = s;
+}
 
-                                log_debug("zeroconf: service %s (%s) on %s removed", name, type, s->ifname);
-                                *p = s->next;
-                                service_free(s);
-                                if (was)
-                                        zc_notify(z);
-                                return;
-                        }
-                }
+static void service_event(StasZeroconf *z, const ZcEvent *ev) {
+        ZcService **p = NULL, *s;
+        bool was;
+
+        if (!browser_type(z, ev->browser))
+                return; /* a type browsed no more (or again since): its events are old */
+        if (ev->type != ZC_EV_SERVICE_NEW && !(p = service_find(z, ev)))
                 return;
-        case AVAHI_BROWSER_FAILURE:
-                log_error(
-                        "zeroconf: browsing %s failed: %s",
-                        strempty(type),
-                        avahi_strerror(avahi_client_errno(avahi_service_browser_get_client(b))));
+        switch (ev->type) {
+        case ZC_EV_SERVICE_NEW:
+                service_new(z, ev);
                 return;
-        case AVAHI_BROWSER_ALL_FOR_NOW:
-        case AVAHI_BROWSER_CACHE_EXHAUSTED:
+        case ZC_EV_SERVICE_FOUND:
+                service_found(*p, ev);
+                return;
+        case ZC_EV_SERVICE_RESOLVE_FAIL:
+                if (ev->error != AVAHI_ERR_TIMEOUT)
+                        log_error(
+                                "zeroconf: cannot resolve service %s (%s, %s): %s",
+                                ev->name,
+                                ev->stype,
+                                (*p)->ifname,
+                                avahi_strerror(ev->error));
+                return;
+        case ZC_EV_SERVICE_REMOVE:
+                s = *p;
+                was = s->reachable;
+                log_debug("zeroconf: service %s (%s) on %s removed", s->name, s->type, s->ifname);
+                *p = s->next;
+                service_free(s);
+                if (was)
+                        zc_notify(z);
+                return;
+        default:
                 return;
         }
 }
 
-/* ---- client and browsers ---------------------------------------------------------------- */
-
-static void browsers_free(StasZeroconf *z) {
-        for (size_t i = 0; z->browsers && i < strv_length(z->stypes); i++)
-                if (z->browsers[i]) {
-                        avahi_service_browser_free(z->browsers[i]);
-                        z->browsers[i] = NULL;
-                }
-}
-
-/* Create the browsers that are missing (client running). */
-static void browsers_create(StasZeroconf *z, AvahiClient *c) {
-        size_t n = strv_length(z->stypes);
-
-        for (size_t i = 0; i < n; i++) {
-                if (z->browsers[i])
-                        continue;
-                z->browsers[i] = avahi_service_browser_new(
-                        c, AVAHI_IF_UNSPEC, AVAHI_PROTO_UNSPEC, z->stypes[i], "local", 0, on_browse, z);
-                if (!z->browsers[i])
-                        log_error(
-                                "zeroconf: cannot browse %s: %s",
-                                z->stypes[i],
-                                avahi_strerror(avahi_client_errno(c)));
-        }
-}
+/* ---- the avahi client ---------------------------------------------------------------------- */
 
 static void set_available(StasZeroconf *z, bool available) {
         if (z->available == (int) available)
@@ -664,73 +588,15 @@ static void set_available(StasZeroconf *z, bool available) {
 }
 
 static void drop_everything(StasZeroconf *z) {
-        bool changed = services_drop(z, NULL, NULL);
-
-        browsers_free(z);
-        if (changed)
+        if (services_drop(z, NULL, NULL))
                 zc_notify(z);
-}
-
-static void client_free(StasZeroconf *z) {
-        drop_everything(z);
-        if (z->client) {
-                avahi_client_free(z->client);
-                z->client = NULL;
-        }
-}
-
-static int kick_arm(StasZeroconf *z, uint64_t usec);
-
-static void on_client_state(AvahiClient *c, AvahiClientState state, void *userdata) {
-        StasZeroconf *z = userdata;
-
-        z->client = c; /* also called from inside avahi_client_new(), before it returns */
-        switch (state) {
-        case AVAHI_CLIENT_S_RUNNING:
-                set_available(z, true);
-                browsers_create(z, c);
-                break;
-        case AVAHI_CLIENT_CONNECTING:
-                set_available(z, false);
-                break;
-        case AVAHI_CLIENT_FAILURE:
-                /* avahi-daemon went away (or the bus did): drop all, reconnect from the loop */
-                log_debug("zeroconf: avahi client failure: %s", avahi_strerror(avahi_client_errno(c)));
-                set_available(z, false);
-                drop_everything(z);
-                (void) kick_arm(z, 0);
-                break;
-        case AVAHI_CLIENT_S_REGISTERING:
-        case AVAHI_CLIENT_S_COLLISION:
-                break;
-        }
-}
-
-static void client_create(StasZeroconf *z) {
-        AvahiClient *c;
-        int error = 0;
-
-        if (z->client || strv_length(z->stypes) == 0)
-                return;
-        c = avahi_client_new(stas_avahi_poll_get(z->poll), AVAHI_CLIENT_NO_FAIL, on_client_state, z, &error);
-        if (!c) {
-                /* no system bus at all: try again later */
-                z->client = NULL;
-                log_debug("zeroconf: cannot create avahi client: %s", avahi_strerror(error));
-                set_available(z, false);
-                (void) kick_arm(z, ZC_KICK_USEC);
-                return;
-        }
-        z->client = c;
 }
 
 static int on_kick(sd_event_source *s, uint64_t usec, void *userdata) {
         StasZeroconf *z = userdata;
 
         z->kick = sd_event_source_disable_unref(z->kick);
-        if (z->client && avahi_client_get_state(z->client) == AVAHI_CLIENT_FAILURE)
-                client_free(z);
-        client_create(z);
+        zc_thread_kick(z->thread);
         return 0;
 }
 
@@ -744,6 +610,76 @@ static int kick_arm(StasZeroconf *z, uint64_t usec) {
         r = sd_event_add_time(z->event, &z->kick, CLOCK_MONOTONIC, now + usec, 0, on_kick, z);
         if (r < 0)
                 return log_debug_errno(r, "zeroconf: cannot arm kick timer: %m");
+        return 0;
+}
+
+static void client_event(StasZeroconf *z, const ZcEvent *ev) {
+        if (ev->type == ZC_EV_CLIENT_NEW_FAILED) {
+                /* no system bus at all: try again later */
+                z->client_state = -1;
+                log_debug("zeroconf: cannot create avahi client: %s", avahi_strerror(ev->error));
+                set_available(z, false);
+                (void) kick_arm(z, ZC_KICK_USEC);
+                return;
+        }
+        z->client_state = ev->state;
+        if (ev->state == AVAHI_CLIENT_S_RUNNING)
+                set_available(z, true);
+        else if (ev->state == AVAHI_CLIENT_CONNECTING)
+                set_available(z, false);
+        else if (ev->state == AVAHI_CLIENT_FAILURE) {
+                /* avahi-daemon went away (or the bus did): drop all, reconnect from the loop */
+                log_debug("zeroconf: avahi client failure: %s", avahi_strerror(ev->error));
+                set_available(z, false);
+                drop_everything(z);
+                (void) kick_arm(z, 0);
+        }
+}
+
+/* One event of the avahi thread, on the loop. */
+static void zc_event(StasZeroconf *z, const ZcEvent *ev) {
+        if (ev->epoch != z->epoch || strv_length(z->stypes) == 0)
+                return; /* from before zeroconf was disabled */
+        switch (ev->type) {
+        case ZC_EV_CLIENT_STATE:
+        case ZC_EV_CLIENT_NEW_FAILED:
+                client_event(z, ev);
+                return;
+        case ZC_EV_BROWSER_NEW_FAILED:
+                log_error("zeroconf: cannot browse %s: %s", strempty(ev->stype), avahi_strerror(ev->error));
+                return;
+        case ZC_EV_BROWSER_FAILURE:
+                log_error(
+                        "zeroconf: browsing %s failed: %s", strempty(ev->stype), avahi_strerror(ev->error));
+                return;
+        case ZC_EV_SERVICE_UNNAMED:
+                errno = ev->error;
+                log_warning(
+                        "zeroconf: service %s (%s): cannot name interface %d (%m), ignoring it.",
+                        ev->name,
+                        ev->stype,
+                        ev->ifindex);
+                return;
+        case ZC_EV_SERVICE_NO_RESOLVER:
+                log_error(
+                        "zeroconf: cannot resolve service %s (%s): %s",
+                        ev->name,
+                        ev->stype,
+                        avahi_strerror(ev->error));
+                return;
+        default:
+                service_event(z, ev);
+                return;
+        }
+}
+
+static int on_events(sd_event_source *src, int fd, uint32_t revents, void *userdata) {
+        StasZeroconf *z = userdata;
+        ZcEvent *list = zc_thread_take_events(z->thread);
+
+        for (ZcEvent *e = list; e; e = e->next)
+                zc_event(z, e);
+        zc_events_free(list);
         return 0;
 }
 
@@ -776,7 +712,10 @@ int zc_new(
         z->cb = cb;
         z->userdata = userdata;
         z->available = -1;
-        r = stas_avahi_poll_new(event, &z->poll);
+        z->client_state = -1;
+        r = zc_thread_new(&z->thread);
+        if (r >= 0)
+                r = sd_event_add_io(event, &z->events, zc_thread_event_fd(z->thread), EPOLLIN, on_events, z);
         if (r < 0) {
                 zc_free(z);
                 return r;
@@ -786,21 +725,30 @@ int zc_new(
 }
 
 /**
- * zc_free() - free the browser, its services and the avahi client.
+ * zc_free() - free the browser and its services; stop the avahi thread (bounded wait).
  * @z: NULL-tolerant
  */
 StasZeroconf *zc_free(StasZeroconf *z) {
         if (!z)
                 return NULL;
         z->cb = NULL; /* no notifications while tearing down */
-        client_free(z);
+        drop_everything(z);
         z->kick = sd_event_source_disable_unref(z->kick);
-        stas_avahi_poll_free(z->poll);
+        z->events = sd_event_source_disable_unref(z->events);
+        (void) zc_thread_free(z->thread, ZC_THREAD_STOP_USEC);
         strv_free(z->stypes);
-        free(z->browsers);
+        free(z->ids);
         sd_event_unref(z->event);
         free(z);
         return NULL;
+}
+
+/* The id of @type: its old one if it was browsed already, else a new one. */
+static uint64_t type_id(StasZeroconf *z, const char *type) {
+        for (size_t i = 0; z->stypes && z->stypes[i]; i++)
+                if (streq(z->stypes[i], type))
+                        return z->ids[i];
+        return ++z->last_id;
 }
 
 /**
@@ -810,47 +758,40 @@ StasZeroconf *zc_free(StasZeroconf *z) {
  */
 int zc_set_service_types(StasZeroconf *z, char *const *stypes) {
         _cleanup_strv_free_ char **new_types = NULL;
-        AvahiServiceBrowser **nb;
+        _cleanup_free_ uint64_t *ids = NULL;
         size_t n_old = strv_length(z->stypes), n;
         bool changed = false;
+        int r;
 
         STRV_FOREACH(t, (char **) stypes)
                 if (!strv_contains(new_types, *t) && strv_extend(&new_types, *t) < 0)
                         return -ENOMEM;
         n = strv_length(new_types);
-        nb = new0(AvahiServiceBrowser *, n + 1);
-        if (!nb)
+        ids = new0(uint64_t, n + 1);
+        if (!ids)
                 return -ENOMEM;
+        for (size_t j = 0; j < n; j++)
+                ids[j] = type_id(z, new_types[j]);
+        if (n == 0)
+                z->epoch++; /* what the avahi thread sent before it hears of this is old */
+        r = zc_thread_set_types(z->thread, new_types, ids, z->epoch);
+        if (r < 0)
+                return r;
 
-        /* keep the browsers of kept types, free the others and drop their services */
-        for (size_t i = 0; i < n_old; i++) {
-                bool kept = false;
-
-                for (size_t j = 0; j < n; j++)
-                        if (streq(z->stypes[i], new_types[j])) {
-                                nb[j] = z->browsers[i];
-                                kept = true;
-                        }
-                if (kept)
-                        continue;
-                if (z->browsers[i])
-                        avahi_service_browser_free(z->browsers[i]);
-                changed |= services_drop(z, service_has_type, z->stypes[i]);
-        }
-        free(z->browsers);
-        z->browsers = nb;
+        /* drop the services of the types that go */
+        for (size_t i = 0; i < n_old; i++)
+                if (!strv_contains(new_types, z->stypes[i]))
+                        changed |= services_drop(z, service_has_browser, &z->ids[i]);
         strv_free(z->stypes);
+        free(z->ids);
         z->stypes = TAKE_PTR(new_types);
-
+        z->ids = TAKE_PTR(ids);
         if (n == 0) {
                 log_debug("zeroconf: disabled");
-                client_free(z);
                 z->kick = sd_event_source_disable_unref(z->kick);
                 z->available = -1;
-        } else if (!z->client)
-                client_create(z);
-        else if (avahi_client_get_state(z->client) == AVAHI_CLIENT_S_RUNNING)
-                browsers_create(z, z->client);
+                z->client_state = -1;
+        }
         if (changed)
                 zc_notify(z);
         return 0;
@@ -863,7 +804,7 @@ int zc_set_service_types(StasZeroconf *z, char *const *stypes) {
 void zc_kick(StasZeroconf *z) {
         if (!z || strv_length(z->stypes) == 0)
                 return;
-        if (!z->client || avahi_client_get_state(z->client) == AVAHI_CLIENT_FAILURE)
+        if (z->client_state < 0 || z->client_state == AVAHI_CLIENT_FAILURE)
                 (void) kick_arm(z, 0);
         for (ZcService *s = z->services; s; s = s->next)
                 if (s->record && !s->reachable && s->retry) {
@@ -873,11 +814,11 @@ void zc_kick(StasZeroconf *z) {
 }
 
 /**
- * zc_is_available() - is avahi-daemon connected and running?
+ * zc_is_available() - is avahi-daemon connected and running (as the avahi thread last said)?
  * @z: the browser
  */
 bool zc_is_available(const StasZeroconf *z) {
-        return z && z->client && avahi_client_get_state(z->client) == AVAHI_CLIENT_S_RUNNING;
+        return z && z->client_state == AVAHI_CLIENT_S_RUNNING;
 }
 
 /**

@@ -1,16 +1,23 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * avahi.h - stafd's zeroconf (mDNS/DNS-SD) discovery of discovery controllers (inventory §5.2),
- * on avahi-client driven by the sd-event loop (avahi-poll.h). Browses the configured service
- * types (normally _nvme-disc._tcp and _nvme-disc._udp; none = disabled), resolves each service,
- * turns its address, port and TXT record into a controller record {transport, traddr, trsvcid,
- * host-iface, subsysnqn}, and, for tcp, only reports it once a TCP connection to it succeeds
- * (bound to the interface it was seen on), retrying after 5, 10, 30, 60, 300, 600, 600... s.
+ * avahi.h - stafd's zeroconf (mDNS/DNS-SD) discovery of discovery controllers (inventory §5.2).
+ * Browses the configured service types (normally _nvme-disc._tcp and _nvme-disc._udp; none =
+ * disabled), resolves each service, turns its address, port and TXT record into a controller
+ * record {transport, traddr, trsvcid, host-iface, subsysnqn}, and, for tcp, only reports it once a
+ * TCP connection to it succeeds (bound to the interface it was seen on), retrying after 5, 10, 30,
+ * 60, 300, 600, 600... s.
+ * Threads: avahi-client's calls are synchronous D-Bus round trips (up to 25 s each), so they all
+ * run on an avahi thread of their own (avahi-thread.h: AvahiThreadedPoll), which hands what it
+ * sees to the sd-event loop through an eventfd and a mutex-protected queue; the loop sends it
+ * the service types, SIGHUP's kick and the shutdown the same way. A hung avahi-daemon therefore
+ * never stalls the loop. Everything in this header is called on the loop and works on the loop's
+ * state (the services, their probes, the "changed" callback): none of it waits for avahi.
  * The client is created with AVAHI_CLIENT_NO_FAIL and re-created after a failure, so stafd
  * survives avahi-daemon restarts; every service is dropped while avahi is away.
  * Function prefix zc_ (zeroconf) keeps clear of avahi's own avahi_ namespace.
- * Logs: avahi availability changes (warning/info), bad TXT protocols and duplicate IPs (error),
- * the first failed reachability probe of a service (info); everything else at debug.
+ * Logs (all on the loop): avahi availability changes (warning/info), bad TXT protocols and
+ * duplicate IPs (error), the first failed reachability probe of a service (info); everything else
+ * at debug.
  */
 #pragma once
 
@@ -44,7 +51,11 @@ int zc_new(
         void *userdata,
         StasZeroconf **ret);
 
-/* zc_free() - stop browsing, free everything; NULL-tolerant; returns NULL. */
+/*
+ * zc_free() - stop browsing, free everything; NULL-tolerant; returns NULL. Waits for the avahi
+ * thread at most ZC_THREAD_STOP_USEC (1 s): one stuck in a call to a hung avahi-daemon is left
+ * behind (detached, with its avahi objects; logged at debug), as the daemon is exiting.
+ */
 StasZeroconf *zc_free(StasZeroconf *z);
 DEFINE_TRIVIAL_CLEANUP_FUNC(StasZeroconf *, zc_free);
 
@@ -54,10 +65,13 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(StasZeroconf *, zc_free);
  */
 int zc_set_service_types(StasZeroconf *z, char *const *stypes);
 
-/* zc_kick() - SIGHUP: reconnect to avahi now if it is away, re-probe unreachable services now. */
+/*
+ * zc_kick() - SIGHUP: reconnect to avahi now if it is away (asks the avahi thread, does not wait),
+ * re-probe unreachable services now.
+ */
 void zc_kick(StasZeroconf *z);
 
-/* zc_is_available() - avahi-daemon is connected and running. */
+/* zc_is_available() - avahi-daemon is connected and running, as the avahi thread last reported. */
 bool zc_is_available(const StasZeroconf *z);
 
 /*

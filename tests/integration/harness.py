@@ -1001,6 +1001,11 @@ class T:
         self.runner.record(self.name, True, msg)
         return v
 
+    def note(self, s):
+        """A measurement or remark: printed with the results and kept with the world's notes."""
+        print(f"note {self.name}: {s}", flush=True)
+        self.w.note(s)
+
     def stop_clean(self, daemon, sig=signal.SIGTERM):
         """Stop a daemon and check it exited 0 without sanitizer reports."""
         rc = daemon.stop(sig)

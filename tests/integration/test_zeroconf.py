@@ -3,11 +3,13 @@
 """stafd's zeroconf DCs against the avahi-daemon stand-in (fake-avahi), with stacd behind them.
 Issue "Never block, never drop": a DC kept for any reason keeps its referrals (failure 1); a
 service on an interface that cannot be named is skipped with a warning, never connected with the
-interface number as host-iface (failure 10).
+interface number as host-iface (failure 10); a hung avahi-daemon does not freeze stafd's loop
+(failure 2: avahi-client runs on its own thread).
 Run one test: python3 test_zeroconf.py <substring of the test name> (with the meson env)."""
 
 import os
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness as H  # noqa: E402
@@ -126,7 +128,57 @@ def test_unnamed_interface_is_skipped(t):
     t.stop_clean(d)
 
 
-TESTS = [test_referrals_survive_avahi_flap, test_referrals_survive_stafd_restart, test_unnamed_interface_is_skipped]
+def test_hung_avahi_does_not_block_the_loop(t):
+    """avahi-daemon stops answering method calls while stafd's avahi-client is in one (a new
+    service makes it call ServiceResolverNew, which blocks for avahi's 25 s D-Bus timeout): stafd
+    still answers on D-Bus, still re-reads a DC's log page on an AEN, reloads on SIGHUP, and stops
+    cleanly (zc_free() leaves the stuck avahi thread behind after a bounded wait)."""
+    w = t.w
+    av = w.avahi()
+    port, port2 = w.tcp_listener(), w.tcp_listener()
+    w.fk.set_scenario({"controllers": [dc(MDNS, [], trsvcid=str(port))]})
+    d = w.stafd(H.stafd_conf(zeroconf=True))
+    pid = d.proc.pid
+    av.publish(port=port)
+    dev = t.wait(lambda: w.fk.find(traddr=MDNS, trsvcid=str(port)), "the mDNS DC is connected")[0]
+    t.wait(lambda: w.fk.get_log_reads(dev), "and its log page read")
+
+    args = ["--timeout=2", "call", d.svc[0], d.svc[1], d.svc[2], "list_controllers", "b", "false"]
+    start = time.monotonic()
+    w.bus.busctl(*args)
+    t.note(f"list_controllers before the hang: {(time.monotonic() - start) * 1000:.1f} ms (busctl included)")
+
+    av.hang()
+    av.publish(name="SFSS2", port=port2)
+    t.wait(lambda: av.calls("ServiceResolverNew", pid=pid, swallowed=True),
+           "a new service makes stafd's avahi-client call ServiceResolverNew, which gets no reply")
+    start = time.monotonic()
+    try:
+        ctrls = w.bus.busctl(*args)["data"][0]
+    except H.BusError as e:
+        ctrls = None
+        t.check(False, f"stafd answers list_controllers within 2 s while avahi hangs ({e})")
+    t.note(f"list_controllers while avahi hangs: {(time.monotonic() - start) * 1000:.1f} ms (busctl included)")
+    t.check([c for c in ctrls if c.get("trsvcid") == str(port)],
+            "stafd answers list_controllers within 2 s while avahi hangs, with the mDNS DC")
+
+    reads = len(w.fk.get_log_reads(dev))
+    w.fk.ctl("aen", dev, socket=d.socket)
+    t.wait(lambda: len(w.fk.get_log_reads(dev)) > reads, "an AEN on the DC re-reads its log page", timeout=10)
+    d.reload()  # SIGHUP: zc_kick() and the service types again, never an avahi call on the loop
+    t.wait(lambda: d.log_count(r"Configuration reloaded") >= 1, "stafd reloads on SIGHUP", timeout=10)
+    w.bus.busctl(*args)
+
+    av.resume()  # the swallowed call stays unanswered: stafd's avahi thread is still stuck in it
+    start = time.monotonic()
+    t.stop_clean(d)
+    t.note(f"stafd stopped in {time.monotonic() - start:.2f} s with its avahi thread stuck")
+    t.eq(d.log_count(r"avahi thread did not stop within \d+ ms, leaving it behind"), 1,
+         "it left the stuck avahi thread behind instead of waiting for it")
+
+
+TESTS = [test_referrals_survive_avahi_flap, test_referrals_survive_stafd_restart, test_unnamed_interface_is_skipped,
+         test_hung_avahi_does_not_block_the_loop]
 
 if __name__ == "__main__":
     H.main(TESTS)

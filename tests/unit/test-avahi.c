@@ -5,11 +5,17 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+#include <avahi-client/client.h>
+#include <systemd/sd-bus.h>
 
 #include "test-helpers.h"
 #include "private-bus.h"
+#include "avahi-thread.h"
 #include "avahi.h"
 #include "stas/json-util.h"
 #include "stas/log.h"
@@ -183,6 +189,53 @@ static void test_avahi_retry_backoff_sequence(void **state) {
         assert_int_equal(zc_retry_delay_usec(0), 5 * UINT64_C(1000000));
 }
 
+static uint64_t now_usec(void) {
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
+}
+
+/* How many times @text is in @logs. */
+static unsigned count_of(const LogCapture *logs, const char *text) {
+        unsigned n = 0;
+
+        for (const char *p = strstr(logs->text, text); p; p = strstr(p + 1, text))
+                n++;
+        return n;
+}
+
+/* Run @event until @logs holds @n lines with @text (at most 10 s); the avahi thread answers there. */
+static bool run_until_logged(sd_event *event, LogCapture *logs, const char *text, unsigned n) {
+        uint64_t deadline = now_usec() + 10 * UINT64_C(1000000);
+
+        while (now_usec() < deadline) {
+                if (count_of(logs, text) >= n)
+                        return true;
+                (void) sd_event_run(event, 100 * 1000);
+        }
+        return false;
+}
+
+/*
+ * One private bus for the whole file: libdbus (inside avahi-client) reads
+ * DBUS_SYSTEM_BUS_ADDRESS once per process.
+ */
+static PrivateBus pb;
+
+static int bus_setup(void **state) {
+        if (private_bus_start(&pb) < 0)
+                return -1;
+        setenv("DBUS_SYSTEM_BUS_ADDRESS", pb.address, 1);
+        return 0;
+}
+
+static int bus_teardown(void **state) {
+        unsetenv("DBUS_SYSTEM_BUS_ADDRESS");
+        private_bus_stop(&pb);
+        return 0;
+}
+
 static unsigned changes;
 static void on_change(StasZeroconf *z, void *userdata) {
         changes++;
@@ -190,7 +243,6 @@ static void on_change(StasZeroconf *z, void *userdata) {
 
 /* On a bus without avahi-daemon the browser waits (NO_FAIL), warns once, and reports nothing. */
 static void test_avahi_no_daemon_on_bus(void **state) {
-        PrivateBus pb;
         sd_event *event = NULL;
         StasZeroconf *z = NULL;
         _cleanup_(kvv_freep) StasKV **ctrls = NULL;
@@ -201,17 +253,17 @@ static void test_avahi_no_daemon_on_bus(void **state) {
         LogCapture logs;
         bool ok;
 
-        assert_int_equal(private_bus_start(&pb), 0);
-        setenv("DBUS_SYSTEM_BUS_ADDRESS", pb.address, 1);
         log_capture_start_at(&logs, log_get_max_level());
         changes = 0;
 
         ok = sd_event_new(&event) >= 0 && zc_new(event, true, on_change, NULL, &z) >= 0 &&
                 zc_set_service_types(z, types) >= 0;
         if (ok) {
+                /* the avahi thread's client reports CONNECTING through the event queue */
+                ok = run_until_logged(event, &logs, "not available", 1);
                 for (int i = 0; i < 5; i++)
-                        (void) sd_event_run(event, 0);
-                ok = zc_get_controllers(z, &ctrls) >= 0;
+                        (void) sd_event_run(event, 10 * 1000);
+                ok = ok && zc_get_controllers(z, &ctrls) >= 0 && !zc_is_available(z);
                 info = zc_info(z);
         }
         if (info)
@@ -224,8 +276,6 @@ static void test_avahi_no_daemon_on_bus(void **state) {
         zc_free(z);
         sd_event_unref(event);
         log_capture_stop(&logs);
-        unsetenv("DBUS_SYSTEM_BUS_ADDRESS");
-        private_bus_stop(&pb);
 
         assert_true(ok);
         assert_non_null(warning);
@@ -242,6 +292,136 @@ static void test_avahi_no_daemon_on_bus(void **state) {
                 "\"_nvme-disc._udp\"],\"services\":{}}");
 }
 
+/* The thread hand-off itself: commands wake the avahi thread, its events wake the loop's fd. */
+static void test_avahi_thread_hand_off(void **state) {
+        ZcThread *t = NULL;
+        char *tcp[] = { (char *) ZC_STYPE_TCP, NULL }, *none[] = { NULL };
+        uint64_t ids[] = { 7 };
+        struct pollfd pfd = { .events = POLLIN };
+        ZcEvent *ev[2] = {};
+        bool idle, drained, freed;
+
+        assert_int_equal(zc_thread_new(&t), 0);
+        pfd.fd = zc_thread_event_fd(t);
+        idle = poll(&pfd, 1, 0) == 0 && !zc_thread_take_events(t);
+
+        /* a type to browse: the thread makes a client, which waits for avahi-daemon (NO_FAIL) */
+        assert_int_equal(zc_thread_set_types(t, tcp, ids, 3), 0);
+        if (poll(&pfd, 1, 10000) == 1)
+                ev[0] = zc_thread_take_events(t);
+        drained = poll(&pfd, 1, 0) == 0;
+        /* none: the client goes; a type again: a new client, its events under the new epoch */
+        assert_int_equal(zc_thread_set_types(t, none, ids, 4), 0);
+        assert_int_equal(zc_thread_set_types(t, tcp, ids, 4), 0);
+        if (poll(&pfd, 1, 10000) == 1)
+                ev[1] = zc_thread_take_events(t);
+        freed = zc_thread_free(t, ZC_THREAD_STOP_USEC);
+
+        assert_true(idle);
+        assert_true(drained);
+        assert_true(freed); /* avahi answered (here: the bus did): everything freed, thread joined */
+        for (int i = 0; i < 2; i++) {
+                assert_non_null(ev[i]);
+                assert_int_equal(ev[i]->type, ZC_EV_CLIENT_STATE);
+                assert_int_equal(ev[i]->state, AVAHI_CLIENT_CONNECTING);
+                assert_int_equal(ev[i]->epoch, i == 0 ? 3 : 4);
+                assert_null(ev[i]->next);
+                zc_events_free(ev[i]);
+        }
+}
+
+/* Disabled and enabled again while avahi-daemon is away: the warning comes once per enable. */
+static void test_avahi_disable_enable_no_daemon(void **state) {
+        sd_event *event = NULL;
+        StasZeroconf *z = NULL;
+        char *types[] = { (char *) ZC_STYPE_TCP, NULL };
+        LogCapture logs;
+        bool first, again, once;
+
+        log_capture_start_at(&logs, LOG_INFO);
+        assert_true(sd_event_new(&event) >= 0);
+        assert_int_equal(zc_new(event, true, NULL, NULL, &z), 0);
+        assert_int_equal(zc_set_service_types(z, types), 0);
+        first = run_until_logged(event, &logs, "not available", 1);
+        assert_int_equal(zc_set_service_types(z, NULL), 0);
+        assert_int_equal(zc_set_service_types(z, types), 0);
+        zc_kick(z); /* a SIGHUP while the client waits: no second client */
+        again = run_until_logged(event, &logs, "not available", 2);
+        for (int i = 0; i < 5; i++)
+                (void) sd_event_run(event, 20 * 1000);
+        once = count_of(&logs, "not available") == 2;
+        zc_free(z);
+        sd_event_unref(event);
+        log_capture_stop(&logs);
+
+        assert_true(first);
+        assert_true(again);
+        assert_true(once);
+}
+
+/* An avahi-daemon stand-in that owns the name and answers nothing: method calls are swallowed. */
+static int swallow(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        unsigned *calls = userdata;
+
+        if (!sd_bus_message_is_method_call(m, NULL, NULL))
+                return 0;
+        (*calls)++;
+        return 1; /* handled: no reply, ever */
+}
+
+/* avahi-daemon hangs while the avahi thread is in a call: the loop goes on, zc_free() is bounded. */
+static void test_avahi_free_bounded_when_avahi_hangs(void **state) {
+        sd_bus *hung = NULL;
+        sd_event *event = NULL;
+        StasZeroconf *z = NULL;
+        _cleanup_(kvv_freep) StasKV **ctrls = NULL;
+        _cleanup_json_ json_object *info = NULL;
+        char *types[] = { (char *) ZC_STYPE_TCP, NULL };
+        uint64_t start, loop_usec, free_usec, deadline;
+        unsigned calls = 0;
+        LogCapture logs;
+        bool left;
+
+        assert_true(sd_bus_new(&hung) >= 0);
+        assert_true(sd_bus_set_address(hung, pb.address) >= 0);
+        assert_true(sd_bus_set_bus_client(hung, 1) >= 0);
+        assert_true(sd_bus_start(hung) >= 0);
+        assert_true(sd_bus_add_filter(hung, NULL, swallow, &calls) >= 0);
+        assert_true(sd_bus_request_name(hung, "org.freedesktop.Avahi", 0) >= 0);
+
+        log_capture_start(&logs);
+        assert_true(sd_event_new(&event) >= 0);
+        assert_int_equal(zc_new(event, true, NULL, NULL, &z), 0);
+        assert_int_equal(zc_set_service_types(z, types), 0);
+        /* the avahi thread's avahi_client_new() asks for the API version: no answer for 25 s */
+        deadline = now_usec() + 10 * UINT64_C(1000000);
+        while (calls == 0 && now_usec() < deadline)
+                if (sd_bus_process(hung, NULL) == 0)
+                        (void) sd_bus_wait(hung, 100 * 1000);
+        start = now_usec();
+        for (int i = 0; i < 3; i++)
+                (void) sd_event_run(event, 0);
+        info = zc_info(z);
+        assert_int_equal(zc_get_controllers(z, &ctrls), 0);
+        loop_usec = now_usec() - start;
+
+        start = now_usec();
+        zc_free(z);
+        free_usec = now_usec() - start;
+        left = strstr(logs.text, "did not stop within 1000 ms, leaving it behind") != NULL;
+        sd_event_unref(event);
+        log_capture_stop(&logs);
+        sd_bus_flush_close_unref(hung); /* the stuck call now gets an error; the thread ends */
+
+        assert_int_equal(calls, 1);
+        assert_non_null(info);
+        assert_int_equal(kvv_length(ctrls), 0);
+        assert_true(loop_usec < ZC_THREAD_STOP_USEC); /* generous: the loop makes no avahi call */
+        assert_true(left);
+        assert_true(free_usec >= ZC_THREAD_STOP_USEC);
+        assert_true(free_usec < ZC_THREAD_STOP_USEC + 2 * UINT64_C(1000000));
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_avahi_txt_case_folding_and_order),
@@ -254,7 +434,10 @@ int main(void) {
                 cmocka_unit_test(test_avahi_record_refuses_injection),
                 cmocka_unit_test(test_avahi_retry_backoff_sequence),
                 cmocka_unit_test(test_avahi_no_daemon_on_bus),
+                cmocka_unit_test(test_avahi_thread_hand_off),
+                cmocka_unit_test(test_avahi_disable_enable_no_daemon),
+                cmocka_unit_test(test_avahi_free_bounded_when_avahi_hangs),
         };
 
-        return cmocka_run_group_tests(tests, NULL, NULL);
+        return cmocka_run_group_tests(tests, bus_setup, bus_teardown);
 }
