@@ -11,6 +11,20 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+#include "stas/event.h"
+
+/*
+ * The bounded stop both daemons share (issue 9, failure 6). At SIGTERM a daemon writes its state
+ * file, then waits at most STAS_STOP_WAIT_USEC for the disconnects (and, for stafd, the DIM
+ * deregistrations) it already started; what is still pending then is left as it is, and kept in
+ * the state file, so the next start deals with it. After the loop ends, operations still
+ * running on worker threads (a connect blocked in the kernel) get STAS_STOP_WORKERS_USEC, then
+ * the daemon exits without them (task_pool_free_within()). At most 12 s in all, well inside
+ * systemd's stop timeout.
+ */
+#define STAS_STOP_WAIT_USEC (10 * USEC_PER_SEC)
+#define STAS_STOP_WORKERS_USEC (2 * USEC_PER_SEC)
+
 #include "stas/conf.h"
 #include "stas/sysconf.h"
 

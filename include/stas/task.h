@@ -18,6 +18,8 @@
  */
 #pragma once
 
+#include <stdbool.h>
+#include <stdint.h>
 #include <systemd/sd-event.h>
 
 #include "stas/macro.h"
@@ -40,6 +42,16 @@ int task_pool_new(sd_event *event, unsigned max_threads, StasTaskPool **ret);
  */
 StasTaskPool *task_pool_free(StasTaskPool *pool);
 DEFINE_TRIVIAL_CLEANUP_FUNC(StasTaskPool *, task_pool_free);
+
+/*
+ * task_pool_free_within() - task_pool_free() for a daemon that is exiting: running work gets at
+ * most @timeout_usec (UINT64_MAX: no limit) to finish. Work still running then (a connect or
+ * disconnect blocked in the kernel) is left behind: one warning says how many, queued tasks get
+ * their cleanup(), the workers are detached, and the pool and the tasks they run are kept,
+ * reachable, until the process ends; their done() and cleanup() are never called, so whatever
+ * a running work() uses stays valid. Return: true if the pool was freed, false if left behind.
+ */
+bool task_pool_free_within(StasTaskPool *pool, uint64_t timeout_usec);
 
 /*
  * task_submit() - queue @work. @ret (optional) receives a handle valid until done()/cleanup()

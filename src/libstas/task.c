@@ -19,8 +19,10 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <sys/eventfd.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "stas/event.h"
 #include "stas/log.h"
 #include "stas/task.h"
 
@@ -57,7 +59,9 @@ struct StasTaskPool {
         unsigned n_threads, max_threads, idle;
         TaskList queue, completed;
         unsigned n_queued;
+        unsigned n_exited; /* workers that left worker_main() (task_pool_free_within()) */
         bool stopping;
+        StasTaskPool *abandoned_next; /* task_pool_free_within() left it behind */
 
         unsigned pending; /* loop thread only */
 };
@@ -105,8 +109,11 @@ static void *worker_main(void *arg) {
                         pool->idle--;
                 }
                 t = pool->queue.head;
-                if (!t) /* stopping and nothing left to run */
+                if (!t) { /* stopping and nothing left to run */
+                        pool->n_exited++;
+                        pthread_cond_broadcast(&pool->cond);
                         break;
+                }
                 list_remove(&pool->queue, t);
                 pool->n_queued--;
                 t->state = TASK_RUNNING;
@@ -177,7 +184,15 @@ int task_pool_new(sd_event *event, unsigned max_threads, StasTaskPool **ret) {
         pool->efd = -1;
         pool->max_threads = max_threads;
         pthread_mutex_init(&pool->lock, NULL);
-        pthread_cond_init(&pool->cond, NULL);
+        {
+                pthread_condattr_t ca;
+
+                /* task_pool_free_within() waits on it with a CLOCK_MONOTONIC deadline */
+                pthread_condattr_init(&ca);
+                pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+                pthread_cond_init(&pool->cond, &ca);
+                pthread_condattr_destroy(&ca);
+        }
         pool->event = sd_event_ref(event);
 
         pool->threads = new0(pthread_t, max_threads);
@@ -204,19 +219,94 @@ int task_pool_new(sd_event *event, unsigned max_threads, StasTaskPool **ret) {
  * Return: NULL.
  */
 StasTaskPool *task_pool_free(StasTaskPool *pool) {
-        TaskList left;
+        (void) task_pool_free_within(pool, UINT64_MAX);
+        return NULL;
+}
 
-        if (!pool)
-                return NULL;
+/* Pools left behind by task_pool_free_within(): kept, and reachable, until the process ends. */
+static StasTaskPool *abandoned;
+
+/* Stop taking work; return the queued tasks (they never start). */
+static TaskList pool_stop(StasTaskPool *pool) {
+        TaskList left;
 
         pthread_mutex_lock(&pool->lock);
         pool->stopping = true;
-        left = pool->queue; /* queued tasks never start */
+        left = pool->queue;
         pool->queue = (TaskList){};
         pool->n_queued = 0;
         pthread_cond_broadcast(&pool->cond);
         pthread_mutex_unlock(&pool->lock);
+        return left;
+}
 
+/* Wait until every worker left, at most @timeout_usec (UINT64_MAX: no limit). Return: they all did. */
+static bool pool_wait_workers(StasTaskPool *pool, uint64_t timeout_usec) {
+        struct timespec deadline;
+        bool all;
+        int r = 0;
+
+        clock_gettime(CLOCK_MONOTONIC, &deadline);
+        if (timeout_usec != UINT64_MAX) {
+                uint64_t ns = (uint64_t) deadline.tv_nsec + (timeout_usec % USEC_PER_SEC) * 1000;
+
+                deadline.tv_sec += (time_t) (timeout_usec / USEC_PER_SEC + ns / 1000000000);
+                deadline.tv_nsec = (long) (ns % 1000000000);
+        }
+        pthread_mutex_lock(&pool->lock);
+        while (pool->n_exited < pool->n_threads && r != ETIMEDOUT) {
+                if (timeout_usec == UINT64_MAX)
+                        r = pthread_cond_wait(&pool->cond, &pool->lock);
+                else
+                        r = pthread_cond_timedwait(&pool->cond, &pool->lock, &deadline);
+        }
+        all = pool->n_exited == pool->n_threads;
+        pthread_mutex_unlock(&pool->lock);
+        return all;
+}
+
+/* Cleanup for the queued tasks; the workers are detached and the pool is kept (see task.h). */
+static void pool_abandon(StasTaskPool *pool, TaskList *left, uint64_t timeout_usec) {
+        unsigned running;
+
+        while (left->head) {
+                StasTask *t = left->head;
+
+                list_remove(left, t);
+                pool->pending--;
+                t->cancelled = true;
+                task_deliver(t);
+        }
+        for (unsigned i = 0; i < pool->n_threads; i++)
+                (void) pthread_detach(pool->threads[i]);
+        pthread_mutex_lock(&pool->lock);
+        running = pool->n_threads - pool->n_exited;
+        pthread_mutex_unlock(&pool->lock);
+        /* the loop is going away: completions are never delivered; the eventfd stays open */
+        pool->io = sd_event_source_disable_unref(pool->io);
+        pool->abandoned_next = abandoned;
+        abandoned = pool;
+        log_warning(
+                "%u operation(s) still blocked in the kernel after %.1f s; exiting without waiting for them.",
+                running,
+                (double) timeout_usec / USEC_PER_SEC);
+}
+
+/**
+ * task_pool_free_within() - task_pool_free(), waiting at most @timeout_usec. See task.h.
+ *
+ * Return: true (freed) or false (left behind).
+ */
+bool task_pool_free_within(StasTaskPool *pool, uint64_t timeout_usec) {
+        TaskList left;
+
+        if (!pool)
+                return true;
+        left = pool_stop(pool);
+        if (!pool_wait_workers(pool, timeout_usec)) {
+                pool_abandon(pool, &left, timeout_usec);
+                return false;
+        }
         for (unsigned i = 0; i < pool->n_threads; i++)
                 (void) pthread_join(pool->threads[i], NULL);
 
@@ -243,7 +333,7 @@ StasTaskPool *task_pool_free(StasTaskPool *pool) {
         pthread_mutex_destroy(&pool->lock);
         free(pool->threads);
         free(pool);
-        return NULL;
+        return true;
 }
 
 /* Called with pool->lock held. */

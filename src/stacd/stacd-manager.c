@@ -462,7 +462,7 @@ static void stop_timer_cb(StasTimer *t, void *userdata) {
                 "%zu disconnect(s) still pending after %u s: leaving those controllers connected; they are kept "
                 "in the last known configuration and removed at the next start.",
                 m->n_disposing,
-                (unsigned) (STACD_STOP_WAIT_USEC / USEC_PER_SEC));
+                (unsigned) (STAS_STOP_WAIT_USEC / USEC_PER_SEC));
         stop_now(m);
 }
 
@@ -641,8 +641,10 @@ StacdManager *manager_free(StacdManager *m) {
         m->lkc_writer = lkc_writer_free(m->lkc_writer);
         m->udev = stas_udev_free(m->udev);
         m->resolver = resolver_free(m->resolver);
-        m->connect_pool = task_pool_free(m->connect_pool);
-        m->short_pool = task_pool_free(m->short_pool);
+        /* bounded (daemon.h): a connect blocked in the kernel does not hold up the exit */
+        (void) task_pool_free_within(m->connect_pool, STAS_STOP_WORKERS_USEC);
+        (void) task_pool_free_within(m->short_pool, STAS_STOP_WORKERS_USEC);
+        m->connect_pool = m->short_pool = NULL;
         stas_ctrl_nvme_ctx_done(&m->ctrl_ctx);
         stas_nvme_free(m->nvme);
         timer_free(m->reconcile_timer);
@@ -781,9 +783,9 @@ void manager_stop(StacdManager *m) {
                 return stop_now(m);
         log_info(
                 "Waiting up to %u s for %zu pending disconnect(s).",
-                (unsigned) (STACD_STOP_WAIT_USEC / USEC_PER_SEC),
+                (unsigned) (STAS_STOP_WAIT_USEC / USEC_PER_SEC),
                 m->n_disposing);
-        if (timer_start(m->stop_timer, STACD_STOP_WAIT_USEC) < 0)
+        if (timer_start(m->stop_timer, STAS_STOP_WAIT_USEC) < 0)
                 stop_now(m);
 }
 

@@ -36,8 +36,6 @@
 #define STACD_STAF_DEBOUNCE_USEC (150 * USEC_PER_MSEC)
 /* retry of a failed read from a live stafd */
 #define STACD_STAF_RETRY_USEC (5 * USEC_PER_SEC)
-/* At stop, the longest wait for disconnects in flight (e.g. waiting on a connect). */
-#define STACD_STOP_WAIT_USEC (10 * USEC_PER_SEC)
 
 typedef struct StacdManager StacdManager;
 typedef struct StacdStaf StacdStaf;
@@ -114,7 +112,7 @@ int manager_start(StacdManager *m);
 void manager_reload(StacdManager *m);
 /*
  * manager_stop() - STOPPING: leave every wanted connection in place, save the lkc and exit the
- * loop; first wait (at most STACD_STOP_WAIT_USEC) for the disconnects already decided, so an
+ * loop; first wait (at most STAS_STOP_WAIT_USEC) for the disconnects already decided, so an
  * unwanted IOC whose disconnect waits on its connect is not left behind. Those still pending at
  * the deadline stay connected and are saved in the lkc, so the next start takes them back and
  * removes them again.

@@ -14,6 +14,7 @@
 #include "stas/json-util.h"
 #include "stas/log-pages.h"
 #include "stas/kvv.h"
+#include "stas/daemon.h"
 #include "stas/lkc-writer.h"
 #include "stas/lkc.h"
 #include "stas/match.h"
@@ -1344,11 +1345,16 @@ void staf_manager_uevent(StafManager *m, const StasUevent *ev) {
 
 static void stop_timer_cb(StasTimer *t, void *userdata) {
         StafManager *m = userdata;
+        void (*done)(void *) = TAKE_PTR(m->stop_done);
 
-        if (m->n_disposing == 0 && m->stop_done) {
-                void (*done)(void *) = TAKE_PTR(m->stop_done);
+        if (m->n_disposing > 0)
+                log_warning(
+                        "%zu discovery controller disconnect(s) or deregistration(s) still pending after %u s: "
+                        "leaving them; those controllers are kept in the last known configuration.",
+                        m->n_disposing,
+                        (unsigned) (STAS_STOP_WAIT_USEC / USEC_PER_SEC));
+        if (done)
                 done(m->stop_ud);
-        }
 }
 
 /**
@@ -1372,7 +1378,14 @@ int staf_manager_stop(StafManager *m, void (*done)(void *userdata), void *userda
         r = timer_new(m->event, stop_timer_cb, m, &m->stop_timer);
         if (r < 0)
                 return r;
-        return timer_start(m->stop_timer, 0);
+        if (m->n_disposing == 0)
+                return timer_start(m->stop_timer, 0);
+        /* dispose_done() ends the stop when the last one is done, this timer at the latest */
+        log_info(
+                "Waiting up to %u s for %zu pending disconnect(s) or deregistration(s).",
+                (unsigned) (STAS_STOP_WAIT_USEC / USEC_PER_SEC),
+                m->n_disposing);
+        return timer_start(m->stop_timer, STAS_STOP_WAIT_USEC);
 }
 
 const StasConf *staf_manager_conf(const StafManager *m) {

@@ -492,8 +492,9 @@ finish:
         stas_udev_free(d.udev);
         staf_manager_free(d.m);
         stas_ctrl_nvme_ctx_done(&d.ctx);
-        task_pool_free(d.connect_pool);
-        task_pool_free(d.short_pool);
+        /* bounded (daemon.h): a connect blocked in the kernel does not hold up the exit */
+        (void) task_pool_free_within(d.connect_pool, STAS_STOP_WORKERS_USEC);
+        (void) task_pool_free_within(d.short_pool, STAS_STOP_WORKERS_USEC);
         stas_nvme_free(d.nvme);
         kernel_options_done(&kopts);
         sd_event_unref(d.event);

@@ -10,6 +10,7 @@ returned), so it cannot have waited for them. The waits have a bound below the h
 later success could no longer pass the fence; no check depends on how fast the machine is.
 Run one test: python3 test_workers.py <substring of the test name> (with the meson env)."""
 
+import json
 import os
 import sys
 
@@ -127,7 +128,40 @@ def test_name_lookup_behind_hung_connects(t):
     release(t, [], 0, len(HUNG))
 
 
-TESTS = [test_aen_behind_hung_connects, test_name_lookup_behind_hung_connects]
+def lkc_entries(d, key):
+    with open(os.path.join(d.runtime, "last-known-config.json")) as f:
+        return json.load(f)["data"][key]
+
+
+def test_stop_is_bounded(t):
+    """SIGTERM while connects hang in the kernel (issue 9, failure 6): both daemons stop with
+    status 0 while those connects are still hung (fenced: none has returned), saying what they
+    left behind, and their state files keep the controllers whose connects were pending. stafd
+    first waits its 10 s for the DC it keeps (persistent connections), then both give the
+    running connects 2 s."""
+    w = t.w
+    scenario(w, [])
+    sf = w.stafd(stafd_conf(hung_dcs()))
+    sc = w.stacd(stacd_conf(hung_iocs()))
+    t.wait(lambda: len(started(w, lambda n: n == WKNQN)) >= 1, "hung DC connects are in the kernel")
+    t.wait(lambda: len(started(w, lambda n: n in HUNG_NQN)) >= 1, "hung IOC connects are in the kernel")
+    fence(t, "the hung connects are in flight")
+
+    t.eq(sc.stop(timeout=BOUND), 0, f"stacd exits with status 0 within {BOUND} s")
+    t.eq(sf.stop(timeout=BOUND), 0, f"stafd exits with status 0 within {BOUND} s")
+    fence(t, "both stopped")
+    for d in (sc, sf):
+        t.eq(d.log_count(r"^<4>.*operation\(s\) still blocked in the kernel after 2\.0 s; exiting without waiting"), 1,
+             f"{d.name} warns once that it leaves the blocked connects")
+    t.eq(sf.log_count(r"^<4>.*disconnect\(s\) or deregistration\(s\) still pending after 10 s"), 1,
+         "stafd warns once that it leaves the DCs still waiting on their connects")
+    t.eq(len(lkc_entries(sc, "iocs")), len(HUNG), "stacd's state file keeps the IOCs being connected")
+    t.eq(len(lkc_entries(sf, "dcs")), len(HUNG), "stafd's state file keeps the DCs being connected")
+    t.check_logs(sc)
+    t.check_logs(sf)
+
+
+TESTS = [test_aen_behind_hung_connects, test_name_lookup_behind_hung_connects, test_stop_is_bounded]
 
 if __name__ == "__main__":
     H.main(TESTS)

@@ -5,6 +5,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
 #include <setjmp.h>
 #include <cmocka.h>
 
@@ -330,6 +333,51 @@ static void test_task_free_with_pending(void **state) {
         gate_destroy(&g);
 }
 
+/* a daemon's exit: work blocked past the bound is left behind, the rest is cleaned up */
+static void test_task_free_within_leaves_blocked_work(void **state) {
+        enum { N = 4 };
+        sd_event *e = *state;
+        StasTaskPool *p = NULL;
+        LogCapture logs;
+        Gate g;
+        Job jobs[N];
+        unsigned cleaned = 0;
+
+        gate_init(&g);
+        assert_int_equal(task_pool_new(e, 2, &p), 0);
+        for (int i = 0; i < N; i++) {
+                jobs[i] = (Job){ .gate = &g, .value = i };
+                assert_int_equal(task_submit(p, work_gated, on_done, on_cleanup, &jobs[i], NULL), 0);
+        }
+        gate_wait_entered(&g, 2);
+
+        log_capture_start_at(&logs, LOG_INFO);
+        assert_false(task_pool_free_within(p, 200 * USEC_PER_MSEC));
+        assert_int_equal(logs.n_lines, 1);
+        assert_non_null(strstr(logs.text, "<4>2 operation(s) still blocked in the kernel after 0.2 s"));
+        log_capture_stop(&logs);
+        for (int i = 0; i < N; i++) {
+                assert_int_equal(jobs[i].done_calls, 0);
+                cleaned += jobs[i].cleanup_calls;
+        }
+        assert_int_equal(cleaned, N - 2); /* the queued ones; the two running ones are left as they are */
+        assert_int_equal(sd_event_run(e, 0), 0); /* nothing of the pool is left on the loop */
+
+        /* the blocked work ends later, on its own: its task is never delivered */
+        gate_open(&g);
+        while (atomic_load(&g.running) > 0)
+                usleep(1000);
+        for (int i = 0; i < N; i++)
+                assert_int_equal(jobs[i].done_calls, 0);
+
+        /* a pool whose work ends in time is freed as task_pool_free() frees it */
+        assert_int_equal(task_pool_new(e, 2, &p), 0);
+        assert_true(task_pool_free_within(p, 200 * USEC_PER_MSEC));
+        assert_true(task_pool_free_within(NULL, 0));
+        usleep(10000); /* the detached workers leave worker_main() before the gate goes */
+        gate_destroy(&g);
+}
+
 static void test_task_free_idle_pool_and_reuse_threads(void **state) {
         sd_event *e = *state;
         _cleanup_(task_pool_freep) StasTaskPool *p = NULL;
@@ -353,6 +401,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_task_cancel_while_running, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_task_cancel_from_done, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_task_free_with_pending, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_task_free_within_leaves_blocked_work, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_task_free_idle_pool_and_reuse_threads, setup, teardown),
         };
 
