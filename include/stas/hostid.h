@@ -24,11 +24,23 @@ int uuid_random(char ret[37]);
  * (NULL or "" = "/"): etc/machine-id, sys/class/dmi/id/product_uuid,
  * proc/device-tree/ibm,partition-uuid. @allow_privileged: when false and machine-id is
  * unusable, fail with -EPERM instead of reading DMI (stasadm's rule for non-root). With none of
- * the three, a random UUID is made once per process and reused by every later call, so a reload
- * (SIGHUP) keeps the host NQN of the live connections and the derived host ID agrees with it.
+ * the three, a random UUID is made once per process (or restored from the state file, see
+ * hostnqn_random_uuid_restore()) and reused by every later call, so a reload (SIGHUP) or a
+ * restart keeps the host NQN of the live connections and the derived host ID agrees with it.
  * Not thread-safe (the daemons load sys.conf on their loop).
  * Return: 0 or -errno; *@ret is malloc'ed.
  */
 int hostnqn_generate(const char *root, bool allow_privileged, char **ret);
+/*
+ * hostnqn_random_uuid() - the random UUID hostnqn_generate() fell back to in this process, for
+ * the state file (NULL: none was needed, or not yet).
+ * hostnqn_random_uuid_restore() - before the first hostnqn_generate(): take @uuid (from the
+ * state file a previous run of the daemon wrote, in this boot) as the random UUID to fall back
+ * to, so that a restarted daemon keeps the host NQN of the connections it left. Return: 0,
+ * -EINVAL (@uuid is not a UUID), -EEXIST (another one is already in use: kept).
+ */
+const char *hostnqn_random_uuid(void);
+int hostnqn_random_uuid_restore(const char *uuid);
+
 /* hostid_generate() - a random UUID string (as upstream's stasadm hostid). */
 int hostid_generate(char **ret);

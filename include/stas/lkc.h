@@ -35,6 +35,7 @@ typedef struct LkcStatus {
         int error;
         char text[512];
         bool save_failed; /* the last save failed (the next good one says so) */
+        bool quiet;       /* set by the caller: lkc_load_status() records problems without logging */
 } LkcStatus;
 
 /*
@@ -96,3 +97,16 @@ void lkc_status_set(LkcStatus *st, int error, const char *fmt, ...) _printf_(3, 
  * Return: 0 or -ENOMEM / -EINVAL. Caller frees *@ret.
  */
 int lkc_default_path(const char *daemon, char **ret);
+
+/*
+ * The random host UUID (hostid.h) kept with a daemon's state, so that a daemon restarted in the
+ * same boot keeps the host NQN of the connections it left (issue 9, failure 9).
+ * lkc_host_uuid_add() - add it to @data, the daemon's document, if this process uses one.
+ * Return: 0 or -ENOMEM.
+ * lkc_host_uuid_restore() - before sys.conf is first read: take the one saved in @path (if any
+ * and valid; a bad value is one warning; a bad or missing file is left, silently, to the
+ * restore of the state itself).
+ */
+#define LKC_HOST_UUID_KEY "random-host-uuid"
+int lkc_host_uuid_add(struct json_object *data);
+void lkc_host_uuid_restore(const char *path, const char *daemon);

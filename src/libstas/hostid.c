@@ -115,10 +115,40 @@ static char *read_line_at(const char *root, const char *path) {
         return TAKE_PTR(line);
 }
 
-/* the random UUID of this process: made on first use, then the same for every reload */
-static int random_uuid_once(char ret[37]) {
-        static char once[37];
+/* the random UUID of this process: made on first use (or restored), then the same for every reload */
+static char once[37];
+static bool once_used; /* hostnqn_generate() fell back to it */
 
+/**
+ * hostnqn_random_uuid_restore() - see hostid.h.
+ * @uuid: from the state file (hostile: checked)
+ *
+ * Return: 0, -EINVAL or -EEXIST.
+ */
+int hostnqn_random_uuid_restore(const char *uuid) {
+        if (!uuid || strlen(uuid) != 36 || uuid[8] != '-' || uuid[13] != '-' || uuid[18] != '-' ||
+            uuid[23] != '-')
+                return -EINVAL;
+        for (size_t i = 0; i < 36; i++)
+                if (uuid[i] != '-' && unhex(uuid[i]) < 0)
+                        return -EINVAL;
+        if (once[0])
+                return streq(once, uuid) ? 0 : -EEXIST;
+        memcpy(once, uuid, sizeof(once));
+        return 0;
+}
+
+/**
+ * hostnqn_random_uuid() - see hostid.h.
+ *
+ * Return: the UUID or NULL.
+ */
+const char *hostnqn_random_uuid(void) {
+        return once_used ? once : NULL;
+}
+
+static int random_uuid_once(char ret[37]) {
+        once_used = true;
         if (!once[0]) {
                 int r = uuid_random(once);
 

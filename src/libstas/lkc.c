@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "stas/hostid.h"
 #include "stas/lkc.h"
 #include "stas/log.h"
 
@@ -227,7 +228,8 @@ static int read_file(int fd, char **ret, size_t *ret_len) {
 }
 
 static int reject_st(LkcStatus *st, const char *path, int error, const char *reason) {
-        log_warning("Ignoring last known configuration %s: %s.", path, reason);
+        if (!st || !st->quiet)
+                log_warning("Ignoring last known configuration %s: %s.", path, reason);
         lkc_status_set(st, -error, "%s: %s (not restored)", path, reason);
         return -error;
 }
@@ -270,13 +272,15 @@ static int open_regular(LkcStatus *st, const char *path) {
                 /* a symbolic link (ELOOP), a socket (ENXIO), ...: say what is there */
                 if (lstat(path, &lst) >= 0 && !S_ISREG(lst.st_mode))
                         return reject_type(st, path, lst.st_mode);
-                log_warning_errno(r, "Ignoring last known configuration %s: %m", path);
+                if (!st || !st->quiet)
+                        log_warning_errno(r, "Ignoring last known configuration %s: %m", path);
                 lkc_status_set(st, r, "%s: %s (not restored)", path, strerror(-r));
                 return r;
         }
         if (fstat(fd, &fst) < 0) {
                 r = -errno;
-                log_warning_errno(r, "Ignoring last known configuration %s: %m", path);
+                if (!st || !st->quiet)
+                        log_warning_errno(r, "Ignoring last known configuration %s: %m", path);
                 lkc_status_set(st, r, "%s: %s (not restored)", path, strerror(-r));
                 return r;
         }
@@ -314,7 +318,8 @@ int lkc_load_status(const char *path, const char *daemon, LkcStatus *st, struct 
         if (r == -EFBIG)
                 return reject(path, EFBIG, "file too large");
         if (r < 0) {
-                log_warning_errno(r, "Ignoring last known configuration %s: %m", path);
+                if (!st || !st->quiet)
+                        log_warning_errno(r, "Ignoring last known configuration %s: %m", path);
                 lkc_status_set(st, r, "%s: %s (not restored)", path, strerror(-r));
                 return r;
         }
@@ -450,4 +455,48 @@ int lkc_default_path(const char *daemon, char **ret) {
         else
                 k = asprintf(ret, "%s/%s/%s", STAS_RUNDIR, daemon, LKC_FILENAME);
         return k < 0 ? -ENOMEM : 0;
+}
+
+/**
+ * lkc_host_uuid_add() - see lkc.h.
+ * @data: the daemon's document
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int lkc_host_uuid_add(struct json_object *data) {
+        const char *uuid = hostnqn_random_uuid();
+        json_object *s;
+
+        if (!uuid)
+                return 0;
+        s = json_object_new_string(uuid);
+        if (!s || json_object_object_add(data, LKC_HOST_UUID_KEY, s) < 0) {
+                json_object_put(s);
+                return -ENOMEM;
+        }
+        return 0;
+}
+
+/**
+ * lkc_host_uuid_restore() - see lkc.h.
+ * @path: the state file
+ * @daemon: its daemon
+ */
+void lkc_host_uuid_restore(const char *path, const char *daemon) {
+        _cleanup_json_ json_object *data = NULL;
+        json_object *v;
+        int r;
+
+        LkcStatus quiet = { .quiet = true };
+
+        /* quietly: a bad file is reported once, by the restore of the state itself */
+        if (isempty(path) || lkc_load_status(path, daemon, &quiet, &data) < 0)
+                return;
+        if (!json_object_object_get_ex(data, LKC_HOST_UUID_KEY, &v))
+                return;
+        r = hostnqn_random_uuid_restore(json_object_get_string(v));
+        if (r < 0)
+                log_warning_errno(r, "%s: ignoring the saved random host UUID: %m", path);
+        else
+                log_debug("%s: the random host NQN of the previous run is kept.", path);
 }

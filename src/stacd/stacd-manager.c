@@ -510,6 +510,7 @@ void manager_save_lkc(StacdManager *m) {
 static json_object *lkc_document(void *userdata) {
         StacdManager *m = userdata;
         _cleanup_free_ StasTid **tids = NULL;
+        json_object *doc;
         size_t n = 0;
 
         tids = new0(StasTid *, m->n_iocs + m->n_disposing + 1);
@@ -520,7 +521,12 @@ static json_object *lkc_document(void *userdata) {
         /* leaving with disconnects pending: they stay connected, the next start removes them */
         for (size_t i = 0; m->stopping && i < m->n_disposing; i++)
                 tids[n++] = (StasTid *) stas_ctrl_tid(m->disposing[i]->ctrl);
-        return stacd_lkc_build(tids, n, &m->discovered);
+        doc = stacd_lkc_build(tids, n, &m->discovered);
+        if (doc && lkc_host_uuid_add(doc) < 0) {
+                json_object_put(doc);
+                return NULL;
+        }
+        return doc;
 }
 
 /* §5.13: the discovered set, and each IOC whose kernel device still exists. */
@@ -676,6 +682,7 @@ int manager_load(StacdManager *m) {
         if (r < 0)
                 return log_error_errno(r, "Cannot load %s: %m", m->conf_path);
         manager_log_level_apply(m);
+        lkc_host_uuid_restore(m->lkc_path, "stacd"); /* a random host NQN survives a restart */
         r = sysconf_load(m->sys_path, NULL, &m->sys);
         if (r < 0)
                 return log_error_errno(r, "Cannot load the host configuration (sys.conf): %m");

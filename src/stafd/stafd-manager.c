@@ -881,6 +881,8 @@ static json_object *lkc_document(void *userdata) {
                 json_object_object_add(o, "log-pages", log_pages_to_json(dc->log_pages));
                 json_object_array_add(dcs, o);
         }
+        if (lkc_host_uuid_add(data) < 0)
+                return NULL;
         return TAKE_PTR(data);
 }
 

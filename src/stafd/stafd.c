@@ -371,6 +371,10 @@ int main(int argc, char *argv[]) {
                 return EXIT_FAILURE;
         }
         log_set_max_level(daemon_log_level(d.tron_flag, conf->tron));
+        r = lkc_default_path("stafd", &lkc);
+        if (r < 0)
+                log_warning_errno(r, "No last-known-config file: %m");
+        lkc_host_uuid_restore(lkc, "stafd"); /* a random host NQN survives a restart */
         r = sysconf_load(daemon_sysconf_path(), NULL, &sys);
         if (r < 0) {
                 log_error_errno(r, "Cannot load sys.conf: %m");
@@ -416,9 +420,6 @@ int main(int argc, char *argv[]) {
 
         udev_rule_install(&d);
 
-        r = lkc_default_path("stafd", &lkc);
-        if (r < 0)
-                log_warning_errno(r, "No last-known-config file: %m");
         const StafHooks hooks = {
                 .log_pages_changed = hook_log_pages_changed,
                 .dc_removed = hook_dc_removed,
