@@ -3,7 +3,7 @@
  * validate.h - the syntax of every field that can reach a kernel connect string
  * (/dev/nvme-fabrics takes "key=value,key=value,..."). Fields are checked where they enter stas:
  * discovery log page entries (dlp.c), mDNS records (src/stafd/avahi.c), controller= entries (conf.c) and
- * what stacd decodes from stafd's D-Bus replies (stacd-format.c). The nvme adapter checks again,
+ * what stacd decodes from stafd's D-Bus replies (stacd-discovered.c). The nvme adapter checks again,
  * as the last line of defence, that no value it passes to libnvme holds ',', '=' or whitespace
  * (stas_option_value_is_safe()).
  *

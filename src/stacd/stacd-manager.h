@@ -2,8 +2,8 @@
 /*
  * stacd-manager.h - the stacd daemon state: configuration (stacd.conf, sys.conf), the IOCs it
  * tracks (each a StasCtrl from ctrl.h plus its controller= entry and DLPE), the discovered set
- * stafd reported (stacd-format.h), reconciliation (§5.8) debounced on the loop, the audit of
- * disconnect-scope=all-connections-matching-disconnect-trtypes, udev routing, last-known-config
+ * stafd reported (stacd-discovered.h, planned by stacd-plan.h), reconciliation (§5.8) debounced on the loop,
+ * the audit of disconnect-scope=all-connections-matching-disconnect-trtypes, udev routing, last-known-config
  * persistence (§5.13), reload and stop. All on the sd-event loop thread.
  *
  * DESIGN 3: the discovered set is replaced only by a successful answer of a live stafd; when
@@ -16,7 +16,7 @@
 #include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 
-#include "stacd-format.h"
+#include "stacd-plan.h"
 #include "stas/resolve.h"
 #include "stas/ctrl.h"
 #include "stas/event.h"

@@ -2,7 +2,7 @@
 /*
  * fuzz-lkc.c - the last-known-config files (lkc.c: lkc_load()) and what each daemon makes of
  * their "data": stafd's restore (staf_manager_start() of a manager on the fake controller
- * backend, no kernel) and stacd_lkc_parse() (stacd-format.c).
+ * backend, no kernel) and stacd_lkc_parse() (stacd-discovered.c).
  * Input: the file content. Accepted: lkc_load() takes it for stafd or stacd.
  * Invariants: stafd restores DCs with a transport, no two alike, at most STAS_DLP_MAX_ENTRIES
  * entries each, and what it saves restores to the same DCs, origins and entries; stacd keeps

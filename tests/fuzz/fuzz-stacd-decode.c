@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * fuzz-stacd-decode.c - stafd's get_all_log_pages answers as stacd decodes them (stacd-format.c:
+ * fuzz-stacd-decode.c - stafd's get_all_log_pages answers as stacd decodes them (stacd-discovered.c:
  * stacd_discovered_from_json(), stacd_discovered_decode() with a last known set,
  * stacd_discovered_keep_missing(), then stacd_discovered_iocs() and the printed DLPEs).
  * Input: JSON texts separated by NUL bytes: each answer is decoded with the set the previous one

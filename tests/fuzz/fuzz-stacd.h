@@ -3,7 +3,7 @@
 #pragma once
 
 #include "fuzz.h"
-#include "stacd-format.h"
+#include "stacd-discovered.h"
 #include "stas/dlp.h"
 
 /* dlpes_same() - the same entries in the same order. */
@@ -29,7 +29,7 @@ static inline bool discovered_same(const StacdDiscovered *a, const StacdDiscover
         return true;
 }
 
-/* check_discovered() - what stacd-format.h promises about a decoded set. */
+/* check_discovered() - what stacd-discovered.h promises about a decoded set. */
 static inline void check_discovered(const StacdDiscovered *d) {
         for (size_t i = 0; i < d->n; i++) {
                 fuzz_assert(stacd_tid_is_sane(d->dcs[i].tid));

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Unit tests of stacd's pure parts (src/stacd/stacd-format.c). */
+/* Unit tests of stacd's pure parts (src/stacd/stacd-discovered.c, stacd-plan.c). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -7,7 +7,7 @@
 #include <cmocka.h>
 #include <string.h>
 
-#include "stacd-format.h"
+#include "stacd-plan.h"
 #include "stas/dlp.h"
 #include "stas/json-util.h"
 #include "stas/strv.h"

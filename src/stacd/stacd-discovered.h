@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * stacd-format.h - the pure data handling of stacd, kept apart from the loop so it is unit-tested
+ * stacd-discovered.h - stacd's data model, kept apart from the loop so it is unit-tested
  * (tests/unit/test-stacd.c): the discovered set (what stafd reported: each DC with its DLPEs),
  * decoded from stafd's hostile get_all_log_pages JSON; the IOC candidates it yields (subtype nvme
- * only, with the DC's host-traddr, host-iface and host-nqn); the NCC retry rule (§5.9); the
- * last-known-config document (§5.13); and the dicts list_controllers returns (secrets shown as
- * "(set)"). Nothing here does I/O; decoding problems are logged at debug level only.
+ * only, with the DC's host-traddr, host-iface and host-nqn); the last-known-config document
+ * (§5.13); and the dicts list_controllers returns (secrets shown as "(set)"). The planner that
+ * uses it is stacd-plan.h. Nothing here does I/O; decoding problems are logged at debug level
+ * only.
  */
 #pragma once
 
@@ -117,12 +118,6 @@ void stacd_candidates_free(StacdCandidate *c, size_t n);
  */
 int stacd_discovered_iocs(const StacdDiscovered *d, bool ignore_iface, StacdCandidate **ret, size_t *ret_n);
 
-/*
- * stacd_ncc_exhausted() - §5.9: true when retries must stop: the DLPE has NCC set, @limit
- * (connect-attempts-on-ncc) is not 0, and @attempts already made reached it.
- */
-bool stacd_ncc_exhausted(const StasKV *dlpe, int limit, unsigned attempts);
-
 /* stacd_dlpe_to_string() - the DLPE in nvme-stas's printed form "{'k': 'v', ...}", or "None". */
 char *stacd_dlpe_to_string(const StasKV *dlpe);
 
@@ -145,68 +140,6 @@ int stacd_lkc_parse(json_object *data, StasTid ***ret_tids, StacdDiscovered *ret
 
 /* stacd_tid_is_sane() - transport and traddr set, every field printable and not too long. */
 bool stacd_tid_is_sane(const StasTid *tid);
-
-/* One IOC stacd tracks now, as the planner sees it. */
-typedef struct StacdCurrentIoc {
-        const StasTid *tid;
-        /* it was (or may have been) discovered: from a DLPE, the audit or the lkc */
-        bool maybe_discovered;
-} StacdCurrentIoc;
-
-/* Where a wanted IOC comes from: its controller= entry and/or its DLPE (both borrowed). */
-typedef struct StacdSource {
-        const StasKV *entry; /* NULL: not configured */
-        const StasKV *dlpe;  /* NULL: not discovered */
-} StacdSource;
-
-typedef struct StacdPlan {
-        /* IOCs to create */
-        StasTid **add; /* owned */
-        StacdSource *add_src;
-        size_t n_add;
-        /* indexes into the current array: IOCs to remove, and whether to keep the connection */
-        size_t *del;
-        bool *del_keep_connection;
-        size_t n_del;
-        /* for each current IOC (same index): where it comes from now (both NULL if removed) */
-        StacdSource *cur_src;
-        /* removals suppressed because the discovered set is not known yet */
-        size_t n_deferred;
-} StacdPlan;
-
-void stacd_plan_done(StacdPlan *p);
-
-/* The configuration the planner needs (borrowed from StasConf / sys.conf). */
-typedef struct StacdPlanConf {
-        StasKV *const *controllers;
-        size_t n_controllers;
-        StasKV *const *excludes;
-        size_t n_excludes;
-        bool ignore_iface;
-        StasIpFamily ip_family;
-        StasDisconnectScope scope;
-        char *const *trtypes;
-        const char *hostnqn; /* default host-nqn of configured IOCs */
-} StacdPlanConf;
-
-/*
- * stacd_configured_tid() - the TID of a controller= entry: host-nqn defaults to @hostnqn,
- * host-iface is dropped with ignore-iface or for rdma. NULL on ENOMEM.
- */
-StasTid *stacd_configured_tid(const StasKV *entry, bool ignore_iface, const char *hostnqn);
-
-/*
- * stacd_plan() - §5.8: wanted = configured IOCs + the IOC candidates of @d, minus excluded and
- * invalid addresses (filter.h); then reconcile_iocs() with the disconnect policy. DESIGN 3: while
- * @d is not known (stafd never answered and no lkc), an IOC that may have been discovered is
- * never removed (counted in n_deferred instead). Return: 0 or -ENOMEM.
- */
-int stacd_plan(
-        const StacdPlanConf *conf,
-        const StacdDiscovered *d,
-        const StacdCurrentIoc *cur,
-        size_t n_cur,
-        StacdPlan *ret);
 
 /*
  * stacd_discovered_keep_missing() - DESIGN 3 for the first answer of a stafd that just
