@@ -158,59 +158,30 @@ static void names_resolved(StasResolver *res, void *userdata) {
         (void) staf_manager_reconcile_now(userdata);
 }
 
-/**
- * staf_manager_reconcile_now() - see stafd-manager.h.
- */
-int staf_manager_reconcile_now(StafManager *m) {
-        _cleanup_(reconcile_result_done) StasReconcileResult res = {};
-        _cleanup_(kvv_freep) StasKV **controllers = NULL;
-        _cleanup_free_ StasCurrent *cur = NULL;
-        _cleanup_free_ bool *del = NULL;
-        Wanted w = {};
-        size_t k;
-        int r;
+/* The plan for the DCs held now against the wanted set @w (reconcile.h). */
+static int reconcile_plan(StafManager *m, const Wanted *w, StasReconcileResult *res) {
+        _cleanup_free_ StasCurrent *cur = new0(StasCurrent, m->n_dcs + 1);
 
-        if (m->stopping)
-                return 0;
-        timer_stop(m->soak);
-        /* host names in controller= entries: the pass continues once they are resolved */
-        r = resolver_resolve_conf(m->resolver, m->conf, staf_name_excluded, m, &controllers);
-        if (r == -EINPROGRESS) {
-                log_debug(
-                        "Reconcile waits for %u host name(s) to be resolved.",
-                        resolver_pending(m->resolver));
-                return 0;
-        }
-        if (r < 0)
-                goto finish;
-        resolver_reset(m->resolver); /* the next pass asks DNS again */
-        r = staf_wanted_build(m, controllers, &w);
-        if (r < 0)
-                goto finish;
-        cur = new0(StasCurrent, m->n_dcs + 1);
-        del = new0(bool, m->n_dcs + 1);
-        if (!cur || !del) {
-                r = -ENOMEM;
-                goto finish;
-        }
+        if (!cur)
+                return -ENOMEM;
         for (size_t i = 0; i < m->n_dcs; i++)
                 cur[i] = (StasCurrent){ .tid = m->dcs[i]->tid,
                                         .origin = m->dcs[i]->origin,
                                         .unresponsive = m->dcs[i]->unresponsive };
-        r = reconcile_dcs(cur, m->n_dcs, w.w, w.n, staf_wanted_rejected, m, &res);
-        if (r < 0)
-                goto finish;
+        return reconcile_dcs(cur, m->n_dcs, w->w, w->n, staf_wanted_rejected, m, res);
+}
 
-        /* kept DCs: new origin, fresh config entry and options (from [Global] for all of them) */
+/* kept DCs: new origin, fresh config entry and options (from [Global] for all of them) */
+static void reconcile_update_kept(StafManager *m, const Wanted *w, const StasReconcileResult *res) {
         for (size_t i = 0; i < m->n_dcs; i++) {
                 StafDc *dc = m->dcs[i];
                 const StasKV *entry = NULL;
                 StasConnectOptions o;
 
-                staf_dc_set_origin(dc, res.origin[i]);
-                for (size_t j = 0; j < w.n && !entry; j++)
-                        if (w.entries[j] && tid_equal(w.tids[j], dc->tid))
-                                entry = w.entries[j];
+                staf_dc_set_origin(dc, res->origin[i]);
+                for (size_t j = 0; j < w->n && !entry; j++)
+                        if (w->entries[j] && tid_equal(w->tids[j], dc->tid))
+                                entry = w->entries[j];
                 if (!kv_equal(dc->entry, entry)) {
                         kv_free(dc->entry);
                         dc->entry = entry ? kv_copy(entry) : NULL;
@@ -220,9 +191,17 @@ int staf_manager_reconcile_now(StafManager *m) {
                         connect_options_done(&o);
                 }
         }
-        for (size_t i = 0; i < res.n_del; i++)
-                del[res.del[i]] = true;
-        k = 0;
+}
+
+/* the DCs no longer wanted leave the set (disposed, or dropped if never started) */
+static int reconcile_remove(StafManager *m, const StasReconcileResult *res) {
+        _cleanup_free_ bool *del = new0(bool, m->n_dcs + 1);
+        size_t k = 0;
+
+        if (!del)
+                return -ENOMEM;
+        for (size_t i = 0; i < res->n_del; i++)
+                del[res->del[i]] = true;
         for (size_t i = 0; i < m->n_dcs; i++) {
                 StafDc *dc = m->dcs[i];
 
@@ -244,18 +223,23 @@ int staf_manager_reconcile_now(StafManager *m) {
                         staf_dc_free(dc);
         }
         m->n_dcs = k;
+        return 0;
+}
 
-        for (size_t i = 0; i < res.n_add; i++) {
-                size_t idx = res.add[i];
+/* the new DCs join the set; then every DC not started yet (new or restored) starts */
+static int reconcile_add_and_start(StafManager *m, const Wanted *w, const StasReconcileResult *res) {
+        for (size_t i = 0; i < res->n_add; i++) {
+                size_t idx = res->add[i];
                 StafDc *dc = NULL;
+                int r;
 
-                r = staf_dc_new(m, w.tids[idx], res.add_origin[i], w.entries[idx], &dc);
+                r = staf_dc_new(m, w->tids[idx], res->add_origin[i], w->entries[idx], &dc);
                 if (r < 0)
-                        goto finish;
+                        return r;
                 r = staf_manager_dcs_append(m, dc);
                 if (r < 0) {
                         staf_dc_free(dc);
-                        goto finish;
+                        return r;
                 }
                 log_info(
                         "Adding discovery controller %s (%s).",
@@ -270,15 +254,50 @@ int staf_manager_reconcile_now(StafManager *m) {
                 }
         for (size_t i = 0; i < m->n_dcs; i++)
                 staf_dc_check_lost(m->dcs[i]);
-        if (res.n_del > 0 && m->hooks.dc_removed)
-                m->hooks.dc_removed(m, m->userdata);
-        staf_manager_save(m);
-        r = 0;
-finish:
+        return 0;
+}
+
+/**
+ * staf_manager_reconcile_now() - see stafd-manager.h.
+ */
+int staf_manager_reconcile_now(StafManager *m) {
+        _cleanup_(reconcile_result_done) StasReconcileResult res = {};
+        _cleanup_(kvv_freep) StasKV **controllers = NULL;
+        Wanted w = {};
+        int r;
+
+        if (m->stopping)
+                return 0;
+        timer_stop(m->soak);
+        /* host names in controller= entries: the pass continues once they are resolved */
+        r = resolver_resolve_conf(m->resolver, m->conf, staf_name_excluded, m, &controllers);
+        if (r == -EINPROGRESS) {
+                log_debug(
+                        "Reconcile waits for %u host name(s) to be resolved.",
+                        resolver_pending(m->resolver));
+                return 0;
+        }
+        if (r >= 0) {
+                resolver_reset(m->resolver); /* the next pass asks DNS again */
+                r = staf_wanted_build(m, controllers, &w);
+        }
+        if (r >= 0)
+                r = reconcile_plan(m, &w, &res);
+        if (r >= 0) {
+                reconcile_update_kept(m, &w, &res);
+                r = reconcile_remove(m, &res);
+        }
+        if (r >= 0)
+                r = reconcile_add_and_start(m, &w, &res);
+        if (r >= 0) {
+                if (res.n_del > 0 && m->hooks.dc_removed)
+                        m->hooks.dc_removed(m, m->userdata);
+                staf_manager_save(m);
+        }
         staf_wanted_done(&w);
         if (r < 0)
                 log_error_errno(r, "Reconciling discovery controllers failed: %m");
-        return r;
+        return r < 0 ? r : 0;
 }
 
 /**

@@ -59,6 +59,7 @@ typedef struct Stafd {
         const char *conf_path;
         bool tron_flag;
         char *rule_path; /* the override we installed */
+        StasKernelOptions kopts;
         bool stopping;
 } Stafd;
 
@@ -166,16 +167,143 @@ static void on_zeroconf_changed(StasZeroconf *z, void *userdata) {
                 log_warning_errno(r, "Cannot take the zeroconf services: %m");
 }
 
+/* stafd.conf, then the state file's random host UUID (if any), then sys.conf */
+static int load_config(Stafd *d, StasConf **conf, StasSysConf **sys, char **lkc) {
+        int r;
+
+        r = stas_conf_load(&stafd_conf_schema, d->conf_path, conf);
+        if (r < 0)
+                return log_error_errno(r, "Cannot load %s: %m", d->conf_path);
+        log_set_max_level(daemon_log_level(d->tron_flag, (*conf)->tron));
+        r = lkc_default_path("stafd", lkc);
+        if (r < 0)
+                log_warning_errno(r, "No last-known-config file: %m");
+        lkc_host_uuid_restore(*lkc, "stafd"); /* a random host NQN survives a restart */
+        r = sysconf_load(daemon_sysconf_path(), NULL, sys);
+        if (r < 0)
+                return log_error_errno(r, "Cannot load sys.conf: %m");
+        return 0;
+}
+
+/* the loop and its signals, the kernel's options, the NVMe context and the worker pools */
+static int setup_loop_and_kernel(Stafd *d, const StasConf *conf, const StasSysConf *sys) {
+        StasNvmeKernel kernel;
+        StasNvmeHost host;
+        sigset_t ss;
+        int r;
+
+        /* children are reaped through sd-event */
+        sigemptyset(&ss);
+        sigaddset(&ss, SIGCHLD);
+        (void) sigprocmask(SIG_BLOCK, &ss, NULL);
+
+        r = sd_event_default(&d->event);
+        if (r < 0)
+                return log_error_errno(r, "Cannot create the event loop: %m");
+        r = event_setup_signals(d->event, on_stop, on_reload, d);
+        if (r < 0)
+                return log_error_errno(r, "Cannot set up signals: %m");
+        (void) kernel_options_probe(NULL, kernel_fabrics_path(), &d->kopts);
+        kernel = (StasNvmeKernel){ .host_iface = d->kopts.host_iface,
+                                   .discovery = d->kopts.discovery,
+                                   .dhchap_secret = d->kopts.dhchap_secret,
+                                   .dhchap_ctrl_secret = d->kopts.dhchap_ctrl_secret };
+        set_host(&host, sys);
+        r = stas_nvme_new(&host, &kernel, nvme_log_level(d->tron_flag || conf->tron), &d->nvme);
+        if (r < 0)
+                return log_error_errno(r, "Cannot create the NVMe context: %m");
+        r = task_pool_new(d->event, STAFD_CONNECT_WORKERS, &d->connect_pool);
+        if (r >= 0)
+                r = task_pool_new(d->event, STAFD_SHORT_WORKERS, &d->short_pool);
+        if (r < 0)
+                return log_error_errno(r, "Cannot create the worker pools: %m");
+        d->ctx = (StasCtrlNvmeCtx){ .nvme = d->nvme,
+                                    .connect_pool = d->connect_pool,
+                                    .short_pool = d->short_pool,
+                                    .event = d->event };
+        return 0;
+}
+
+/* the DC manager (it takes @conf and @sys), udev, the restored state, zeroconf */
+static int setup_manager(Stafd *d, StasConf *conf, StasSysConf *sys, const char *lkc) {
+        const StafHooks hooks = {
+                .log_pages_changed = hook_log_pages_changed,
+                .dc_removed = hook_dc_removed,
+                .foreign_dc_event = foreign_dc_event,
+        };
+        int r;
+
+        d->rule_path = nvmecli_rule_install();
+        r = staf_manager_new(d->event, &stas_ctrl_nvme_ops, &d->ctx, conf, sys, lkc, &hooks, d, &d->m);
+        if (r < 0)
+                return log_error_errno(r, "Cannot create the manager: %m");
+        r = staf_manager_set_task_pool(d->m, d->short_pool);
+        if (r < 0)
+                return log_error_errno(r, "Cannot create the name resolver: %m");
+        r = stas_udev_new(d->event, on_uevent, d, &d->udev);
+        if (r < 0)
+                return log_error_errno(r, "Cannot monitor udev: %m");
+        /* the cached log pages are restored before the bus name appears */
+        r = staf_manager_start(d->m);
+        if (r < 0)
+                return log_error_errno(r, "Cannot start: %m");
+
+        /* zeroconf: a browser that cannot be created only costs the mDNS discovery */
+        r = zc_new(d->event, d->kopts.discovery, on_zeroconf_changed, d, &d->zc);
+        if (r < 0)
+                log_warning_errno(r, "Cannot browse mDNS, zeroconf discovery disabled: %m");
+        else {
+                r = staf_zeroconf_apply_conf(d->zc, staf_manager_conf(d->m));
+                if (r < 0)
+                        log_warning_errno(r, "Cannot browse the zeroconf service types: %m");
+        }
+        return 0;
+}
+
+/* the system bus, the D-Bus object, then the name (clients see it with the state restored) */
+static int setup_bus(Stafd *d) {
+        int r;
+
+        r = bus_open(d->event, "stafd", false, &d->bus);
+        if (r < 0)
+                return log_error_errno(r, "Cannot connect to the system bus: %m");
+        const StafBusInfo info = { .tp8013 = d->kopts.discovery,
+                                   .host_iface = d->kopts.host_iface,
+                                   .zc = d->zc,
+                                   .tron_changed = tron_changed,
+                                   .userdata = d };
+        r = staf_bus_new(d->bus, d->m, &info, &d->sbus);
+        if (r < 0)
+                return log_error_errno(r, "Cannot register the D-Bus object: %m");
+        r = sd_bus_request_name(d->bus, STAF_BUS_NAME, 0);
+        if (r < 0)
+                return log_error_errno(r, "Cannot acquire the bus name " STAF_BUS_NAME ": %m");
+        return 0;
+}
+
+static void stafd_done(Stafd *d) {
+        nvmecli_rule_remove(&d->rule_path);
+        staf_bus_free(d->sbus);
+        zc_free(d->zc);
+        if (d->bus)
+                sd_bus_flush_close_unref(d->bus);
+        stas_udev_free(d->udev);
+        staf_manager_free(d->m);
+        stas_ctrl_nvme_ctx_done(&d->ctx);
+        /* bounded (daemon.h): a connect blocked in the kernel does not hold up the exit */
+        (void) task_pool_free_within(d->connect_pool, STAS_STOP_WORKERS_USEC);
+        (void) task_pool_free_within(d->short_pool, STAS_STOP_WORKERS_USEC);
+        stas_nvme_free(d->nvme);
+        kernel_options_done(&d->kopts);
+        sd_event_unref(d->event);
+}
+
 int main(int argc, char *argv[]) {
         Stafd d = {};
         _cleanup_(stas_conf_freep) StasConf *conf = NULL;
         _cleanup_(sysconf_freep) StasSysConf *sys = NULL;
         _cleanup_free_ char *lkc = NULL;
-        StasKernelOptions kopts = {};
-        StasNvmeKernel kernel;
-        StasNvmeHost host;
         DaemonArgs args;
-        sigset_t ss;
         int r, ret = EXIT_FAILURE;
 
         r = daemon_parse_args(
@@ -192,139 +320,17 @@ int main(int argc, char *argv[]) {
         daemon_log_open("stafd", &args);
         if (daemon_check_startup("stafd", geteuid(), NULL) < 0)
                 return EXIT_FAILURE;
-        r = stas_conf_load(&stafd_conf_schema, d.conf_path, &conf);
-        if (r < 0) {
-                log_error_errno(r, "Cannot load %s: %m", d.conf_path);
+        if (load_config(&d, &conf, &sys, &lkc) < 0)
                 return EXIT_FAILURE;
-        }
-        log_set_max_level(daemon_log_level(d.tron_flag, conf->tron));
-        r = lkc_default_path("stafd", &lkc);
-        if (r < 0)
-                log_warning_errno(r, "No last-known-config file: %m");
-        lkc_host_uuid_restore(lkc, "stafd"); /* a random host NQN survives a restart */
-        r = sysconf_load(daemon_sysconf_path(), NULL, &sys);
-        if (r < 0) {
-                log_error_errno(r, "Cannot load sys.conf: %m");
-                return EXIT_FAILURE;
-        }
 
-        /* children are reaped through sd-event */
-        sigemptyset(&ss);
-        sigaddset(&ss, SIGCHLD);
-        (void) sigprocmask(SIG_BLOCK, &ss, NULL);
-
-        r = sd_event_default(&d.event);
-        if (r < 0) {
-                log_error_errno(r, "Cannot create the event loop: %m");
-                goto finish;
+        if (setup_loop_and_kernel(&d, conf, sys) >= 0 &&
+            setup_manager(&d, TAKE_PTR(conf), TAKE_PTR(sys), lkc) >= 0 && setup_bus(&d) >= 0) {
+                daemon_notify_ready();
+                log_info("stafd %s started.", STAS_VERSION);
+                /* a lost bus ends the loop (bus_open()): exit 1, the unit restarts stafd; DCs stay */
+                r = sd_event_loop(d.event);
+                ret = daemon_loop_status("stafd", r);
         }
-        r = event_setup_signals(d.event, on_stop, on_reload, &d);
-        if (r < 0) {
-                log_error_errno(r, "Cannot set up signals: %m");
-                goto finish;
-        }
-        (void) kernel_options_probe(NULL, kernel_fabrics_path(), &kopts);
-        kernel = (StasNvmeKernel){ .host_iface = kopts.host_iface,
-                                   .discovery = kopts.discovery,
-                                   .dhchap_secret = kopts.dhchap_secret,
-                                   .dhchap_ctrl_secret = kopts.dhchap_ctrl_secret };
-        set_host(&host, sys);
-        r = stas_nvme_new(&host, &kernel, nvme_log_level(d.tron_flag || conf->tron), &d.nvme);
-        if (r < 0) {
-                log_error_errno(r, "Cannot create the NVMe context: %m");
-                goto finish;
-        }
-        r = task_pool_new(d.event, STAFD_CONNECT_WORKERS, &d.connect_pool);
-        if (r >= 0)
-                r = task_pool_new(d.event, STAFD_SHORT_WORKERS, &d.short_pool);
-        if (r < 0) {
-                log_error_errno(r, "Cannot create the worker pools: %m");
-                goto finish;
-        }
-        d.ctx = (StasCtrlNvmeCtx){
-                .nvme = d.nvme, .connect_pool = d.connect_pool, .short_pool = d.short_pool, .event = d.event
-        };
-
-        d.rule_path = nvmecli_rule_install();
-
-        const StafHooks hooks = {
-                .log_pages_changed = hook_log_pages_changed,
-                .dc_removed = hook_dc_removed,
-                .foreign_dc_event = foreign_dc_event,
-        };
-        r = staf_manager_new(
-                d.event, &stas_ctrl_nvme_ops, &d.ctx, TAKE_PTR(conf), TAKE_PTR(sys), lkc, &hooks, &d, &d.m);
-        if (r < 0) {
-                log_error_errno(r, "Cannot create the manager: %m");
-                goto finish;
-        }
-        r = staf_manager_set_task_pool(d.m, d.short_pool);
-        if (r < 0) {
-                log_error_errno(r, "Cannot create the name resolver: %m");
-                goto finish;
-        }
-        r = stas_udev_new(d.event, on_uevent, &d, &d.udev);
-        if (r < 0) {
-                log_error_errno(r, "Cannot monitor udev: %m");
-                goto finish;
-        }
-        /* the cached log pages are restored before the bus name appears */
-        r = staf_manager_start(d.m);
-        if (r < 0) {
-                log_error_errno(r, "Cannot start: %m");
-                goto finish;
-        }
-
-        /* zeroconf: a browser that cannot be created only costs the mDNS discovery */
-        r = zc_new(d.event, kopts.discovery, on_zeroconf_changed, &d, &d.zc);
-        if (r < 0)
-                log_warning_errno(r, "Cannot browse mDNS, zeroconf discovery disabled: %m");
-        else {
-                r = staf_zeroconf_apply_conf(d.zc, staf_manager_conf(d.m));
-                if (r < 0)
-                        log_warning_errno(r, "Cannot browse the zeroconf service types: %m");
-        }
-
-        r = bus_open(d.event, "stafd", false, &d.bus);
-        if (r < 0) {
-                log_error_errno(r, "Cannot connect to the system bus: %m");
-                goto finish;
-        }
-        const StafBusInfo info = { .tp8013 = kopts.discovery,
-                                   .host_iface = kopts.host_iface,
-                                   .zc = d.zc,
-                                   .tron_changed = tron_changed,
-                                   .userdata = &d };
-        r = staf_bus_new(d.bus, d.m, &info, &d.sbus);
-        if (r < 0) {
-                log_error_errno(r, "Cannot register the D-Bus object: %m");
-                goto finish;
-        }
-        r = sd_bus_request_name(d.bus, STAF_BUS_NAME, 0);
-        if (r < 0) {
-                log_error_errno(r, "Cannot acquire the bus name " STAF_BUS_NAME ": %m");
-                goto finish;
-        }
-        daemon_notify_ready();
-        log_info("stafd %s started.", STAS_VERSION);
-
-        /* a lost bus ends the loop (bus_open()): exit 1, the unit restarts stafd; DCs stay */
-        r = sd_event_loop(d.event);
-        ret = daemon_loop_status("stafd", r);
-finish:
-        nvmecli_rule_remove(&d.rule_path);
-        staf_bus_free(d.sbus);
-        zc_free(d.zc);
-        if (d.bus)
-                sd_bus_flush_close_unref(d.bus);
-        stas_udev_free(d.udev);
-        staf_manager_free(d.m);
-        stas_ctrl_nvme_ctx_done(&d.ctx);
-        /* bounded (daemon.h): a connect blocked in the kernel does not hold up the exit */
-        (void) task_pool_free_within(d.connect_pool, STAS_STOP_WORKERS_USEC);
-        (void) task_pool_free_within(d.short_pool, STAS_STOP_WORKERS_USEC);
-        stas_nvme_free(d.nvme);
-        kernel_options_done(&kopts);
-        sd_event_unref(d.event);
+        stafd_done(&d);
         return ret;
 }
