@@ -165,29 +165,15 @@ const char *sysconf_default_path(void) {
         return isempty(e) ? STAS_ETC_STAS "/sys.conf" : e;
 }
 
-int sysconf_load(const char *path, const char *root, StasSysConf **ret) {
-        _cleanup_(sysconf_freep) StasSysConf *s = NULL;
-        _cleanup_(ini_freep) StasIni *ini = NULL;
-        _cleanup_free_ char *def_nqn = NULL, *def_id = NULL, *def_key = NULL;
+/* [Host] nqn (or the file it names, default /etc/nvme/hostnqn), else a derived one */
+static int load_hostnqn(const StasIni *ini, const char *root, StasSysConf *s) {
+        _cleanup_free_ char *def_nqn = NULL;
         char at[512];
         Source src;
         int r;
 
-        root = strempty(root);
-        r = ini_parse_file(path ?: sysconf_default_path(), &ini);
-        if (r < 0)
-                return r;
-        report_invalid(ini);
-
-        if (asprintf(&def_nqn, FILE_PREFIX "%s" STAS_ETC_NVME "/hostnqn", root) < 0 ||
-            asprintf(&def_id, FILE_PREFIX "%s" STAS_ETC_NVME "/hostid", root) < 0 ||
-            asprintf(&def_key, FILE_PREFIX "%s" STAS_ETC_NVME "/hostkey", root) < 0)
+        if (asprintf(&def_nqn, FILE_PREFIX "%s" STAS_ETC_NVME "/hostnqn", root) < 0)
                 return -ENOMEM;
-        s = new0(StasSysConf, 1);
-        if (!s)
-                return -ENOMEM;
-
-        /* host NQN */
         r = resolve(ini, "nqn", def_nqn, false, &src, &s->hostnqn);
         if (r == -ENOMEM)
                 return r;
@@ -216,8 +202,45 @@ int sysconf_load(const char *path, const char *root, StasSysConf **ret) {
                 s->hostnqn_derived = true;
                 log_warning("Using the derived host NQN %s.", s->hostnqn);
         }
+        return 0;
+}
 
-        /* host ID */
+/* A derived host ID: the UUID inside the host NQN (or the derived one), else a random one. */
+static int derive_hostid(const char *root, StasSysConf *s) {
+        _cleanup_free_ char *nqn = NULL;
+        const char *uuid = NULL;
+        size_t plen = strlen(NVME_HOSTNQN_UUID_PREFIX);
+        int r;
+
+        if (strneq(s->hostnqn, NVME_HOSTNQN_UUID_PREFIX, plen) && uuid_is_valid(s->hostnqn + plen))
+                uuid = s->hostnqn + plen;
+        else if (
+                hostnqn_generate(root, true, &nqn) >= 0 && strneq(nqn, NVME_HOSTNQN_UUID_PREFIX, plen) &&
+                uuid_is_valid(nqn + plen))
+                uuid = nqn + plen;
+        if (uuid) {
+                s->hostid = strdup(uuid);
+                if (!s->hostid)
+                        return -ENOMEM;
+        } else {
+                r = hostid_generate(&s->hostid);
+                if (r < 0)
+                        return log_error_errno(r, "Cannot generate a host ID: %m");
+        }
+        s->hostid_derived = true;
+        log_warning("Using the derived host ID %s.", s->hostid);
+        return 0;
+}
+
+/* [Host] id (or the file it names, default /etc/nvme/hostid), else a derived one */
+static int load_hostid(const StasIni *ini, const char *root, StasSysConf *s) {
+        _cleanup_free_ char *def_id = NULL;
+        char at[512];
+        Source src;
+        int r;
+
+        if (asprintf(&def_id, FILE_PREFIX "%s" STAS_ETC_NVME "/hostid", root) < 0)
+                return -ENOMEM;
         r = resolve(ini, "id", def_id, false, &src, &s->hostid);
         if (r == -ENOMEM)
                 return r;
@@ -238,38 +261,25 @@ int sysconf_load(const char *path, const char *root, StasSysConf **ret) {
                         ini_redact(s->hostid));
                 s->hostid = mfree(s->hostid);
         }
-        if (!s->hostid) {
-                _cleanup_free_ char *nqn = NULL;
-                const char *uuid = NULL;
-                size_t plen = strlen(NVME_HOSTNQN_UUID_PREFIX);
+        return s->hostid ? 0 : derive_hostid(root, s);
+}
 
-                if (strneq(s->hostnqn, NVME_HOSTNQN_UUID_PREFIX, plen) && uuid_is_valid(s->hostnqn + plen))
-                        uuid = s->hostnqn + plen;
-                else if (
-                        hostnqn_generate(root, true, &nqn) >= 0 &&
-                        strneq(nqn, NVME_HOSTNQN_UUID_PREFIX, plen) && uuid_is_valid(nqn + plen))
-                        uuid = nqn + plen;
-                if (uuid) {
-                        s->hostid = strdup(uuid);
-                        if (!s->hostid)
-                                return -ENOMEM;
-                } else {
-                        r = hostid_generate(&s->hostid);
-                        if (r < 0)
-                                return log_error_errno(r, "Cannot generate a host ID: %m");
-                }
-                s->hostid_derived = true;
-                log_warning("Using the derived host ID %s.", s->hostid);
-        }
+/* [Host] key (a secret: never logged) and symname, both optional */
+static int load_optional(const StasIni *ini, const char *root, StasSysConf *s) {
+        _cleanup_free_ char *def_key = NULL;
+        char at[512];
+        Source src;
+        int r;
 
-        /* host key: optional, a secret */
+        if (asprintf(&def_key, FILE_PREFIX "%s" STAS_ETC_NVME "/hostkey", root) < 0)
+                return -ENOMEM;
         r = resolve(ini, "key", def_key, false, &src, &s->hostkey);
         if (r == -ENOMEM)
                 return r;
         if (r < 0)
                 log_debug_errno(r, "No host key in %s: %m", ini_redact(src.file));
 
-        /* symbolic name: optional, the whole first line of a file */
+        /* symbolic name: the whole first line of a file */
         r = resolve(ini, "symname", NULL, true, &src, &s->symname);
         if (r == -ENOMEM)
                 return r;
@@ -277,7 +287,29 @@ int sysconf_load(const char *path, const char *root, StasSysConf **ret) {
         if (r < 0)
                 log_warning_errno(
                         r, "%scannot read the host symbolic name from %s: %m", at, ini_redact(src.file));
+        return 0;
+}
 
+int sysconf_load(const char *path, const char *root, StasSysConf **ret) {
+        _cleanup_(sysconf_freep) StasSysConf *s = NULL;
+        _cleanup_(ini_freep) StasIni *ini = NULL;
+        int r;
+
+        root = strempty(root);
+        r = ini_parse_file(path ?: sysconf_default_path(), &ini);
+        if (r < 0)
+                return r;
+        report_invalid(ini);
+        s = new0(StasSysConf, 1);
+        if (!s)
+                return -ENOMEM;
+        r = load_hostnqn(ini, root, s);
+        if (r >= 0)
+                r = load_hostid(ini, root, s);
+        if (r >= 0)
+                r = load_optional(ini, root, s);
+        if (r < 0)
+                return r;
         *ret = TAKE_PTR(s);
         return 0;
 }
