@@ -434,7 +434,14 @@ static int usage_error(const CliService *svc, const char *fmt, const char *arg) 
         return 2;
 }
 
-int cli_main(const CliService *svc, int argc, char **argv) {
+/* What the command line says (the TID fields for dlp). */
+typedef struct CliArgs {
+        const char *transport, *traddr, *trsvcid, *host_traddr, *host_iface, *host_nqn, *nqn, *cmd;
+        bool detailed;
+} CliArgs;
+
+/* Parse the options and the command. Return: -1 to go on, else the exit status. */
+static int parse_args(const CliService *svc, int argc, char **argv, CliArgs *a) {
         static const struct option opts[] = {
                 { "json", no_argument, NULL, 'j' },
                 { "version", no_argument, NULL, 'v' },
@@ -449,13 +456,9 @@ int cli_main(const CliService *svc, int argc, char **argv) {
                 { "nqn", required_argument, NULL, 'n' },
                 {},
         };
-        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
-        _cleanup_free_ char *hostnqn = NULL;
-        const char *transport = "tcp", *traddr = NULL, *trsvcid = NULL, *host_traddr = "", *host_iface = "",
-                   *host_nqn = NULL, *nqn = NVME_DISC_WKNQN, *cmd;
-        bool detailed = false;
-        int c, r;
+        int c;
 
+        *a = (CliArgs){ .transport = "tcp", .host_traddr = "", .host_iface = "", .nqn = NVME_DISC_WKNQN };
         /* Options may come before or after the command (GNU getopt permutes). */
         while ((c = getopt_long(argc, argv, "jvhdt:a:s:w:f:q:n:", opts, NULL)) >= 0) {
                 switch (c) {
@@ -469,28 +472,28 @@ int cli_main(const CliService *svc, int argc, char **argv) {
                         usage(svc, stdout);
                         return 0;
                 case 'd':
-                        detailed = true;
+                        a->detailed = true;
                         break;
                 case 't':
-                        transport = optarg;
+                        a->transport = optarg;
                         break;
                 case 'a':
-                        traddr = optarg;
+                        a->traddr = optarg;
                         break;
                 case 's':
-                        trsvcid = optarg;
+                        a->trsvcid = optarg;
                         break;
                 case 'w':
-                        host_traddr = optarg;
+                        a->host_traddr = optarg;
                         break;
                 case 'f':
-                        host_iface = optarg;
+                        a->host_iface = optarg;
                         break;
                 case 'q':
-                        host_nqn = optarg;
+                        a->host_nqn = optarg;
                         break;
                 case 'n':
-                        nqn = optarg;
+                        a->nqn = optarg;
                         break;
                 default:
                         usage(svc, stderr);
@@ -501,48 +504,67 @@ int cli_main(const CliService *svc, int argc, char **argv) {
                 return usage_error(svc, "%s", "missing command");
         if (optind + 1 < argc)
                 return usage_error(svc, "unexpected argument '%s'", argv[optind + 1]);
-        cmd = argv[optind];
+        a->cmd = argv[optind];
+        return -1;
+}
+
+/* The command is known; dlp has what it needs (*@hostnqn: the default host NQN, if read). Return: -1 or the
+ * exit status. */
+static int check_command(const CliService *svc, CliArgs *a, char **hostnqn) {
+        const char *cmd = a->cmd;
 
         if (!streq(cmd, "ls") && !streq(cmd, "status") && !streq(cmd, "tron") && !streq(cmd, "troff") &&
             !(svc->log_pages && (streq(cmd, "dlp") || streq(cmd, "adlp"))))
                 return usage_error(svc, "unknown command '%s'", cmd);
-        if (streq(cmd, "dlp")) {
-                if (!traddr || !trsvcid)
-                        return usage_error(svc, "%s", "dlp needs -a/--traddr and -s/--trsvcid");
-                if (!streq(transport, "tcp") && !streq(transport, "rdma") && !streq(transport, "fc") &&
-                    !streq(transport, "loop"))
-                        return usage_error(svc, "invalid transport '%s'", transport);
-                if (!host_nqn) {
-                        /* Only dlp needs the host NQN; other commands never read it (§9.10). */
-                        hostnqn = default_hostnqn();
-                        if (!hostnqn) {
-                                fprintf(stderr,
-                                        "%s: cannot read %s/hostnqn; use -q/--host-nqn\n",
-                                        svc->program,
-                                        STAS_ETC_NVME);
-                                return 1;
-                        }
-                        host_nqn = hostnqn;
+        if (!streq(cmd, "dlp"))
+                return -1;
+        if (!a->traddr || !a->trsvcid)
+                return usage_error(svc, "%s", "dlp needs -a/--traddr and -s/--trsvcid");
+        if (!streq(a->transport, "tcp") && !streq(a->transport, "rdma") && !streq(a->transport, "fc") &&
+            !streq(a->transport, "loop"))
+                return usage_error(svc, "invalid transport '%s'", a->transport);
+        if (!a->host_nqn) {
+                /* Only dlp needs the host NQN; other commands never read it (§9.10). */
+                *hostnqn = default_hostnqn();
+                if (!*hostnqn) {
+                        fprintf(stderr,
+                                "%s: cannot read %s/hostnqn; use -q/--host-nqn\n",
+                                svc->program,
+                                STAS_ETC_NVME);
+                        return 1;
                 }
+                a->host_nqn = *hostnqn;
         }
+        return -1;
+}
+
+int cli_main(const CliService *svc, int argc, char **argv) {
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        _cleanup_(tid_freep) StasTid *t = NULL;
+        _cleanup_free_ char *hostnqn = NULL;
+        CliArgs a;
+        int r;
+
+        r = parse_args(svc, argc, argv, &a);
+        if (r < 0)
+                r = check_command(svc, &a, &hostnqn);
+        if (r >= 0)
+                return r;
 
         r = sd_bus_open_system(&bus);
         if (r < 0)
                 return bus_fail(svc, NULL, r);
 
-        if (streq(cmd, "ls"))
-                return cmd_ls(bus, svc, detailed);
-        if (streq(cmd, "status"))
+        if (streq(a.cmd, "ls"))
+                return cmd_ls(bus, svc, a.detailed);
+        if (streq(a.cmd, "status"))
                 return cmd_status(bus, svc);
-        if (streq(cmd, "tron") || streq(cmd, "troff"))
-                return cmd_tron(bus, svc, streq(cmd, "tron"));
-        if (streq(cmd, "adlp"))
-                return cmd_adlp(bus, svc, detailed);
-        {
-                _cleanup_(tid_freep) StasTid *t =
-                        tid_new(transport, traddr, trsvcid, nqn, host_traddr, host_iface, host_nqn);
-                if (!t)
-                        return 1;
-                return cmd_dlp(bus, svc, t);
-        }
+        if (streq(a.cmd, "tron") || streq(a.cmd, "troff"))
+                return cmd_tron(bus, svc, streq(a.cmd, "tron"));
+        if (streq(a.cmd, "adlp"))
+                return cmd_adlp(bus, svc, a.detailed);
+        t = tid_new(a.transport, a.traddr, a.trsvcid, a.nqn, a.host_traddr, a.host_iface, a.host_nqn);
+        if (!t)
+                return 1;
+        return cmd_dlp(bus, svc, t);
 }
