@@ -84,6 +84,49 @@ static StacdSource source_of(const StasTid *tid, const StasWanted *w, const Want
         return s;
 }
 
+/* The plan from the reconcile result @rr of the wanted set @w (@wx: their sources). */
+static int plan_fill(
+        StacdPlan *p,
+        const StasReconcileResult *rr,
+        const StasWanted *w,
+        const Wanted *wx,
+        size_t n_w,
+        const StacdCurrentIoc *cur,
+        size_t n_cur,
+        bool known) {
+        p->add = new0(StasTid *, rr->n_add + 1);
+        p->add_src = new0(StacdSource, rr->n_add + 1);
+        p->del = new0(size_t, rr->n_del + 1);
+        p->del_keep_connection = new0(bool, rr->n_del + 1);
+        p->cur_src = new0(StacdSource, n_cur + 1);
+        if (!p->add || !p->add_src || !p->del || !p->del_keep_connection || !p->cur_src)
+                return -ENOMEM;
+        for (size_t i = 0; i < rr->n_add; i++) {
+                const StasTid *t = w[rr->add[i]].tid;
+
+                p->add[p->n_add] = tid_copy(t);
+                if (!p->add[p->n_add])
+                        return -ENOMEM;
+                p->add_src[p->n_add] = source_of(t, w, wx, n_w);
+                p->n_add++;
+        }
+        for (size_t i = 0; i < n_cur; i++)
+                p->cur_src[i] = source_of(cur[i].tid, w, wx, n_w);
+        for (size_t i = 0; i < rr->n_del; i++) {
+                size_t k = rr->del[i];
+
+                p->cur_src[k] = (StacdSource){};
+                if (!known && cur[k].maybe_discovered) {
+                        p->n_deferred++;
+                        continue;
+                }
+                p->del[p->n_del] = k;
+                p->del_keep_connection[p->n_del] = rr->del_keep_connection[i];
+                p->n_del++;
+        }
+        return 0;
+}
+
 /**
  * stacd_plan() - the add/remove lists of a stacd reconcile.
  * @conf: the configuration
@@ -140,40 +183,9 @@ int stacd_plan(
         if (r < 0)
                 goto finish;
 
-        p.add = new0(StasTid *, rr.n_add + 1);
-        p.add_src = new0(StacdSource, rr.n_add + 1);
-        p.del = new0(size_t, rr.n_del + 1);
-        p.del_keep_connection = new0(bool, rr.n_del + 1);
-        p.cur_src = new0(StacdSource, n_cur + 1);
-        if (!p.add || !p.add_src || !p.del || !p.del_keep_connection || !p.cur_src) {
-                r = -ENOMEM;
+        r = plan_fill(&p, &rr, w, wx, n_w, cur, n_cur, d->known);
+        if (r < 0)
                 goto finish;
-        }
-        for (size_t i = 0; i < rr.n_add; i++) {
-                const StasTid *t = w[rr.add[i]].tid;
-
-                p.add[p.n_add] = tid_copy(t);
-                if (!p.add[p.n_add]) {
-                        r = -ENOMEM;
-                        goto finish;
-                }
-                p.add_src[p.n_add] = source_of(t, w, wx, n_w);
-                p.n_add++;
-        }
-        for (size_t i = 0; i < n_cur; i++)
-                p.cur_src[i] = source_of(cur[i].tid, w, wx, n_w);
-        for (size_t i = 0; i < rr.n_del; i++) {
-                size_t k = rr.del[i];
-
-                p.cur_src[k] = (StacdSource){};
-                if (!d->known && cur[k].maybe_discovered) {
-                        p.n_deferred++;
-                        continue;
-                }
-                p.del[p.n_del] = k;
-                p.del_keep_connection[p.n_del] = rr.del_keep_connection[i];
-                p.n_del++;
-        }
         *ret = p;
         p = (StacdPlan){};
         r = 0;
