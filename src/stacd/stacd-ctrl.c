@@ -141,7 +141,7 @@ int ioc_new(StacdManager *m, const StasTid *tid, const StacdSource *src, StacdIo
         if (r < 0)
                 goto fail;
         r = stas_ctrl_new(
-                m->event, &stas_ctrl_nvme_ops, &m->ctrl_ctx, tid, &opts, false, &ioc_events, io, &io->ctrl);
+                m->event, m->ops, m->ops_ctx, tid, &opts, false, &ioc_events, io, &io->ctrl);
         connect_options_done(&opts);
         if (r < 0)
                 goto fail;

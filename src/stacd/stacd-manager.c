@@ -418,7 +418,7 @@ static void restore_lkc(StacdManager *m) {
 
                 if (manager_find(m, tids[i]))
                         continue;
-                r = stas_ctrl_nvme_ops.find(&m->ctrl_ctx, tids[i], false, &instance);
+                r = m->ops->find(m->ops_ctx, tids[i], false, &instance);
                 if (r <= 0)
                         continue;
                 if (ioc_new(m, tids[i], NULL, &io) < 0)
@@ -570,11 +570,66 @@ int manager_load(StacdManager *m) {
                                          .short_pool = m->short_pool,
                                          .sysfs_root = NULL,
                                          .event = m->event };
+        m->ops = &stas_ctrl_nvme_ops;
+        m->ops_ctx = &m->ctrl_ctx;
         m->resolver = resolver_free(m->resolver);
         r = resolver_new(m->short_pool, names_resolved, m, &m->resolver);
         if (r < 0)
                 return log_error_errno(r, "Cannot create the name resolver: %m");
         return 0;
+}
+
+/**
+ * manager_new_backend() - see stacd-manager.h.
+ *
+ * Return: 0 or -errno.
+ */
+int manager_new_backend(
+        sd_event *event,
+        const StasCtrlOps *ops,
+        void *ops_ctx,
+        const char *conf_path,
+        StasConf *conf,
+        StasSysConf *sys,
+        const char *lkc_path,
+        StacdManager **ret) {
+        _cleanup_(stas_conf_freep) StasConf *c = conf;
+        _cleanup_(sysconf_freep) StasSysConf *s = sys;
+        _cleanup_(manager_freep) StacdManager *m = NULL;
+        int r;
+
+        if (!ops || !conf || !sys || !ret)
+                return -EINVAL;
+        r = manager_new(event, conf_path, false, &m);
+        if (r < 0)
+                return r;
+        m->ops = ops;
+        m->ops_ctx = ops_ctx;
+        m->no_udev = true;
+        m->conf = TAKE_PTR(c);
+        m->sys = TAKE_PTR(s);
+        m->lkc_writer = lkc_writer_free(m->lkc_writer);
+        free(m->lkc_path);
+        m->lkc_path = NULL;
+        if (lkc_path) {
+                m->lkc_path = strdup(lkc_path);
+                if (!m->lkc_path)
+                        return -ENOMEM;
+                r = lkc_writer_new(event, m->lkc_path, "stacd", &m->lkc_status, lkc_document, m, &m->lkc_writer);
+                if (r < 0)
+                        return r;
+        }
+        *ret = TAKE_PTR(m);
+        return 0;
+}
+
+/**
+ * manager_uevent() - see stacd-manager.h.
+ * @m: the manager
+ * @ev: the event
+ */
+void manager_uevent(StacdManager *m, const StasUevent *ev) {
+        on_uevent(ev, m);
 }
 
 /**
@@ -585,7 +640,7 @@ int manager_start(StacdManager *m) {
         int r;
 
         restore_lkc(m);
-        r = stas_udev_new(m->event, on_uevent, m, &m->udev);
+        r = m->no_udev ? 0 : stas_udev_new(m->event, on_uevent, m, &m->udev);
         if (r < 0)
                 log_warning_errno(r, "Cannot monitor udev events, continuing without: %m");
         manager_schedule_reconcile(m, 0);
@@ -614,7 +669,7 @@ void manager_reload(StacdManager *m) {
                 sysconf_free(m->sys);
                 m->sys = TAKE_PTR(s);
                 nvme_host(m, &h);
-                r = stas_nvme_set_host(m->nvme, &h);
+                r = m->nvme ? stas_nvme_set_host(m->nvme, &h) : 0; /* no libnvme on a test backend */
                 if (r < 0)
                         log_warning_errno(r, "Cannot apply the host configuration: %m");
         }

@@ -79,6 +79,10 @@ struct StacdManager {
         StasTaskPool *short_pool;   /* disconnects, host name lookups */
         StasResolver *resolver;     /* host names in controller= traddrs */
         StasCtrlNvmeCtx ctrl_ctx;
+        /* the kernel backend: stas_ctrl_nvme_ops on ctrl_ctx, or a test's (manager_new_backend()) */
+        const StasCtrlOps *ops;
+        void *ops_ctx;
+        bool no_udev; /* manager_new_backend(): uevents come from manager_uevent() only */
         StasUdev *udev;
 
         StacdIoc **iocs;
@@ -106,6 +110,25 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(StacdManager *, manager_free);
 
 /* manager_load() - read stacd.conf and sys.conf, probe the kernel, create the nvme context. */
 int manager_load(StacdManager *m);
+/*
+ * manager_new_backend() - a manager on the backend @ops / @ops_ctx, with @conf and @sys (taken)
+ * instead of the files, the kernel probe and the libnvme context, and without udev (uevents go
+ * through manager_uevent()): the manager as the unit tests drive it. @conf_path is read by
+ * manager_reload(); @lkc_path (NULL: none) is the state file. manager_start() follows.
+ * Return: 0 or -errno.
+ */
+int manager_new_backend(
+        sd_event *event,
+        const StasCtrlOps *ops,
+        void *ops_ctx,
+        const char *conf_path,
+        StasConf *conf,
+        StasSysConf *sys,
+        const char *lkc_path,
+        StacdManager **ret);
+/* manager_uevent() - a uevent of the nvme class (what the udev monitor calls). */
+void manager_uevent(StacdManager *m, const StasUevent *ev);
+
 /* manager_start() - restore the lkc, start udev, schedule the first reconcile (and audit). */
 int manager_start(StacdManager *m);
 /* manager_reload() - SIGHUP: re-read both files (keeping the running ones if unusable). */
