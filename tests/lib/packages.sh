@@ -3,7 +3,7 @@
 # build the libFuzzer targets of the fuzz suite). Sourced by tests/run and
 # tests/vm/demo; stas_install_packages installs the missing ones (as root, with apt-get).
 stas_packages=(
-        meson ninja-build pkg-config gcc clang-format valgrind scdoc clang-14 libclang-rt-14-dev
+        meson ninja-build pkg-config gcc clang-format valgrind scdoc clang-14 libclang-rt-14-dev gcovr
         libnvme-dev libjson-c-dev libssl-dev libsystemd-dev libudev-dev libavahi-client-dev libcmocka-dev
         dbus dbus-daemon python3 systemd
         qemu-system-x86 busybox-static cpio kmod xz-utils nvme-cli udev avahi-daemon avahi-utils iproute2

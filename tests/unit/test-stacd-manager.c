@@ -238,6 +238,69 @@ static void test_stacd_manager_stop_and_restore(void **state) {
         assert_int_equal(env->f.n_connect, 0);
 }
 
+/* a connect that fails is retried on its backoff; the IOC stays tracked */
+static void test_stacd_manager_connect_fails(void **state) {
+        Env *env = *state;
+
+        env->f.connect_result = -ECONNREFUSED;
+        start(env, "[Controllers]\n" IOC1);
+        RUN_UNTIL(env->e, env->f.n_connect >= 1 && !stas_ctrl_busy(env->m->iocs[0]->ctrl));
+        assert_int_equal(n_connected(env->m), 0);
+        assert_true(stas_ctrl_retry_pending(env->m->iocs[0]->ctrl));
+        assert_int_equal(env->m->n_iocs, 1);
+        /* SIGHUP tries again at once only what has no retry pending: this one waits */
+        write_file(env->conf, "[Controllers]\n" IOC1);
+        manager_reload(env->m);
+        assert_int_equal(env->f.n_connect, 1);
+}
+
+/* process_info and the list_controllers dicts are built from memory */
+static void test_stacd_manager_info(void **state) {
+        Env *env = *state;
+        _cleanup_free_ char *info = NULL;
+        const StasKV *d;
+
+        start(env, "[Controllers]\n" IOC1);
+        RUN_UNTIL(env->e, n_connected(env->m) == 1);
+        assert_int_equal(manager_process_info(env->m, &info), 0);
+        assert_non_null(strstr(info, "\"stafd\""));
+        assert_non_null(strstr(info, env->lkc));
+        d = manager_ioc_dict(env->m, env->m->iocs[0], false);
+        assert_non_null(d);
+        assert_string_equal(kv_get(d, "subsysnqn"), NQN1);
+        assert_ptr_equal(manager_ioc_dict(env->m, env->m->iocs[0], false), d); /* cached */
+        assert_non_null(manager_ioc_dict(env->m, env->m->iocs[0], true));
+}
+
+/* all-connections-matching: a foreign IOC connection in sysfs is adopted, then removed */
+static void test_stacd_manager_audit(void **state) {
+        Env *env = *state;
+        char root[] = "/tmp/test-stacd-sysfs.XXXXXX", dir[160], path[200], cmd[200];
+        const char *attrs[][2] = {
+                { "transport", "tcp\n" },   { "address", "traddr=10.0.0.7,trsvcid=4420\n" },
+                { "subsysnqn", NQN2 "\n" }, { "cntrltype", "io\n" },
+                { "state", "live\n" },      { "cntlid", "3\n" },
+        };
+
+        assert_non_null(mkdtemp(root));
+        snprintf(dir, sizeof dir, "%s/sys/class/nvme/nvme5", root);
+        snprintf(cmd, sizeof cmd, "mkdir -p %s", dir);
+        assert_int_equal(system(cmd), 0);
+        for (size_t i = 0; i < ELEMENTSOF(attrs); i++) {
+                snprintf(path, sizeof path, "%s/%s", dir, attrs[i][0]);
+                write_file(path, attrs[i][1]);
+        }
+        env->f.find_instance = 5;
+        start(env,
+              "[I/O controller connection management]\ndisconnect-scope=all-connections-matching-disconnect-trtypes\n");
+        env->m->ctrl_ctx.sysfs_root = root;
+        discovered(env, NULL, NULL); /* known, and lists nothing */
+        RUN_UNTIL(env->e, env->f.n_adopt == 1 && env->f.n_disconnect == 1 && env->m->n_iocs == 0);
+        snprintf(cmd, sizeof cmd, "rm -rf %s", root);
+        assert_int_equal(system(cmd), 0);
+        env->m->ctrl_ctx.sysfs_root = NULL;
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_stacd_manager_configured, setup, teardown),
@@ -245,6 +308,9 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_stacd_manager_discovered, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_stacd_manager_lost_device, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_stacd_manager_stop_and_restore, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_stacd_manager_connect_fails, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_stacd_manager_info, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_stacd_manager_audit, setup, teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
