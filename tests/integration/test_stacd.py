@@ -87,7 +87,10 @@ def test_three_iocs_host_iface(t):
              ("tcp", "4420", "lo", s.dc["host-nqn"]),
              f"{NQNS[i]}: connected with the DC's host-iface and host NQN (§5.8)")
         t.check("discovery" not in c[0], f"{NQNS[i]}: no discovery flag on an I/O controller")
-    t.wait(lambda: len(s.stacd.list_controllers()) == 3, "stacd lists 3 controllers")
+    # the kernel has the devices before stacd has the connects' results: wait for those too
+    t.wait(lambda: len(s.stacd.list_controllers()) == 3
+           and all(c.get("device") != "nvme?" for c in s.stacd.list_controllers()),
+           "stacd lists 3 controllers, connected")
     lc = {c["subsysnqn"]: c for c in s.stacd.list_controllers()}
     for i in range(3):
         c = lc.get(NQNS[i], {})
