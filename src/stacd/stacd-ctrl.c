@@ -140,8 +140,7 @@ int ioc_new(StacdManager *m, const StasTid *tid, const StacdSource *src, StacdIo
         r = ioc_options(m, io, &opts);
         if (r < 0)
                 goto fail;
-        r = stas_ctrl_new(
-                m->event, m->ops, m->ops_ctx, tid, &opts, false, &ioc_events, io, &io->ctrl);
+        r = stas_ctrl_new(m->event, m->ops, m->ops_ctx, tid, &opts, false, &ioc_events, io, &io->ctrl);
         connect_options_done(&opts);
         if (r < 0)
                 goto fail;

@@ -37,22 +37,9 @@
 #define STACD_SHORT_WORKERS 4
 
 static void stop_now(StacdManager *m) {
-        timer_stop(m->stop_timer);
         manager_save_lkc(m);
         (void) lkc_writer_flush(m->lkc_writer); /* always written at stop */
         (void) sd_event_exit(m->event, 0);
-}
-
-static void ioc_disposed(StasCtrl *c, void *userdata) {
-        StacdIoc *io = userdata;
-        StacdManager *m = io->m;
-
-        (void) ioc_list_remove(&m->disposing, &m->n_disposing, io);
-        ioc_free(io);
-        if (m->stopping && m->n_disposing == 0) {
-                log_info("Pending disconnects done.");
-                stop_now(m);
-        }
 }
 
 /* Stop tracking @io; disconnect unless @keep. Never overtakes a connect in flight (ctrl.h). */
@@ -61,22 +48,15 @@ static void ioc_dispose(StacdManager *m, StacdIoc *io, bool keep) {
         int r;
 
         (void) ioc_list_remove(&m->iocs, &m->n_iocs, io);
-        if (ioc_list_add(&m->disposing, &m->n_disposing, io) < 0) {
-                /* cannot park it: forget it, leaving the connection */
-                log_oom();
-                ioc_free(io);
-                return;
-        }
         log_info(
                 "Controller %s is no longer wanted: %s.",
                 s,
                 keep ? "forgetting it, connection kept" : "disconnecting");
-        r = stas_ctrl_dispose(io->ctrl, keep, false, ioc_disposed, io);
-        if (r < 0) {
-                log_warning_errno(r, "Controller %s: dispose failed: %m", s);
-                (void) ioc_list_remove(&m->disposing, &m->n_disposing, io);
-                ioc_free(io);
-        }
+        /* the terminator keeps the controller until its disconnect is done; the IOC goes now */
+        r = terminator_dispose(m->terminator, TAKE_PTR(io->ctrl), keep, false);
+        ioc_free(io);
+        if (r < 0)
+                log_warning_errno(r, "Controller %s: dispose failed, leaving its connection: %m", s);
 }
 
 /**
@@ -89,13 +69,6 @@ StacdIoc *manager_find(StacdManager *m, const StasTid *tid) {
                 if (tid_equal(stas_ctrl_tid(m->iocs[i]->ctrl), tid))
                         return m->iocs[i];
         return NULL;
-}
-
-static bool disposing_tid(StacdManager *m, const StasTid *tid) {
-        for (size_t i = 0; i < m->n_disposing; i++)
-                if (tid_equal(stas_ctrl_tid(m->disposing[i]->ctrl), tid))
-                        return true;
-        return false;
 }
 
 static void plan_conf(StacdManager *m, StacdPlanConf *pc) {
@@ -271,9 +244,12 @@ static void audit(StacdManager *m) {
                 for (size_t j = 0; j < m->n_iocs && !skip; j++)
                         skip = streq_ptr(stas_ctrl_device(m->iocs[j]->ctrl), d->sysname) ||
                                 match_cid_tid(&cid, stas_ctrl_tid(m->iocs[j]->ctrl), ifaces);
-                for (size_t j = 0; j < m->n_disposing && !skip; j++)
-                        skip = streq_ptr(stas_ctrl_device(m->disposing[j]->ctrl), d->sysname) ||
-                                match_cid_tid(&cid, stas_ctrl_tid(m->disposing[j]->ctrl), ifaces);
+                for (size_t j = 0; j < terminator_n(m->terminator) && !skip; j++) {
+                        StasCtrl *c = terminator_ctrl(m->terminator, j);
+
+                        skip = streq_ptr(stas_ctrl_device(c), d->sysname) ||
+                                match_cid_tid(&cid, stas_ctrl_tid(c), ifaces);
+                }
                 for (size_t j = 0; j < p.n_add && !skip; j++)
                         skip = match_cid_tid(&cid, p.add[j], ifaces);
                 if (skip)
@@ -288,7 +264,7 @@ static void audit(StacdManager *m) {
                                 isempty(d->hostnqn) ? m->sys->hostnqn : d->hostnqn);
                 if (!t)
                         return (void) log_oom();
-                if (manager_find(m, t) || disposing_tid(m, t))
+                if (manager_find(m, t) || terminator_has_tid(m->terminator, t))
                         continue;
                 r = ioc_new(m, t, NULL, &io);
                 if (r < 0) {
@@ -316,14 +292,17 @@ void manager_discovered_updated(StacdManager *m) {
                 (void) timer_start(m->audit_timer, 0);
 }
 
-static void stop_timer_cb(StasTimer *t, void *userdata) {
+static void stopped(size_t left, void *userdata) {
         StacdManager *m = userdata;
 
-        log_warning(
-                "%zu disconnect(s) still pending after %u s: leaving those controllers connected; they are kept "
-                "in the last known configuration and removed at the next start.",
-                m->n_disposing,
-                (unsigned) (STAS_STOP_WAIT_USEC / USEC_PER_SEC));
+        if (left > 0)
+                log_warning(
+                        "%zu disconnect(s) still pending after %u s: leaving those controllers connected; they are "
+                        "kept in the last known configuration and removed at the next start.",
+                        left,
+                        (unsigned) (STAS_STOP_WAIT_USEC / USEC_PER_SEC));
+        else
+                log_info("Pending disconnects done.");
         stop_now(m);
 }
 
@@ -338,8 +317,7 @@ static void on_uevent(const StasUevent *ev, void *userdata) {
                 /* events were lost: check every IOC against sysfs; an add may be lost too (audit) */
                 for (size_t i = 0; i < m->n_iocs; i++)
                         (void) stas_ctrl_resync(m->iocs[i]->ctrl);
-                for (size_t i = 0; i < m->n_disposing; i++)
-                        (void) stas_ctrl_resync(m->disposing[i]->ctrl);
+                (void) terminator_uevent(m->terminator, ev);
                 if (m->conf->disconnect_scope == STAS_DISCONNECT_ALL_MATCHING)
                         (void) timer_start(m->audit_timer, STACD_AUDIT_SOAK_USEC);
                 return;
@@ -349,11 +327,7 @@ static void on_uevent(const StasUevent *ev, void *userdata) {
                         (void) stas_ctrl_handle_uevent(m->iocs[i]->ctrl, ev);
                         break;
                 }
-        for (size_t i = 0; i < m->n_disposing; i++)
-                if (streq_ptr(stas_ctrl_device(m->disposing[i]->ctrl), ev->sysname)) {
-                        (void) stas_ctrl_handle_uevent(m->disposing[i]->ctrl, ev);
-                        break;
-                }
+        (void) terminator_uevent(m->terminator, ev);
         if (ev->action == STAS_UEVENT_ADD && m->conf->disconnect_scope == STAS_DISCONNECT_ALL_MATCHING)
                 (void) timer_start(m->audit_timer, STACD_AUDIT_SOAK_USEC);
 }
@@ -374,14 +348,14 @@ static json_object *lkc_document(void *userdata) {
         json_object *doc;
         size_t n = 0;
 
-        tids = new0(StasTid *, m->n_iocs + m->n_disposing + 1);
+        tids = new0(StasTid *, m->n_iocs + terminator_n(m->terminator) + 1);
         if (!tids)
                 return NULL;
         for (size_t i = 0; i < m->n_iocs; i++)
                 tids[n++] = (StasTid *) stas_ctrl_tid(m->iocs[i]->ctrl);
         /* leaving with disconnects pending: they stay connected, the next start removes them */
-        for (size_t i = 0; m->stopping && i < m->n_disposing; i++)
-                tids[n++] = (StasTid *) stas_ctrl_tid(m->disposing[i]->ctrl);
+        for (size_t i = 0; m->stopping && i < terminator_n(m->terminator); i++)
+                tids[n++] = (StasTid *) stas_ctrl_tid(terminator_ctrl(m->terminator, i));
         doc = stacd_lkc_build(tids, n, &m->discovered);
         if (doc && lkc_host_uuid_add(doc) < 0) {
                 json_object_put(doc);
@@ -474,7 +448,7 @@ int manager_new(sd_event *event, const char *conf_path, bool tron, StacdManager 
                 return r;
         r = timer_new(event, audit_timer_cb, m, &m->audit_timer);
         if (r >= 0)
-                r = timer_new(event, stop_timer_cb, m, &m->stop_timer);
+                r = terminator_new(event, &m->terminator);
         if (r < 0)
                 return r;
         r = lkc_default_path("stacd", &m->lkc_path);
@@ -502,9 +476,7 @@ StacdManager *manager_free(StacdManager *m) {
         for (size_t i = 0; i < m->n_iocs; i++)
                 ioc_free(m->iocs[i]);
         free(m->iocs);
-        for (size_t i = 0; i < m->n_disposing; i++)
-                ioc_free(m->disposing[i]);
-        free(m->disposing);
+        m->terminator = terminator_free(m->terminator);
         m->lkc_writer = lkc_writer_free(m->lkc_writer);
         m->udev = stas_udev_free(m->udev);
         m->resolver = resolver_free(m->resolver);
@@ -516,7 +488,6 @@ StacdManager *manager_free(StacdManager *m) {
         stas_nvme_free(m->nvme);
         timer_free(m->reconcile_timer);
         timer_free(m->audit_timer);
-        timer_free(m->stop_timer);
         stacd_discovered_done(&m->discovered);
         kernel_options_done(&m->kopts);
         stas_conf_free(m->conf);
@@ -615,7 +586,8 @@ int manager_new_backend(
                 m->lkc_path = strdup(lkc_path);
                 if (!m->lkc_path)
                         return -ENOMEM;
-                r = lkc_writer_new(event, m->lkc_path, "stacd", &m->lkc_status, lkc_document, m, &m->lkc_writer);
+                r = lkc_writer_new(
+                        event, m->lkc_path, "stacd", &m->lkc_status, lkc_document, m, &m->lkc_writer);
                 if (r < 0)
                         return r;
         }
@@ -702,14 +674,13 @@ void manager_stop(StacdManager *m) {
         m->stopping = true;
         timer_stop(m->reconcile_timer);
         timer_stop(m->audit_timer);
-        if (m->n_disposing == 0)
+        if (terminator_n(m->terminator) == 0)
                 return stop_now(m);
         log_info(
                 "Waiting up to %u s for %zu pending disconnect(s).",
                 (unsigned) (STAS_STOP_WAIT_USEC / USEC_PER_SEC),
-                m->n_disposing);
-        if (timer_start(m->stop_timer, STAS_STOP_WAIT_USEC) < 0)
-                stop_now(m);
+                terminator_n(m->terminator));
+        (void) terminator_stop(m->terminator, STAS_STOP_WAIT_USEC, stopped, m);
 }
 
 /**
@@ -761,8 +732,8 @@ int manager_process_info(StacdManager *m, char **ret) {
                 return -ENOMEM;
         r = bus_debug_info_add(o, "stafd", m->staf && staf_present(m->staf) ? "present" : "absent");
         r = r ?: bus_debug_info_add(o, "discovered set", m->discovered.known ? "known" : "unknown");
-        for (size_t i = 0; r >= 0 && i < m->n_disposing; i++) {
-                StasCtrl *c = m->disposing[i]->ctrl;
+        for (size_t i = 0; r >= 0 && i < terminator_n(m->terminator); i++) {
+                StasCtrl *c = terminator_ctrl(m->terminator, i);
 
                 r = bus_debug_info_add_disposing(
                         o, stas_ctrl_tid(c), stas_ctrl_busy(c) ? "waiting for operation" : "disposing");

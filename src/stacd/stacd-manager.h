@@ -22,6 +22,7 @@
 #include "stas/event.h"
 #include "stas/kernel.h"
 #include "stas/lkc-writer.h"
+#include "stas/terminator.h"
 #include "stas/lkc.h"
 #include "stas/conf.h"
 #include "stas/sysconf.h"
@@ -87,13 +88,11 @@ struct StacdManager {
 
         StacdIoc **iocs;
         size_t n_iocs;
-        StacdIoc **disposing;
-        size_t n_disposing;
+        StasTerminator *terminator; /* IOCs being removed: their controllers (terminator.h) */
 
         StacdDiscovered discovered;
         StasTimer *reconcile_timer;
         StasTimer *audit_timer;
-        StasTimer *stop_timer; /* bounds the wait for disposals at stop */
         char *lkc_path;
         LkcStatus lkc_status;  /* the state file's last problem (process_info) */
         LkcWriter *lkc_writer; /* coalesced writes of lkc_path, off the loop */

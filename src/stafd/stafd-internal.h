@@ -31,6 +31,7 @@
 #include "stas/log.h"
 #include "stas/resolve.h"
 #include "stas/udev.h"
+#include "stas/terminator.h"
 #include "stas/wire.h"
 
 typedef enum Stage {
@@ -81,8 +82,7 @@ struct StafManager {
 
         StafDc **dcs;
         size_t n_dcs;
-        StasCtrl **disposing;
-        size_t n_disposing;
+        StasTerminator *terminator; /* DCs being removed (terminator.h) */
         StasKV **zeroconf;
         size_t n_zeroconf;
 
@@ -92,7 +92,6 @@ struct StafManager {
         bool stopping;
         void (*stop_done)(void *userdata);
         void *stop_ud;
-        StasTimer *stop_timer;
 };
 
 typedef struct Wanted {

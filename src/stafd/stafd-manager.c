@@ -53,19 +53,11 @@ int staf_manager_new(
         r = resolver_new(NULL, names_resolved, m, &m->resolver);
         if (r < 0)
                 return r;
+        r = terminator_new(event, &m->terminator);
+        if (r < 0)
+                return r;
         *ret = TAKE_PTR(m);
         return 0;
-}
-
-static void disposing_remove(StafManager *m, StasCtrl *c) {
-        for (size_t i = 0; i < m->n_disposing; i++)
-                if (m->disposing[i] == c) {
-                        memmove(m->disposing + i,
-                                m->disposing + i + 1,
-                                (m->n_disposing - i - 1) * sizeof(StasCtrl *));
-                        m->n_disposing--;
-                        return;
-                }
 }
 
 /**
@@ -78,15 +70,12 @@ StafManager *staf_manager_free(StafManager *m) {
         for (size_t i = 0; i < m->n_dcs; i++)
                 staf_dc_free(m->dcs[i]);
         free(m->dcs);
-        for (size_t i = 0; i < m->n_disposing; i++)
-                stas_ctrl_free(m->disposing[i]);
-        free(m->disposing);
+        m->terminator = terminator_free(m->terminator);
         for (size_t i = 0; i < m->n_zeroconf; i++)
                 kv_free(m->zeroconf[i]);
         free(m->zeroconf);
         timer_free(m->soak);
         resolver_free(m->resolver);
-        timer_free(m->stop_timer);
         stas_conf_free(m->conf);
         sysconf_free(m->sys);
         free(m->lkc_path);
@@ -125,33 +114,12 @@ int staf_manager_start(StafManager *m) {
         return 0;
 }
 
-static void dispose_done(StasCtrl *c, void *userdata) {
-        StafManager *m = userdata;
-
-        disposing_remove(m, c);
-        stas_ctrl_free(c);
-        if (m->stopping && m->n_disposing == 0 && m->stop_done) {
-                void (*done)(void *) = TAKE_PTR(m->stop_done);
-                done(m->stop_ud);
-        }
-}
-
 /* hand @dc's controller to the terminator and free @dc */
 static int dc_dispose(StafManager *m, StafDc *dc, bool keep, bool deregister) {
-        StasCtrl **n = realloc(m->disposing, (m->n_disposing + 1) * sizeof(StasCtrl *));
-        StasCtrl *c = dc->ctrl;
-        int r;
+        int r = terminator_dispose(m->terminator, TAKE_PTR(dc->ctrl), keep, deregister);
 
-        if (!n)
-                return -ENOMEM;
-        m->disposing = n;
-        r = stas_ctrl_dispose(c, keep, deregister, dispose_done, m);
-        if (r < 0)
-                return r;
-        m->disposing[m->n_disposing++] = c;
-        dc->ctrl = NULL;
         staf_dc_free(dc);
-        return 0;
+        return r;
 }
 
 static void names_resolved(StasResolver *res, void *userdata) {
@@ -219,8 +187,7 @@ static int reconcile_remove(StafManager *m, const StasReconcileResult *res) {
                         continue;
                 }
                 log_info("Removing discovery controller %s.", dc->tid_str);
-                if (dc_dispose(m, dc, false, true) < 0)
-                        staf_dc_free(dc);
+                (void) dc_dispose(m, dc, false, true);
         }
         m->n_dcs = k;
         return 0;
@@ -397,31 +364,29 @@ void staf_manager_uevent(StafManager *m, const StasUevent *ev) {
                 for (size_t i = 0; i < m->n_dcs; i++)
                         if (stas_ctrl_resync(m->dcs[i]->ctrl) == 0 && m->dcs[i]->log_reached)
                                 staf_dc_start_stage(m->dcs[i], STAGE_LOG);
-                for (size_t i = 0; i < m->n_disposing; i++)
-                        (void) stas_ctrl_resync(m->disposing[i]);
+                (void) terminator_uevent(m->terminator, ev);
                 return;
         }
         for (size_t i = 0; i < m->n_dcs; i++)
                 if (stas_ctrl_handle_uevent(m->dcs[i]->ctrl, ev))
                         return;
-        for (size_t i = 0; i < m->n_disposing; i++)
-                if (stas_ctrl_handle_uevent(m->disposing[i], ev))
-                        return;
+        if (terminator_uevent(m->terminator, ev))
+                return;
         if (ev->action == STAS_UEVENT_CHANGE &&
             (uevent_is_dlp_changed(ev) || ev->nvme_event == STAS_NVME_EVENT_REDISCOVER) &&
             m->hooks.foreign_dc_event && !restored_dc_at(m, ev))
                 m->hooks.foreign_dc_event(m, ev, m->userdata);
 }
 
-static void stop_timer_cb(StasTimer *t, void *userdata) {
+static void stopped(size_t left, void *userdata) {
         StafManager *m = userdata;
         void (*done)(void *) = TAKE_PTR(m->stop_done);
 
-        if (m->n_disposing > 0)
+        if (left > 0)
                 log_warning(
                         "%zu discovery controller disconnect(s) or deregistration(s) still pending after %u s: "
                         "leaving them; those controllers are kept in the last known configuration.",
-                        m->n_disposing,
+                        left,
                         (unsigned) (STAS_STOP_WAIT_USEC / USEC_PER_SEC));
         if (done)
                 done(m->stop_ud);
@@ -432,7 +397,6 @@ static void stop_timer_cb(StasTimer *t, void *userdata) {
  */
 int staf_manager_stop(StafManager *m, void (*done)(void *userdata), void *userdata) {
         bool keep = m->conf->persistent_connections;
-        int r;
 
         staf_manager_save(m);
         (void) staf_manager_flush_state(m); /* always written at stop */
@@ -440,22 +404,16 @@ int staf_manager_stop(StafManager *m, void (*done)(void *userdata), void *userda
         m->stop_done = done;
         m->stop_ud = userdata;
         timer_stop(m->soak);
-        while (m->n_dcs > 0) {
-                StafDc *dc = m->dcs[--m->n_dcs];
-                if (dc_dispose(m, dc, keep, !keep) < 0)
-                        staf_dc_free(dc);
-        }
-        r = timer_new(m->event, stop_timer_cb, m, &m->stop_timer);
-        if (r < 0)
-                return r;
-        if (m->n_disposing == 0)
-                return timer_start(m->stop_timer, 0);
-        /* dispose_done() ends the stop when the last one is done, this timer at the latest */
-        log_info(
-                "Waiting up to %u s for %zu pending disconnect(s) or deregistration(s).",
-                (unsigned) (STAS_STOP_WAIT_USEC / USEC_PER_SEC),
-                m->n_disposing);
-        return timer_start(m->stop_timer, STAS_STOP_WAIT_USEC);
+        while (m->n_dcs > 0)
+                (void) dc_dispose(m, m->dcs[--m->n_dcs], keep, !keep);
+        if (terminator_n(m->terminator) > 0)
+                log_info(
+                        "Waiting up to %u s for %zu pending disconnect(s) or deregistration(s).",
+                        (unsigned) (STAS_STOP_WAIT_USEC / USEC_PER_SEC),
+                        terminator_n(m->terminator));
+        /* stopped() ends the stop when the last one is done, at the deadline at the latest */
+        (void) terminator_stop(m->terminator, STAS_STOP_WAIT_USEC, stopped, m);
+        return 0;
 }
 
 const StasConf *staf_manager_conf(const StafManager *m) {
@@ -482,11 +440,13 @@ StafDc *staf_manager_find(const StafManager *m, const StasTid *tid) {
 }
 
 size_t staf_manager_n_disposing(const StafManager *m) {
-        return m->n_disposing;
+        return terminator_n(m->terminator);
 }
 
 const StasTid *staf_manager_disposing_tid(const StafManager *m, size_t i) {
-        return i < m->n_disposing ? stas_ctrl_tid(m->disposing[i]) : NULL;
+        StasCtrl *c = terminator_ctrl(m->terminator, i);
+
+        return c ? stas_ctrl_tid(c) : NULL;
 }
 
 const StasTimer *staf_manager_soak_timer(const StafManager *m) {

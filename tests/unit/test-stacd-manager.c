@@ -163,7 +163,9 @@ static void test_stacd_manager_reload_removes(void **state) {
         RUN_UNTIL(env->e, n_connected(env->m) == 2);
         write_file(env->conf, "[Controllers]\n" IOC1);
         manager_reload(env->m);
-        RUN_UNTIL(env->e, env->m->n_iocs == 1 && env->m->n_disposing == 0 && env->f.n_disconnect == 1);
+        RUN_UNTIL(
+                env->e,
+                env->m->n_iocs == 1 && terminator_n(env->m->terminator) == 0 && env->f.n_disconnect == 1);
         assert_non_null(find_nqn(env->m, NQN1));
         assert_null(find_nqn(env->m, NQN2));
         assert_int_equal(env->f.n_connect, 2); /* the kept one was not reconnected */
