@@ -14,6 +14,7 @@
 #include "fuzz-stacd.h"
 #include "stafd-conf.h"
 #include "stafd-manager.h"
+#include "stas/hostid.h"
 #include "stas/json-util.h"
 #include "stas/lkc.h"
 
@@ -99,6 +100,10 @@ bool fuzz_one(const uint8_t *data, size_t size) {
         int rf, rc;
 
         fuzz_write_file(path, data, size);
+        /* the saved random host UUID reaches the host NQN: only a UUID may be taken */
+        lkc_host_uuid_restore(path, "stafd");
+        lkc_host_uuid_restore(path, "stacd");
+        fuzz_assert(!hostnqn_random_uuid() || strlen(hostnqn_random_uuid()) == 36);
         rc = lkc_load(path, "stacd", &stacd);
         if (rc == 0)
                 stacd_round_trip(stacd);
