@@ -165,28 +165,51 @@ const char *sysconf_default_path(void) {
         return isempty(e) ? STAS_ETC_STAS "/sys.conf" : e;
 }
 
-/* [Host] nqn (or the file it names, default /etc/nvme/hostnqn), else a derived one */
-static int load_hostnqn(const StasIni *ini, const char *root, StasSysConf *s) {
-        _cleanup_free_ char *def_nqn = NULL;
-        char at[512];
+/*
+ * [Host] @key, or the file it names (default /etc/nvme/@file under @root), into *@ret (NULL when
+ * unreadable or empty: each warned about, naming @what and the stasadm command that makes one).
+ * @at receives where the value came from, for the caller's own checks. Return: 0 or -ENOMEM.
+ */
+static int load_host_value(
+        const StasIni *ini,
+        const char *root,
+        const char *key,
+        const char *file,
+        const char *what,
+        char **ret,
+        char at[static 512]) {
+        _cleanup_free_ char *def = NULL;
         Source src;
         int r;
 
-        if (asprintf(&def_nqn, FILE_PREFIX "%s" STAS_ETC_NVME "/hostnqn", root) < 0)
+        if (asprintf(&def, FILE_PREFIX "%s" STAS_ETC_NVME "/%s", root, file) < 0)
                 return -ENOMEM;
-        r = resolve(ini, "nqn", def_nqn, false, &src, &s->hostnqn);
+        r = resolve(ini, key, def, false, &src, ret);
         if (r == -ENOMEM)
                 return r;
-        where(&src, at, sizeof(at));
+        where(&src, at, 512);
         if (r < 0)
                 log_warning_errno(
                         r,
-                        "%scannot read the host NQN from %s: %m; deriving one (see stasadm hostnqn).",
+                        "%scannot read the %s from %s: %m; deriving one (see stasadm %s).",
                         at,
-                        ini_redact(src.file));
-        else if (!s->hostnqn)
-                log_warning("%sthe host NQN is empty; deriving one (see stasadm hostnqn).", at);
-        else if (!nqn_is_valid(s->hostnqn)) {
+                        what,
+                        ini_redact(src.file),
+                        file);
+        else if (!*ret)
+                log_warning("%sthe %s is empty; deriving one (see stasadm %s).", at, what, file);
+        return 0;
+}
+
+/* [Host] nqn (or the file it names, default /etc/nvme/hostnqn), else a derived one */
+static int load_hostnqn(const StasIni *ini, const char *root, StasSysConf *s) {
+        char at[512];
+        int r;
+
+        r = load_host_value(ini, root, "nqn", "hostnqn", "host NQN", &s->hostnqn, at);
+        if (r < 0)
+                return r;
+        if (s->hostnqn && !nqn_is_valid(s->hostnqn)) {
                 log_error(
                         "%sinvalid host NQN '%.*s' (must start with \"nqn.\", have at most %d printable characters and no ',', '=' or blank); deriving one.",
                         at,
@@ -234,26 +257,13 @@ static int derive_hostid(const char *root, StasSysConf *s) {
 
 /* [Host] id (or the file it names, default /etc/nvme/hostid), else a derived one */
 static int load_hostid(const StasIni *ini, const char *root, StasSysConf *s) {
-        _cleanup_free_ char *def_id = NULL;
         char at[512];
-        Source src;
         int r;
 
-        if (asprintf(&def_id, FILE_PREFIX "%s" STAS_ETC_NVME "/hostid", root) < 0)
-                return -ENOMEM;
-        r = resolve(ini, "id", def_id, false, &src, &s->hostid);
-        if (r == -ENOMEM)
-                return r;
-        where(&src, at, sizeof(at));
+        r = load_host_value(ini, root, "id", "hostid", "host ID", &s->hostid, at);
         if (r < 0)
-                log_warning_errno(
-                        r,
-                        "%scannot read the host ID from %s: %m; deriving one (see stasadm hostid).",
-                        at,
-                        ini_redact(src.file));
-        else if (!s->hostid)
-                log_warning("%sthe host ID is empty; deriving one (see stasadm hostid).", at);
-        else if (!uuid_is_valid(s->hostid)) {
+                return r;
+        if (s->hostid && !uuid_is_valid(s->hostid)) {
                 log_error(
                         "%sinvalid host ID '%.*s' (must be a UUID); deriving one.",
                         at,
