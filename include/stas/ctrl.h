@@ -19,7 +19,8 @@
  *    kept. "change" events are passed to the owner's change() callback. An "add" or "change"
  *    for our name whose device is gone from sysfs or is another controller (its remove event was
  *    lost) is handled as that lost "remove". After lost events the owner calls
- *    stas_ctrl_resync(), which does the same check without an event.
+ *    stas_ctrl_resync(), which does the same check without an event. (Both daemons route
+ *    through their controller set, ctrl-set.h.)
  *  - Verbs. The discovery verbs (DIM register, supported log pages, get log pages) are run
  *    through the StasCtrl so it knows when the backend is busy. At most one verb is in flight
  *    at a time (the backend returns -EBUSY otherwise).
@@ -80,8 +81,18 @@ typedef struct StasCtrlOps {
         int (*ctrl_new)(
                 void *ctx, const StasTid *tid, const StasConnectOptions *opts, bool discovery, void **ret);
         void (*ctrl_free)(void *h);
-        /* find an existing kernel controller for @tid: 1 and *@ret_instance, 0 if none, -errno */
-        int (*find)(void *ctx, const StasTid *tid, bool discovery, int *ret_instance);
+        /*
+         * optional: read what find() looks at (the kernel's controllers, the interface addresses)
+         * once, for a batch of find() calls made in one go; *@ret is the backend's own, freed with
+         * snapshot_free(). Return: 0 or -errno.
+         */
+        int (*snapshot)(void *ctx, void **ret);
+        void (*snapshot_free)(void *snap);
+        /*
+         * find an existing kernel controller for @tid in @snap (NULL: read the kernel now, for this
+         * call alone): 1 and *@ret_instance, 0 if none, -errno
+         */
+        int (*find)(void *ctx, const void *snap, const StasTid *tid, bool discovery, int *ret_instance);
         int (*adopt)(void *h, int instance); /* synchronous, non-blocking (sysfs) */
         int (*connect)(void *h, StasCtrlOpDone cb, void *userdata);
         int (*disconnect)(void *h, StasCtrlOpDone cb, void *userdata);
@@ -112,19 +123,11 @@ typedef struct StasCtrlNvmeCtx {
         StasTaskPool *connect_pool; /* connects only: may block for a transport's connect timeout */
         StasTaskPool *short_pool;   /* DIM, supported log pages, get log pages, disconnect */
         const char *sysfs_root;     /* NULL = "/" */
-        /*
-         * With @event set, find() reads sysfs and the interface addresses once per event-loop
-         * iteration (sd_event_get_iteration()) and reuses them for every controller looked up in that
-         * iteration: a reconcile of N controllers then costs one enumeration, not N. Release
-         * with stas_ctrl_nvme_ctx_done().
-         */
-        sd_event *event;
-        uint64_t cache_iteration;
-        struct StasNvmeDevice **cache_devs;
-        struct StasIfMap *cache_ifaces;
 } StasCtrlNvmeCtx;
-/* stas_ctrl_nvme_ctx_done() - free what find() cached. */
-void stas_ctrl_nvme_ctx_done(StasCtrlNvmeCtx *x);
+/*
+ * Its snapshot() reads the kernel's controllers from sysfs and the interface addresses: a batch
+ * of N first attempts (ctrl-set.h) costs one enumeration, not N. Nothing is kept between calls.
+ */
 extern const StasCtrlOps stas_ctrl_nvme_ops;
 
 typedef struct StasCtrl StasCtrl;
@@ -166,16 +169,25 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(StasCtrl *, stas_ctrl_free);
 /* stas_ctrl_start() - schedule the first attempt right away (on the next loop iteration). */
 int stas_ctrl_start(StasCtrl *c);
 /*
+ * stas_ctrl_start_with() - the first attempt now, looking for an existing kernel controller in
+ * @snap (StasCtrlOps.snapshot(); NULL: the backend reads the kernel itself). Not connected and
+ * nothing in flight: a pending retry is replaced by this attempt. The owner's callbacks may run
+ * before this returns (an adopt, a refused connect): call it from the loop, not from inside
+ * them (ctrl_set_start() does). Return: 0, -EINVAL, -ESHUTDOWN (disposing).
+ */
+int stas_ctrl_start_with(StasCtrl *c, const void *snap);
+/*
  * stas_ctrl_connect_now() - if not connected and no attempt is in flight: reset the attempt
  * count and the backoff and attempt on the next loop iteration (stacd: SIGHUP, NCC cleared).
  */
 int stas_ctrl_connect_now(StasCtrl *c);
 /*
  * stas_ctrl_adopt_existing() - without connecting and without calling the owner's callbacks:
- * if the kernel already has a controller for the TID, adopt it (so that stas_ctrl_dispose() can
- * deregister and disconnect it). Return: 1 adopted (or already connected), 0 none, -errno.
+ * if the kernel already has a controller for the TID (in @snap, as for stas_ctrl_start_with()),
+ * adopt it (so that stas_ctrl_dispose() can deregister and disconnect it). Return: 1 adopted (or
+ * already connected), 0 none, -errno.
  */
-int stas_ctrl_adopt_existing(StasCtrl *c);
+int stas_ctrl_adopt_existing(StasCtrl *c, const void *snap);
 /* stas_ctrl_set_options() - replace the connect options (used from the next attempt on). */
 int stas_ctrl_set_options(StasCtrl *c, const StasConnectOptions *opts);
 /* stas_ctrl_set_backoff() - replace the retry policy (tests; attempt counter reset). */
@@ -227,6 +239,8 @@ int stas_ctrl_dispose(
         StasCtrl *c, bool keep_connection, bool deregister, StasCtrlDisposed done, void *userdata);
 
 const StasTid *stas_ctrl_tid(const StasCtrl *c);
+/* stas_ctrl_userdata() - the owner's @userdata given to stas_ctrl_new(). */
+void *stas_ctrl_userdata(const StasCtrl *c);
 const StasConnectOptions *stas_ctrl_options(const StasCtrl *c);
 bool stas_ctrl_is_discovery(const StasCtrl *c);
 /* stas_ctrl_device() - "nvmeN" while connected, else NULL. */

@@ -294,7 +294,7 @@ static void connect_done(int r, void *userdata) {
                 on_connected(c);
 }
 
-static void attempt(StasCtrl *c) {
+static void attempt(StasCtrl *c, const void *snap) {
         int instance = -1, r;
 
         if (c->connected || c->verb != VERB_NONE || c->disposing)
@@ -310,7 +310,7 @@ static void attempt(StasCtrl *c) {
                         return;
                 }
         }
-        r = c->ops->find ? c->ops->find(c->ops_ctx, c->tid, c->discovery, &instance) : 0;
+        r = c->ops->find ? c->ops->find(c->ops_ctx, snap, c->tid, c->discovery, &instance) : 0;
         if (r < 0)
                 log_debug(
                         "Controller %s: looking for an existing connection failed: %s",
@@ -339,8 +339,8 @@ static void attempt(StasCtrl *c) {
 }
 
 static void retry_cb(StasTimer *t, void *userdata) {
-        touch(userdata); /* the timer is no longer armed */
-        attempt(userdata);
+        touch(userdata);         /* the timer is no longer armed */
+        attempt(userdata, NULL); /* a batch of one: the backend reads the kernel for it */
 }
 
 /**
@@ -357,9 +357,24 @@ int stas_ctrl_start(StasCtrl *c) {
 }
 
 /**
+ * stas_ctrl_start_with() - see ctrl.h.
+ */
+int stas_ctrl_start_with(StasCtrl *c, const void *snap) {
+        if (!c)
+                return -EINVAL;
+        if (c->disposing)
+                return -ESHUTDOWN;
+        if (c->connected || c->verb != VERB_NONE)
+                return 0;
+        timer_stop(c->retry);
+        attempt(c, snap);
+        return 0;
+}
+
+/**
  * stas_ctrl_adopt_existing() - see ctrl.h.
  */
-int stas_ctrl_adopt_existing(StasCtrl *c) {
+int stas_ctrl_adopt_existing(StasCtrl *c, const void *snap) {
         int instance = -1, r;
 
         if (!c)
@@ -370,7 +385,7 @@ int stas_ctrl_adopt_existing(StasCtrl *c) {
                 return 1;
         if (c->verb != VERB_NONE || !c->ops->find)
                 return 0;
-        r = c->ops->find(c->ops_ctx, c->tid, c->discovery, &instance);
+        r = c->ops->find(c->ops_ctx, snap, c->tid, c->discovery, &instance);
         if (r <= 0)
                 return r;
         if (!c->h) {
@@ -741,6 +756,10 @@ int stas_ctrl_dispose(
         return timer_start(c->defer, 0);
 }
 
+void *stas_ctrl_userdata(const StasCtrl *c) {
+        return c ? c->userdata : NULL;
+}
+
 const StasTid *stas_ctrl_tid(const StasCtrl *c) {
         return c->tid;
 }
@@ -871,63 +890,71 @@ static void nvme_h_free(void *p) {
         free(h);
 }
 
-void stas_ctrl_nvme_ctx_done(StasCtrlNvmeCtx *x) {
-        x->cache_devs = nvmedev_list_free(x->cache_devs);
-        x->cache_ifaces = ifaddr_map_free(x->cache_ifaces);
-        x->cache_iteration = 0;
+/* What nvme_h_find() looks at, read once for a batch of lookups. */
+typedef struct NvmeSnapshot {
+        StasNvmeDevice **devs;
+        StasIfMap *ifaces;
+} NvmeSnapshot;
+
+static void nvme_snapshot_free(void *p) {
+        NvmeSnapshot *s = p;
+
+        if (!s)
+                return;
+        nvmedev_list_free(s->devs);
+        ifaddr_map_free(s->ifaces);
+        free(s);
 }
 
-/* The kernel's controllers and the interface addresses, read at most once per loop iteration. */
-static int nvme_ctx_snapshot(StasCtrlNvmeCtx *x, StasNvmeDevice ***ret_devs, StasIfMap **ret_ifaces) {
-        uint64_t iteration = 0;
+static int nvme_snapshot(void *ctx, void **ret) {
+        StasCtrlNvmeCtx *x = ctx;
+        NvmeSnapshot *s;
         int r;
 
-        /* sd-event counts iterations from 1 once the loop runs; 0 means "do not cache" */
-        if (x->event && sd_event_get_iteration(x->event, &iteration) >= 0 && iteration != 0 &&
-            iteration == x->cache_iteration && x->cache_devs && x->cache_ifaces)
-                goto done;
-        stas_ctrl_nvme_ctx_done(x);
-        r = nvmedev_enumerate(x->sysfs_root, &x->cache_devs);
-        if (r < 0)
+        s = new0(NvmeSnapshot, 1);
+        if (!s)
+                return -ENOMEM;
+        r = nvmedev_enumerate(x->sysfs_root, &s->devs);
+        if (r < 0) {
+                nvme_snapshot_free(s);
                 return r;
-        if (ifaddr_map_from_system(&x->cache_ifaces) < 0) {
-                x->cache_ifaces = ifaddr_map_new();
-                if (!x->cache_ifaces)
-                        return -ENOMEM;
         }
-        x->cache_iteration = iteration;
-done:
-        *ret_devs = x->cache_devs;
-        *ret_ifaces = x->cache_ifaces;
+        /* without the addresses, a TID with a host-iface or host-traddr matches nothing */
+        if (ifaddr_map_from_system(&s->ifaces) < 0 && !(s->ifaces = ifaddr_map_new())) {
+                nvme_snapshot_free(s);
+                return -ENOMEM;
+        }
+        *ret = s;
         return 0;
 }
 
-static int nvme_h_find(void *ctx, const StasTid *tid, bool discovery, int *ret_instance) {
-        StasCtrlNvmeCtx *x = ctx;
-        StasNvmeDevice **devs;
-        StasIfMap *ifaces;
+static int nvme_h_find(void *ctx, const void *snap, const StasTid *tid, bool discovery, int *ret_instance) {
+        const NvmeSnapshot *s = snap;
+        void *own = NULL;
         int r;
 
-        r = nvme_ctx_snapshot(x, &devs, &ifaces);
-        if (r < 0)
-                return r;
+        if (!s) {
+                r = nvme_snapshot(ctx, &own);
+                if (r < 0)
+                        return r;
+                s = own;
+        }
         r = 0;
-        for (size_t i = 0; devs && devs[i]; i++) {
+        for (size_t i = 0; s->devs && s->devs[i]; i++) {
                 StasConnId cid;
 
-                if (discovery ? !nvmedev_is_dc(devs[i]) : !nvmedev_is_ioc(devs[i]))
+                if (discovery ? !nvmedev_is_dc(s->devs[i]) : !nvmedev_is_ioc(s->devs[i]))
                         continue;
-                if (streq(devs[i]->state, "deleting"))
+                if (streq(s->devs[i]->state, "deleting"))
                         continue;
-                nvmedev_conn_id(devs[i], &cid);
-                if (match_cid_tid(&cid, tid, ifaces)) {
-                        *ret_instance = devs[i]->instance;
+                nvmedev_conn_id(s->devs[i], &cid);
+                if (match_cid_tid(&cid, tid, s->ifaces)) {
+                        *ret_instance = s->devs[i]->instance;
                         r = 1;
                         break;
                 }
         }
-        if (!x->event) /* no loop to say when the snapshot is stale: do not keep it */
-                stas_ctrl_nvme_ctx_done(x);
+        nvme_snapshot_free(own);
         return r;
 }
 
@@ -1030,6 +1057,8 @@ static void nvme_h_cancel(void *p) {
 const StasCtrlOps stas_ctrl_nvme_ops = {
         .ctrl_new = nvme_h_new,
         .ctrl_free = nvme_h_free,
+        .snapshot = nvme_snapshot,
+        .snapshot_free = nvme_snapshot_free,
         .find = nvme_h_find,
         .adopt = nvme_h_adopt,
         .connect = nvme_h_connect,

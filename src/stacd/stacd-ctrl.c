@@ -25,7 +25,7 @@
 void ioc_free(StacdIoc *io) {
         if (!io)
                 return;
-        stas_ctrl_free(io->ctrl);
+        ctrl_set_drop(io->m->ctrls, io->ctrl);
         kv_free(io->entry);
         kv_free(io->dlpe);
         kv_free(io->dicts.dict[0]);
@@ -140,7 +140,7 @@ int ioc_new(StacdManager *m, const StasTid *tid, const StacdSource *src, StacdIo
         r = ioc_options(m, io, &opts);
         if (r < 0)
                 goto fail;
-        r = stas_ctrl_new(m->event, m->ops, m->ops_ctx, tid, &opts, false, &ioc_events, io, &io->ctrl);
+        r = ctrl_set_new_ctrl(m->ctrls, tid, &opts, false, &ioc_events, io, &io->ctrl);
         connect_options_done(&opts);
         if (r < 0)
                 goto fail;
@@ -159,7 +159,7 @@ void ioc_start(StacdIoc *io) {
 
         if (io->started)
                 return;
-        r = stas_ctrl_start(io->ctrl);
+        r = ctrl_set_start(io->m->ctrls, io->ctrl);
         if (r < 0)
                 log_warning_errno(r, "Failed to start a connection: %m");
         else

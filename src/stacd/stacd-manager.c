@@ -53,7 +53,7 @@ static void ioc_dispose(StacdManager *m, StacdIoc *io, bool keep) {
                 s,
                 keep ? "forgetting it, connection kept" : "disconnecting");
         /* the terminator keeps the controller until its disconnect is done; the IOC goes now */
-        r = terminator_dispose(m->terminator, TAKE_PTR(io->ctrl), keep, false);
+        r = ctrl_set_remove(m->ctrls, TAKE_PTR(io->ctrl), keep, false);
         ioc_free(io);
         if (r < 0)
                 log_warning_errno(r, "Controller %s: dispose failed, leaving its connection: %m", s);
@@ -244,8 +244,8 @@ static void audit(StacdManager *m) {
                 for (size_t j = 0; j < m->n_iocs && !skip; j++)
                         skip = streq_ptr(stas_ctrl_device(m->iocs[j]->ctrl), d->sysname) ||
                                 match_cid_tid(&cid, stas_ctrl_tid(m->iocs[j]->ctrl), ifaces);
-                for (size_t j = 0; j < terminator_n(m->terminator) && !skip; j++) {
-                        StasCtrl *c = terminator_ctrl(m->terminator, j);
+                for (size_t j = 0; j < ctrl_set_n_removing(m->ctrls) && !skip; j++) {
+                        StasCtrl *c = ctrl_set_removing(m->ctrls, j);
 
                         skip = streq_ptr(stas_ctrl_device(c), d->sysname) ||
                                 match_cid_tid(&cid, stas_ctrl_tid(c), ifaces);
@@ -264,7 +264,7 @@ static void audit(StacdManager *m) {
                                 isempty(d->hostnqn) ? m->sys->hostnqn : d->hostnqn);
                 if (!t)
                         return (void) log_oom();
-                if (manager_find(m, t) || terminator_has_tid(m->terminator, t))
+                if (manager_find(m, t) || ctrl_set_removing_tid(m->ctrls, t))
                         continue;
                 r = ioc_new(m, t, NULL, &io);
                 if (r < 0) {
@@ -313,21 +313,10 @@ static void audit_timer_cb(StasTimer *t, void *userdata) {
 static void on_uevent(const StasUevent *ev, void *userdata) {
         StacdManager *m = userdata;
 
-        if (ev->action == STAS_UEVENT_OVERFLOW) {
-                /* events were lost: check every IOC against sysfs; an add may be lost too (audit) */
-                for (size_t i = 0; i < m->n_iocs; i++)
-                        (void) stas_ctrl_resync(m->iocs[i]->ctrl);
-                (void) terminator_uevent(m->terminator, ev);
-                if (m->conf->disconnect_scope == STAS_DISCONNECT_ALL_MATCHING)
-                        (void) timer_start(m->audit_timer, STACD_AUDIT_SOAK_USEC);
-                return;
-        }
-        for (size_t i = 0; i < m->n_iocs; i++)
-                if (streq_ptr(stas_ctrl_device(m->iocs[i]->ctrl), ev->sysname)) {
-                        (void) stas_ctrl_handle_uevent(m->iocs[i]->ctrl, ev);
-                        break;
-                }
-        (void) terminator_uevent(m->terminator, ev);
+        /* lost events: every IOC is checked against sysfs; an add may be lost too (audit) */
+        (void) ctrl_set_uevent(m->ctrls, ev);
+        if (ev->action == STAS_UEVENT_OVERFLOW && m->conf->disconnect_scope == STAS_DISCONNECT_ALL_MATCHING)
+                (void) timer_start(m->audit_timer, STACD_AUDIT_SOAK_USEC);
         if (ev->action == STAS_UEVENT_ADD && m->conf->disconnect_scope == STAS_DISCONNECT_ALL_MATCHING)
                 (void) timer_start(m->audit_timer, STACD_AUDIT_SOAK_USEC);
 }
@@ -348,14 +337,14 @@ static json_object *lkc_document(void *userdata) {
         json_object *doc;
         size_t n = 0;
 
-        tids = new0(StasTid *, m->n_iocs + terminator_n(m->terminator) + 1);
+        tids = new0(StasTid *, m->n_iocs + ctrl_set_n_removing(m->ctrls) + 1);
         if (!tids)
                 return NULL;
         for (size_t i = 0; i < m->n_iocs; i++)
                 tids[n++] = (StasTid *) stas_ctrl_tid(m->iocs[i]->ctrl);
         /* leaving with disconnects pending: they stay connected, the next start removes them */
-        for (size_t i = 0; m->stopping && i < terminator_n(m->terminator); i++)
-                tids[n++] = (StasTid *) stas_ctrl_tid(terminator_ctrl(m->terminator, i));
+        for (size_t i = 0; m->stopping && i < ctrl_set_n_removing(m->ctrls); i++)
+                tids[n++] = (StasTid *) stas_ctrl_tid(ctrl_set_removing(m->ctrls, i));
         doc = stacd_lkc_build(tids, n, &m->discovered);
         if (doc && lkc_host_uuid_add(doc) < 0) {
                 json_object_put(doc);
@@ -369,6 +358,7 @@ static void restore_lkc(StacdManager *m) {
         _cleanup_(dlp_tids_freep) StasTid **tids = NULL;
         json_object *data = NULL;
         StacdDiscovered d = {};
+        void *snap = NULL;
         int r;
 
         r = lkc_load_status(m->lkc_path, "stacd", &m->lkc_status, &data);
@@ -386,19 +376,23 @@ static void restore_lkc(StacdManager *m) {
         if (d.known)
                 log_info("Restored the last known discovered set (%zu discovery controller(s)).", d.n);
 
+        /* one look at the kernel for every IOC of the last run */
+        if (tids[0])
+                (void) ctrl_set_snapshot(m->ctrls, &snap);
         for (size_t i = 0; tids[i]; i++) {
                 int instance;
                 StacdIoc *io;
 
                 if (manager_find(m, tids[i]))
                         continue;
-                r = m->ops->find(m->ops_ctx, tids[i], false, &instance);
+                r = ctrl_set_find(m->ctrls, snap, tids[i], false, &instance);
                 if (r <= 0)
                         continue;
                 if (ioc_new(m, tids[i], NULL, &io) < 0)
                         continue;
                 io->maybe_discovered = true;
         }
+        ctrl_set_snapshot_free(m->ctrls, snap);
 }
 
 static int nvme_host(StacdManager *m, StasNvmeHost *h) {
@@ -447,8 +441,6 @@ int manager_new(sd_event *event, const char *conf_path, bool tron, StacdManager 
         if (r < 0)
                 return r;
         r = timer_new(event, audit_timer_cb, m, &m->audit_timer);
-        if (r >= 0)
-                r = terminator_new(event, &m->terminator);
         if (r < 0)
                 return r;
         r = lkc_default_path("stacd", &m->lkc_path);
@@ -476,7 +468,7 @@ StacdManager *manager_free(StacdManager *m) {
         for (size_t i = 0; i < m->n_iocs; i++)
                 ioc_free(m->iocs[i]);
         free(m->iocs);
-        m->terminator = terminator_free(m->terminator);
+        m->ctrls = ctrl_set_free(m->ctrls);
         m->lkc_writer = lkc_writer_free(m->lkc_writer);
         m->udev = stas_udev_free(m->udev);
         m->resolver = resolver_free(m->resolver);
@@ -484,7 +476,6 @@ StacdManager *manager_free(StacdManager *m) {
         (void) task_pool_free_within(m->connect_pool, STAS_STOP_WORKERS_USEC);
         (void) task_pool_free_within(m->short_pool, STAS_STOP_WORKERS_USEC);
         m->connect_pool = m->short_pool = NULL;
-        stas_ctrl_nvme_ctx_done(&m->ctrl_ctx);
         stas_nvme_free(m->nvme);
         timer_free(m->reconcile_timer);
         timer_free(m->audit_timer);
@@ -539,10 +530,10 @@ int manager_load(StacdManager *m) {
         m->ctrl_ctx = (StasCtrlNvmeCtx){ .nvme = m->nvme,
                                          .connect_pool = m->connect_pool,
                                          .short_pool = m->short_pool,
-                                         .sysfs_root = NULL,
-                                         .event = m->event };
-        m->ops = &stas_ctrl_nvme_ops;
-        m->ops_ctx = &m->ctrl_ctx;
+                                         .sysfs_root = NULL };
+        r = ctrl_set_new(m->event, &stas_ctrl_nvme_ops, &m->ctrl_ctx, &m->ctrls);
+        if (r < 0)
+                return log_error_errno(r, "Cannot create the controller set: %m");
         m->resolver = resolver_free(m->resolver);
         r = resolver_new(m->short_pool, names_resolved, m, &m->resolver);
         if (r < 0)
@@ -574,8 +565,9 @@ int manager_new_backend(
         r = manager_new(event, conf_path, false, &m);
         if (r < 0)
                 return r;
-        m->ops = ops;
-        m->ops_ctx = ops_ctx;
+        r = ctrl_set_new(event, ops, ops_ctx, &m->ctrls);
+        if (r < 0)
+                return r;
         m->no_udev = true;
         m->conf = TAKE_PTR(c);
         m->sys = TAKE_PTR(s);
@@ -674,13 +666,13 @@ void manager_stop(StacdManager *m) {
         m->stopping = true;
         timer_stop(m->reconcile_timer);
         timer_stop(m->audit_timer);
-        if (terminator_n(m->terminator) == 0)
+        if (ctrl_set_n_removing(m->ctrls) == 0)
                 return stop_now(m);
         log_info(
                 "Waiting up to %u s for %zu pending disconnect(s).",
                 (unsigned) (STAS_STOP_WAIT_USEC / USEC_PER_SEC),
-                terminator_n(m->terminator));
-        (void) terminator_stop(m->terminator, STAS_STOP_WAIT_USEC, stopped, m);
+                ctrl_set_n_removing(m->ctrls));
+        (void) ctrl_set_stop(m->ctrls, STAS_STOP_WAIT_USEC, stopped, m);
 }
 
 /**
@@ -732,8 +724,8 @@ int manager_process_info(StacdManager *m, char **ret) {
                 return -ENOMEM;
         r = bus_debug_info_add(o, "stafd", m->staf && staf_present(m->staf) ? "present" : "absent");
         r = r ?: bus_debug_info_add(o, "discovered set", m->discovered.known ? "known" : "unknown");
-        for (size_t i = 0; r >= 0 && i < terminator_n(m->terminator); i++) {
-                StasCtrl *c = terminator_ctrl(m->terminator, i);
+        for (size_t i = 0; r >= 0 && i < ctrl_set_n_removing(m->ctrls); i++) {
+                StasCtrl *c = ctrl_set_removing(m->ctrls, i);
 
                 r = bus_debug_info_add_disposing(
                         o, stas_ctrl_tid(c), stas_ctrl_busy(c) ? "waiting for operation" : "disposing");

@@ -22,7 +22,7 @@
 #include "stas/event.h"
 #include "stas/kernel.h"
 #include "stas/lkc-writer.h"
-#include "stas/terminator.h"
+#include "stas/ctrl-set.h"
 #include "stas/lkc.h"
 #include "stas/conf.h"
 #include "stas/sysconf.h"
@@ -80,15 +80,16 @@ struct StacdManager {
         StasTaskPool *short_pool;   /* disconnects, host name lookups */
         StasResolver *resolver;     /* host names in controller= traddrs */
         StasCtrlNvmeCtx ctrl_ctx;
-        /* the kernel backend: stas_ctrl_nvme_ops on ctrl_ctx, or a test's (manager_new_backend()) */
-        const StasCtrlOps *ops;
-        void *ops_ctx;
         bool no_udev; /* manager_new_backend(): uevents come from manager_uevent() only */
         StasUdev *udev;
 
         StacdIoc **iocs;
         size_t n_iocs;
-        StasTerminator *terminator; /* IOCs being removed: their controllers (terminator.h) */
+        /*
+         * the IOCs' controllers, live and being removed (ctrl-set.h), on the kernel backend:
+         * stas_ctrl_nvme_ops on ctrl_ctx, or a test's (manager_new_backend()); NULL until then
+         */
+        StasCtrlSet *ctrls;
 
         StacdDiscovered discovered;
         StasTimer *reconcile_timer;

@@ -388,7 +388,7 @@ static const StasCtrlEvents dc_events = {
 StafDc *staf_dc_free(StafDc *dc) {
         if (!dc)
                 return NULL;
-        stas_ctrl_free(dc->ctrl);
+        ctrl_set_drop(dc->m->ctrls, dc->ctrl);
         timer_free(dc->stage_timer);
         timer_free(dc->lost_timer);
         dlp_list_free(dc->log_pages);
@@ -424,7 +424,7 @@ int staf_dc_new(StafManager *m, const StasTid *tid, StasOrigin origin, const Sta
         r = stas_conf_connect_options(m->conf, entry, &opts);
         if (r < 0)
                 return r;
-        r = stas_ctrl_new(m->event, m->ops, m->ops_ctx, tid, &opts, true, &dc_events, dc, &dc->ctrl);
+        r = ctrl_set_new_ctrl(m->ctrls, tid, &opts, true, &dc_events, dc, &dc->ctrl);
         connect_options_done(&opts);
         if (r < 0)
                 return r;

@@ -31,7 +31,7 @@
 #include "stas/log.h"
 #include "stas/resolve.h"
 #include "stas/udev.h"
-#include "stas/terminator.h"
+#include "stas/ctrl-set.h"
 #include "stas/wire.h"
 
 typedef enum Stage {
@@ -70,8 +70,6 @@ struct StafDc {
 
 struct StafManager {
         sd_event *event;
-        const StasCtrlOps *ops;
-        void *ops_ctx;
         StasConf *conf;
         StasSysConf *sys;
         char *lkc_path;
@@ -82,7 +80,7 @@ struct StafManager {
 
         StafDc **dcs;
         size_t n_dcs;
-        StasTerminator *terminator; /* DCs being removed (terminator.h) */
+        StasCtrlSet *ctrls; /* the DCs' controllers, live and being removed (ctrl-set.h) */
         StasKV **zeroconf;
         size_t n_zeroconf;
 

@@ -6,6 +6,7 @@
 #include "stafd-internal.h"
 
 static void soak_cb(StasTimer *t, void *userdata);
+static void dc_resynced(StasCtrl *c, bool removed, void *userdata);
 static void names_resolved(StasResolver *res, void *userdata);
 
 /**
@@ -32,8 +33,6 @@ int staf_manager_new(
         if (!m)
                 return -ENOMEM;
         m->event = sd_event_ref(event);
-        m->ops = ops;
-        m->ops_ctx = ops_ctx;
         m->conf = TAKE_PTR(c);
         m->sys = TAKE_PTR(s);
         if (hooks)
@@ -53,9 +52,10 @@ int staf_manager_new(
         r = resolver_new(NULL, names_resolved, m, &m->resolver);
         if (r < 0)
                 return r;
-        r = terminator_new(event, &m->terminator);
+        r = ctrl_set_new(event, ops, ops_ctx, &m->ctrls);
         if (r < 0)
                 return r;
+        ctrl_set_on_resync(m->ctrls, dc_resynced, m);
         *ret = TAKE_PTR(m);
         return 0;
 }
@@ -70,7 +70,7 @@ StafManager *staf_manager_free(StafManager *m) {
         for (size_t i = 0; i < m->n_dcs; i++)
                 staf_dc_free(m->dcs[i]);
         free(m->dcs);
-        m->terminator = terminator_free(m->terminator);
+        m->ctrls = ctrl_set_free(m->ctrls);
         for (size_t i = 0; i < m->n_zeroconf; i++)
                 kv_free(m->zeroconf[i]);
         free(m->zeroconf);
@@ -114,9 +114,9 @@ int staf_manager_start(StafManager *m) {
         return 0;
 }
 
-/* hand @dc's controller to the terminator and free @dc */
+/* the orderly removal of @dc's controller (ctrl_set_remove()), and free @dc */
 static int dc_dispose(StafManager *m, StafDc *dc, bool keep, bool deregister) {
-        int r = terminator_dispose(m->terminator, TAKE_PTR(dc->ctrl), keep, deregister);
+        int r = ctrl_set_remove(m->ctrls, TAKE_PTR(dc->ctrl), keep, deregister);
 
         staf_dc_free(dc);
         return r;
@@ -164,6 +164,8 @@ static void reconcile_update_kept(StafManager *m, const Wanted *w, const StasRec
 /* the DCs no longer wanted leave the set (disposed, or dropped if never started) */
 static int reconcile_remove(StafManager *m, const StasReconcileResult *res) {
         _cleanup_free_ bool *del = new0(bool, m->n_dcs + 1);
+        bool snap_taken = false;
+        void *snap = NULL;
         size_t k = 0;
 
         if (!del)
@@ -181,7 +183,12 @@ static int reconcile_remove(StafManager *m, const StasReconcileResult *res) {
                  * Restored but no longer wanted: never connect it; a kernel connection left by the
                  * previous run is adopted only to deregister and disconnect it.
                  */
-                if (!dc->started && stas_ctrl_adopt_existing(dc->ctrl) <= 0) {
+                if (!dc->started && !snap_taken) {
+                        /* one look at the kernel for every restored DC dropped in this pass */
+                        (void) ctrl_set_snapshot(m->ctrls, &snap);
+                        snap_taken = true;
+                }
+                if (!dc->started && stas_ctrl_adopt_existing(dc->ctrl, snap) <= 0) {
                         log_info("Dropping discovery controller %s (no longer configured).", dc->tid_str);
                         staf_dc_free(dc);
                         continue;
@@ -189,6 +196,7 @@ static int reconcile_remove(StafManager *m, const StasReconcileResult *res) {
                 log_info("Removing discovery controller %s.", dc->tid_str);
                 (void) dc_dispose(m, dc, false, true);
         }
+        ctrl_set_snapshot_free(m->ctrls, snap);
         m->n_dcs = k;
         return 0;
 }
@@ -217,7 +225,7 @@ static int reconcile_add_and_start(StafManager *m, const Wanted *w, const StasRe
         for (size_t i = 0; i < m->n_dcs; i++)
                 if (!m->dcs[i]->started) {
                         m->dcs[i]->started = true;
-                        (void) stas_ctrl_start(m->dcs[i]->ctrl);
+                        (void) ctrl_set_start(m->ctrls, m->dcs[i]->ctrl);
                 }
         for (size_t i = 0; i < m->n_dcs; i++)
                 staf_dc_check_lost(m->dcs[i]);
@@ -345,6 +353,14 @@ int staf_manager_set_task_pool(StafManager *m, StasTaskPool *pool) {
  * (it adopts it then, with the current configuration). Until then an event of a device at its
  * address is that DC's, not a foreign one for nvme-cli's nvmf-connect@ (§5.11).
  */
+/* After lost events: a DC still connected to the same device may have missed an AEN: read again. */
+static void dc_resynced(StasCtrl *c, bool removed, void *userdata) {
+        StafDc *dc = stas_ctrl_userdata(c);
+
+        if (!removed && dc && dc->log_reached)
+                staf_dc_start_stage(dc, STAGE_LOG);
+}
+
 static bool restored_dc_at(const StafManager *m, const StasUevent *ev) {
         for (size_t i = 0; i < m->n_dcs; i++) {
                 const StasTid *t = m->dcs[i]->tid;
@@ -360,17 +376,7 @@ static bool restored_dc_at(const StafManager *m, const StasUevent *ev) {
  * staf_manager_uevent() - see stafd-manager.h.
  */
 void staf_manager_uevent(StafManager *m, const StasUevent *ev) {
-        if (ev->action == STAS_UEVENT_OVERFLOW) {
-                for (size_t i = 0; i < m->n_dcs; i++)
-                        if (stas_ctrl_resync(m->dcs[i]->ctrl) == 0 && m->dcs[i]->log_reached)
-                                staf_dc_start_stage(m->dcs[i], STAGE_LOG);
-                (void) terminator_uevent(m->terminator, ev);
-                return;
-        }
-        for (size_t i = 0; i < m->n_dcs; i++)
-                if (stas_ctrl_handle_uevent(m->dcs[i]->ctrl, ev))
-                        return;
-        if (terminator_uevent(m->terminator, ev))
+        if (ctrl_set_uevent(m->ctrls, ev) || ev->action == STAS_UEVENT_OVERFLOW)
                 return;
         if (ev->action == STAS_UEVENT_CHANGE &&
             (uevent_is_dlp_changed(ev) || ev->nvme_event == STAS_NVME_EVENT_REDISCOVER) &&
@@ -406,13 +412,13 @@ int staf_manager_stop(StafManager *m, void (*done)(void *userdata), void *userda
         timer_stop(m->soak);
         while (m->n_dcs > 0)
                 (void) dc_dispose(m, m->dcs[--m->n_dcs], keep, !keep);
-        if (terminator_n(m->terminator) > 0)
+        if (ctrl_set_n_removing(m->ctrls) > 0)
                 log_info(
                         "Waiting up to %u s for %zu pending disconnect(s) or deregistration(s).",
                         (unsigned) (STAS_STOP_WAIT_USEC / USEC_PER_SEC),
-                        terminator_n(m->terminator));
+                        ctrl_set_n_removing(m->ctrls));
         /* stopped() ends the stop when the last one is done, at the deadline at the latest */
-        (void) terminator_stop(m->terminator, STAS_STOP_WAIT_USEC, stopped, m);
+        (void) ctrl_set_stop(m->ctrls, STAS_STOP_WAIT_USEC, stopped, m);
         return 0;
 }
 
@@ -440,11 +446,11 @@ StafDc *staf_manager_find(const StafManager *m, const StasTid *tid) {
 }
 
 size_t staf_manager_n_disposing(const StafManager *m) {
-        return terminator_n(m->terminator);
+        return ctrl_set_n_removing(m->ctrls);
 }
 
 const StasTid *staf_manager_disposing_tid(const StafManager *m, size_t i) {
-        StasCtrl *c = terminator_ctrl(m->terminator, i);
+        StasCtrl *c = ctrl_set_removing(m->ctrls, i);
 
         return c ? stas_ctrl_tid(c) : NULL;
 }

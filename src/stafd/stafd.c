@@ -219,8 +219,7 @@ static int setup_loop_and_kernel(Stafd *d, const StasConf *conf, const StasSysCo
                 return log_error_errno(r, "Cannot create the worker pools: %m");
         d->ctx = (StasCtrlNvmeCtx){ .nvme = d->nvme,
                                     .connect_pool = d->connect_pool,
-                                    .short_pool = d->short_pool,
-                                    .event = d->event };
+                                    .short_pool = d->short_pool };
         return 0;
 }
 
@@ -289,7 +288,6 @@ static void stafd_done(Stafd *d) {
                 sd_bus_flush_close_unref(d->bus);
         stas_udev_free(d->udev);
         staf_manager_free(d->m);
-        stas_ctrl_nvme_ctx_done(&d->ctx);
         /* bounded (daemon.h): a connect blocked in the kernel does not hold up the exit */
         (void) task_pool_free_within(d->connect_pool, STAS_STOP_WORKERS_USEC);
         (void) task_pool_free_within(d->short_pool, STAS_STOP_WORKERS_USEC);

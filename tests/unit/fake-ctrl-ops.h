@@ -4,7 +4,8 @@
  * held pending per handle; with auto_complete they complete on the next loop iteration with
  * the configured results, otherwise the test calls fake_complete(). Every call is recorded as a
  * letter in calls[]: n new, a adopt, c connect, d disconnect, R register, U update, D deregister,
- * S supported log pages, L get log pages.
+ * S supported log pages, L get log pages. Snapshots (snapshot()) are counted; each find() says
+ * whether it was given one (n_find_snap) or read for itself (n_find_own).
  */
 #pragma once
 
@@ -62,6 +63,7 @@ struct Fake {
         const char *dctype;
         const char *sysfs_root; /* details() reads the device under it (NULL: -ENODATA) */
         unsigned n_details;     /* details() calls */
+        unsigned n_snapshot, n_snapshot_free, n_find_snap, n_find_own;
         unsigned n_new, n_free, n_connect, n_adopt, n_disconnect, n_dim, n_dereg, n_cancel, n_supported,
                 n_log;
         uint8_t last_lsp;
@@ -190,9 +192,36 @@ static inline void fake_free(void *p) {
         free(h);
 }
 
-static inline int fake_find(void *ctx, const StasTid *tid, bool disc, int *ret_instance) {
+/* A snapshot that remembers its backend, so that the test sees which one find() was given. */
+typedef struct FakeSnap {
+        Fake *f;
+} FakeSnap;
+
+static inline int fake_snapshot(void *ctx, void **ret) {
+        FakeSnap *s = calloc(1, sizeof(FakeSnap));
+
+        if (!s)
+                return -ENOMEM;
+        s->f = ctx;
+        s->f->n_snapshot++;
+        *ret = s;
+        return 0;
+}
+
+static inline void fake_snapshot_free(void *p) {
+        FakeSnap *s = p;
+
+        s->f->n_snapshot_free++;
+        free(s);
+}
+
+static inline int fake_find(void *ctx, const void *snap, const StasTid *tid, bool disc, int *ret_instance) {
         Fake *f = ctx;
 
+        if (snap)
+                f->n_find_snap++;
+        else
+                f->n_find_own++;
         if (f->find_instance < 0)
                 return 0;
         *ret_instance = f->find_instance;
@@ -303,6 +332,8 @@ static inline void fake_cancel(void *p) {
 static const StasCtrlOps fake_ops = {
         .ctrl_new = fake_new,
         .ctrl_free = fake_free,
+        .snapshot = fake_snapshot,
+        .snapshot_free = fake_snapshot_free,
         .find = fake_find,
         .adopt = fake_adopt,
         .connect = fake_connect,

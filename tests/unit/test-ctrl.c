@@ -797,14 +797,6 @@ static void test_ctrl_secret_key(void **state) {
 
 /* ---- the nvme backend's find(): one sysfs snapshot per loop iteration ---- */
 
-typedef struct FindState {
-        StasCtrlNvmeCtx *x;
-        const char *root;
-        StasTid *tid;
-        int step;
-        int results[3];
-} FindState;
-
 static void add_ioc(const char *root) {
         char p[512];
         FILE *f;
@@ -832,36 +824,17 @@ static void add_ioc(const char *root) {
         fclose(f);
 }
 
-static int on_find_step(sd_event_source *s, void *userdata) {
-        FindState *st = userdata;
-        int instance = -1;
-
-        if (st->step == 0) {
-                /* first iteration: nothing yet; a controller appears; same iteration: the snapshot */
-                st->results[0] = stas_ctrl_nvme_ops.find(st->x, st->tid, false, &instance);
-                add_ioc(st->root);
-                st->results[1] = stas_ctrl_nvme_ops.find(st->x, st->tid, false, &instance);
-        } else {
-                /* a later iteration reads sysfs again */
-                st->results[2] = stas_ctrl_nvme_ops.find(st->x, st->tid, false, &instance);
-                assert_int_equal(instance, 7);
-        }
-        st->step++;
-        return 0;
-}
-
 static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw) {
         return remove(path);
 }
 
-static void test_ctrl_find_snapshot_per_iteration(void **state) {
+/* find() looks in the snapshot it is given, never in one it kept; without one, it reads sysfs. */
+static void test_ctrl_find_in_explicit_snapshot(void **state) {
         char root[] = "/tmp/stas-test-ctrl-XXXXXX", p[512];
         _cleanup_(tid_freep) StasTid *tid =
                 tid_new("tcp", "192.0.2.5", "4420", "nqn.io", "", "", "nqn.host");
-        sd_event *e = NULL;
-        sd_event_source *s1 = NULL, *s2 = NULL;
         StasCtrlNvmeCtx x = {};
-        FindState st = {};
+        void *before = NULL, *after = NULL;
         int instance = -1;
 
         assert_non_null(mkdtemp(root));
@@ -871,32 +844,25 @@ static void test_ctrl_find_snapshot_per_iteration(void **state) {
         assert_int_equal(mkdir(p, 0755), 0);
         snprintf(p, sizeof(p), "%s/sys/class/nvme", root);
         assert_int_equal(mkdir(p, 0755), 0);
-
-        assert_int_equal(sd_event_new(&e), 0);
-        x = (StasCtrlNvmeCtx){ .sysfs_root = root, .event = e };
-        st = (FindState){ .x = &x, .root = root, .tid = tid };
-        /* one source dispatched per sd_event_run(): two iterations */
-        assert_int_equal(sd_event_add_defer(e, &s1, on_find_step, &st), 0);
-        assert_int_equal(sd_event_source_set_enabled(s1, SD_EVENT_ONESHOT), 0);
-        assert_int_equal(sd_event_run(e, 0), 1);
-        assert_int_equal(sd_event_add_defer(e, &s2, on_find_step, &st), 0);
-        assert_int_equal(sd_event_source_set_enabled(s2, SD_EVENT_ONESHOT), 0);
-        assert_int_equal(sd_event_run(e, 0), 1);
-        assert_int_equal(st.step, 2);
-        assert_int_equal(st.results[0], 0);
-        assert_int_equal(st.results[1], 0); /* same iteration: one sysfs read */
-        assert_int_equal(st.results[2], 1);
-        stas_ctrl_nvme_ctx_done(&x);
-
-        /* without a loop, every call reads sysfs and nothing is kept */
         x = (StasCtrlNvmeCtx){ .sysfs_root = root };
-        assert_int_equal(stas_ctrl_nvme_ops.find(&x, tid, false, &instance), 1);
-        assert_int_equal(instance, 7);
-        assert_null(x.cache_devs);
 
-        sd_event_source_unref(s1);
-        sd_event_source_unref(s2);
-        sd_event_unref(e);
+        assert_int_equal(stas_ctrl_nvme_ops.snapshot(&x, &before), 0);
+        assert_non_null(before);
+        assert_int_equal(stas_ctrl_nvme_ops.find(&x, before, tid, false, &instance), 0);
+        add_ioc(root);
+        /* the snapshot is what the kernel had when it was taken */
+        assert_int_equal(stas_ctrl_nvme_ops.find(&x, before, tid, false, &instance), 0);
+        /* no snapshot: this call reads sysfs itself */
+        assert_int_equal(stas_ctrl_nvme_ops.find(&x, NULL, tid, false, &instance), 1);
+        assert_int_equal(instance, 7);
+        /* a new snapshot sees it; a DC lookup does not take an I/O controller */
+        instance = -1;
+        assert_int_equal(stas_ctrl_nvme_ops.snapshot(&x, &after), 0);
+        assert_int_equal(stas_ctrl_nvme_ops.find(&x, after, tid, false, &instance), 1);
+        assert_int_equal(instance, 7);
+        assert_int_equal(stas_ctrl_nvme_ops.find(&x, after, tid, true, &instance), 0);
+        stas_ctrl_nvme_ops.snapshot_free(before);
+        stas_ctrl_nvme_ops.snapshot_free(after);
         assert_int_equal(nftw(root, rm_entry, 8, FTW_DEPTH | FTW_PHYS), 0);
 }
 
@@ -920,7 +886,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_ctrl_uevent_under_reused_name, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_ctrl_resync_while_disposing, setup, teardown),
                 cmocka_unit_test(test_ctrl_secret_key),
-                cmocka_unit_test(test_ctrl_find_snapshot_per_iteration),
+                cmocka_unit_test(test_ctrl_find_in_explicit_snapshot),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -151,6 +151,10 @@ static void test_stacd_manager_configured(void **state) {
         RUN_UNTIL(env->e, n_connected(env->m) == 2);
         assert_int_equal(env->f.n_new, 2);
         assert_int_equal(env->f.n_connect, 2);
+        /* both first attempts looked in one snapshot of the kernel (ctrl-set.h) */
+        assert_int_equal(env->f.n_snapshot, 1);
+        assert_int_equal(env->f.n_find_snap, 2);
+        assert_int_equal(env->f.n_find_own, 0);
         assert_string_equal(stas_ctrl_tid(find_nqn(env->m, NQN1)->ctrl)->host_nqn, HOSTNQN);
         assert_non_null(manager_ioc_dict(env->m, (StacdIoc *) find_nqn(env->m, NQN2), true));
 }
@@ -165,7 +169,7 @@ static void test_stacd_manager_reload_removes(void **state) {
         manager_reload(env->m);
         RUN_UNTIL(
                 env->e,
-                env->m->n_iocs == 1 && terminator_n(env->m->terminator) == 0 && env->f.n_disconnect == 1);
+                env->m->n_iocs == 1 && ctrl_set_n_removing(env->m->ctrls) == 0 && env->f.n_disconnect == 1);
         assert_non_null(find_nqn(env->m, NQN1));
         assert_null(find_nqn(env->m, NQN2));
         assert_int_equal(env->f.n_connect, 2); /* the kept one was not reconnected */

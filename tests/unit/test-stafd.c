@@ -378,6 +378,26 @@ static void test_stafd_exclude_and_family(void **state) {
         assert_string_equal(staf_dc_tid(staf_manager_dc(env->m, 0))->traddr, "fe80::1");
 }
 
+/* the DCs of one reconcile make their first attempts together, looked up in one kernel snapshot */
+static void test_stafd_first_attempts_batched(void **state) {
+        Env *env = *state;
+
+        env->f.auto_complete = true;
+        start(env,
+              "[Service Discovery]\nzeroconf=disabled\n[Controllers]\n"
+              "controller=transport=tcp;traddr=10.0.0.1\ncontroller=transport=tcp;traddr=10.0.0.2\n"
+              "controller=transport=tcp;traddr=10.0.0.3\n",
+              NULL);
+        assert_int_equal(staf_manager_reconcile_now(env->m), 0);
+        assert_int_equal(staf_manager_n_dcs(env->m), 3);
+        assert_int_equal(env->f.n_new, 0); /* started from the loop, not inside the reconcile */
+        RUN_UNTIL(env->e, env->f.n_connect == 3);
+        assert_int_equal(env->f.n_snapshot, 1);
+        assert_int_equal(env->f.n_snapshot_free, 1);
+        assert_int_equal(env->f.n_find_snap, 3);
+        assert_int_equal(env->f.n_find_own, 0);
+}
+
 /* the DC set with origins and log pages survives a restart through the lkc file */
 static void test_stafd_lkc_round_trip(void **state) {
         Env *env = *state;
@@ -892,6 +912,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_stafd_overflow_resyncs, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_stafd_referrals_loop_safe, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_stafd_exclude_and_family, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_stafd_first_attempts_batched, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_stafd_lkc_round_trip, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_stafd_lkc_restore_validates, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_stafd_stop_not_persistent, setup, teardown),
