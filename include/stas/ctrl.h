@@ -241,6 +241,12 @@ int stas_ctrl_dispose(
 const StasTid *stas_ctrl_tid(const StasCtrl *c);
 /* stas_ctrl_userdata() - the owner's @userdata given to stas_ctrl_new(). */
 void *stas_ctrl_userdata(const StasCtrl *c);
+/*
+ * stas_ctrl_tid_str() - the TID as text (tid_to_string(), e.g. "(tcp, 192.168.1.1, 8009, nqn...)"),
+ * built once by stas_ctrl_new(): the name the controller's log lines use. Valid until the
+ * controller is freed.
+ */
+const char *stas_ctrl_tid_str(const StasCtrl *c);
 const StasConnectOptions *stas_ctrl_options(const StasCtrl *c);
 bool stas_ctrl_is_discovery(const StasCtrl *c);
 /* stas_ctrl_device() - "nvmeN" while connected, else NULL. */

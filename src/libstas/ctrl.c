@@ -764,6 +764,10 @@ const StasTid *stas_ctrl_tid(const StasCtrl *c) {
         return c->tid;
 }
 
+const char *stas_ctrl_tid_str(const StasCtrl *c) {
+        return c->tid_str;
+}
+
 const StasConnectOptions *stas_ctrl_options(const StasCtrl *c) {
         return &c->opts;
 }

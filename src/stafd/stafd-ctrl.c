@@ -14,7 +14,7 @@ StasKV *staf_kv_from_json(json_object *o) {
 /* ---------------------------------------------------------------- DC */
 
 const StasTid *staf_dc_tid(const StafDc *dc) {
-        return dc->tid;
+        return stas_ctrl_tid(dc->ctrl);
 }
 
 StasOrigin staf_dc_origin(const StafDc *dc) {
@@ -35,14 +35,15 @@ StasCtrl *staf_dc_ctrl(const StafDc *dc) {
 
 static bool dc_in_zeroconf(const StafDc *dc) {
         const StafManager *m = dc->m;
+        const StasTid *tid = staf_dc_tid(dc);
 
         for (size_t i = 0; i < m->n_zeroconf; i++) {
                 _cleanup_(tid_freep) StasTid *t = tid_from_kv(m->zeroconf[i]);
 
                 if (!t)
                         continue;
-                if (streq(t->transport, dc->tid->transport) && streq(t->traddr, dc->tid->traddr) &&
-                    streq(t->trsvcid, dc->tid->trsvcid) && streq(t->subsysnqn, dc->tid->subsysnqn))
+                if (streq(t->transport, tid->transport) && streq(t->traddr, tid->traddr) &&
+                    streq(t->trsvcid, tid->trsvcid) && streq(t->subsysnqn, tid->subsysnqn))
                         return true;
         }
         return false;
@@ -62,12 +63,12 @@ void staf_dc_check_lost(StafDc *dc) {
                 return; /* already counting (or forever) */
         dc->lost_since = time(NULL);
         if (p < 0) {
-                log_info("Controller %s not responding. Retrying...", dc->tid_str);
+                log_info("Controller %s not responding. Retrying...", staf_dc_name(dc));
                 return;
         }
         log_info(
                 "Controller %s is not responding. Will be removed in %.0f s unless restored.",
-                dc->tid_str,
+                staf_dc_name(dc),
                 p);
         (void) timer_start(dc->lost_timer, usec_from_sec(p));
 }
@@ -83,13 +84,14 @@ static void stage_fail(StafDc *dc, const char *what, int r, uint64_t retry) {
         if (dc->stage_failures++ == 0)
                 log_error(
                         "Controller %s (%s): %s failed: %s. Retrying every %.0f s.",
-                        dc->tid_str,
+                        staf_dc_name(dc),
                         strempty(staf_dc_device(dc)),
                         what,
                         stas_nvme_strerror(r),
                         (double) retry / USEC_PER_SEC);
         else
-                log_debug("Controller %s: %s failed again: %s", dc->tid_str, what, stas_nvme_strerror(r));
+                log_debug(
+                        "Controller %s: %s failed again: %s", staf_dc_name(dc), what, stas_nvme_strerror(r));
         (void) timer_start(dc->stage_timer, retry);
 }
 
@@ -107,13 +109,12 @@ static void dc_after(StafDc *dc, Stage next) {
 static void dim_done(int r, uint32_t result, void *userdata) {
         StafDc *dc = userdata;
 
-        dc->in_flight = false;
         if (r == -EOPNOTSUPP)
-                log_debug("Controller %s: not a TP8010 discovery controller.", dc->tid_str);
+                log_debug("Controller %s: not a TP8010 discovery controller.", staf_dc_name(dc));
         else if (r == -EREMOTEIO)
                 log_warning(
                         "Controller %s: Registration error: %s",
-                        dc->tid_str,
+                        staf_dc_name(dc),
                         stas_nvme_strerror(r)); /* an answer: go on */
         else if (r < 0) {
                 if (dc->pending != STAGE_IDLE) {
@@ -124,7 +125,7 @@ static void dim_done(int r, uint32_t result, void *userdata) {
                 return;
         } else {
                 dc->registered = true;
-                log_debug("Controller %s: registered (TP8010, task %d).", dc->tid_str, dc->dim_task);
+                log_debug("Controller %s: registered (TP8010, task %d).", staf_dc_name(dc), dc->dim_task);
         }
         dc->stage_failures = 0;
         dc->dim_task = STAS_DIM_REGISTER;
@@ -134,7 +135,6 @@ static void dim_done(int r, uint32_t result, void *userdata) {
 static void supported_done(int r, uint32_t lid_support, void *userdata) {
         StafDc *dc = userdata;
 
-        dc->in_flight = false;
         if (r == -EREMOTEIO || r == -EOPNOTSUPP) {
                 /*
                  * The controller answered with an error status (Linux nvmet, for one, rejects
@@ -143,7 +143,7 @@ static void supported_done(int r, uint32_t lid_support, void *userdata) {
                  */
                 log_info(
                         "Controller %s: no Supported Log Pages (%s); reading the discovery log without PLEO.",
-                        dc->tid_str,
+                        staf_dc_name(dc),
                         stas_nvme_strerror(r));
                 r = 0;
                 lid_support = 0;
@@ -189,13 +189,13 @@ static void log_page_problems(StafDc *dc, const StasDlpReport *rep) {
         }
         sig = dlp_report_signature(rep);
         if (sig == dc->dlp_warned) {
-                log_debug("Controller %s: discovery log page: %s", dc->tid_str, what);
+                log_debug("Controller %s: discovery log page: %s", staf_dc_name(dc), what);
                 return;
         }
         dc->dlp_warned = sig;
         log_warning(
                 "Controller %s (%s): discovery log page: %s.",
-                dc->tid_str,
+                staf_dc_name(dc),
                 strempty(staf_dc_device(dc)),
                 what);
 }
@@ -218,13 +218,13 @@ static void log_read_failed(StafDc *dc, int r, const StasDlpReport *rep) {
         if (dc->stage_failures++ == 0)
                 log_warning(
                         "Controller %s (%s): discovery log page %s; keeping the %zu entries read before. Retrying every %.0f s.",
-                        dc->tid_str,
+                        staf_dc_name(dc),
                         strempty(staf_dc_device(dc)),
                         what,
                         dlp_list_length(dc->log_pages),
                         (double) STAF_LOG_RETRY_USEC / USEC_PER_SEC);
         else
-                log_debug("Controller %s: discovery log page %s", dc->tid_str, what);
+                log_debug("Controller %s: discovery log page %s", staf_dc_name(dc), what);
         (void) timer_start(dc->stage_timer, STAF_LOG_RETRY_USEC);
 }
 
@@ -232,7 +232,6 @@ static void log_done(int r, StasKV **entries, const StasDlpReport *report, void 
         StafDc *dc = userdata;
         StafManager *m = dc->m;
 
-        dc->in_flight = false;
         if (r < 0) {
                 if (dc->pending == STAGE_IDLE) {
                         log_read_failed(dc, r, report);
@@ -246,15 +245,15 @@ static void log_done(int r, StasKV **entries, const StasDlpReport *report, void 
         dc->stage = STAGE_DONE;
         log_info(
                 "Controller %s (%s): Received discovery log pages (num records=%zu).",
-                dc->tid_str,
+                staf_dc_name(dc),
                 strempty(staf_dc_device(dc)),
                 dlp_list_length(entries));
         if (!dlp_list_equal(dc->log_pages, entries)) {
                 _cleanup_(dlp_tids_freep) StasTid **old_refs = NULL, **new_refs = NULL;
                 bool refs_changed = true;
 
-                if (dlp_referral_tids(dc->log_pages, dc->tid, &old_refs) >= 0 &&
-                    dlp_referral_tids(entries, dc->tid, &new_refs) >= 0)
+                if (dlp_referral_tids(dc->log_pages, staf_dc_tid(dc), &old_refs) >= 0 &&
+                    dlp_referral_tids(entries, staf_dc_tid(dc), &new_refs) >= 0)
                         refs_changed = !tids_same_set(old_refs, new_refs);
                 dlp_list_free(dc->log_pages);
                 dc->log_pages = entries;
@@ -274,7 +273,7 @@ void staf_dc_start_stage(StafDc *dc, Stage s) {
 
         if (m->stopping || !stas_ctrl_connected(dc->ctrl))
                 return;
-        if (dc->in_flight) {
+        if (stas_ctrl_busy(dc->ctrl)) {
                 if (dc->pending == STAGE_IDLE || s < dc->pending)
                         dc->pending = s;
                 return;
@@ -288,12 +287,9 @@ void staf_dc_start_stage(StafDc *dc, Stage s) {
                         staf_dc_start_stage(dc, STAGE_SUPPORTED);
                         return;
                 }
-                dc->in_flight = true;
                 r = stas_ctrl_dim(dc->ctrl, dc->dim_task, dim_done, dc);
-                if (r < 0) {
-                        dc->in_flight = false;
+                if (r < 0)
                         stage_fail(dc, "DIM registration", r, STAF_REGISTER_RETRY_USEC);
-                }
                 return;
         case STAGE_SUPPORTED: {
                 _cleanup_free_ char *dctype = NULL;
@@ -303,22 +299,16 @@ void staf_dc_start_stage(StafDc *dc, Stage s) {
                         staf_dc_start_stage(dc, STAGE_LOG);
                         return;
                 }
-                dc->in_flight = true;
                 r = stas_ctrl_supported_log_pages(dc->ctrl, supported_done, dc);
-                if (r < 0) {
-                        dc->in_flight = false;
+                if (r < 0)
                         stage_fail(dc, "Get supported log pages", r, STAF_SUPPORTED_RETRY_USEC);
-                }
                 return;
         }
         case STAGE_LOG:
                 dc->log_reached = true;
-                dc->in_flight = true;
                 r = stas_ctrl_get_log_pages(dc->ctrl, dc->lsp, log_done, dc);
-                if (r < 0) {
-                        dc->in_flight = false;
+                if (r < 0)
                         stage_fail(dc, "Get discovery log pages", r, STAF_LOG_RETRY_USEC);
-                }
                 return;
         default:
                 return;
@@ -346,7 +336,6 @@ static void dc_removed(StasCtrl *c, void *userdata) {
 
         /* the ctrl cancelled the verb in flight; the cached log pages stay */
         timer_stop(dc->stage_timer);
-        dc->in_flight = false;
         dc->pending = STAGE_IDLE;
         dc->stage = STAGE_IDLE;
         dc->log_reached = false;
@@ -359,7 +348,7 @@ static void dc_change(StasCtrl *c, const StasUevent *ev, void *userdata) {
 
         if (uevent_is_dlp_changed(ev)) {
                 if (dc->log_reached) {
-                        log_debug("Controller %s: AEN: discovery log changed.", dc->tid_str);
+                        log_debug("Controller %s: AEN: discovery log changed.", staf_dc_name(dc));
                         staf_dc_start_stage(dc, STAGE_LOG);
                 }
         } else if (
@@ -367,7 +356,7 @@ static void dc_change(StasCtrl *c, const StasUevent *ev, void *userdata) {
                 ev->nvme_event == STAS_NVME_EVENT_REDISCOVER) {
                 log_debug(
                         "Controller %s: resync (%s).",
-                        dc->tid_str,
+                        staf_dc_name(dc),
                         ev->nvme_event == STAS_NVME_EVENT_CONNECTED ? "connected" : "rediscover");
                 staf_dc_start_stage(dc, STAGE_REGISTER);
         }
@@ -393,8 +382,6 @@ StafDc *staf_dc_free(StafDc *dc) {
         timer_free(dc->lost_timer);
         dlp_list_free(dc->log_pages);
         kv_free(dc->entry);
-        tid_free(dc->tid);
-        free(dc->tid_str);
         free(dc);
         return NULL;
 }
@@ -409,10 +396,6 @@ int staf_dc_new(StafManager *m, const StasTid *tid, StasOrigin origin, const Sta
                 return -ENOMEM;
         dc->m = m;
         dc->origin = origin;
-        dc->tid = tid_copy(tid);
-        dc->tid_str = tid_to_string(tid);
-        if (!dc->tid || !dc->tid_str)
-                return -ENOMEM;
         if (entry && !(dc->entry = kv_copy(entry)))
                 return -ENOMEM;
         r = timer_new(m->event, stage_timer_cb, dc, &dc->stage_timer);
@@ -443,7 +426,7 @@ void staf_dc_set_origin(StafDc *dc, StasOrigin o) {
 }
 
 static const char *stage_state(const StafDc *dc, Stage s) {
-        if (dc->stage == s && dc->in_flight)
+        if (dc->stage == s && stas_ctrl_busy(dc->ctrl))
                 return "{'completed': False, 'alive': True}";
         if (dc->stage == s && timer_is_armed(dc->stage_timer))
                 return "{'completed': False, 'alive': True, 'retry timer': armed}";
@@ -503,7 +486,7 @@ int staf_dc_info(const StafDc *dc, StasKV *kv) {
  * staf_dc_id_dict() - see stafd-manager.h.
  */
 int staf_dc_id_dict(const StafDc *dc, bool detailed, StasKV **ret) {
-        _cleanup_(kv_freep) StasKV *kv = tid_to_kv(dc->tid);
+        _cleanup_(kv_freep) StasKV *kv = tid_to_kv(staf_dc_tid(dc));
         const char *dev = staf_dc_device(dc);
 
         if (!kv)

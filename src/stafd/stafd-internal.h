@@ -44,17 +44,15 @@ typedef enum Stage {
 
 struct StafDc {
         StafManager *m;
-        StasTid *tid;
-        char *tid_str;
         StasOrigin origin;
         StasKV *entry; /* the controller= entry (configured DCs) */
+        /* the TID, its name and the verb in flight are the ctrl's; NULL only in dc_dispose() */
         StasCtrl *ctrl;
         bool started; /* restored DCs touch the kernel only from the first reconcile on */
         StasKV **log_pages;
 
         Stage stage;
-        bool in_flight;
-        Stage pending; /* requested while a verb was in flight */
+        Stage pending; /* requested while a verb was in flight (stas_ctrl_busy()) */
         bool log_reached;
         uint8_t lsp;
         StasDimTask dim_task;
@@ -98,6 +96,11 @@ typedef struct Wanted {
         const StasKV **entries;
         size_t n, allocated;
 } Wanted;
+
+/* staf_dc_name() - the DC's TID as text, for log lines (the ctrl's: stas_ctrl_tid_str()). */
+static inline const char *staf_dc_name(const StafDc *dc) {
+        return stas_ctrl_tid_str(dc->ctrl);
+}
 
 /* stafd-ctrl.c */
 StasKV *staf_kv_from_json(json_object *o);

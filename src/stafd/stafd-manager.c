@@ -114,7 +114,11 @@ int staf_manager_start(StafManager *m) {
         return 0;
 }
 
-/* the orderly removal of @dc's controller (ctrl_set_remove()), and free @dc */
+/*
+ * the orderly removal of @dc's controller (ctrl_set_remove()), and free @dc; the TID and its
+ * name are the controller's (staf_dc_tid(), staf_dc_name()): a log line about @dc comes before
+ * this call
+ */
 static int dc_dispose(StafManager *m, StafDc *dc, bool keep, bool deregister) {
         int r = ctrl_set_remove(m->ctrls, TAKE_PTR(dc->ctrl), keep, deregister);
 
@@ -133,7 +137,7 @@ static int reconcile_plan(StafManager *m, const Wanted *w, StasReconcileResult *
         if (!cur)
                 return -ENOMEM;
         for (size_t i = 0; i < m->n_dcs; i++)
-                cur[i] = (StasCurrent){ .tid = m->dcs[i]->tid,
+                cur[i] = (StasCurrent){ .tid = staf_dc_tid(m->dcs[i]),
                                         .origin = m->dcs[i]->origin,
                                         .unresponsive = m->dcs[i]->unresponsive };
         return reconcile_dcs(cur, m->n_dcs, w->w, w->n, staf_wanted_rejected, m, res);
@@ -148,7 +152,7 @@ static void reconcile_update_kept(StafManager *m, const Wanted *w, const StasRec
 
                 staf_dc_set_origin(dc, res->origin[i]);
                 for (size_t j = 0; j < w->n && !entry; j++)
-                        if (w->entries[j] && tid_equal(w->tids[j], dc->tid))
+                        if (w->entries[j] && tid_equal(w->tids[j], staf_dc_tid(dc)))
                                 entry = w->entries[j];
                 if (!kv_equal(dc->entry, entry)) {
                         kv_free(dc->entry);
@@ -189,11 +193,13 @@ static int reconcile_remove(StafManager *m, const StasReconcileResult *res) {
                         snap_taken = true;
                 }
                 if (!dc->started && stas_ctrl_adopt_existing(dc->ctrl, snap) <= 0) {
-                        log_info("Dropping discovery controller %s (no longer configured).", dc->tid_str);
+                        log_info(
+                                "Dropping discovery controller %s (no longer configured).",
+                                staf_dc_name(dc));
                         staf_dc_free(dc);
                         continue;
                 }
-                log_info("Removing discovery controller %s.", dc->tid_str);
+                log_info("Removing discovery controller %s.", staf_dc_name(dc));
                 (void) dc_dispose(m, dc, false, true);
         }
         ctrl_set_snapshot_free(m->ctrls, snap);
@@ -218,7 +224,7 @@ static int reconcile_add_and_start(StafManager *m, const Wanted *w, const StasRe
                 }
                 log_info(
                         "Adding discovery controller %s (%s).",
-                        dc->tid_str,
+                        staf_dc_name(dc),
                         stas_origin_to_string(dc->origin));
         }
         /* new DCs, and restored ones now that their options are current */
@@ -348,11 +354,6 @@ int staf_manager_set_task_pool(StafManager *m, StasTaskPool *pool) {
         return 0;
 }
 
-/*
- * A DC restored from the state file is bound to its kernel device only at the first reconcile
- * (it adopts it then, with the current configuration). Until then an event of a device at its
- * address is that DC's, not a foreign one for nvme-cli's nvmf-connect@ (§5.11).
- */
 /* After lost events: a DC still connected to the same device may have missed an AEN: read again. */
 static void dc_resynced(StasCtrl *c, bool removed, void *userdata) {
         StafDc *dc = stas_ctrl_userdata(c);
@@ -361,9 +362,14 @@ static void dc_resynced(StasCtrl *c, bool removed, void *userdata) {
                 staf_dc_start_stage(dc, STAGE_LOG);
 }
 
+/*
+ * A DC restored from the state file is bound to its kernel device only at the first reconcile
+ * (it adopts it then, with the current configuration). Until then an event of a device at its
+ * address is that DC's, not a foreign one for nvme-cli's nvmf-connect@ (§5.11).
+ */
 static bool restored_dc_at(const StafManager *m, const StasUevent *ev) {
         for (size_t i = 0; i < m->n_dcs; i++) {
-                const StasTid *t = m->dcs[i]->tid;
+                const StasTid *t = staf_dc_tid(m->dcs[i]);
 
                 if (!m->dcs[i]->started && streq(t->transport, ev->trtype) &&
                     match_traddr(t->transport, t->traddr, ev->traddr) && streq(t->trsvcid, ev->trsvcid))
@@ -440,7 +446,7 @@ StafDc *staf_manager_dc(const StafManager *m, size_t i) {
 
 StafDc *staf_manager_find(const StafManager *m, const StasTid *tid) {
         for (size_t i = 0; i < m->n_dcs; i++)
-                if (tid_equal(m->dcs[i]->tid, tid))
+                if (tid_equal(staf_dc_tid(m->dcs[i]), tid))
                         return m->dcs[i];
         return NULL;
 }

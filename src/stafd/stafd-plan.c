@@ -94,9 +94,9 @@ static int add_held_discovered(StafManager *m, Wanted *w) {
                 int r;
 
                 if (dc->origin != STAS_ORIGIN_DISCOVERED || dc->unresponsive ||
-                    staf_wanted_rejected(dc->tid, m) || wanted_has(w, dc->tid))
+                    staf_wanted_rejected(staf_dc_tid(dc), m) || wanted_has(w, staf_dc_tid(dc)))
                         continue;
-                t = tid_copy(dc->tid);
+                t = tid_copy(staf_dc_tid(dc));
                 if (!t)
                         return -ENOMEM;
                 r = wanted_add(w, t, STAS_ORIGIN_DISCOVERED, NULL);
@@ -140,7 +140,7 @@ int staf_wanted_build(StafManager *m, StasKV *const *controllers, Wanted *w) {
                 dc = staf_manager_find(m, w->tids[i]);
                 if (!dc || !dc->log_pages)
                         continue;
-                r = dlp_referral_tids(dc->log_pages, dc->tid, &refs);
+                r = dlp_referral_tids(dc->log_pages, staf_dc_tid(dc), &refs);
                 if (r < 0)
                         return r;
                 for (size_t j = 0; refs[j]; j++) {

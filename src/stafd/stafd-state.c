@@ -136,7 +136,7 @@ json_object *staf_state_document(void *userdata) {
         json_object_object_add(data, "dcs", dcs);
         for (size_t i = 0; i < m->n_dcs; i++) {
                 StafDc *dc = m->dcs[i];
-                _cleanup_(kv_freep) StasKV *tkv = tid_to_kv(dc->tid);
+                _cleanup_(kv_freep) StasKV *tkv = tid_to_kv(staf_dc_tid(dc));
                 json_object *o = json_object_new_object();
 
                 if (!o || !tkv) {

@@ -209,6 +209,26 @@ static void test_ctrl_adopt_existing(void **state) {
         assert_string_equal(stas_ctrl_device(c), "nvme7");
 }
 
+/* the TID and its text are the controller's own copies, the same before and after a connect */
+static void test_ctrl_tid_str(void **state) {
+        Env *env = *state;
+        _cleanup_free_ char *expect = tid_to_string(env->tid);
+        StasCtrl *c;
+        const char *s;
+
+        assert_non_null(expect);
+        c = mk(env);
+        assert_ptr_not_equal(stas_ctrl_tid(c), env->tid);
+        assert_true(tid_equal(stas_ctrl_tid(c), env->tid));
+        s = stas_ctrl_tid_str(c);
+        assert_string_equal(s, expect);
+        assert_string_equal(s, "(tcp, 192.168.1.1, 8009, " NVME_DISC_WKNQN ")");
+        env->f.auto_complete = true;
+        assert_int_equal(stas_ctrl_start(c), 0);
+        RUN_UNTIL(env->e, env->o.connected == 1);
+        assert_ptr_equal(stas_ctrl_tid_str(c), s);
+}
+
 static void test_ctrl_remove_reconnects_after_backoff(void **state) {
         Env *env = *state;
         _cleanup_(uevent_freep) StasUevent *other = NULL, *chg = NULL, *rm = NULL;
@@ -872,6 +892,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_ctrl_default_policy, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_ctrl_single_error_per_streak, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_ctrl_adopt_existing, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_ctrl_tid_str, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_ctrl_remove_reconnects_after_backoff, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_ctrl_dispose_waits_for_connect, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_ctrl_dispose_keep_connection, setup, teardown),
