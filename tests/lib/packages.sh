@@ -5,7 +5,7 @@
 stas_packages=(
         meson ninja-build pkg-config gcc clang-format valgrind scdoc clang-14 libclang-rt-14-dev gcovr
         libnvme-dev libjson-c-dev libssl-dev libsystemd-dev libudev-dev libavahi-client-dev libcmocka-dev
-        dbus dbus-daemon python3 systemd
+        dbus dbus-daemon python3 systemd libdbus-1-dev bash-completion debhelper dpkg-dev lintian
         qemu-system-x86 busybox-static cpio kmod xz-utils nvme-cli udev avahi-daemon avahi-utils iproute2
 )
 
