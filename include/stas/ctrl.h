@@ -38,7 +38,8 @@
  * of healthy controllers are never queued behind them.
  *
  * All calls and callbacks happen on the sd-event loop thread. Logging: connect failures and
- * recoveries (once per streak, as above) at error/info, everything else at debug.
+ * recoveries (once per streak, as above) at error/info, each connect or adopt that succeeds at
+ * info (one line per connection, "Connected to controller ..."), everything else at debug.
  */
 #pragma once
 

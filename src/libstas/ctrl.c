@@ -239,6 +239,8 @@ static void on_connected(StasCtrl *c) {
                         c->tid_str,
                         strna(c->device),
                         c->attempts);
+        else if (!c->disposing) /* once per connection, for the journal (one being removed: debug) */
+                log_info("Connected to controller %s (%s).", c->tid_str, strna(c->device));
         else
                 log_debug("Connected to controller %s (%s).", c->tid_str, strna(c->device));
         c->failing = false;

@@ -207,6 +207,24 @@ static void test_ctrl_adopt_existing(void **state) {
         assert_int_equal(env->f.n_adopt, 1);
         assert_int_equal(env->f.n_connect, 0);
         assert_string_equal(stas_ctrl_device(c), "nvme7");
+        /* one info line per connection, adopted or made: what the journal shows */
+        assert_int_equal(N_INFOS(), 1);
+        assert_int_equal(log_capture_count_has(&logs, LOG_INFO, "Connected to controller"), 1);
+        assert_int_equal(log_capture_count_has(&logs, LOG_INFO, "(nvme7)"), 1);
+}
+
+/* A connect that works at once logs one info line, and nothing at error level. */
+static void test_ctrl_connect_logged_once(void **state) {
+        Env *env = *state;
+        StasCtrl *c;
+
+        env->f.auto_complete = true;
+        c = mk(env);
+        assert_int_equal(stas_ctrl_start(c), 0);
+        RUN_UNTIL(env->e, env->o.connected == 1);
+        assert_int_equal(N_ERRORS(), 0);
+        assert_int_equal(N_INFOS(), 1);
+        assert_int_equal(log_capture_count_has(&logs, LOG_INFO, "Connected to controller"), 1);
 }
 
 /* the TID and its text are the controller's own copies, the same before and after a connect */
@@ -892,6 +910,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_ctrl_default_policy, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_ctrl_single_error_per_streak, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_ctrl_adopt_existing, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_ctrl_connect_logged_once, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_ctrl_tid_str, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_ctrl_remove_reconnects_after_backoff, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_ctrl_dispose_waits_for_connect, setup, teardown),
