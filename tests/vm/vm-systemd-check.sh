@@ -1,0 +1,214 @@
+#!/bin/sh
+# The stas .deb under real systemd (run inside the guest of the vm tier's systemd test, by
+# stas-vm-check.service once multi-user.target is up; see build-sysimage). Installs
+# /root/stas.deb with dpkg (the postinst creates the host identity, debhelper enables and starts
+# stafd and stacd), sets up an nvmet-tcp target on loopback, points stafd.conf at it and
+# reloads stafd (sys-reload: ExecReload= works); the sandboxed units must connect the DC and the IOC. A stacd restart and a
+# stafd stop must leave the IOC alone. Finally the units' systemd-analyze security exposure.
+STAS_VM_NVMET=/sys/kernel/config/nvmet
+. /root/stas-vm/lib.sh
+
+DISC=nqn.2014-08.org.nvmexpress.discovery
+SUB1=nqn.2024-01.io.stas.test:sysvm-sub1
+TRADDR=127.0.0.1
+DISC_TRSVCID=8009
+IO_TRSVCID=4420
+MAX_EXPOSURE=2.3
+
+up() { cut -d' ' -f1 /proc/uptime; }
+T0=$(up)
+say "check started at ${T0}s"
+step() { say "[$(up)s] $*"; }
+
+show_units() {
+        echo "--- systemctl status stafd stacd:"
+        systemctl status --no-pager --lines=20 stafd.service stacd.service 2>&1 | tail -n 60
+        echo "--- journalctl -u stafd -u stacd (last 60):"
+        journalctl --no-pager -u stafd -u stacd -n 60 2>&1
+        echo "--- controllers:"
+        ctrl_table
+}
+
+# --- sys-pid1 -----------------------------------------------------------------------------------
+exe=$(readlink /proc/1/exe)
+case $exe in
+*/systemd) pass sys-pid1 "PID 1 is $exe ($(systemctl --version | head -1))" ;;
+*) fail sys-pid1 "PID 1 is $exe" ;;
+esac
+step "system state: $(systemctl is-system-running 2>&1)"
+
+# --- sys-dpkg-install ------------------------------------------------------------------------------
+step "dpkg -i /root/stas.deb"
+t=$(up)
+if dpkg -i /root/stas.deb >/tmp/dpkg.log 2>&1 && [ -s /etc/nvme/hostnqn ] && [ -s /etc/nvme/hostid ]; then
+        pass sys-dpkg-install "$(dpkg-query -W -f='${Package} ${Version}' stas) in $(awk -v a="$t" -v b="$(up)" 'BEGIN { printf "%.1f", b - a }') s; hostnqn $(cat /etc/nvme/hostnqn), hostid $(cat /etc/nvme/hostid)"
+else
+        fail sys-dpkg-install "dpkg -i failed or no host identity:"
+        cat /tmp/dpkg.log
+        ls -l /etc/nvme
+fi
+
+# --- sys-enabled, sys-active ---------------------------------------------------------------------
+en=$(systemctl is-enabled stafd.service stacd.service 2>&1 | tr '\n' ' ')
+if [ "$en" = "enabled enabled " ]; then
+        pass sys-enabled "stafd, stacd: $en"
+else
+        fail sys-enabled "is-enabled stafd stacd: $en"
+fi
+both_active() {
+        [ "$(systemctl is-active stafd.service stacd.service 2>&1 | tr '\n' ' ')" = "active active " ] &&
+                busctl --system status org.nvmexpress.staf >/dev/null 2>&1 &&
+                busctl --system status org.nvmexpress.stac >/dev/null 2>&1
+}
+if wait_for 6000 both_active; then
+        pass sys-active "both active, org.nvmexpress.staf (pid $(systemctl show -p MainPID --value stafd)) and org.nvmexpress.stac (pid $(systemctl show -p MainPID --value stacd)) on the system bus"
+else
+        fail sys-active "is-active: $(systemctl is-active stafd.service stacd.service | tr '\n' ' ')"
+        show_units
+fi
+
+# --- the target -----------------------------------------------------------------------------------
+step "nvmet-tcp target on $TRADDR:$DISC_TRSVCID (discovery) and :$IO_TRSVCID"
+target_ok=1
+modprobe nvmet && modprobe nvmet-tcp || target_ok=
+mountpoint -q /sys/kernel/config || mount -t configfs configfs /sys/kernel/config || target_ok=
+mkdir -p /tmp/nvmet
+if [ -n "$target_ok" ] && new_subsys "$SUB1" 1 && new_port 1 $TRADDR $DISC_TRSVCID &&
+        new_port 2 $TRADDR $IO_TRSVCID && link "$SUB1" 1 2; then
+        say "target ready"
+else
+        say "the nvmet target could not be set up"
+        target_ok=
+fi
+
+# stafd.conf names the discovery port; the reload makes stafd (SIGHUP) connect it
+conf_with_controllers /etc/stas/stafd.conf /etc/stas/stafd.conf \
+        "controller = transport=tcp;traddr=$TRADDR;trsvcid=$DISC_TRSVCID"
+grep -n '^controller' /etc/stas/stafd.conf
+# sys-reload: the unit's ExecReload= must work on this system. If it does not, the check goes
+# on with the signal ExecReload= would send (SIGHUP to the main process) for the other checks.
+t=$(up)
+reload_argv=$(systemctl show -p ExecReload --value stafd.service | sed -n 's/.*argv\[\]=\([^;]*\) ;.*/\1/p')
+if systemctl reload stafd.service 2>/tmp/reload.err; then
+        pass sys-reload "systemctl reload stafd (ExecReload=$reload_argv)"
+else
+        reload_exe=${reload_argv%% *}
+        why=$(systemctl show -p ExecReload --value stafd.service | grep -o 'code=[a-z]* ; status=[0-9]*' | tr -d ';')
+        [ -z "$reload_exe" ] || [ -x "$reload_exe" ] ||
+                why="$why; $reload_exe does not exist ($(dpkg -S "$reload_exe" 2>&1 | head -1))"
+        fail sys-reload "systemctl reload stafd: $(head -n 1 /tmp/reload.err) ExecReload=$reload_argv: $why (going on with systemctl kill -s HUP --kill-who=main)"
+        systemctl kill -s HUP --kill-who=main stafd.service
+fi
+
+# --- sys-dc-connect, sys-ioc-connect -----------------------------------------------------------
+if [ -n "$target_ok" ] && wait_for 6000 has_ctrl "$DISC"; then
+        dc=$(ctrls_by_nqn "$DISC" | head -1)
+        pass sys-dc-connect "$dc to $DISC $(awk -v a="$t" -v b="$(up)" 'BEGIN { printf "%.1f", b - a }') s after the reload: $(cat /sys/class/nvme/$dc/address)"
+else
+        fail sys-dc-connect "no discovery controller: $(ctrl_table | tr '\n' ';')"
+        show_units
+fi
+ioc=
+if [ -n "$target_ok" ] && wait_for 6000 has_ctrl "$SUB1"; then
+        ioc=$(ctrls_by_nqn "$SUB1" | head -1)
+        pass sys-ioc-connect "$ioc to $SUB1 $(awk -v a="$t" -v b="$(up)" 'BEGIN { printf "%.1f", b - a }') s after the reload: $(cat /sys/class/nvme/$ioc/address)"
+else
+        fail sys-ioc-connect "no controller to $SUB1: $(ctrl_table | tr '\n' ';')"
+        show_units
+fi
+
+# --- sys-restart-stacd-keeps -------------------------------------------------------------------------
+# the same controller (instance and cntlid) afterwards, and no add or remove uevent in between
+ctrl_id() { echo "$1 cntlid $(cat /sys/class/nvme/$1/cntlid 2>/dev/null)"; }
+if [ -n "$ioc" ]; then
+        before=$(ctrl_id $ioc)
+        pid0=$(systemctl show -p MainPID --value stacd)
+        fence_start
+        step "systemctl restart stacd"
+        systemctl restart stacd.service
+        wait_for 6000 both_active
+        # time for a wrong reconnect or disconnect to show
+        sleep 10
+        pid1=$(systemctl show -p MainPID --value stacd)
+        if fence_end "$ioc"; then
+                ar=$(fence_adds_removes)
+                after=$(ctrl_id $ioc)
+                if [ -z "$ar" ] && [ "$after" = "$before" ] && [ "$pid1" != "$pid0" ] &&
+                        [ "$(systemctl is-active stacd.service)" = active ]; then
+                        pass sys-restart-stacd-keeps "stacd pid $pid0 -> $pid1, $after kept, no add/remove uevent"
+                else
+                        fail sys-restart-stacd-keeps "before: $before, after: $after, stacd pid $pid0 -> $pid1, uevents: $(echo "$ar" | tr '\n' ';')"
+                        show_units
+                fi
+        else
+                fail sys-restart-stacd-keeps "the uevent fence marker on $ioc was not seen"
+        fi
+else
+        fail sys-restart-stacd-keeps "no IOC to keep"
+fi
+
+# --- sys-stop-stafd-keeps-iocs ----------------------------------------------------------------------
+if [ -n "$ioc" ]; then
+        before=$(ctrl_id $ioc)
+        fence_start
+        step "systemctl stop stafd"
+        systemctl stop stafd.service
+        sleep 10
+        if fence_end "$ioc"; then
+                removed=$(fence_adds_removes | grep " remove .*/$ioc (nvme)" || true)
+                after=$(ctrl_id $ioc)
+                st=$(systemctl is-active stafd.service)
+                if [ -z "$removed" ] && [ "$after" = "$before" ] && [ "$st" = inactive ]; then
+                        pass sys-stop-stafd-keeps-iocs "stafd $st, $after kept (stacd $(systemctl is-active stacd.service)); other uevents: $(fence_adds_removes | sed 's/.*\] //' | tr '\n' ';')"
+                else
+                        fail sys-stop-stafd-keeps-iocs "stafd $st, before: $before, after: $after, uevents: $(fence_adds_removes | tr '\n' ';')"
+                        show_units
+                fi
+        else
+                fail sys-stop-stafd-keeps-iocs "the uevent fence marker on $ioc was not seen"
+        fi
+else
+        fail sys-stop-stafd-keeps-iocs "no IOC to keep"
+fi
+
+# --- sys-journal ----------------------------------------------------------------------------------
+# the daemon's own lines (not systemd's "Started ..." line) about the connection to SUB1
+journalctl --no-pager -o cat _SYSTEMD_UNIT=stacd.service SYSLOG_IDENTIFIER=stacd >/tmp/stacd.journal 2>&1
+line=$(grep -i 'connect' /tmp/stacd.journal | grep -F "$SUB1" | head -1)
+if [ -n "$line" ]; then
+        pass sys-journal "journalctl -u stacd: $line"
+else
+        fail sys-journal "no stacd journal line about connecting $SUB1 ($(wc -l </tmp/stacd.journal) lines from stacd):"
+        tail -n 30 /tmp/stacd.journal
+fi
+
+# --- sys-security ----------------------------------------------------------------------------------
+sec_ok=1
+sec_msg=
+for u in stafd stacd; do
+        systemd-analyze security --no-pager $u.service >/tmp/sec-$u.txt 2>&1
+        lvl=$(sed -n 's/.*Overall exposure level for [^:]*: *\([0-9][0-9.]*\).*/\1/p' /tmp/sec-$u.txt | tail -1)
+        say "$u.service: $(tail -n 1 /tmp/sec-$u.txt)"
+        if [ -z "$lvl" ]; then
+                sec_ok=
+                sec_msg="$sec_msg $u: no exposure level;"
+                tail -n 5 /tmp/sec-$u.txt
+        else
+                sec_msg="$sec_msg $u $lvl;"
+                awk -v l="$lvl" -v m="$MAX_EXPOSURE" 'BEGIN { exit !(l <= m) }' || {
+                        sec_ok=
+                        echo "--- systemd-analyze security $u.service, the exposed items:"
+                        grep -E '^✗' /tmp/sec-$u.txt | head -n 40
+                }
+        fi
+done
+if [ -n "$sec_ok" ]; then
+        pass sys-security "exposure (max $MAX_EXPOSURE):$sec_msg"
+else
+        fail sys-security "exposure above $MAX_EXPOSURE or unknown:$sec_msg"
+fi
+
+say "check done at $(up)s ($(awk -v a="$T0" -v b="$(up)" 'BEGIN { printf "%.1f", b - a }') s after it started)"
+[ $status -eq 0 ] || show_units
+echo VMCHECK-DONE
+exit $status
