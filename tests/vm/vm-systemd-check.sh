@@ -5,7 +5,9 @@
 # stafd and stacd), sets up an nvmet-tcp target on loopback, points stafd.conf at it and
 # reloads stafd (sys-reload: ExecReload= works); the sandboxed units must connect the DC and the IOC. A stacd restart and a
 # stafd stop must leave the IOC alone. Finally the units' systemd-analyze security exposure.
+# shellcheck disable=SC2034 # read by lib.sh
 STAS_VM_NVMET=/sys/kernel/config/nvmet
+# shellcheck source-path=SCRIPTDIR source=vm-lib.sh
 . /root/stas-vm/lib.sh
 
 DISC=nqn.2014-08.org.nvmexpress.discovery
