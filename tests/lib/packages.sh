@@ -12,7 +12,7 @@ stas_build_packages=(
 # to boot the vm tier and the demo: QEMU, and the host programs copied into the image
 stas_vm_packages=(
         qemu-system-x86 busybox-static cpio kmod xz-utils nvme-cli udev avahi-daemon avahi-utils iproute2
-        dbus dbus-daemon python3
+        dbus dbus-daemon python3 debootstrap e2fsprogs
 )
 # only the tests: format, valgrind, fuzzing, coverage, the Debian package and lintian
 stas_test_packages=(

@@ -3,8 +3,11 @@
 # stas-vm-check.service once multi-user.target is up; see build-sysimage). Installs
 # /root/stas.deb with dpkg (the postinst creates the host identity, debhelper enables and starts
 # stafd and stacd), sets up an nvmet-tcp target on loopback, points stafd.conf at it and
-# reloads stafd (sys-reload: ExecReload= works); the sandboxed units must connect the DC and the IOC. A stacd restart and a
-# stafd stop must leave the IOC alone. Finally the units' systemd-analyze security exposure.
+# reloads stafd (sys-reload: ExecReload= works); the sandboxed units must connect the DC and the
+# IOC. The host identity units recreate a missing file (sys-stas-config). While stafd runs,
+# nvme-cli's udev autoconnect rule is masked (sys-udev-mask); a stacd restart and a stafd stop
+# leave the IOC alone, and after the stop the rule works again (sys-udev-unmask). Finally the
+# units' systemd-analyze security exposure.
 # shellcheck disable=SC2034 # read by lib.sh
 STAS_VM_NVMET=/sys/kernel/config/nvmet
 # shellcheck source-path=SCRIPTDIR source=vm-lib.sh
@@ -149,6 +152,42 @@ else
         fail sys-restart-stacd-keeps "no IOC to keep"
 fi
 
+# --- sys-stas-config: the host identity units ------------------------------------------------------
+# a missing host ID is made again by its instance; the target pulls both in; the old ID goes back
+# afterwards (the connections were made with it)
+cp /etc/nvme/hostid /tmp/hostid.before
+rm -f /etc/nvme/hostid
+if systemctl start stas-config@hostid.service && [ -s /etc/nvme/hostid ] &&
+        ! cmp -s /etc/nvme/hostid /tmp/hostid.before &&
+        systemctl start stas-config.target && [ "$(systemctl is-active stas-config.target)" = active ] &&
+        [ "$(systemctl show -p Result --value stas-config@hostnqn.service)" = success ]; then
+        pass sys-stas-config "stas-config@hostid.service made $(cat /etc/nvme/hostid); stas-config.target active"
+else
+        fail sys-stas-config "hostid: $(cat /etc/nvme/hostid 2>&1); target: $(systemctl is-active stas-config.target)"
+        systemctl status --no-pager stas-config@hostid.service stas-config.target 2>&1 | tail -n 20
+fi
+cp /tmp/hostid.before /etc/nvme/hostid
+
+# --- sys-udev-mask: nvme-cli's autoconnect rule is masked while stafd runs -------------------------
+# stafd puts its override of nvme-cli's rule into /run/udev/rules.d; a discovery log change then
+# reaches stafd and stacd only (one connection to the new subsystem, no nvmf-connect@ started)
+SUB2=nqn.2024-01.io.stas.test:sysvm-sub2
+nvmf_connects() { journalctl --no-pager -q -o cat -u 'nvmf-connect@*' 2>/dev/null | grep -c 'Started' || true; }
+one_ctrl() { [ "$(ctrls_by_nqn "$1" | wc -l)" -eq 1 ]; }
+if [ -f /lib/udev/rules.d/70-nvmf-autoconnect.rules ] && [ -f /run/udev/rules.d/70-nvmf-autoconnect.rules ] &&
+        [ -n "$target_ok" ] && new_subsys "$SUB2" 1 && link "$SUB2" 1 &&
+        wait_for 6000 has_ctrl "$SUB2"; then
+        sleep 5 # time for a duplicate from nvme-cli's rule to show
+        n=$(nvmf_connects)
+        if one_ctrl "$SUB2" && [ "$n" -eq 0 ]; then
+                pass sys-udev-mask "$(ctrls_by_nqn "$SUB2") to $SUB2, the only one; no nvmf-connect@ started"
+        else
+                fail sys-udev-mask "controllers to $SUB2: $(ctrls_by_nqn "$SUB2" | tr '\n' ' '); nvmf-connect@ started $n time(s)"
+        fi
+else
+        fail sys-udev-mask "nvme-cli's rule: $(ls /lib/udev/rules.d/70-nvmf-autoconnect.rules 2>&1); stafd's override: $(ls /run/udev/rules.d/ 2>&1); $SUB2: $(ctrls_by_nqn "$SUB2")"
+fi
+
 # --- sys-stop-stafd-keeps-iocs ----------------------------------------------------------------------
 if [ -n "$ioc" ]; then
         before=$(ctrl_id $ioc)
@@ -171,6 +210,17 @@ if [ -n "$ioc" ]; then
         fi
 else
         fail sys-stop-stafd-keeps-iocs "no IOC to keep"
+fi
+
+# --- sys-udev-unmask: after stafd stops, nvme-cli's rule works again --------------------------------
+# the override is gone, and a discovery log change on the DC stafd left connected starts nvmf-connect@
+SUB3=nqn.2024-01.io.stas.test:sysvm-sub3
+started_connect() { [ "$(nvmf_connects)" -gt 0 ]; }
+if [ ! -e /run/udev/rules.d/70-nvmf-autoconnect.rules ] && [ -n "$target_ok" ] && has_ctrl "$DISC" &&
+        new_subsys "$SUB3" 1 && link "$SUB3" 1 && wait_for 6000 started_connect; then
+        pass sys-udev-unmask "override removed; the AEN started nvmf-connect@ ($(journalctl --no-pager -q -o cat -u 'nvmf-connect@*' | grep -m1 Started))"
+else
+        fail sys-udev-unmask "override: $(ls /run/udev/rules.d/ 2>&1); DC: $(ctrls_by_nqn "$DISC"); nvmf-connect@ started $(nvmf_connects) time(s)"
 fi
 
 # --- sys-journal ----------------------------------------------------------------------------------
