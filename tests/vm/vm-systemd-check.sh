@@ -25,6 +25,7 @@ T0=$(up)
 say "check started at ${T0}s"
 step() { say "[$(up)s] $*"; }
 
+
 show_units() {
         echo "--- systemctl status stafd stacd:"
         systemctl status --no-pager --lines=20 stafd.service stacd.service 2>&1 | tail -n 60
@@ -33,6 +34,32 @@ show_units() {
         echo "--- controllers:"
         ctrl_table
 }
+
+# --- the second boot: sys-netdev-mount --------------------------------------------------------------
+# The first boot left an ext4 file system on SUB1's namespace, an fstab entry for it with _netdev
+# and a unit that rebuilds the nvmet target early (stas-vm-target.service). At this boot, systemd
+# mounts it once stafd and stacd have connected the namespace: they come before
+# remote-fs-pre.target, the mount after it.
+STATE=/var/lib/stas-vm
+MNT=/mnt/stas
+if [ -f $STATE/second-boot ]; then
+        step "second boot: $(grep _netdev /etc/fstab)"
+        if wait_for 12000 mountpoint -q $MNT && [ "$(cat $MNT/marker 2>/dev/null)" = stas ]; then
+                after=$(systemctl show -p After --value mnt-stas.mount)
+                t_stacd=$(systemctl show -p ActiveEnterTimestampMonotonic --value stacd.service)
+                t_mnt=$(systemctl show -p ActiveEnterTimestampMonotonic --value mnt-stas.mount)
+                if echo "$after" | grep -q remote-fs-pre.target && [ "$t_stacd" -gt 0 ] && [ "$t_stacd" -lt "$t_mnt" ]; then
+                        pass sys-netdev-mount "$MNT mounted at boot ($(findmnt -n -o SOURCE $MNT)), $(( (t_mnt - t_stacd) / 1000 )) ms after stacd.service was up; the mount unit is after remote-fs-pre.target"
+                else
+                        fail sys-netdev-mount "$MNT mounted, but stacd up at $t_stacd us, the mount at $t_mnt us; mnt-stas.mount After=$after"
+                fi
+        else
+                fail sys-netdev-mount "$MNT not mounted at boot: $(systemctl status --no-pager mnt-stas.mount 2>&1 | tail -n 8)"
+                show_units
+        fi
+        echo VMCHECK-DONE
+        exit $status
+fi
 
 # --- sys-pid1 -----------------------------------------------------------------------------------
 exe=$(readlink /proc/1/exe)
@@ -260,7 +287,74 @@ else
         fail sys-security "exposure above $MAX_EXPOSURE or unknown:$sec_msg"
 fi
 
+# --- sys-netdev-setup: what the second boot mounts ---------------------------------------------------
+# an ext4 file system on SUB1's namespace with a marker file, an fstab entry with _netdev, the
+# target's backing file on disk and a unit that rebuilds the target before stafd starts
+ns_dev() { # $1 = subsystem NQN: the block device of its namespace
+        for b in /sys/block/nvme*n*; do
+                # the multipath head (nvmeXnY), not a hidden path (nvmeXcZnY, no device node)
+                [ -b "/dev/${b##*/}" ] && [ -e "$b/device/subsysnqn" ] || continue
+                [ "$(cat "$b/device/subsysnqn")" = "$1" ] && { echo "/dev/${b##*/}"; return 0; }
+        done
+        return 1
+}
+netdev_setup() {
+        dev=$(ns_dev "$SUB1") || { echo "no block device for $SUB1: $(ls /sys/block)"; return 1; }
+        mkfs.ext4 -q -F "$dev" || return 1
+        mkdir -p $MNT $STATE && mount "$dev" $MNT && echo stas >$MNT/marker && umount $MNT || return 1
+        uuid=$(tune2fs -l "$dev" | sed -n 's/^Filesystem UUID: *//p')
+        [ -n "$uuid" ] || return 1
+        echo "UUID=$uuid $MNT ext4 _netdev 0 0" >>/etc/fstab
+        sync
+        cp "/tmp/nvmet/$SUB1-1.img" $STATE/sub1.img || return 1
+        cat >$STATE/target.sh <<TARGET
+modprobe nvmet && modprobe nvmet-tcp || exit 1
+mountpoint -q /sys/kernel/config || mount -t configfs configfs /sys/kernel/config
+C=/sys/kernel/config/nvmet
+mkdir \$C/subsystems/$SUB1 \$C/subsystems/$SUB1/namespaces/1 \$C/ports/1
+echo 1 >\$C/subsystems/$SUB1/attr_allow_any_host
+echo $STATE/sub1.img >\$C/subsystems/$SUB1/namespaces/1/device_path
+echo 1 >\$C/subsystems/$SUB1/namespaces/1/enable
+echo tcp >\$C/ports/1/addr_trtype
+echo ipv4 >\$C/ports/1/addr_adrfam
+echo $TRADDR >\$C/ports/1/addr_traddr
+echo $DISC_TRSVCID >\$C/ports/1/addr_trsvcid
+ln -s \$C/subsystems/$SUB1 \$C/ports/1/subsystems/$SUB1
+TARGET
+        cat >/etc/systemd/system/stas-vm-target.service <<UNIT
+[Unit]
+Description=stas vm tier: the nvmet target of the systemd test
+DefaultDependencies=no
+After=local-fs.target
+Before=stafd.service stacd.service
+
+[Service]
+Type=oneshot
+RemainAfterExit=yes
+ExecStart=/bin/sh $STATE/target.sh
+
+[Install]
+WantedBy=multi-user.target
+UNIT
+        systemctl enable stas-vm-target.service >/dev/null 2>&1 || return 1
+        # stafd is stopped (above): at boot it starts enabled, as after an installation
+        systemctl is-enabled stafd.service stacd.service >/dev/null || return 1
+        touch $STATE/second-boot
+        echo "$dev, UUID=$uuid"
+}
+reboot_next=
+if [ -n "$ioc" ] && out=$(netdev_setup 2>&1); then
+        pass sys-netdev-setup "ext4 on $out in /etc/fstab with _netdev; the target comes back at boot"
+        reboot_next=1
+else
+        fail sys-netdev-setup "$out"
+fi
+
 say "check done at $(up)s ($(awk -v a="$T0" -v b="$(up)" 'BEGIN { printf "%.1f", b - a }') s after it started)"
 [ $status -eq 0 ] || show_units
-echo VMCHECK-DONE
+if [ -n "$reboot_next" ] && [ $status -eq 0 ]; then
+        echo VMCHECK-REBOOT # the host boots this image again: sys-netdev-mount
+else
+        echo VMCHECK-DONE
+fi
 exit $status

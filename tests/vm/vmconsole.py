@@ -1,7 +1,8 @@
 """The vm tier's console protocol, shared by run-vm (busybox guest) and run-sysvm (systemd guest).
 
 The guest prints "VMCHECK <name> PASS|FAIL <detail>" per check, "VMCHECK-DONE" when the check
-program finished and "VMCHECK-EXIT <status>" once it exited. boot() runs QEMU, copies its serial
+program finished and "VMCHECK-EXIT <status>" once it exited; "VMCHECK-REBOOT" instead of "VMCHECK-DONE" asks for
+another boot of the same image, whose verdicts add to the first's. boot() runs QEMU, copies its serial
 console to a log file (and to stdout with live), and collects the verdicts; judge() says what
 is wrong with a run; finish() prints the outcome and exits.
 """
@@ -40,6 +41,8 @@ class Run:
         self.lines = []
         self.marks = {}
         self.elapsed = 0.0
+        self.reboot = False  # the last boot asked for another one
+        self.boots = 0
 
     def passed(self):
         return sum(1 for v in self.results.values() if v == "PASS")
@@ -61,26 +64,32 @@ class Run:
                 self.results[name] = verdict
         elif "VMCHECK-DONE" in line:
             self.done = True
+        elif "VMCHECK-REBOOT" in line:
+            self.reboot = True
         else:
             m = _EXIT.search(line)
             if m:
                 self.exit_status = int(m.group(1))
 
 
-def boot(prog, qcmd, log_path, timeout, live=False, stamp=False, marks=()):
+def boot(prog, qcmd, log_path, timeout, live=False, stamp=False, marks=(), run=None):
     """Run @qcmd until it exits or @timeout seconds pass; each console line goes to @log_path
     (with its time since the start when @stamp). @marks: texts whose first appearance is timed
-    (Run.marks). Returns the Run."""
+    (Run.marks). With @run (a later boot), its verdicts add to that Run and the log is appended
+    to. Returns the Run."""
     print(f"{prog}: " + " ".join(qcmd), flush=True)
-    run = Run()
-    t1 = time.monotonic()
+    again = run is not None
+    run = run or Run()
+    run.reboot = False
+    run.boots += 1
+    t1 = time.monotonic() - run.elapsed
     try:
         proc = subprocess.Popen(qcmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                 stderr=subprocess.STDOUT)
     except OSError as e:
         fail(prog, f"cannot start {qcmd[0]}: {e}")
     buf = b""
-    with open(log_path, "w", encoding="utf-8", errors="replace") as log:
+    with open(log_path, "a" if again else "w", encoding="utf-8", errors="replace") as log:
         deadline = t1 + timeout
         while True:
             left = deadline - time.monotonic()
