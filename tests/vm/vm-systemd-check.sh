@@ -48,10 +48,12 @@ if [ -f $STATE/second-boot ]; then
                 after=$(systemctl show -p After --value mnt-stas.mount)
                 t_stacd=$(systemctl show -p ActiveEnterTimestampMonotonic --value stacd.service)
                 t_mnt=$(systemctl show -p ActiveEnterTimestampMonotonic --value mnt-stas.mount)
-                if echo "$after" | grep -q remote-fs-pre.target && [ "$t_stacd" -gt 0 ] && [ "$t_stacd" -lt "$t_mnt" ]; then
-                        pass sys-netdev-mount "$MNT mounted at boot ($(findmnt -n -o SOURCE $MNT)), $(( (t_mnt - t_stacd) / 1000 )) ms after stacd.service was up; the mount unit is after remote-fs-pre.target"
+                before=$(systemctl show -p Before --value stafd.service stacd.service | tr '\n' ' ')
+                if echo "$after" | grep -q remote-fs-pre.target && [ "$t_stacd" -gt 0 ] && [ "$t_stacd" -lt "$t_mnt" ] &&
+                        [ "$(echo "$before" | grep -o remote-fs-pre.target | wc -l)" -eq 2 ]; then
+                        pass sys-netdev-mount "$MNT mounted at boot ($(findmnt -n -o SOURCE $MNT)), $(( (t_mnt - t_stacd) / 1000 )) ms after stacd.service was up; stafd and stacd are before remote-fs-pre.target, the mount unit after it"
                 else
-                        fail sys-netdev-mount "$MNT mounted, but stacd up at $t_stacd us, the mount at $t_mnt us; mnt-stas.mount After=$after"
+                        fail sys-netdev-mount "$MNT mounted, but stacd up at $t_stacd us, the mount at $t_mnt us; mnt-stas.mount After=$after; stafd, stacd Before=$before"
                 fi
         else
                 fail sys-netdev-mount "$MNT not mounted at boot: $(systemctl status --no-pager mnt-stas.mount 2>&1 | tail -n 8)"
@@ -81,11 +83,12 @@ else
 fi
 
 # --- sys-enabled, sys-active ---------------------------------------------------------------------
+# debhelper enabled them; what an administrator types works on top of that too
 en=$(systemctl is-enabled stafd.service stacd.service 2>&1 | tr '\n' ' ')
-if [ "$en" = "enabled enabled " ]; then
-        pass sys-enabled "stafd, stacd: $en"
+if [ "$en" = "enabled enabled " ] && systemctl enable --now stafd stacd >/tmp/enable.log 2>&1; then
+        pass sys-enabled "stafd, stacd: $en; systemctl enable --now stafd stacd: exit 0"
 else
-        fail sys-enabled "is-enabled stafd stacd: $en"
+        fail sys-enabled "is-enabled stafd stacd: $en; enable --now: $(cat /tmp/enable.log)"
 fi
 both_active() {
         [ "$(systemctl is-active stafd.service stacd.service 2>&1 | tr '\n' ' ')" = "active active " ] &&
