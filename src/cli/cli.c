@@ -13,6 +13,8 @@
 #include "stas/json-util.h"
 #include "stas/log-pages.h"
 #include "stas/kvv.h"
+#include "stas/log.h"
+#include "stas/sysconf.h"
 #include "stas/tid.h"
 
 static bool arg_json;
@@ -75,47 +77,48 @@ static void print_json(json_object *o) {
                 o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE));
 }
 
-/* A flat JSON object to a dict: scalars stringified, nested values as compact JSON. */
-static StasKV *flatten_json(json_object *o) {
-        _cleanup_(kv_freep) StasKV *kv = kv_new();
-
-        if (!kv || !json_object_is_type(o, json_type_object))
-                return NULL;
-        json_object_object_foreach(o, key, val) {
-                const char *s = json_object_is_type(val, json_type_string)
-                        ? json_object_get_string(val)
-                        : json_object_to_json_string_ext(val, JSON_C_TO_STRING_PLAIN);
-                if (kv_set(kv, key, s) < 0)
-                        return NULL;
-        }
-        return TAKE_PTR(kv);
-}
-
 /* ---- D-Bus ---- */
 
+/* One line on stderr that names the daemon and the cause. Return: 1 (the exit status). */
 static int bus_fail(const CliService *svc, const sd_bus_error *e, int r) {
         if (e &&
             (sd_bus_error_has_name(e, SD_BUS_ERROR_ACCESS_DENIED) ||
-             sd_bus_error_has_name(e, "org.freedesktop.DBus.Error.InteractiveAuthorizationRequired"))) {
+             sd_bus_error_has_name(e, "org.freedesktop.DBus.Error.InteractiveAuthorizationRequired")))
                 /* the daemon is there: say what is wrong instead of asking whether it runs */
-                fprintf(stderr, "Permission denied: %s (this needs root).\n", strempty(e->message));
-                return 1;
-        }
-        fprintf(stderr,
-                "Unable to communicate with %s over D-Bus. Is %s running?\n",
-                svc->daemon,
-                svc->daemon);
-        if (e && sd_bus_error_is_set(e))
-                fprintf(stderr, "(%s: %s)\n", e->name, e->message);
-        else if (r < 0)
-                fprintf(stderr, "(%s)\n", strerror(-r));
+                fprintf(stderr,
+                        "%s: Permission denied by %s: %s (this needs root)\n",
+                        svc->program,
+                        svc->daemon,
+                        strempty(e->message));
+        else if (
+                e &&
+                (sd_bus_error_has_name(e, SD_BUS_ERROR_SERVICE_UNKNOWN) ||
+                 sd_bus_error_has_name(e, SD_BUS_ERROR_NAME_HAS_NO_OWNER)))
+                fprintf(stderr,
+                        "%s: %s is not running (no %s on the system bus)\n",
+                        svc->program,
+                        svc->daemon,
+                        svc->bus_name);
+        else if (e && sd_bus_error_is_set(e))
+                fprintf(stderr,
+                        "%s: %s failed the request: %s (%s)\n",
+                        svc->program,
+                        svc->daemon,
+                        e->message,
+                        e->name);
+        else
+                fprintf(stderr,
+                        "%s: cannot talk to %s: %s\n",
+                        svc->program,
+                        svc->daemon,
+                        strerror(r < 0 ? -r : EIO));
         return 1;
 }
 
 static const CliColumn ctrl_columns[] = {
-        { "device", "DEVICE" },       { "transport", "TRANSPORT" },     { "traddr", "TRADDR" },
-        { "trsvcid", "TRSVCID" },     { "host-traddr", "HOST-TRADDR" }, { "host-iface", "HOST-IFACE" },
-        { "subsysnqn", "SUBSYSNQN" },
+        { "cli device", "DEVICE" },     { "cli state", "STATE" },     { "transport", "TRANSPORT" },
+        { "traddr", "TRADDR" },         { "trsvcid", "TRSVCID" },     { "host-traddr", "HOST-TRADDR" },
+        { "host-iface", "HOST-IFACE" }, { "subsysnqn", "SUBSYSNQN" },
 };
 
 static const CliColumn dlpe_columns[] = {
@@ -146,6 +149,36 @@ static int call_list_controllers(sd_bus *bus, const CliService *svc, bool detail
         return 0;
 }
 
+/* The typed JSON document of a command: {"version": N, @key: @value}. Takes @value. */
+static void print_document(const char *key, json_object *value) {
+        json_object *root = json_object_new_object();
+
+        json_object_object_add(root, "version", json_object_new_int(CLI_JSON_VERSION));
+        json_object_object_add(root, key, value);
+        print_json(root);
+        json_object_put(root);
+}
+
+/* The typed JSON array of the dicts @l. */
+static json_object *typed_list(StasKV *const *l) {
+        json_object *a = json_object_new_array();
+
+        for (size_t i = 0; l && l[i]; i++)
+                json_object_array_add(a, cli_typed_kv(l[i]));
+        return a;
+}
+
+/* The columns the tables show beside the wire's: DEVICE ("-" for none) and STATE. */
+static int add_table_columns(StasKV *kv) {
+        _cleanup_free_ char *state = cli_ctrl_state(kv);
+        const char *dev = kv_get(kv, "device");
+
+        if (!state || kv_set(kv, "cli state", state) < 0 ||
+            kv_set(kv, "cli device", streq(strempty(dev), "nvme?") ? "" : dev) < 0)
+                return -ENOMEM;
+        return 0;
+}
+
 static int cmd_ls(sd_bus *bus, const CliService *svc, bool detailed) {
         _cleanup_(kvv_freep) StasKV **l = NULL;
         size_t n;
@@ -156,18 +189,27 @@ static int cmd_ls(sd_bus *bus, const CliService *svc, bool detailed) {
                 return r;
         n = kvv_length(l);
         if (arg_json) {
-                json_object *o = json_from_kvv(l);
-                print_json(o);
-                json_object_put(o);
-        } else if (detailed) {
+                print_document("controllers", typed_list(l));
+                return 0;
+        }
+        if (detailed) {
                 for (size_t i = 0; i < n; i++) {
-                        printf("%s%s\n", i ? "\n" : "", strempty(kv_get(l[i], "device")));
+                        _cleanup_free_ char *state = cli_ctrl_state(l[i]);
+                        const char *dev = kv_get(l[i], "device");
+                        printf("%s%s  %s\n",
+                               i ? "\n" : "",
+                               streq(strempty(dev), "nvme?") || isempty(dev) ? "-" : dev,
+                               strempty(state));
                         cli_print_kv(stdout, l[i], "  ");
                 }
                 if (n == 0)
                         puts("(none)");
-        } else
-                cli_print_table(stdout, l, n, ctrl_columns, ELEMENTSOF(ctrl_columns));
+                return 0;
+        }
+        for (size_t i = 0; i < n; i++)
+                if (add_table_columns(l[i]) < 0)
+                        return bus_fail(svc, NULL, -ENOMEM);
+        cli_print_table(stdout, l, n, ctrl_columns, ELEMENTSOF(ctrl_columns));
         return 0;
 }
 
@@ -205,109 +247,9 @@ static int get_string(
         return *ret ? 0 : bus_fail(svc, NULL, -ENOMEM);
 }
 
-static int cmd_status(sd_bus *bus, const CliService *svc) {
-        const char *debug_iface = svc->debug_interface;
-        _cleanup_free_ char *info = NULL;
-        _cleanup_(kvv_freep) StasKV **l = NULL;
-        json_object *root, *ctrls;
-        size_t n;
-        int r;
-
-        r = get_string(bus, svc, debug_iface, "process_info", &info, NULL);
-        if (r)
-                return r;
-        r = call_list_controllers(bus, svc, true, &l);
-        if (r)
-                return r;
-        n = kvv_length(l);
-        root = json_tokener_parse(info);
-        if (!root || !json_object_is_type(root, json_type_object)) {
-                json_object_put(root);
-                root = json_object_new_object();
-        }
-        ctrls = json_object_new_array();
-        for (size_t i = 0; i < n; i++) {
-                _cleanup_free_ char *ci = NULL;
-                _cleanup_(tid_freep) StasTid *t = tid_from_kv(l[i]);
-                json_object *c = json_from_kv(l[i]);
-
-                if (t &&
-                    get_string(
-                            bus,
-                            svc,
-                            debug_iface,
-                            "controller_info",
-                            &ci,
-                            "sssssss",
-                            t->transport,
-                            t->traddr,
-                            t->trsvcid,
-                            t->subsysnqn,
-                            t->host_traddr,
-                            t->host_iface,
-                            t->host_nqn) == 0) {
-                        json_object *x = json_tokener_parse(ci);
-                        if (x && json_object_is_type(x, json_type_object)) {
-                                json_object_object_foreach(x, k, v)
-                                        json_object_object_add(c, k, json_object_get(v));
-                        }
-                        json_object_put(x);
-                }
-                json_object_array_add(ctrls, c);
-        }
-        json_object_object_add(root, "controllers", ctrls);
-        if (arg_json)
-                print_json(root);
-        else {
-                json_object_object_foreach(root, key, val) {
-                        if (streq(key, "controllers"))
-                                continue;
-                        printf("%s: %s\n",
-                               key,
-                               json_object_is_type(val, json_type_string)
-                                       ? json_object_get_string(val)
-                                       : json_object_to_json_string_ext(val, JSON_C_TO_STRING_PLAIN));
-                }
-                printf("controllers: %zu\n", n);
-                for (size_t i = 0; i < json_object_array_length(ctrls); i++) {
-                        _cleanup_(kv_freep) StasKV *kv = flatten_json(json_object_array_get_idx(ctrls, i));
-                        printf("\n  %s\n", strempty(kv_get(kv, "device")));
-                        cli_print_kv(stdout, kv, "    ");
-                }
-        }
-        json_object_put(root);
-        return 0;
-}
-
-static int cmd_tron(sd_bus *bus, const CliService *svc, bool on) {
-        _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
-        const char *debug_iface = svc->debug_interface;
-        int v = 0, r;
-
-        r = sd_bus_set_property(bus, svc->bus_name, svc->path, debug_iface, "tron", &e, "b", on);
-        if (r < 0)
-                return bus_fail(svc, &e, r);
-        r = sd_bus_get_property_trivial(bus, svc->bus_name, svc->path, debug_iface, "tron", &e, 'b', &v);
-        if (r < 0)
-                return bus_fail(svc, &e, r);
-        printf("tron = %s\n", v ? "True" : "False");
-        return 0;
-}
-
-static char *default_hostnqn(void) {
-        _cleanup_fclose_ FILE *f = fopen(STAS_ETC_NVME "/hostnqn", "re");
-        char buf[256];
-
-        if (!f || !fgets(buf, sizeof(buf), f))
-                return NULL;
-        buf[strcspn(buf, " \t\r\n")] = 0;
-        return strdup(buf);
-}
-
-static int cmd_dlp(sd_bus *bus, const CliService *svc, const StasTid *t) {
+static int call_get_log_pages(sd_bus *bus, const CliService *svc, const StasTid *t, StasKV ***ret) {
         _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        _cleanup_(kvv_freep) StasKV **l = NULL;
         int r;
 
         r = sd_bus_call_method(
@@ -328,14 +270,165 @@ static int cmd_dlp(sd_bus *bus, const CliService *svc, const StasTid *t) {
                 t->host_nqn);
         if (r < 0)
                 return bus_fail(svc, &e, r);
-        r = bus_read_kvv(reply, &l);
+        r = bus_read_kvv(reply, ret);
         if (r < 0)
                 return bus_fail(svc, NULL, r);
+        return 0;
+}
+
+/* controller_info of @t merged into @kv (a key there already keeps the list's value). */
+static void merge_controller_info(sd_bus *bus, const CliService *svc, const StasTid *t, StasKV *kv) {
+        _cleanup_free_ char *ci = NULL;
+        _cleanup_json_ json_object *x = NULL;
+
+        if (get_string(
+                    bus,
+                    svc,
+                    svc->debug_interface,
+                    "controller_info",
+                    &ci,
+                    "sssssss",
+                    t->transport,
+                    t->traddr,
+                    t->trsvcid,
+                    t->subsysnqn,
+                    t->host_traddr,
+                    t->host_iface,
+                    t->host_nqn) != 0)
+                return;
+        x = json_tokener_parse(ci);
+        if (!x || !json_object_is_type(x, json_type_object))
+                return;
+        json_object_object_foreach(x, k, v) {
+                if (!kv_get(kv, k) && json_object_is_type(v, json_type_string))
+                        (void) kv_set(kv, k, json_object_get_string(v));
+        }
+}
+
+/* The status of one controller: its details, controller_info and (stafd) its log pages. */
+static int status_controller(sd_bus *bus, const CliService *svc, StasKV *kv, json_object *ctrls) {
+        _cleanup_(tid_freep) StasTid *t = tid_from_kv(kv);
+        _cleanup_(kvv_freep) StasKV **pages = NULL;
+        json_object *c;
+        int r;
+
+        if (t)
+                merge_controller_info(bus, svc, t, kv);
+        if (t && svc->log_pages) {
+                r = call_get_log_pages(bus, svc, t, &pages);
+                if (r)
+                        return r;
+        }
         if (arg_json) {
-                json_object *o = json_from_kvv(l);
-                print_json(o);
-                json_object_put(o);
-        } else
+                c = cli_typed_kv(kv);
+                if (svc->log_pages)
+                        json_object_object_add(c, "log_pages", typed_list(pages));
+                json_object_array_add(ctrls, c);
+                return 0;
+        }
+        _cleanup_free_ char *state = cli_ctrl_state(kv);
+        const char *dev = kv_get(kv, "device");
+        printf("\n%s  %s\n", streq(strempty(dev), "nvme?") || isempty(dev) ? "-" : dev, strempty(state));
+        cli_print_kv(stdout, kv, "  ");
+        if (svc->log_pages) {
+                puts("  log pages:");
+                cli_print_table(stdout, pages, kvv_length(pages), dlpe_columns, ELEMENTSOF(dlpe_columns));
+        }
+        return 0;
+}
+
+/* process_info as "key: value" lines, nested objects as compact JSON. */
+static void print_process_info(json_object *info) {
+        json_object_object_foreach(info, key, val) {
+                printf("%s: %s\n",
+                       key,
+                       json_object_is_type(val, json_type_string)
+                               ? json_object_get_string(val)
+                               : json_object_to_json_string_ext(val, JSON_C_TO_STRING_PLAIN));
+        }
+}
+
+static int cmd_status(sd_bus *bus, const CliService *svc) {
+        _cleanup_free_ char *info = NULL;
+        _cleanup_(kvv_freep) StasKV **l = NULL;
+        _cleanup_json_ json_object *raw = NULL;
+        json_object *root = NULL, *ctrls = NULL;
+        size_t n;
+        int r;
+
+        r = get_string(bus, svc, svc->debug_interface, "process_info", &info, NULL);
+        if (r)
+                return r;
+        r = call_list_controllers(bus, svc, true, &l);
+        if (r)
+                return r;
+        n = kvv_length(l);
+        raw = json_tokener_parse(info);
+        if (!raw || !json_object_is_type(raw, json_type_object)) {
+                fprintf(stderr, "%s: %s returned a malformed process_info.\n", svc->program, svc->daemon);
+                return 1;
+        }
+        json_object_object_del(raw, "metrics"); /* that is what the metrics command prints */
+        if (arg_json) {
+                root = cli_typed_process_info(raw);
+                ctrls = json_object_new_array();
+        } else {
+                print_process_info(raw);
+                printf("controllers: %zu\n", n);
+        }
+        for (size_t i = 0; i < n && r == 0; i++)
+                r = status_controller(bus, svc, l[i], ctrls);
+        if (arg_json && r == 0) {
+                json_object *doc = json_object_new_object();
+                json_object_object_add(doc, "version", json_object_new_int(CLI_JSON_VERSION));
+                json_object_object_foreach(root, k, v) json_object_object_add(doc, k, json_object_get(v));
+                json_object_object_add(doc, "controllers", json_object_get(ctrls));
+                print_json(doc);
+                json_object_put(doc);
+        }
+        json_object_put(root);
+        json_object_put(ctrls);
+        return r;
+}
+
+static int cmd_tron(sd_bus *bus, const CliService *svc, bool on) {
+        _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+        const char *debug_iface = svc->debug_interface;
+        int v = 0, r;
+
+        r = sd_bus_set_property(bus, svc->bus_name, svc->path, debug_iface, "tron", &e, "b", on);
+        if (r < 0)
+                return bus_fail(svc, &e, r);
+        r = sd_bus_get_property_trivial(bus, svc->bus_name, svc->path, debug_iface, "tron", &e, 'b', &v);
+        if (r < 0)
+                return bus_fail(svc, &e, r);
+        if (arg_json)
+                print_document("tron", json_object_new_boolean(v));
+        else
+                printf("tron = %s\n", v ? "True" : "False");
+        return 0;
+}
+
+/* The host NQN the daemons use: sys.conf's, with its fallbacks (sysconf.h), as nvme-stas does. */
+static char *default_hostnqn(void) {
+        _cleanup_(sysconf_freep) StasSysConf *sys = NULL;
+
+        log_set_max_level(LOG_WARNING); /* sys.conf's own complaints, not its debug lines */
+        if (sysconf_load(NULL, NULL, &sys) < 0 || isempty(sys->hostnqn))
+                return NULL;
+        return strdup(sys->hostnqn);
+}
+
+static int cmd_dlp(sd_bus *bus, const CliService *svc, const StasTid *t) {
+        _cleanup_(kvv_freep) StasKV **l = NULL;
+        int r;
+
+        r = call_get_log_pages(bus, svc, t, &l);
+        if (r)
+                return r;
+        if (arg_json)
+                print_document("log_pages", typed_list(l));
+        else
                 cli_print_table(stdout, l, kvv_length(l), dlpe_columns, ELEMENTSOF(dlpe_columns));
         return 0;
 }
@@ -367,6 +460,27 @@ static void print_all_log_pages(json_object *root, bool detailed) {
                 puts("(none)");
 }
 
+/* get_all_log_pages typed: [{"controller": {...}, "log_pages": [...]}]. */
+static json_object *typed_all_log_pages(json_object *root) {
+        json_object *a = json_object_new_array();
+        size_t n = json_object_array_length(root);
+
+        for (size_t i = 0; i < n; i++) {
+                _cleanup_(kv_freep) StasKV *dckv = NULL;
+                _cleanup_(kvv_freep) StasKV **rows = NULL;
+                LogPagesRead rd = {};
+                json_object *pages = NULL, *e = json_object_new_object();
+
+                (void) log_pages_element_from_json(json_object_array_get_idx(root, i), &dckv, &pages);
+                if (pages)
+                        (void) log_pages_from_json(pages, &rd, &rows);
+                json_object_object_add(e, "controller", dckv ? cli_typed_kv(dckv) : NULL);
+                json_object_object_add(e, "log_pages", typed_list(rows));
+                json_object_array_add(a, e);
+        }
+        return a;
+}
+
 static int cmd_adlp(sd_bus *bus, const CliService *svc, bool detailed) {
         _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
@@ -394,7 +508,7 @@ static int cmd_adlp(sd_bus *bus, const CliService *svc, bool detailed) {
                 return 1;
         }
         if (arg_json)
-                print_json(root);
+                print_document("discovery_controllers", typed_all_log_pages(root));
         else
                 print_all_log_pages(root, detailed);
         return 0;
@@ -421,16 +535,16 @@ static void usage(const CliService *svc, FILE *f) {
                         "  adlp [-d|--detailed] the discovery log pages of every discovery controller\n");
         fprintf(f,
                 "\nOptions:\n"
-                "  -j, --json           print exact JSON instead of tables\n"
+                "  -j, --json           print typed JSON (schema: %s(1)) instead of tables\n"
                 "  -v, --version        print the version and exit\n"
-                "  -h, --help           print this help and exit\n");
+                "  -h, --help           print this help and exit\n",
+                svc->program);
 }
 
 static int usage_error(const CliService *svc, const char *fmt, const char *arg) {
         fprintf(stderr, "%s: ", svc->program);
         fprintf(stderr, fmt, arg);
-        fputc('\n', stderr);
-        usage(svc, stderr);
+        fprintf(stderr, "\nTry '%s --help'.\n", svc->program);
         return 2;
 }
 
@@ -495,8 +609,8 @@ static int parse_args(const CliService *svc, int argc, char **argv, CliArgs *a) 
                 case 'n':
                         a->nqn = optarg;
                         break;
-                default:
-                        usage(svc, stderr);
+                default: /* getopt said what is wrong */
+                        fprintf(stderr, "Try '%s --help'.\n", svc->program);
                         return 2;
                 }
         }
@@ -528,8 +642,9 @@ static int check_command(const CliService *svc, CliArgs *a, char **hostnqn) {
                 *hostnqn = default_hostnqn();
                 if (!*hostnqn) {
                         fprintf(stderr,
-                                "%s: cannot read %s/hostnqn; use -q/--host-nqn\n",
+                                "%s: cannot find the host NQN (%s, %s/hostnqn); use -q/--host-nqn\n",
                                 svc->program,
+                                sysconf_default_path(),
                                 STAS_ETC_NVME);
                         return 1;
                 }
@@ -552,8 +667,10 @@ int cli_main(const CliService *svc, int argc, char **argv) {
                 return r;
 
         r = sd_bus_open_system(&bus);
-        if (r < 0)
-                return bus_fail(svc, NULL, r);
+        if (r < 0) {
+                fprintf(stderr, "%s: cannot connect to the system bus: %s\n", svc->program, strerror(-r));
+                return 1;
+        }
 
         if (streq(a.cmd, "ls"))
                 return cmd_ls(bus, svc, a.detailed);

@@ -42,3 +42,28 @@ void cli_print_table(FILE *f, StasKV *const *rows, size_t n_rows, const CliColum
  * an empty value prints as "-".
  */
 void cli_print_kv(FILE *f, const StasKV *kv, const char *indent);
+
+/* ---- typed JSON (typed.c); the schema is documented in stafctl(1) ---- */
+#include <json-c/json.h>
+
+/* The version of the --json schema: raised only when a field changes meaning or type. */
+#define CLI_JSON_VERSION 1
+
+/* cli_json_key() - a wire key in snake_case: "connect attempts" -> "connect_attempts". */
+char *cli_json_key(const char *key);
+/*
+ * cli_pydict_parse() - the Python dict text nvme-stas puts in some values ("{'fail count': 2,
+ * 'alive': True}") as a dict of strings; None becomes "". Return: 0, -EINVAL, -ENOMEM.
+ */
+int cli_pydict_parse(const char *s, StasKV **ret);
+/* cli_typed_value() - the typed JSON of the wire value of @key; NULL (JSON null) for no value. */
+json_object *cli_typed_value(const char *key, const char *value);
+/* cli_typed_kv() - a wire dict as a typed JSON object (snake_case keys). */
+json_object *cli_typed_kv(const StasKV *kv);
+/* cli_typed_process_info() - process_info's JSON typed, "a.b" keys grouped as {"a": {"b": ...}}. */
+json_object *cli_typed_process_info(json_object *info);
+/*
+ * cli_ctrl_state() - the STATE column of a controller dict: "live", "retrying in 12s
+ * (ECONNREFUSED)", "not connected (disabled)"... Return: a new string, NULL on OOM.
+ */
+char *cli_ctrl_state(const StasKV *kv);

@@ -53,7 +53,7 @@ static void help(FILE *f) {
 static int usage_error(const char *fmt, const char *arg) {
         fputs("stasadm: ", stderr);
         fprintf(stderr, fmt, arg);
-        fputs("\nTry 'stasadm --help' for more information.\n", stderr);
+        fputs("\nTry 'stasadm --help'.\n", stderr);
         return EXIT_USAGE;
 }
 

@@ -101,7 +101,7 @@ def test_three_iocs_host_iface(t):
     if os.environ.get("STACCTL"):
         rc, out, err = w.cli("stacctl", "--json", "ls")
         t.eq(rc, 0, f"stacctl --json ls exits 0 {err.strip()}")
-        t.eq(sorted(c.get("subsysnqn") for c in json.loads(out)), NQNS, "stacctl --json ls lists them")
+        t.eq(sorted(c.get("subsysnqn") for c in json.loads(out)["controllers"]), NQNS, "stacctl --json ls lists them")
 
 
 def removal(t, iocm, expect_disconnect):

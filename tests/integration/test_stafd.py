@@ -15,6 +15,12 @@ import harness as H  # noqa: E402
 from state_file_checks import state_file_directory, state_file_fifo  # noqa: E402
 from harness import dc, dlpe, entry, referral, stafd_conf  # noqa: E402
 
+
+def typed_back(entries):
+    """The typed JSON of stafctl (numbers as numbers) back in the wire's strings."""
+    return [{k: str(v) for k, v in e.items()} for e in entries]
+
+
 A, B, C, D = "192.0.2.10", "192.0.2.20", "192.0.2.30", "192.0.2.40"
 IO1, IO2, IO3, IO4 = "192.0.2.101", "192.0.2.102", "192.0.2.103", "192.0.2.104"
 NQN1, NQN2, NQN3, NQN4 = (f"nqn.2024-01.io.stas.test:sub{i}" for i in range(1, 5))
@@ -93,9 +99,9 @@ def test_configured_dc_dlp(t):
     if os.environ.get("STAFCTL"):
         rc, out, err = w.cli("stafctl", "--json", "adlp")
         t.eq(rc, 0, f"stafctl --json adlp exits 0 {err.strip()}")
-        adlp = json.loads(out)
-        t.eq([by_nqn(e["log-pages"]) for e in adlp if e["discovery-controller"].get("traddr") == A], [got],
-             "stafctl --json adlp shows the same log pages")
+        adlp = json.loads(out)["discovery_controllers"]
+        t.eq([by_nqn(typed_back(e["log_pages"])) for e in adlp if e["controller"].get("traddr") == A], [got],
+             "stafctl --json adlp shows the same log pages (typed)")
 
     sigs = t.wait(lambda: changed_for(mon, A), "log_pages_changed emitted for the DC")
     t.eq(sigs[0], H.tid_args(lc) + [devs[0]], "log_pages_changed carries the TID and the device")

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+#include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -120,11 +121,138 @@ static void test_cli_version_and_help_exit_0(void **state) {
         assert_int_equal(run(2, b), 0);
 }
 
+static void test_cli_json_key_snake_case(void **state) {
+        const struct {
+                const char *in, *out;
+        } t[] = {
+                { "connect attempts", "connect_attempts" },
+                { "host-traddr", "host_traddr" },
+                { "dlpe.eflags.ncc", "dlpe_eflags_ncc" },
+                { "TP8013", "tp8013" },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(t); i++) {
+                _cleanup_free_ char *k = cli_json_key(t[i].in);
+                assert_string_equal(k, t[i].out);
+        }
+}
+
+static void test_cli_pydict_parse(void **state) {
+        _cleanup_(kv_freep) StasKV *kv = NULL, *bad = NULL;
+
+        assert_int_equal(
+                cli_pydict_parse(
+                        "{'fail count': 2, 'completed': False, 'alive': True, 'error': 'it\\'s \\\\ gone', "
+                        "'retry timer': armed, 'x': None}",
+                        &kv),
+                0);
+        assert_string_equal(kv_get(kv, "fail count"), "2");
+        assert_string_equal(kv_get(kv, "completed"), "False");
+        assert_string_equal(kv_get(kv, "error"), "it's \\ gone");
+        assert_string_equal(kv_get(kv, "retry timer"), "armed");
+        assert_string_equal(kv_get(kv, "x"), "");
+        assert_int_equal(cli_pydict_parse("{}", &bad), 0);
+        bad = kv_free(bad);
+        /* hostile or truncated text is refused, never read past its end */
+        assert_int_equal(cli_pydict_parse("{'a': 'open", &bad), -EINVAL);
+        assert_int_equal(cli_pydict_parse("{'a' 1}", &bad), -EINVAL);
+        assert_int_equal(cli_pydict_parse("{'a': 1", &bad), -EINVAL);
+        assert_int_equal(cli_pydict_parse("{'a': 1} tail", &bad), -EINVAL);
+        assert_int_equal(cli_pydict_parse("not a dict", &bad), -EINVAL);
+        assert_int_equal(cli_pydict_parse("", &bad), -EINVAL);
+        assert_null(bad);
+}
+
+static const char *typed(const char *key, const char *value) {
+        static char buf[512];
+        json_object *o = cli_typed_value(key, value);
+
+        snprintf(buf, sizeof buf, "%s", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+        json_object_put(o);
+        return buf;
+}
+
+static void test_cli_typed_values(void **state) {
+        assert_string_equal(typed("portid", "3"), "3");
+        assert_string_equal(typed("portid", "three"), "\"three\"");
+        assert_string_equal(typed("trsvcid", "4420"), "\"4420\"");
+        assert_string_equal(typed("connected", "True"), "true");
+        assert_string_equal(typed("connected", "False"), "false");
+        assert_string_equal(typed("host-traddr", ""), "null");
+        assert_string_equal(typed("device", "nvme?"), "null");
+        assert_string_equal(typed("device", "nvme3"), "\"nvme3\"");
+        assert_string_equal(
+                typed("retry connect timer", "60.0s [off]"), "{\"period_s\":60.0,\"remaining_s\":null}");
+        assert_string_equal(
+                typed("retry connect timer", "0.15s [0.1s]"), "{\"period_s\":0.15,\"remaining_s\":0.1}");
+        assert_string_equal(typed("retry connect timer", "soon"), "\"soon\"");
+        assert_string_equal(typed("unresponsive timeout", "72 sec"), "72");
+        assert_string_equal(typed("unresponsive timeout", "forever"), "null");
+        assert_string_equal(typed("unresponsive time", "---"), "null");
+        assert_string_equal(typed("dlpe", "None"), "null");
+        assert_string_equal(
+                typed("dlpe", "{'portid': '3', 'traddr': '::1'}"), "{\"portid\":3,\"traddr\":\"::1\"}");
+        assert_string_equal(
+                typed("connect operation", "{'fail count': 1, 'alive': True}"),
+                "{\"fail_count\":1,\"alive\":true}");
+        assert_string_equal(typed("connect operation", "{broken"), "\"{broken\"");
+        assert_string_equal(typed("some new key", "True"), "\"True\"");
+}
+
+static void test_cli_typed_process_info(void **state) {
+        json_object *in = json_tokener_parse(
+                "{\"tron\": true, \"kernel support.TP8013\": \"True\", \"terminator.audit timer\": \"1.0s [off]\","
+                " \"terminator.controller.(tcp, ::1, 8009)\": \"disposing\","
+                " \"avahi\": {\"services\": {\"(eth0, IPv6, SFSS._nvme-disc._tcp.local, _nvme-disc._tcp)\":"
+                " {\"reachable\": \"True\"}}}}");
+        json_object *o = cli_typed_process_info(in);
+
+        assert_string_equal(
+                json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN),
+                "{\"tron\":true,\"kernel_support\":{\"tp8013\":true},"
+                "\"terminator\":{\"audit_timer\":{\"period_s\":1.0,\"remaining_s\":null},"
+                "\"controllers\":[{\"tid\":\"(tcp, ::1, 8009)\",\"status\":\"disposing\"}]},"
+                "\"avahi\":{\"services\":[{\"interface\":\"eth0\",\"protocol\":\"IPv6\","
+                "\"name\":\"SFSS._nvme-disc._tcp.local\",\"type\":\"_nvme-disc._tcp\",\"reachable\":true}]}}");
+        json_object_put(o);
+        json_object_put(in);
+}
+
+static void test_cli_ctrl_state_text(void **state) {
+        _cleanup_(kv_freep) StasKV *kv = kv_new();
+        _cleanup_free_ char *a = NULL, *b = NULL, *c = NULL, *d = NULL, *e = NULL;
+
+        assert_int_equal(kv_set(kv, "device", "nvme?"), 0);
+        a = cli_ctrl_state(kv); /* a daemon without the state keys */
+        assert_string_equal(a, "not connected");
+        assert_int_equal(kv_set(kv, "state", "retrying"), 0);
+        assert_int_equal(kv_set(kv, "state reason", "ECONNREFUSED"), 0);
+        assert_int_equal(kv_set(kv, "retry in", "12"), 0);
+        b = cli_ctrl_state(kv);
+        assert_string_equal(b, "retrying in 12s (ECONNREFUSED)");
+        assert_int_equal(kv_set(kv, "state", "not connected"), 0);
+        assert_int_equal(kv_set(kv, "state reason", "disabled"), 0);
+        c = cli_ctrl_state(kv);
+        assert_string_equal(c, "not connected (disabled)");
+        assert_int_equal(kv_set(kv, "state", "live"), 0);
+        assert_int_equal(kv_set(kv, "state reason", ""), 0);
+        d = cli_ctrl_state(kv);
+        assert_string_equal(d, "live");
+        assert_int_equal(kv_set(kv, "state", "retrying"), 0);
+        assert_int_equal(kv_set(kv, "retry in", ""), 0);
+        e = cli_ctrl_state(kv);
+        assert_string_equal(e, "retrying");
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_cli_table_alignment_and_empty_values),
                 cmocka_unit_test(test_cli_kv_block),
                 cmocka_unit_test(test_cli_usage_errors_exit_2),
+                cmocka_unit_test(test_cli_json_key_snake_case),
+                cmocka_unit_test(test_cli_pydict_parse),
+                cmocka_unit_test(test_cli_typed_values),
+                cmocka_unit_test(test_cli_typed_process_info),
+                cmocka_unit_test(test_cli_ctrl_state_text),
                 cmocka_unit_test(test_cli_stacctl_has_no_log_page_commands),
                 cmocka_unit_test(test_cli_no_daemon_exit_1),
                 cmocka_unit_test(test_cli_version_and_help_exit_0),

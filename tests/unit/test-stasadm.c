@@ -228,6 +228,13 @@ static void test_stasadm_usage_errors(void **state) {
                 r = run(e, NULL, argv);
                 assert_int_equal(r.status, 2);
                 assert_string_not_equal(r.err, "");
+                /* the style of all three CLIs: one line saying what is wrong, then the pointer */
+                {
+                        const char *tail = "\nTry 'stasadm --help'.\n";
+                        size_t lt = strlen(tail), le = strlen(r.err);
+                        assert_true(le > lt && streq(r.err + le - lt, tail));
+                        assert_ptr_equal(strchr(r.err, '\n'), r.err + le - lt);
+                }
                 result_clear(&r);
         }
         /* None of them touched the configuration file. */

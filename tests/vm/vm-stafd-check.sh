@@ -81,7 +81,7 @@ avahi-publish -s SFSS _nvme-disc._tcp 8009 p=tcp >/tmp/avahi-publish.log 2>&1 &
 pub=$!
 ls_has_mdns() {
         json_flat stafctl --json ls >/tmp/ls.json
-        awk -v RS='}' -v a="\"traddr\":\"$MDNS_ADDR\"" 'index($0, a) && index($0, "\"host-iface\":\"dum0\"") \
+        awk -v RS='}' -v a="\"traddr\":\"$MDNS_ADDR\"" 'index($0, a) && index($0, "\"host_iface\":\"dum0\"") \
                 && match($0, /"device":"nvme[0-9]/) { f = 1 } END { exit !f }' /tmp/ls.json
 }
 if wait_for 6000 ls_has_mdns; then
