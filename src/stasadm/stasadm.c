@@ -296,10 +296,8 @@ int main(int argc, char **argv) {
                         return bad_option(argv);
                 }
         }
-        if (optind >= argc) {
-                help(stderr);
-                return EXIT_USAGE;
-        }
+        if (optind >= argc)
+                return usage_error("%s", "missing command");
         for (size_t i = 0; i < ELEMENTSOF(cmds); i++)
                 if (streq(argv[optind], cmds[i].name))
                         return cmds[i].run(argc - optind, argv + optind);
