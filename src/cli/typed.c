@@ -304,22 +304,30 @@ json_object *cli_typed_kv(const StasKV *kv) {
         return o;
 }
 
-/* "(eth0, IPv4, SFSS._nvme-disc._tcp.local, _nvme-disc._tcp)": the avahi service key's parts. */
+/* The text from @a to @b, without the ", " that separates it from what came before (@skip). */
+static char *segment(const char *a, const char *b, size_t skip) {
+        a += skip;
+        return a <= b ? strndup(a, (size_t) (b - a)) : NULL;
+}
+
+/*
+ * "(eth0, IPv4, SFSS._nvme-disc._tcp.local, _nvme-disc._tcp)": the avahi service key's parts
+ * (the name may hold commas: it runs from the second to the last one). A key of another shape
+ * is kept whole as the name.
+ */
 static json_object *avahi_service(const char *key, json_object *val) {
         _cleanup_free_ char *iface = NULL, *proto = NULL, *name = NULL, *type = NULL;
         json_object *o = json_object_new_object();
-        const char *last;
         size_t n = strlen(key);
+        const char *c1 = strchr(key, ','), *c2 = c1 ? strchr(c1 + 1, ',') : NULL, *last = strrchr(key, ',');
 
         if (!o)
                 return NULL;
-        if (n > 2 && key[0] == '(' && key[n - 1] == ')' && (last = strrchr(key, ',')) &&
-            sscanf(key, "(%m[^,], %m[^,], ", &iface, &proto) == 2) {
-                const char *nm = strchr(strchr(key, ',') + 1, ',') + 2;
-                if (nm <= last) {
-                        name = strndup(nm, (size_t) (last - nm));
-                        type = strndup(last + 2, (size_t) (key + n - 1 - (last + 2)));
-                }
+        if (n > 2 && key[0] == '(' && key[n - 1] == ')' && c2 && last > c2) {
+                iface = segment(key, c1, 1);
+                proto = segment(c1, c2, 2);
+                name = segment(c2, last, 2);
+                type = segment(last, key + n - 1, 2);
         }
         json_object_object_add(o, "interface", iface ? json_object_new_string(iface) : NULL);
         json_object_object_add(o, "protocol", proto ? json_object_new_string(proto) : NULL);
