@@ -62,6 +62,11 @@ typedef struct StasConfSchema {
         int (*defaults)(StasConf *c);
         /* appended to the error about an unknown option (optional; NULL: nothing) */
         const char *(*unknown_hint)(const char *section, const char *key);
+        /* controller= keys that never reach the kernel for this daemon's controllers
+         * (optional, NULL-terminated): a loaded entry that sets any of them gets one warning
+         * naming them, ending with @unsent_reason */
+        const char *const *unsent_keys;
+        const char *unsent_reason;
 } StasConfSchema;
 
 struct StasConf {

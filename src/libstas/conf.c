@@ -707,6 +707,24 @@ static int entries_add(
         return 0;
 }
 
+/* The one warning about the keys of a loaded controller= entry that are never sent (schema). */
+static void warn_unsent(const EntryCtx *x, const StasKV *kv) {
+        char keys[256] = "";
+        size_t n = 0;
+
+        for (const char *const *k = x->schema->unsent_keys; k && *k; k++)
+                if (!isempty(kv_get(kv, *k)) && n < sizeof(keys))
+                        n += (size_t) snprintf(keys + n, sizeof(keys) - n, "%s%s", n ? ", " : "", *k);
+        if (n > 0)
+                entry_warning(
+                        x,
+                        "%s:%u: controller= entry sets %s: %s.",
+                        x->name,
+                        x->line,
+                        keys,
+                        strempty(x->schema->unsent_reason));
+}
+
 static int load_entries(StasConf *c, const StasIni *ini, bool exclude, IniLogBudget *budget) {
         const StasIniKey *k = ini_find(ini, S_CTRLS, exclude ? "exclude" : "controller");
         size_t allocated = 0;
@@ -728,6 +746,8 @@ static int load_entries(StasConf *c, const StasIni *ini, bool exclude, IniLogBud
                         return r;
                 if (r < 0)
                         continue;
+                if (!exclude)
+                        warn_unsent(&x, kv);
                 r = exclude
                         ? entries_add(
                                   &c->excludes, &c->exclude_lines, &c->n_excludes, &allocated, kv, x.line)

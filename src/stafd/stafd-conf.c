@@ -33,6 +33,24 @@ static int opt_persistence(
         return 0;
 }
 
+/* [Global] queue-size: taken, with a warning that it has no effect on a discovery controller */
+static int opt_queue_size(
+        const StasConfOption *o,
+        StasConf *c,
+        const char *v,
+        const char **reason,
+        const char *name,
+        unsigned line) {
+        int r = stas_conf_opt_connect(o, c, v, reason, name, line);
+
+        if (r == 0)
+                log_warning(
+                        "%s:%u: [Global] queue-size= has no effect: libnvme never sends it to a discovery controller.",
+                        name,
+                        line);
+        return r;
+}
+
 #define CF(f) offsetof(StasConf, f)
 
 static const StasConfOption options[] = {
@@ -40,7 +58,7 @@ static const StasConfOption options[] = {
         STAS_CONF_CONNECT_OPTION("hdr-digest", "false"),
         STAS_CONF_CONNECT_OPTION("data-digest", "false"),
         STAS_CONF_CONNECT_OPTION("kato", "30"),
-        STAS_CONF_CONNECT_OPTION("queue-size", "unset (kernel default)"),
+        { S_GLOBAL, "queue-size", opt_queue_size, 0, "unset (kernel default)" },
         STAS_CONF_CONNECT_OPTION("reconnect-delay", "unset (kernel default)"),
         STAS_CONF_CONNECT_OPTION("ctrl-loss-tmo", "unset (kernel default)"),
         STAS_CONF_CONNECT_OPTION("disable-sqflow", "unset (kernel default)"),
@@ -67,6 +85,15 @@ static const char *unknown_hint(const char *section, const char *key) {
                                                                             : NULL;
 }
 
+/*
+ * stafd connects discovery controllers only, and libnvme 1.3 leaves these options out of the
+ * connect string of a discovery controller (nvmf_add_ctrl()): setting them has no effect.
+ */
+static const char *const dc_unsent_keys[] = {
+        "queue-size",         "nr-io-queues", "nr-write-queues", "nr-poll-queues", "dhchap-secret",
+        "dhchap-ctrl-secret", NULL,
+};
+
 const StasConfSchema stafd_conf_schema = {
         .name = "stafd.conf",
         .options = options,
@@ -74,4 +101,6 @@ const StasConfSchema stafd_conf_schema = {
         .io_controllers = false,
         .defaults = defaults,
         .unknown_hint = unknown_hint,
+        .unsent_keys = dc_unsent_keys,
+        .unsent_reason = "libnvme never sends them to a discovery controller, ignoring them",
 };

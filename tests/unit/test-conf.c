@@ -380,6 +380,56 @@ static void test_conf_persistence_clamped_to_max(void **state) {
 }
 
 /* A controller= override above the maximum: one warning with file, line and key; the maximum. */
+/* stafd: keys libnvme 1.3 never sends to a DC get one warning per entry, at every load. */
+static void test_conf_stafd_warns_unsent_dc_keys(void **state) {
+        static const char text[] =
+                "[Controllers]\n"
+                "controller = transport=tcp;traddr=192.0.2.1;queue-size=64;dhchap-secret=" SECRET48
+                ";dhchap-ctrl-secret=" SECRET48 "\n"
+                "controller = transport=tcp;traddr=192.0.2.2;nr-io-queues=4\n"
+                "controller = transport=tcp;traddr=192.0.2.3;kato=10\n";
+        LogCapture cap;
+        StasConf *c = load_captured(&stafd_conf_schema, text, &cap);
+
+        assert_int_equal(c->n_controllers, 3);
+        assert_has(
+                &cap,
+                LOG_WARNING,
+                "t.conf:2: controller= entry sets queue-size, dhchap-secret, dhchap-ctrl-secret: libnvme never "
+                "sends them to a discovery controller, ignoring them.");
+        assert_has(&cap, LOG_WARNING, "t.conf:3: controller= entry sets nr-io-queues: libnvme never sends");
+        assert_int_equal(log_capture_count(&cap, -1), 2);
+        assert_null(strstr(cap.text, "DHHC-1"));
+        stas_conf_free(c);
+
+        /* a reload loads the file again: the same warnings again */
+        log_capture_clear(&cap);
+        c = load(&stafd_conf_schema, text);
+        assert_int_equal(log_capture_count(&cap, LOG_WARNING), 2);
+        stas_conf_free(c);
+
+        /* [Global] queue-size applies to DCs only in stafd.conf: one warning too */
+        log_capture_clear(&cap);
+        c = load(&stafd_conf_schema, "[Global]\nqueue-size=64\n");
+        assert_has(
+                &cap,
+                LOG_WARNING,
+                "t.conf:2: [Global] queue-size= has no effect: libnvme never sends it to a discovery controller.");
+        assert_int_equal(log_capture_count(&cap, -1), 1);
+        stas_conf_free(c);
+
+        /* stacd's entries are I/O controllers: they do get these options */
+        log_capture_clear(&cap);
+        c = load(
+                &stacd_conf_schema,
+                "[Global]\nqueue-size=64\n[Controllers]\ncontroller = transport=tcp;traddr=192.0.2.1;nqn=nqn.x;"
+                "queue-size=64;nr-io-queues=4;dhchap-secret=" SECRET48 "\n");
+        assert_int_equal(c->n_controllers, 1);
+        assert_int_equal(log_capture_count(&cap, -1), 0);
+        stas_conf_free(c);
+        log_capture_stop(&cap);
+}
+
 static void test_conf_override_clamped_to_max(void **state) {
         LogCapture cap;
         StasConf *c = load_captured(
@@ -1138,6 +1188,7 @@ int main(void) {
                 cmocka_unit_test(test_conf_messages_capped),
                 cmocka_unit_test(test_conf_numbers_clamped_to_max),
                 cmocka_unit_test(test_conf_persistence_clamped_to_max),
+                cmocka_unit_test(test_conf_stafd_warns_unsent_dc_keys),
                 cmocka_unit_test(test_conf_override_clamped_to_max),
                 cmocka_unit_test(test_conf_pasted_secret_redacted),
                 cmocka_unit_test(test_conf_entry_split_on_first_equals),
