@@ -27,7 +27,24 @@
 typedef enum LogTarget {
         LOG_TARGET_STDERR,
         LOG_TARGET_SYSLOG,
+        /*
+         * the native journal protocol (sd_journal_sendv()): PRIORITY, MESSAGE, SYSLOG_IDENTIFIER,
+         * CODE_FILE, CODE_LINE, CODE_FUNC and the fields of the call (log_fields(), log_ctrl()).
+         * If the journal cannot take an entry, the line goes to stderr as with LOG_TARGET_STDERR.
+         */
+        LOG_TARGET_JOURNAL,
 } LogTarget;
+
+/* LogField - one extra journal field: @name is upper case ASCII, @value any text (escaped). */
+typedef struct LogField {
+        const char *name;
+        const char *value;
+} LogField;
+
+/* the most fields one call may add (more are dropped) */
+#define LOG_FIELDS_MAX 16
+/* a field value is cut to this many bytes before escaping */
+#define LOG_FIELD_VALUE_MAX 512
 
 #define LOG_LINE_MAX 2048
 
@@ -40,6 +57,19 @@ void log_set_max_level(int level);
 int log_get_max_level(void);
 /* log_set_sink() - tests: receive each formatted line (without prefix). NULL restores output. */
 void log_set_sink(LogSink sink, void *userdata);
+/*
+ * LogFieldSink - like LogSink, and also the extra fields of the call (log_fields(), log_ctrl();
+ * n_fields 0 for the others), values escaped like the message, empty values left out.
+ */
+typedef void (*LogFieldSink)(
+        int level, const char *line, const LogField *fields, size_t n_fields, void *userdata);
+/* log_set_field_sink() - tests: as log_set_sink() (it replaces any LogSink); NULL restores output. */
+void log_set_field_sink(LogFieldSink sink, void *userdata);
+/*
+ * log_stderr_is_journal() - is stderr a journal stream? $JOURNAL_STREAM ("dev:ino", set by
+ * systemd) names the device and inode of stderr (fstat(2)), as systemd.exec(5) documents.
+ */
+bool log_stderr_is_journal(void);
 
 /*
  * log_internal() - format and emit. If @error is non-zero, errno is set to |error| while
@@ -47,6 +77,61 @@ void log_set_sink(LogSink sink, void *userdata);
  */
 int log_internal(int level, int error, const char *file, int line, const char *func, const char *fmt, ...)
         _printf_(6, 7);
+
+/*
+ * log_fields_internal() - log_internal() with @n extra journal fields (see LogField; those with
+ * an empty or NULL value are left out). Only the journal target and the field sink see them.
+ */
+int log_fields_internal(
+        int level,
+        int error,
+        const LogField *fields,
+        size_t n,
+        const char *file,
+        int line,
+        const char *func,
+        const char *fmt,
+        ...) _printf_(8, 9);
+
+/*
+ * log_ctrl_internal() - a controller event: MESSAGE_ID=@message_id (see stas/message-ids.h) and
+ * NVME_TRTYPE, NVME_TRADDR, NVME_TRSVCID, NVME_SUBSYSNQN, NVME_HOST_IFACE from @tid (may be
+ * NULL) and NVME_DEVICE=@device (may be NULL); empty ones are left out.
+ */
+struct StasTid;
+int log_ctrl_internal(
+        int level,
+        const char *message_id,
+        const struct StasTid *tid,
+        const char *device,
+        const char *file,
+        int line,
+        const char *func,
+        const char *fmt,
+        ...) _printf_(8, 9);
+
+#define log_fields(level, fields, n, ...)                                                          \
+        ({                                                                                         \
+                int _l = (level);                                                                  \
+                (_l <= log_get_max_level())                                                        \
+                        ? (void) log_fields_internal(                                              \
+                                  _l, 0, (fields), (n), __FILE__, __LINE__, __func__, __VA_ARGS__) \
+                        : (void) 0;                                                                \
+        })
+#define log_ctrl(level, message_id, tid, device, ...)                   \
+        ({                                                              \
+                int _l = (level);                                       \
+                (_l <= log_get_max_level()) ? (void) log_ctrl_internal( \
+                                                      _l,               \
+                                                      (message_id),     \
+                                                      (tid),            \
+                                                      (device),         \
+                                                      __FILE__,         \
+                                                      __LINE__,         \
+                                                      __func__,         \
+                                                      __VA_ARGS__)      \
+                                            : (void) 0;                 \
+        })
 
 #define log_full_errno(level, error, ...)                                                 \
         ({                                                                                \

@@ -11,6 +11,7 @@
 #include "stas/dlp.h"
 #include "stas/ifaddr.h"
 #include "stas/log.h"
+#include "stas/message-ids.h"
 #include "stas/match.h"
 
 typedef enum Verb {
@@ -234,13 +235,24 @@ static void on_connected(StasCtrl *c) {
         c->device = name ? strdup(name) : NULL;
         details_refresh(c);
         if (c->failing)
-                log_info(
+                log_ctrl(
+                        LOG_INFO,
+                        STAS_MESSAGE_CONNECT_FAILURES_ENDED,
+                        c->tid,
+                        c->device,
                         "Connected to controller %s (%s) after %u attempts.",
                         c->tid_str,
                         strna(c->device),
                         c->attempts);
         else if (!c->disposing) /* once per connection, for the journal (one being removed: debug) */
-                log_info("Connected to controller %s (%s).", c->tid_str, strna(c->device));
+                log_ctrl(
+                        LOG_INFO,
+                        STAS_MESSAGE_CONNECTED,
+                        c->tid,
+                        c->device,
+                        "Connected to controller %s (%s).",
+                        c->tid_str,
+                        strna(c->device));
         else
                 log_debug("Connected to controller %s (%s).", c->tid_str, strna(c->device));
         c->failing = false;
@@ -268,7 +280,14 @@ static void on_failed(StasCtrl *c, int r) {
                 return;
         }
         if (!c->failing) {
-                log_error("Failed to connect to controller %s: %s", c->tid_str, ctrl_strerror(c, r));
+                log_ctrl(
+                        LOG_ERR,
+                        STAS_MESSAGE_CONNECT_FAILED,
+                        c->tid,
+                        NULL,
+                        "Failed to connect to controller %s: %s",
+                        c->tid_str,
+                        ctrl_strerror(c, r));
                 c->failing = true;
         } else
                 log_debug(
@@ -453,6 +472,15 @@ void stas_ctrl_set_backoff(StasCtrl *c, const StasBackoff *b) {
 
 /* The device is gone (a remove uevent, or found so later): forget it and reconnect. */
 static void device_removed(StasCtrl *c) {
+        if (c->connected)
+                log_ctrl(
+                        c->disposing ? LOG_DEBUG : LOG_INFO,
+                        STAS_MESSAGE_DISCONNECTED,
+                        c->tid,
+                        c->device,
+                        "Controller %s (%s) was removed by the kernel.",
+                        c->tid_str,
+                        strna(c->device));
         backend_release(c);
         c->attempts = 0;
         c->failing = false;
@@ -688,7 +716,14 @@ static void disconnect_done(int r, void *userdata) {
         if (r < 0)
                 log_debug("Controller %s: disconnect failed: %s", c->tid_str, ctrl_strerror(c, r));
         else
-                log_debug("Controller %s: disconnected.", c->tid_str);
+                log_ctrl(
+                        LOG_INFO,
+                        STAS_MESSAGE_DISCONNECTED,
+                        c->tid,
+                        c->device,
+                        "Disconnected from controller %s (%s).",
+                        c->tid_str,
+                        strna(c->device));
         backend_release(c);
         dispose_step(c);
 }

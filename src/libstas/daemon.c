@@ -98,7 +98,11 @@ int daemon_parse_args(
  * @args: the parsed command line
  */
 void daemon_log_open(const char *name, const DaemonArgs *args) {
-        log_open(name, args->syslog ? LOG_TARGET_SYSLOG : LOG_TARGET_STDERR);
+        log_open(
+                name,
+                args->syslog                      ? LOG_TARGET_SYSLOG
+                        : log_stderr_is_journal() ? LOG_TARGET_JOURNAL
+                                                  : LOG_TARGET_STDERR);
         log_set_max_level(args->syslog && !args->tron ? LOG_INFO : LOG_DEBUG);
 }
 

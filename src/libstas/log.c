@@ -6,15 +6,22 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
 #include <syslog.h>
+#include <unistd.h>
+#define SD_JOURNAL_SUPPRESS_LOCATION
+#include <systemd/sd-journal.h>
 
 #include "stas/log.h"
+#include "stas/tid.h"
 
 static int max_level = LOG_INFO;
 static LogTarget target = LOG_TARGET_STDERR;
 static char ident[64] = "stas";
 static LogSink sink;
 static void *sink_userdata;
+static LogFieldSink field_sink;
 
 void log_open(const char *id, LogTarget t) {
         if (id)
@@ -42,7 +49,24 @@ int log_get_max_level(void) {
 
 void log_set_sink(LogSink s, void *userdata) {
         sink = s;
+        field_sink = NULL;
         sink_userdata = userdata;
+}
+
+void log_set_field_sink(LogFieldSink s, void *userdata) {
+        field_sink = s;
+        sink = NULL;
+        sink_userdata = userdata;
+}
+
+bool log_stderr_is_journal(void) {
+        const char *e = getenv("JOURNAL_STREAM");
+        unsigned long long dev, ino;
+        struct stat st;
+
+        if (!e || sscanf(e, "%llu:%llu", &dev, &ino) != 2 || fstat(STDERR_FILENO, &st) < 0)
+                return false;
+        return (unsigned long long) st.st_dev == dev && (unsigned long long) st.st_ino == ino;
 }
 
 const char *log_level_to_string(int level) {
@@ -177,44 +201,181 @@ size_t log_escape(const char *s, size_t n, char *out, size_t size) {
         return o;
 }
 
-/* Write one line to the configured target; @msg is already escaped. */
-static void emit(int level, const char *msg, const char *file, int line, const char *func) {
-        if (sink)
+/* One entry through the native journal protocol. Return: < 0 if the journal did not take it. */
+static int emit_journal(
+        int level,
+        const char *msg,
+        const LogField *f,
+        size_t n,
+        const char *file,
+        int line,
+        const char *func) {
+        char pri[32], id[96], cline[32], *cfile = NULL, *cfunc = NULL, *m = NULL;
+        struct iovec iov[6 + LOG_FIELDS_MAX];
+        char *fv[LOG_FIELDS_MAX] = {};
+        size_t k = 0;
+        int r;
+
+        snprintf(pri, sizeof(pri), "PRIORITY=%d", level);
+        snprintf(id, sizeof(id), "SYSLOG_IDENTIFIER=%s", ident);
+        snprintf(cline, sizeof(cline), "CODE_LINE=%d", line);
+        if (asprintf(&m, "MESSAGE=%s", msg) < 0 || asprintf(&cfile, "CODE_FILE=%s", file) < 0 ||
+            asprintf(&cfunc, "CODE_FUNC=%s", func) < 0) {
+                free(m);
+                free(cfile);
+                return -ENOMEM;
+        }
+        iov[k++] = (struct iovec){ pri, strlen(pri) };
+        iov[k++] = (struct iovec){ m, strlen(m) };
+        iov[k++] = (struct iovec){ id, strlen(id) };
+        iov[k++] = (struct iovec){ cfile, strlen(cfile) };
+        iov[k++] = (struct iovec){ cline, strlen(cline) };
+        iov[k++] = (struct iovec){ cfunc, strlen(cfunc) };
+        for (size_t i = 0; i < n; i++)
+                if (asprintf(&fv[i], "%s=%s", f[i].name, f[i].value) >= 0)
+                        iov[k++] = (struct iovec){ fv[i], strlen(fv[i]) };
+        r = sd_journal_sendv(iov, (int) k);
+        for (size_t i = 0; i < n; i++)
+                free(fv[i]);
+        free(m);
+        free(cfile);
+        free(cfunc);
+        return r;
+}
+
+/* Write one line to the configured target; @msg and the @f values are already escaped. */
+static void emit(
+        int level,
+        const char *msg,
+        const LogField *f,
+        size_t n,
+        const char *file,
+        int line,
+        const char *func) {
+        if (field_sink)
+                field_sink(level, msg, f, n, sink_userdata);
+        else if (sink)
                 sink(level, msg, sink_userdata);
         else if (target == LOG_TARGET_SYSLOG)
                 syslog(level, "%s", msg);
+        else if (target == LOG_TARGET_JOURNAL && emit_journal(level, msg, f, n, file, line, func) >= 0)
+                return;
         else if (max_level >= LOG_DEBUG && level >= LOG_DEBUG)
                 fprintf(stderr, "<%d>%s: %s (%s:%d %s)\n", level, ident, msg, file, line, func);
         else
                 fprintf(stderr, "<%d>%s: %s\n", level, ident, msg);
 }
 
-int log_internal(int level, int error, const char *file, int line, const char *func, const char *fmt, ...) {
+/* Escape the values of @in into @store (LOG_FIELDS_MAX slots), skipping empty ones. Return: count. */
+static size_t fields_escape(
+        const LogField *in, size_t n, LogField *out, char (*store)[4 * LOG_FIELD_VALUE_MAX + 1]) {
+        size_t k = 0;
+
+        for (size_t i = 0; i < n && k < LOG_FIELDS_MAX; i++) {
+                size_t l;
+
+                if (!in[i].name || !in[i].value || !in[i].value[0])
+                        continue;
+                l = strnlen(in[i].value, LOG_FIELD_VALUE_MAX);
+                log_escape(in[i].value, l, store[k], sizeof(store[k]));
+                out[k] = (LogField){ in[i].name, store[k] };
+                k++;
+        }
+        return k;
+}
+
+static int log_va(
+        int level,
+        int error,
+        const LogField *fields,
+        size_t nf,
+        const char *file,
+        int line,
+        const char *func,
+        const char *fmt,
+        va_list ap) {
+        static _Thread_local char store[LOG_FIELDS_MAX][4 * LOG_FIELD_VALUE_MAX + 1];
+        LogField f[LOG_FIELDS_MAX];
         char buf[LOG_LINE_MAX];
         int saved = errno, k;
-        va_list ap;
         size_t n;
 
         if (error)
                 errno = abs(error);
-        va_start(ap, fmt);
         k = vsnprintf(buf, sizeof(buf), fmt, ap);
-        va_end(ap);
         n = k < 0 ? 0 : (size_t) k < sizeof(buf) ? (size_t) k : sizeof(buf) - 1;
         while (n > 0 && buf[n - 1] == '\n') /* the writer ends the line */
                 n--;
         buf[n] = '\0';
+        nf = fields_escape(fields, nf, f, store);
 
         if (log_is_plain(buf, n))
-                emit(level, buf, file, line, func);
+                emit(level, buf, f, nf, file, line, func);
         else {
                 /* every byte escapes to at most 4: never truncated */
                 char esc[4 * LOG_LINE_MAX];
 
                 log_escape(buf, n, esc, sizeof(esc));
-                emit(level, esc, file, line, func);
+                emit(level, esc, f, nf, file, line, func);
         }
 
         errno = saved;
         return -abs(error);
+}
+
+int log_internal(int level, int error, const char *file, int line, const char *func, const char *fmt, ...) {
+        va_list ap;
+        int r;
+
+        va_start(ap, fmt);
+        r = log_va(level, error, NULL, 0, file, line, func, fmt, ap);
+        va_end(ap);
+        return r;
+}
+
+int log_fields_internal(
+        int level,
+        int error,
+        const LogField *fields,
+        size_t n,
+        const char *file,
+        int line,
+        const char *func,
+        const char *fmt,
+        ...) {
+        va_list ap;
+        int r;
+
+        va_start(ap, fmt);
+        r = log_va(level, error, fields, n, file, line, func, fmt, ap);
+        va_end(ap);
+        return r;
+}
+
+int log_ctrl_internal(
+        int level,
+        const char *message_id,
+        const StasTid *tid,
+        const char *device,
+        const char *file,
+        int line,
+        const char *func,
+        const char *fmt,
+        ...) {
+        LogField f[] = {
+                { "MESSAGE_ID", message_id },
+                { "NVME_TRTYPE", tid ? tid->transport : NULL },
+                { "NVME_TRADDR", tid ? tid->traddr : NULL },
+                { "NVME_TRSVCID", tid ? tid->trsvcid : NULL },
+                { "NVME_SUBSYSNQN", tid ? tid->subsysnqn : NULL },
+                { "NVME_HOST_IFACE", tid ? tid->host_iface : NULL },
+                { "NVME_DEVICE", device },
+        };
+        va_list ap;
+        int r;
+
+        va_start(ap, fmt);
+        r = log_va(level, 0, f, ELEMENTSOF(f), file, line, func, fmt, ap);
+        va_end(ap);
+        return r;
 }

@@ -20,6 +20,8 @@ typedef struct LogCapture {
         unsigned n_lines;
         pthread_mutex_t lock;    /* taken by the sink (zeroed: a default mutex) */
         char last[LOG_LINE_MAX]; /* log_capture_last()'s answer */
+        char *fields;            /* per line with fields: "line\x1fNAME=value\x1f...\n" */
+        size_t fields_len;
 } LogCapture;
 
 static inline void log_capture_sink(int level, const char *line, void *userdata) {
@@ -37,13 +39,74 @@ static inline void log_capture_sink(int level, const char *line, void *userdata)
         pthread_mutex_unlock(&c->lock);
 }
 
+/* the field sink: the line as log_capture_sink(), and the fields (if any) in c->fields */
+static inline void log_capture_field_sink(
+        int level, const char *line, const LogField *f, size_t n, void *userdata) {
+        LogCapture *c = userdata;
+
+        log_capture_sink(level, line, userdata);
+        if (n == 0)
+                return;
+        pthread_mutex_lock(&c->lock);
+        for (size_t i = 0; i <= n; i++) {
+                const char *a = i == 0 ? line : f[i - 1].name, *b = i == 0 ? "" : f[i - 1].value;
+                size_t l = strlen(a) + strlen(b) + 3;
+                char *t = realloc(c->fields, c->fields_len + l + 1);
+
+                if (!t)
+                        abort();
+                c->fields = t;
+                c->fields_len += (size_t) snprintf(
+                        t + c->fields_len, l + 1, "%s%s%s%s", a, i ? "=" : "", b, i == n ? "\n" : "\x1f");
+        }
+        pthread_mutex_unlock(&c->lock);
+}
+
+/*
+ * log_capture_field() - the value of field @name of the last line containing @needle that has
+ * fields (NULL if none, or if that line lacks the field). Valid until the next call.
+ */
+static inline const char *log_capture_field(LogCapture *c, const char *needle, const char *name) {
+        const char *ret = NULL;
+        size_t nl = strlen(name);
+
+        pthread_mutex_lock(&c->lock);
+        for (const char *p = c->fields; p && *p;) {
+                const char *eol = strchr(p, '\n'), *sep = strchr(p, '\x1f');
+                size_t n = eol ? (size_t) (eol - p) : strlen(p);
+                char *rec = strndup(p, n);
+
+                if (!rec)
+                        abort();
+                if (sep && sep < p + n && memmem(p, (size_t) (sep - p), needle, strlen(needle))) {
+                        ret = NULL;
+                        for (char *q = strchr(rec, '\x1f'); q; q = strchr(q + 1, '\x1f'))
+                                if (strncmp(q + 1, name, nl) == 0 && q[1 + nl] == '=') {
+                                        char *e = strchr(q + 1, '\x1f');
+
+                                        snprintf(
+                                                c->last,
+                                                sizeof(c->last),
+                                                "%.*s",
+                                                (int) ((e ? (size_t) (e - q - 2 - nl) : strlen(q + 2 + nl))),
+                                                q + 2 + nl);
+                                        ret = c->last;
+                                }
+                }
+                free(rec);
+                p = eol ? eol + 1 : NULL;
+        }
+        pthread_mutex_unlock(&c->lock);
+        return ret;
+}
+
 /* log_capture_start_at() - capture every line from now on, with the log level set to @level. */
 static inline void log_capture_start_at(LogCapture *c, int level) {
         *c = (LogCapture){ .text = strdup("") };
         if (!c->text)
                 abort();
         log_set_max_level(level);
-        log_set_sink(log_capture_sink, c);
+        log_set_field_sink(log_capture_field_sink, c);
 }
 
 /* log_capture_start() - the same at debug level (every line). */
@@ -56,6 +119,7 @@ static inline void log_capture_stop(LogCapture *c) {
         log_set_sink(NULL, NULL);
         log_set_max_level(LOG_INFO);
         free(c->text);
+        free(c->fields);
         *c = (LogCapture){};
 }
 
@@ -65,6 +129,9 @@ static inline void log_capture_clear(LogCapture *c) {
         c->text[0] = 0;
         c->len = 0;
         c->n_lines = 0;
+        free(c->fields);
+        c->fields = NULL;
+        c->fields_len = 0;
         pthread_mutex_unlock(&c->lock);
 }
 

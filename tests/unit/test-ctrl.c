@@ -16,6 +16,7 @@
 #include "stas/ctrl.h"
 #include "stas/dlp.h"
 #include "stas/log.h"
+#include "stas/message-ids.h"
 #include "fake-ctrl-ops.h"
 
 typedef struct Owner {
@@ -225,6 +226,22 @@ static void test_ctrl_connect_logged_once(void **state) {
         assert_int_equal(N_ERRORS(), 0);
         assert_int_equal(N_INFOS(), 1);
         assert_int_equal(log_capture_count_has(&logs, LOG_INFO, "Connected to controller"), 1);
+        /* the journal fields of the event; empty ones (host-iface) left out */
+        assert_string_equal(log_capture_field(&logs, "Connected to", "MESSAGE_ID"), STAS_MESSAGE_CONNECTED);
+        assert_string_equal(log_capture_field(&logs, "Connected to", "NVME_TRTYPE"), "tcp");
+        assert_string_equal(log_capture_field(&logs, "Connected to", "NVME_TRADDR"), "192.168.1.1");
+        assert_string_equal(log_capture_field(&logs, "Connected to", "NVME_TRSVCID"), "8009");
+        assert_string_equal(log_capture_field(&logs, "Connected to", "NVME_SUBSYSNQN"), NVME_DISC_WKNQN);
+        assert_string_equal(log_capture_field(&logs, "Connected to", "NVME_DEVICE"), stas_ctrl_device(c));
+        assert_null(log_capture_field(&logs, "Connected to", "NVME_HOST_IFACE"));
+
+        /* a disconnect by stas: one info line with its id */
+        log_capture_clear(&logs);
+        assert_int_equal(stas_ctrl_dispose(c, false, false, NULL, NULL), 0);
+        RUN_UNTIL(env->e, log_capture_count_has(&logs, -1, "Disconnected from controller") == 1);
+        assert_int_equal(log_capture_count_has(&logs, LOG_INFO, "Disconnected from controller"), 1);
+        assert_string_equal(
+                log_capture_field(&logs, "Disconnected", "MESSAGE_ID"), STAS_MESSAGE_DISCONNECTED);
 }
 
 /* the TID and its text are the controller's own copies, the same before and after a connect */
@@ -286,6 +303,13 @@ static void test_ctrl_remove_reconnects_after_backoff(void **state) {
         RUN_UNTIL(env->e, env->o.connected == 2);
         assert_string_equal(stas_ctrl_device(c), "nvme1");
         assert_int_equal(env->o.logs, 0);
+        /* removed by the kernel, reconnected by stas: both at info level, once each */
+        assert_int_equal(log_capture_count_has(&logs, LOG_INFO, "(nvme0) was removed by the kernel."), 1);
+        assert_int_equal(log_capture_count_has(&logs, LOG_INFO, "Connected to controller"), 2);
+        assert_string_equal(
+                log_capture_field(&logs, "was removed by the kernel", "MESSAGE_ID"),
+                STAS_MESSAGE_DISCONNECTED);
+        assert_string_equal(log_capture_field(&logs, "was removed by the kernel", "NVME_DEVICE"), "nvme0");
 }
 
 static void test_ctrl_dispose_waits_for_connect(void **state) {
