@@ -15,7 +15,14 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <sys/stat.h>
+#include <sys/uio.h>
+#define SD_JOURNAL_SUPPRESS_LOCATION
+#include <systemd/sd-journal.h>
+
 #include "stas/log.h"
+#include "stas/message-ids.h"
+#include "stas/tid.h"
 #include "test-helpers.h"
 
 /* log_escape() of @n bytes at @in equals @want, and log_is_plain() says whether it is @in itself. */
@@ -179,6 +186,79 @@ static void test_log_stderr_one_line_per_message(void **state) {
         free(out);
 }
 
+/* the journal protocol, interposed (libstas is linked statically): what the journal gets */
+static char journal_got[8192];
+static int journal_result;
+int sd_journal_sendv(const struct iovec *iov, int n) {
+        size_t o = 0;
+
+        journal_got[0] = 0;
+        for (int i = 0; i < n; i++)
+                o += (size_t) snprintf(
+                        journal_got + o,
+                        sizeof(journal_got) - o,
+                        "%.*s|",
+                        (int) iov[i].iov_len,
+                        (const char *) iov[i].iov_base);
+        return journal_result;
+}
+
+static void log_to_journal(void) {
+        StasTid *t = tid_new("tcp", "10.0.0.1\n<1>x", "4420", "nqn.sub", "", "", "");
+        log_set_sink(NULL, NULL);
+        log_open("stastest", LOG_TARGET_JOURNAL);
+        log_ctrl(LOG_INFO, STAS_MESSAGE_CONNECTED, t, "nvme3", "Connected to %s.", "a\nb");
+        log_open("stastest", LOG_TARGET_STDERR);
+        tid_free(t);
+}
+
+/* The journal target: the standard fields, the event's fields, all escaped; empty ones left out. */
+static void test_log_journal_fields(void **state) {
+        char *out;
+
+        journal_result = 0;
+        out = capture_stderr(log_to_journal);
+        assert_string_equal(out, ""); /* nothing on stderr */
+        assert_non_null(
+                strstr(journal_got, "PRIORITY=6|MESSAGE=Connected to a\\nb.|SYSLOG_IDENTIFIER=stastest|"));
+        assert_non_null(strstr(journal_got, "|CODE_FILE="));
+        assert_non_null(strstr(journal_got, "|CODE_FUNC=log_to_journal|"));
+        assert_non_null(strstr(journal_got, "|MESSAGE_ID=" STAS_MESSAGE_CONNECTED "|"));
+        assert_non_null(strstr(journal_got, "|NVME_TRADDR=10.0.0.1\\n<1>x|"));
+        assert_non_null(strstr(journal_got, "|NVME_DEVICE=nvme3|"));
+        assert_null(strstr(journal_got, "NVME_HOST_IFACE"));
+        free(out);
+        /* the journal refuses: the line goes to stderr */
+        journal_result = -ECONNREFUSED;
+        out = capture_stderr(log_to_journal);
+        assert_non_null(strstr(out, "<6>stastest: Connected to a\\nb.\n"));
+        free(out);
+}
+
+/* $JOURNAL_STREAM names stderr's device and inode: stderr is the journal. */
+static void test_log_stderr_is_journal(void **state) {
+        struct stat st;
+        char v[64];
+
+        assert_int_equal(fstat(STDERR_FILENO, &st), 0);
+        unsetenv("JOURNAL_STREAM");
+        assert_false(log_stderr_is_journal());
+        snprintf(v, sizeof(v), "%llu:%llu", (unsigned long long) st.st_dev, (unsigned long long) st.st_ino);
+        setenv("JOURNAL_STREAM", v, 1);
+        assert_true(log_stderr_is_journal());
+        snprintf(
+                v,
+                sizeof(v),
+                "%llu:%llu",
+                (unsigned long long) st.st_dev,
+                (unsigned long long) st.st_ino + 1);
+        setenv("JOURNAL_STREAM", v, 1);
+        assert_false(log_stderr_is_journal());
+        setenv("JOURNAL_STREAM", "garbage", 1);
+        assert_false(log_stderr_is_journal());
+        unsetenv("JOURNAL_STREAM");
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_log_escape_plain),
@@ -188,6 +268,8 @@ int main(void) {
                 cmocka_unit_test(test_log_escape_truncates),
                 cmocka_unit_test(test_log_sink_gets_escaped_line),
                 cmocka_unit_test(test_log_stderr_one_line_per_message),
+                cmocka_unit_test(test_log_journal_fields),
+                cmocka_unit_test(test_log_stderr_is_journal),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
