@@ -599,6 +599,14 @@ static void dim_done(int r, uint32_t result, void *userdata) {
                 if (r < 0)
                         log_debug(
                                 "Controller %s: DIM deregister failed: %s", c->tid_str, ctrl_strerror(c, r));
+                else
+                        log_ctrl(
+                                LOG_INFO,
+                                STAS_MESSAGE_DEREGISTERED,
+                                c->tid,
+                                c->device,
+                                "Controller %s: deregistered (TP8010).",
+                                c->tid_str);
                 c->dereg_done = true;
                 dispose_step(c);
                 return;

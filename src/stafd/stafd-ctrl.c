@@ -5,6 +5,8 @@
  */
 #include "stafd-internal.h"
 
+#include "stas/message-ids.h"
+
 StasKV *staf_kv_from_json(json_object *o) {
         StasKV *kv = NULL;
 
@@ -125,7 +127,14 @@ static void dim_done(int r, uint32_t result, void *userdata) {
                 return;
         } else {
                 dc->registered = true;
-                log_debug("Controller %s: registered (TP8010, task %d).", staf_dc_name(dc), dc->dim_task);
+                log_ctrl(
+                        LOG_INFO,
+                        STAS_MESSAGE_REGISTERED,
+                        staf_dc_tid(dc),
+                        staf_dc_device(dc),
+                        "Controller %s: registered (TP8010, task %d).",
+                        staf_dc_name(dc),
+                        dc->dim_task);
         }
         dc->stage_failures = 0;
         dc->dim_task = STAS_DIM_REGISTER;
@@ -251,6 +260,15 @@ static void log_done(int r, StasKV **entries, const StasDlpReport *report, void 
         if (!dlp_list_equal(dc->log_pages, entries)) {
                 _cleanup_(dlp_tids_freep) StasTid **old_refs = NULL, **new_refs = NULL;
                 bool refs_changed = true;
+
+                log_ctrl(
+                        LOG_INFO,
+                        STAS_MESSAGE_LOG_PAGE_CHANGED,
+                        staf_dc_tid(dc),
+                        staf_dc_device(dc),
+                        "Controller %s (%s): the discovery log page changed.",
+                        staf_dc_name(dc),
+                        strempty(staf_dc_device(dc)));
 
                 if (dlp_referral_tids(dc->log_pages, staf_dc_tid(dc), &old_refs) >= 0 &&
                     dlp_referral_tids(entries, staf_dc_tid(dc), &new_refs) >= 0)
