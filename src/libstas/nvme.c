@@ -6,6 +6,9 @@
 #include <endian.h>
 #include <inttypes.h>
 #include <libnvme.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
 
 #include "stas/dlp.h"
 #include "stas/log.h"
@@ -156,6 +159,50 @@ static int host_copy(StasNvme *ctx, const StasNvmeHost *host) {
         ctx->hostkey = TAKE_PTR(key);
         ctx->symname = TAKE_PTR(sym);
         return 0;
+}
+
+/*
+ * libnvme's messages: a stream (fopencookie(3)) whose writes are cut into lines, each passed to
+ * the log at debug level, or at warning level if it looks like an error ("fail", "error",
+ * "invalid", "unable" in any case). libnvme writes whole lines (its own level filter applies).
+ */
+static ssize_t libnvme_log_write(void *cookie, const char *buf, size_t size) {
+        size_t i = 0;
+
+        while (i < size) {
+                const char *nl = memchr(buf + i, '\n', size - i);
+                size_t n = nl ? (size_t) (nl - (buf + i)) : size - i;
+                char line[512];
+                bool bad;
+
+                snprintf(
+                        line,
+                        sizeof(line),
+                        "%.*s",
+                        (int) (n < sizeof(line) ? n : sizeof(line) - 1),
+                        buf + i);
+                bad = strcasestr(line, "fail") || strcasestr(line, "error") || strcasestr(line, "invalid") ||
+                        strcasestr(line, "unable");
+                if (n > 0)
+                        log_full(bad ? LOG_WARNING : LOG_DEBUG, "libnvme: %s", line);
+                i += n + (nl ? 1 : 0);
+        }
+        return (ssize_t) size;
+}
+
+static FILE *libnvme_log;
+static pthread_once_t libnvme_log_once = PTHREAD_ONCE_INIT;
+
+static void libnvme_log_open(void) {
+        libnvme_log = fopencookie(NULL, "w", (cookie_io_functions_t){ .write = libnvme_log_write });
+        if (libnvme_log)
+                setvbuf(libnvme_log, NULL, _IOLBF, 0);
+}
+
+/* The one stream for libnvme's messages (NULL, i.e. stderr, if it could not be made). */
+static FILE *libnvme_log_stream(void) {
+        pthread_once(&libnvme_log_once, libnvme_log_open);
+        return libnvme_log;
 }
 
 int stas_nvme_new(const StasNvmeHost *host, const StasNvmeKernel *kernel, int log_level, StasNvme **ret) {
@@ -318,7 +365,7 @@ int stas_nvme_ctrl_new(
         } else
                 connect_options_init(&c->opts);
 
-        c->root = nvme_create_root(NULL, stas_nvme_ctrl_log_level(ctx, opts));
+        c->root = nvme_create_root(libnvme_log_stream(), stas_nvme_ctrl_log_level(ctx, opts));
         if (!c->root)
                 return -ENOMEM;
         c->host = nvme_lookup_host(

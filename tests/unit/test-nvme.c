@@ -11,11 +11,14 @@
 #include <setjmp.h>
 #include <cmocka.h>
 #include <endian.h>
+#include <dlfcn.h>
 #include <libnvme.h>
+#include <stdio.h>
 
 #include "stas/ctrl.h"
 #include "stas/dlp.h"
 #include "stas/nvme.h"
+#include "log-capture.h"
 
 /* ---- scripted fakes ---- */
 
@@ -277,6 +280,36 @@ static void test_nvme_build_config(void **state) {
         assert_true(cfg.disable_sqflow);
         assert_int_equal(cfg.tos, def.tos);
         assert_int_equal(cfg.fast_io_fail_tmo, def.fast_io_fail_tmo);
+}
+
+/* nvme_create_root() seen: the stream stas gives libnvme, then libnvme's own */
+static FILE *root_fp;
+nvme_root_t nvme_create_root(FILE *fp, int log_level) {
+        nvme_root_t (*real)(FILE *, int) =
+                (nvme_root_t(*)(FILE *, int)) dlsym(RTLD_NEXT, "nvme_create_root");
+
+        root_fp = fp;
+        return real(fp, log_level);
+}
+
+/* libnvme's messages go to the log (debug; warning if they look like errors), never to stderr */
+static void test_nvme_libnvme_log_stream(void **state) {
+        _cleanup_(stas_nvme_freep) StasNvme *ctx = ctx_new(true);
+        _cleanup_(tid_freep) StasTid *tid = tid_new("tcp", "10.0.0.1", "4420", "nqn.io", "", "", "");
+        StasNvmeCtrl *c = NULL;
+        LogCapture lc;
+
+        root_fp = NULL;
+        assert_int_equal(stas_nvme_ctrl_new(ctx, tid, NULL, false, &c), 0);
+        assert_non_null(root_fp);
+        assert_true(root_fp != stderr);
+        log_capture_start(&lc);
+        fprintf(root_fp, "scanning ctrl\nfailed to open nvme3\n");
+        fflush(root_fp);
+        assert_int_equal(log_capture_count_has(&lc, LOG_DEBUG, "libnvme: scanning ctrl"), 1);
+        assert_int_equal(log_capture_count_has(&lc, LOG_WARNING, "libnvme: failed to open nvme3"), 1);
+        log_capture_stop(&lc);
+        stas_nvme_ctrl_free(c);
 }
 
 static void test_nvme_connect_marshalling(void **state) {
@@ -813,6 +846,7 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup(test_nvme_error_mapping, reset),
                 cmocka_unit_test_setup(test_nvme_build_config, reset),
+                cmocka_unit_test_setup(test_nvme_libnvme_log_stream, reset),
                 cmocka_unit_test_setup(test_nvme_connect_marshalling, reset),
                 cmocka_unit_test_setup(test_nvme_connect_sysconf_host_key, reset),
                 cmocka_unit_test_setup(test_nvme_connect_kernel_gating, reset),
