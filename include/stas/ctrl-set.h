@@ -106,3 +106,20 @@ bool ctrl_set_removing_tid(const StasCtrlSet *s, const StasTid *tid);
  * from now (terminator_stop()). Return: the number of removals pending now.
  */
 size_t ctrl_set_stop(StasCtrlSet *s, uint64_t timeout_usec, StasTerminatorStopped done, void *userdata);
+
+/* The shortest interval between two STATUS= updates (ctrl_set_notify_status()). */
+#define STAS_CTRL_SET_STATUS_MIN_USEC (1000 * 1000ULL)
+
+/*
+ * ctrl_set_status() - what the set does, for sd_notify STATUS=: "3 DCs connected, 1 retrying"
+ * (@noun: "DCs", "I/O controllers"), then as they apply ", N connecting", ", N not connected"
+ * (retries stopped) and ", N disconnecting".
+ */
+void ctrl_set_status(const StasCtrlSet *s, const char *noun, char *buf, size_t size);
+/*
+ * ctrl_set_notify_status() - after every loop iteration in which something happened, send
+ * ctrl_set_status() as STATUS= to the service manager when it changed, at most once per
+ * STAS_CTRL_SET_STATUS_MIN_USEC (a later change is sent when that has passed). No source
+ * wakes the loop for it. Ends at ctrl_set_stop(). Return: 0, -errno.
+ */
+int ctrl_set_notify_status(StasCtrlSet *s, const char *noun);

@@ -93,6 +93,12 @@ const char *daemon_sysconf_path(void);
 void daemon_notify_ready(void);
 void daemon_notify_reloading(void);
 void daemon_notify_stopping(void);
+/* The longest STATUS= text of daemon_notify_status(). */
+#define DAEMON_STATUS_MAX 128
+/* daemon_status_differs() - @text is not the STATUS= last sent (by any daemon_notify_*()). */
+bool daemon_status_differs(const char *text);
+/* daemon_notify_status() - STATUS=@text, without a state change (ctrl_set_notify_status()). */
+void daemon_notify_status(const char *text);
 
 /*
  * daemon_loop_status() - the exit status after sd_event_loop() returned @r. A positive @r is a

@@ -5,10 +5,12 @@
  */
 #include <errno.h>
 #include <sys/types.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "stas/ctrl-set.h"
+#include "stas/daemon.h"
 #include "stas/event.h"
 #include "stas/log.h"
 
@@ -28,6 +30,12 @@ struct StasCtrlSet {
         bool stopping;
         StasCtrlSetResynced resynced;
         void *resynced_ud;
+
+        /* sd_notify STATUS= (ctrl_set_notify_status()) */
+        const char *noun;
+        sd_event_source *status_post;
+        StasTimer *status_timer;
+        uint64_t status_sent_usec;
 };
 
 static ssize_t list_index(const CtrlList *l, const StasCtrl *c) {
@@ -126,6 +134,8 @@ StasCtrlSet *ctrl_set_free(StasCtrlSet *s) {
         list_done(&s->starting);
         s->terminator = terminator_free(s->terminator);
         timer_free(s->batch);
+        timer_free(s->status_timer);
+        sd_event_source_disable_unref(s->status_post);
         sd_event_unref(s->event);
         free(s);
         return NULL;
@@ -310,7 +320,84 @@ bool ctrl_set_removing_tid(const StasCtrlSet *s, const StasTid *tid) {
  */
 size_t ctrl_set_stop(StasCtrlSet *s, uint64_t timeout_usec, StasTerminatorStopped done, void *userdata) {
         s->stopping = true;
+        /* STATUS= is "Stopping" from now on (daemon_notify_stopping()) */
+        s->status_post = sd_event_source_disable_unref(s->status_post);
+        timer_stop(s->status_timer);
         timer_stop(s->batch);
         list_done(&s->starting);
         return terminator_stop(s->terminator, timeout_usec, done, userdata);
+}
+
+/**
+ * ctrl_set_status() - see ctrl-set.h.
+ */
+void ctrl_set_status(const StasCtrlSet *s, const char *noun, char *buf, size_t size) {
+        size_t connected = 0, connecting = 0, retrying = 0, other = 0, removing = ctrl_set_n_removing(s);
+        int k;
+
+        for (size_t i = 0; i < ctrl_set_n(s); i++) {
+                const StasCtrl *c = s->live.v[i];
+                if (stas_ctrl_connected(c))
+                        connected++;
+                else if (stas_ctrl_retry_pending(c))
+                        retrying++;
+                else if (stas_ctrl_busy(c) || ctrl_set_starting(s, c))
+                        connecting++;
+                else
+                        other++;
+        }
+        k = snprintf(buf, size, "%zu %s connected", connected, noun);
+        if (connecting > 0 && k >= 0 && (size_t) k < size)
+                k += snprintf(buf + k, size - (size_t) k, ", %zu connecting", connecting);
+        if (retrying > 0 && k >= 0 && (size_t) k < size)
+                k += snprintf(buf + k, size - (size_t) k, ", %zu retrying", retrying);
+        if (other > 0 && k >= 0 && (size_t) k < size)
+                k += snprintf(buf + k, size - (size_t) k, ", %zu not connected", other);
+        if (removing > 0 && k >= 0 && (size_t) k < size)
+                (void) snprintf(buf + k, size - (size_t) k, ", %zu disconnecting", removing);
+}
+
+/* Send STATUS= if it changed, at most once a second (the timer sends what is left over). */
+static void status_update(StasCtrlSet *s) {
+        char text[DAEMON_STATUS_MAX];
+        uint64_t now = 0;
+
+        ctrl_set_status(s, s->noun, text, sizeof(text));
+        if (!daemon_status_differs(text))
+                return;
+        (void) sd_event_now(s->event, CLOCK_MONOTONIC, &now);
+        if (s->status_sent_usec != 0 && now < s->status_sent_usec + STAS_CTRL_SET_STATUS_MIN_USEC) {
+                if (!timer_is_armed(s->status_timer))
+                        (void) timer_start(
+                                s->status_timer, s->status_sent_usec + STAS_CTRL_SET_STATUS_MIN_USEC - now);
+                return;
+        }
+        daemon_notify_status(text);
+        s->status_sent_usec = now ?: 1;
+}
+
+static int status_post_cb(sd_event_source *es, void *userdata) {
+        status_update(userdata);
+        return 0;
+}
+
+static void status_timer_cb(StasTimer *t, void *userdata) {
+        status_update(userdata);
+}
+
+/**
+ * ctrl_set_notify_status() - see ctrl-set.h.
+ */
+int ctrl_set_notify_status(StasCtrlSet *s, const char *noun) {
+        int r;
+
+        if (!s || !noun)
+                return -EINVAL;
+        if (s->status_post)
+                return 0;
+        s->noun = noun;
+        r = timer_new(s->event, status_timer_cb, s, &s->status_timer);
+        if (r < 0)
+                return r;
+        return sd_event_add_post(s->event, &s->status_post, status_post_cb, s);
 }

@@ -195,25 +195,41 @@ const char *daemon_sysconf_path(void) {
         return isempty(p) ? NULL : p;
 }
 
+/* The STATUS= systemd has now: what daemon_notify_status() compares with. */
+static char status_last[DAEMON_STATUS_MAX];
+
+static void notify(const char *state, const char *status) {
+        (void) sd_notifyf(false, "%sSTATUS=%s", state, status);
+        snprintf(status_last, sizeof(status_last), "%s", status);
+}
+
 /**
  * daemon_notify_ready() - tell systemd the daemon is (again) running.
  */
 void daemon_notify_ready(void) {
-        (void) sd_notify(false, "READY=1\nSTATUS=Running");
+        notify("READY=1\n", "Running");
 }
 
 /**
  * daemon_notify_reloading() - tell systemd a reload started.
  */
 void daemon_notify_reloading(void) {
-        (void) sd_notify(false, "RELOADING=1\nSTATUS=Reloading the configuration");
+        notify("RELOADING=1\n", "Reloading the configuration");
 }
 
 /**
  * daemon_notify_stopping() - tell systemd the daemon is stopping.
  */
 void daemon_notify_stopping(void) {
-        (void) sd_notify(false, "STOPPING=1\nSTATUS=Stopping");
+        notify("STOPPING=1\n", "Stopping");
+}
+
+bool daemon_status_differs(const char *text) {
+        return strncmp(text, status_last, sizeof(status_last) - 1) != 0;
+}
+
+void daemon_notify_status(const char *text) {
+        notify("", text);
 }
 
 /**

@@ -534,6 +534,11 @@ int manager_load(StacdManager *m) {
         r = ctrl_set_new(m->event, &stas_ctrl_nvme_ops, &m->ctrl_ctx, &m->ctrls);
         if (r < 0)
                 return log_error_errno(r, "Cannot create the controller set: %m");
+        if (getenv("NOTIFY_SOCKET")) {
+                r = ctrl_set_notify_status(m->ctrls, "I/O controllers");
+                if (r < 0)
+                        return log_error_errno(r, "Cannot follow the controllers for STATUS=: %m");
+        }
         m->resolver = resolver_free(m->resolver);
         r = resolver_new(m->short_pool, names_resolved, m, &m->resolver);
         if (r < 0)

@@ -56,6 +56,11 @@ int staf_manager_new(
         if (r < 0)
                 return r;
         ctrl_set_on_resync(m->ctrls, dc_resynced, m);
+        if (getenv("NOTIFY_SOCKET")) {
+                r = ctrl_set_notify_status(m->ctrls, "DCs");
+                if (r < 0)
+                        return r;
+        }
         *ret = TAKE_PTR(m);
         return 0;
 }

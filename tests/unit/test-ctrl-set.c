@@ -10,12 +10,17 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 #include <setjmp.h>
 #include <cmocka.h>
 
 #include "fake-ctrl-ops.h"
 #include "test-helpers.h"
 #include "stas/ctrl-set.h"
+#include "stas/daemon.h"
 
 typedef struct Env {
         sd_event *e;
@@ -285,6 +290,87 @@ static void test_ctrl_set_stop(void **state) {
         assert_false(stas_ctrl_connected(b));
 }
 
+/* The STATUS= text counts what the controllers do. */
+static void test_ctrl_set_status_text(void **state) {
+        Env *env = *state;
+        StasCtrl *a = mk(env, 1), *b = mk(env, 2), *c = mk(env, 3);
+        char buf[128];
+
+        ctrl_set_status(env->s, "DCs", buf, sizeof buf);
+        assert_string_equal(buf, "0 DCs connected, 3 not connected");
+        assert_int_equal(ctrl_set_start(env->s, a), 0);
+        RUN_UNTIL(env->e, env->connected == 1);
+        env->f.connect_result = -ECONNREFUSED;
+        assert_int_equal(ctrl_set_start(env->s, b), 0);
+        ctrl_set_status(env->s, "DCs", buf, sizeof buf);
+        assert_string_equal(buf, "1 DCs connected, 1 connecting, 1 not connected");
+        RUN_UNTIL(env->e, stas_ctrl_retry_pending(b));
+        assert_int_equal(ctrl_set_remove(env->s, c, false, false), 0);
+        ctrl_set_status(env->s, "I/O controllers", buf, sizeof buf);
+        assert_string_equal(buf, "1 I/O controllers connected, 1 retrying, 1 disconnecting");
+}
+
+/* A datagram socket as the service manager's: $NOTIFY_SOCKET names it. */
+static int notify_socket(char *path, size_t size) {
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+
+        assert_true(fd >= 0);
+        snprintf(path, size, "/tmp/stas-test-notify-%d", (int) getpid());
+        (void) unlink(path);
+        snprintf(sa.sun_path, sizeof sa.sun_path, "%s", path);
+        assert_int_equal(bind(fd, (struct sockaddr *) &sa, sizeof sa), 0);
+        assert_int_equal(setenv("NOTIFY_SOCKET", path, 1), 0);
+        return fd;
+}
+
+/* The last STATUS= received, into @buf (unchanged if none came). */
+static void last_status(int fd, char *buf, size_t size) {
+        char m[512];
+        ssize_t n;
+
+        while ((n = recv(fd, m, sizeof m - 1, 0)) > 0) {
+                char *st;
+                m[n] = 0;
+                st = strncmp(m, "STATUS=", 7) == 0 ? m : strstr(m, "\nSTATUS=");
+                if (st) {
+                        st += *st == '\n' ? 8 : 7;
+                        snprintf(buf, size, "%.*s", (int) strcspn(st, "\n"), st);
+                }
+        }
+}
+
+/* STATUS= follows the set after loop iterations, without a message for what did not change. */
+static void test_ctrl_set_notify_status(void **state) {
+        Env *env = *state;
+        StasCtrl *a = mk(env, 1), *b = mk(env, 2);
+        char path[108], got[512] = "";
+        int fd = notify_socket(path, sizeof path);
+
+        assert_int_equal(ctrl_set_notify_status(env->s, "DCs"), 0);
+        assert_int_equal(ctrl_set_start(env->s, a), 0);
+        RUN_UNTIL(env->e, env->connected == 1);
+        env->f.connect_result = -ECONNREFUSED;
+        assert_int_equal(ctrl_set_start(env->s, b), 0);
+        /* the second change comes within the minimum interval: the set's timer sends it */
+        RUN_UNTIL(env->e, (last_status(fd, got, sizeof got), streq(got, "1 DCs connected, 1 retrying")));
+        daemon_notify_ready(); /* "Running" again (a reload): the next iteration corrects it */
+        got[0] = 0;
+        last_status(fd, got, sizeof got);
+        assert_string_equal(got, "Running");
+        RUN_UNTIL(env->e, (last_status(fd, got, sizeof got), streq(got, "1 DCs connected, 1 retrying")));
+        ctrl_set_stop(env->s, USEC_PER_SEC, NULL, NULL);
+        daemon_notify_stopping();
+        got[0] = 0;
+        for (int i = 0; i < 3; i++)
+                (void) sd_event_run(env->e, 0);
+        last_status(fd, got, sizeof got);
+        assert_string_equal(got, "Stopping");
+        assert_int_equal(unsetenv("NOTIFY_SOCKET"), 0);
+        close(fd);
+        (void) unlink(path);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_ctrl_set_batch_one_snapshot, setup, teardown),
@@ -293,6 +379,8 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_ctrl_set_uevent_routing, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_ctrl_set_overflow_resyncs_all, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_ctrl_set_stop, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_ctrl_set_status_text, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_ctrl_set_notify_status, setup, teardown),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

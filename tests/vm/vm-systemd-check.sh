@@ -264,6 +264,25 @@ else
         tail -n 30 /tmp/stacd.journal
 fi
 
+# --- sys-journal-fields: the native journal entry of the connect, found by its fields -------------
+# (MESSAGE_ID "connected" of include/stas/message-ids.h, listed in stas(7))
+n=$(journalctl --no-pager -q -o cat _SYSTEMD_UNIT=stacd.service MESSAGE_ID=05e0cd75619843858ae2de4314203990 \
+        NVME_SUBSYSNQN="$SUB1" NVME_TRTYPE=tcp 2>/dev/null | grep -c . || true)
+if [ "${n:-0}" -ge 1 ]; then
+        pass sys-journal-fields "journalctl MESSAGE_ID=<connected> NVME_SUBSYSNQN=$SUB1: $n entries from stacd"
+else
+        fail sys-journal-fields "no stacd entry with the connected MESSAGE_ID and NVME_SUBSYSNQN=$SUB1:"
+        journalctl --no-pager -o verbose _SYSTEMD_UNIT=stacd.service -n 5 2>&1 | tail -n 40
+fi
+
+# --- sys-status: STATUS= says what the daemons do --------------------------------------------------
+st_f=$(systemctl show -p StatusText --value stafd.service)
+st_c=$(systemctl show -p StatusText --value stacd.service)
+case "$st_f|$st_c" in
+*" DCs connected"*"|"*" I/O controllers connected"*) pass sys-status "stafd: $st_f; stacd: $st_c" ;;
+*) fail sys-status "StatusText: stafd: '$st_f', stacd: '$st_c'" ;;
+esac
+
 # --- sys-security ----------------------------------------------------------------------------------
 sec_ok=1
 sec_msg=
