@@ -279,6 +279,25 @@ uint64_t stas_ctrl_generation(const StasCtrl *c);
  * Return: 0 or -ENOMEM.
  */
 int stas_ctrl_info(const StasCtrl *c, StasKV *kv);
+/*
+ * stas_ctrl_info() also adds the issue 11 keys: "state" (stas_ctrl_state()), "state reason",
+ * "retry in" (whole seconds, rounded up, while retrying, else ""), "connected since" (RFC 3339
+ * UTC, "" without a device), "connect attempts total", "connect failures total" (never reset),
+ * "last error", "last error name", "last error time" ("" if no failure ever).
+ */
+
+/*
+ * stas_ctrl_state() - with a device: the kernel's sysfs state ("live" when unknown); without:
+ * "connecting", "retrying" or "not connected". *@ret_reason (optional): "" or, when retrying,
+ * the last error's name (in @buf when it has to be formatted), "disabled" when the owner stopped
+ * the retries.
+ */
+const char *stas_ctrl_state(const StasCtrl *c, const char **ret_reason, char *buf, size_t size);
+/*
+ * stas_ctrl_error_name() - "ECONNREFUSED" for -ECONNREFUSED (strerrorname_np()), NVMe status
+ * errors (libnvme codes from STAS_NVME_ERRNO_BASE on) as "ENVME_<n>" in @buf, "" for 0.
+ */
+const char *stas_ctrl_error_name(int r, char *buf, size_t size);
 
 /*
  * stas_ctrl_sysfs_details() - add the detailed list_controllers keys both daemons show:

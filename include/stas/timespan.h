@@ -18,6 +18,8 @@
 #pragma once
 
 #include <errno.h>
+#include <stddef.h>
+#include <time.h>
 
 /* The longest span: 10 years of 365 days (315360000 s), documented in stafd.conf(5). */
 #define TIMESPAN_MAX_SEC (3650.0 * 86400.0)
@@ -28,3 +30,9 @@
  * longer span; -EINVAL (*@ret untouched) if @s is NULL, empty or not a time span.
  */
 int timespan_parse(const char *s, double *ret);
+
+/* The size of a buffer for rfc3339_utc(): "2026-12-02T20:41:03Z" and its NUL. */
+#define STAS_RFC3339_MAX 32
+
+/* rfc3339_utc() - @t as UTC RFC 3339 ("2026-12-02T20:41:03Z") in @buf; "" if it cannot. Returns @buf. */
+char *rfc3339_utc(time_t t, char *buf, size_t size);

@@ -4,6 +4,7 @@
  * tracking, verb bookkeeping and the orderly dispose (see ctrl.h).
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -13,6 +14,7 @@
 #include "stas/log.h"
 #include "stas/message-ids.h"
 #include "stas/match.h"
+#include "stas/timespan.h"
 
 typedef enum Verb {
         VERB_NONE,
@@ -53,8 +55,13 @@ struct StasCtrl {
         StasBackoff backoff;
         unsigned attempts;
         int last_error;
-        bool failing; /* a failure streak has been logged */
-        bool stopped; /* connect_failed() asked us to stop retrying */
+        bool failing;            /* a failure streak has been logged */
+        bool stopped;            /* connect_failed() asked us to stop retrying */
+        unsigned attempts_total; /* over the controller's life, never reset */
+        unsigned failures_total;
+        int last_failure;         /* the error of the last failure ever (0: none) */
+        time_t last_failure_time; /* wall clock */
+        time_t connected_since;   /* wall clock of the current connection (0: none) */
 
         bool disposing;
         bool keep_connection;
@@ -184,6 +191,7 @@ static void backend_release(StasCtrl *c) {
         }
         c->verb = VERB_NONE;
         c->connected = false;
+        c->connected_since = 0;
         c->device = mfree(c->device);
         c->details = nvmedev_free(c->details);
         touch(c);
@@ -231,6 +239,7 @@ static void on_connected(StasCtrl *c) {
         const char *name = c->ops->name ? c->ops->name(c->h) : NULL;
 
         c->connected = true;
+        c->connected_since = time(NULL);
         free(c->device);
         c->device = name ? strdup(name) : NULL;
         details_refresh(c);
@@ -274,6 +283,9 @@ static void on_failed(StasCtrl *c, int r) {
         c->connected = false;
         c->details = nvmedev_free(c->details);
         c->last_error = r;
+        c->last_failure = r;
+        c->last_failure_time = time(NULL);
+        c->failures_total++;
         touch(c);
         if (c->disposing) {
                 dispose_step(c);
@@ -321,6 +333,7 @@ static void attempt(StasCtrl *c, const void *snap) {
         if (c->connected || c->verb != VERB_NONE || c->disposing)
                 return;
         c->attempts++;
+        c->attempts_total++;
         c->stopped = false;
         touch(c);
         if (!c->h) {
@@ -482,6 +495,7 @@ static void device_removed(StasCtrl *c) {
                         c->tid_str,
                         strna(c->device));
         backend_release(c);
+        c->connected_since = 0;
         c->attempts = 0;
         c->failing = false;
         backoff_reset(&c->backoff);
@@ -860,6 +874,74 @@ uint64_t stas_ctrl_generation(const StasCtrl *c) {
 /**
  * stas_ctrl_info() - see ctrl.h.
  */
+/**
+ * stas_ctrl_error_name() - see ctrl.h.
+ */
+const char *stas_ctrl_error_name(int r, char *buf, size_t size) {
+        int e = r < 0 ? -r : r;
+        const char *n = e < STAS_NVME_ERRNO_BASE ? strerrorname_np(e) : NULL;
+
+        if (e == 0)
+                return "";
+        if (n)
+                return n;
+        snprintf(buf, size, e >= STAS_NVME_ERRNO_BASE ? "ENVME_%d" : "E%d", e);
+        return buf;
+}
+
+/**
+ * stas_ctrl_state() - see ctrl.h.
+ */
+const char *stas_ctrl_state(const StasCtrl *c, const char **ret_reason, char *buf, size_t size) {
+        const char *reason = "";
+        const char *state;
+
+        if (c->device)
+                state = c->details && c->details->state && *c->details->state ? c->details->state : "live";
+        else if (c->verb == VERB_CONNECT)
+                state = "connecting";
+        else if (timer_is_armed(c->retry)) {
+                state = "retrying";
+                reason = stas_ctrl_error_name(c->last_error, buf, size);
+        } else {
+                state = "not connected";
+                if (c->stopped)
+                        reason = "disabled";
+        }
+        if (ret_reason)
+                *ret_reason = reason;
+        return state;
+}
+
+static int info_state(const StasCtrl *c, StasKV *kv) {
+        char nbuf[64], num[32], tbuf[STAS_RFC3339_MAX];
+        const char *reason, *state = stas_ctrl_state(c, &reason, nbuf, sizeof nbuf);
+        bool retrying = streq(state, "retrying");
+
+        if (kv_set(kv, "state", state) < 0 || kv_set(kv, "state reason", reason) < 0)
+                return -ENOMEM;
+        snprintf(num, sizeof num, "%" PRIu64, (timer_remaining(c->retry) + USEC_PER_SEC - 1) / USEC_PER_SEC);
+        if (kv_set(kv, "retry in", retrying ? num : "") < 0)
+                return -ENOMEM;
+        if (kv_set(kv,
+                   "connected since",
+                   c->device ? rfc3339_utc(c->connected_since, tbuf, sizeof tbuf) : "") < 0)
+                return -ENOMEM;
+        snprintf(num, sizeof num, "%u", c->attempts_total);
+        if (kv_set(kv, "connect attempts total", num) < 0)
+                return -ENOMEM;
+        snprintf(num, sizeof num, "%u", c->failures_total);
+        if (kv_set(kv, "connect failures total", num) < 0)
+                return -ENOMEM;
+        if (kv_set(kv, "last error", c->last_failure ? ctrl_strerror(c, c->last_failure) : "") < 0 ||
+            kv_set(kv, "last error name", stas_ctrl_error_name(c->last_failure, nbuf, sizeof nbuf)) < 0 ||
+            kv_set(kv,
+                   "last error time",
+                   c->last_failure ? rfc3339_utc(c->last_failure_time, tbuf, sizeof tbuf) : "") < 0)
+                return -ENOMEM;
+        return 0;
+}
+
 int stas_ctrl_info(const StasCtrl *c, StasKV *kv) {
         char buf[64], num[32];
         _cleanup_free_ char *op = NULL;
@@ -891,7 +973,7 @@ int stas_ctrl_info(const StasCtrl *c, StasKV *kv) {
                 if (r < 0)
                         return r;
         }
-        return 0;
+        return info_state(c, kv);
 }
 
 /* ---- the real backend: nvme.h adapter on the worker pools (connects apart, see ctrl.h) ---- */

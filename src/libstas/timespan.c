@@ -261,3 +261,17 @@ int timespan_parse(const char *s, double *ret) {
                 return -EINVAL;
         return clamp(sign * total, ret);
 }
+
+/**
+ * rfc3339_utc() - see timespan.h.
+ */
+char *rfc3339_utc(time_t t, char *buf, size_t size) {
+        struct tm tm;
+
+        if (size == 0)
+                return buf;
+        buf[0] = '\0';
+        if (!gmtime_r(&t, &tm) || strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+                buf[0] = '\0';
+        return buf;
+}

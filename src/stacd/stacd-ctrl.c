@@ -171,6 +171,10 @@ StasKV *ioc_dict_build(StacdIoc *io, bool detailed) {
         _cleanup_(kv_freep) StasKV *kv = stacd_ioc_dict(stas_ctrl_tid(io->ctrl), dev, io->entry);
         _cleanup_free_ char *dl = NULL;
 
+        char buf[64];
+
+        if (kv && !detailed && kv_set(kv, "state", stas_ctrl_state(io->ctrl, NULL, buf, sizeof buf)) < 0)
+                return NULL;
         if (!kv || !detailed)
                 return TAKE_PTR(kv);
         if (stas_ctrl_info(io->ctrl, kv) < 0 || stas_ctrl_sysfs_details(io->ctrl, kv) < 0)

@@ -521,7 +521,11 @@ int staf_dc_id_dict(const StafDc *dc, bool detailed, StasKV **ret) {
                            stas_secret_key(k) ? LOG_SECRET(dc->entry->values[i]) : dc->entry->values[i]) < 0)
                         return -ENOMEM;
         }
-        if (detailed) {
+        if (!detailed) {
+                char buf[64];
+                if (kv_set(kv, "state", stas_ctrl_state(dc->ctrl, NULL, buf, sizeof buf)) < 0)
+                        return -ENOMEM;
+        } else {
                 int r = staf_dc_info(dc, kv);
                 if (r < 0)
                         return r;

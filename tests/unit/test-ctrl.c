@@ -431,6 +431,93 @@ static void test_ctrl_info(void **state) {
         assert_non_null(strstr(kv_get(kv, "connect operation"), "'error'"));
 }
 
+static StasKV *info_kv(StasCtrl *c) {
+        StasKV *kv = kv_new();
+
+        assert_non_null(kv);
+        assert_int_equal(stas_ctrl_info(c, kv), 0);
+        return kv;
+}
+
+/* Issue 11: what an operator sees of a controller's state, its counters and its last error. */
+static void test_ctrl_info_state_keys(void **state) {
+        Env *env = *state;
+        StasKV *kv;
+        StasCtrl *c;
+
+        env->f.auto_complete = true;
+        env->f.connect_result = -ECONNREFUSED;
+        c = mk(env);
+        kv = info_kv(c);
+        assert_string_equal(kv_get(kv, "state"), "not connected");
+        assert_string_equal(kv_get(kv, "state reason"), "");
+        assert_string_equal(kv_get(kv, "last error"), "");
+        assert_string_equal(kv_get(kv, "last error name"), "");
+        assert_string_equal(kv_get(kv, "last error time"), "");
+        assert_string_equal(kv_get(kv, "connect attempts total"), "0");
+        kv_free(kv);
+
+        assert_int_equal(stas_ctrl_start(c), 0);
+        RUN_UNTIL(env->e, env->o.failed == 1);
+        kv = info_kv(c);
+        assert_string_equal(kv_get(kv, "state"), "retrying");
+        assert_string_equal(kv_get(kv, "state reason"), "ECONNREFUSED");
+        assert_true(atoi(kv_get(kv, "retry in")) >= 1);
+        assert_string_equal(kv_get(kv, "connected since"), "");
+        assert_string_equal(kv_get(kv, "connect attempts total"), "1");
+        assert_string_equal(kv_get(kv, "connect failures total"), "1");
+        assert_string_equal(kv_get(kv, "last error"), strerror(ECONNREFUSED));
+        assert_string_equal(kv_get(kv, "last error name"), "ECONNREFUSED");
+        assert_int_equal(strlen(kv_get(kv, "last error time")), 20);
+        assert_int_equal(kv_get(kv, "last error time")[19], 'Z');
+        kv_free(kv);
+
+        env->f.connect_result = 0;
+        assert_int_equal(stas_ctrl_connect_now(c), 0);
+        RUN_UNTIL(env->e, env->o.connected == 1);
+        kv = info_kv(c);
+        assert_string_equal(kv_get(kv, "state"), "live");
+        assert_string_equal(kv_get(kv, "state reason"), "");
+        assert_string_equal(kv_get(kv, "retry in"), "");
+        assert_int_equal(strlen(kv_get(kv, "connected since")), 20);
+        assert_string_equal(kv_get(kv, "connect attempts total"), "2");
+        assert_string_equal(kv_get(kv, "connect failures total"), "1");
+        assert_string_equal(kv_get(kv, "last error name"), "ECONNREFUSED"); /* kept */
+        kv_free(kv);
+}
+
+/* The owner stopped the retries: "not connected", reason "disabled". */
+static void test_ctrl_info_state_disabled(void **state) {
+        Env *env = *state;
+        _cleanup_(kv_freep) StasKV *kv = kv_new();
+        char buf[64];
+        const char *reason = NULL;
+        StasCtrl *c;
+
+        env->f.auto_complete = true;
+        env->f.connect_result = -EIO;
+        env->o.stop_at = 1;
+        c = mk(env);
+        assert_int_equal(stas_ctrl_start(c), 0);
+        RUN_UNTIL(env->e, env->o.failed == 1);
+        assert_string_equal(stas_ctrl_state(c, &reason, buf, sizeof buf), "not connected");
+        assert_string_equal(reason, "disabled");
+        assert_int_equal(stas_ctrl_info(c, kv), 0);
+        assert_string_equal(kv_get(kv, "state reason"), "disabled");
+        assert_string_equal(kv_get(kv, "retry in"), "");
+        assert_string_equal(kv_get(kv, "last error name"), "EIO");
+}
+
+static void test_ctrl_error_name(void **state) {
+        char buf[64];
+
+        (void) state;
+        assert_string_equal(stas_ctrl_error_name(0, buf, sizeof buf), "");
+        assert_string_equal(stas_ctrl_error_name(-ECONNREFUSED, buf, sizeof buf), "ECONNREFUSED");
+        assert_string_equal(
+                stas_ctrl_error_name(-(STAS_NVME_ERRNO_BASE + 2), buf, sizeof buf), "ENVME_1002");
+}
+
 static void put(const char *dir, const char *name, const char *value) {
         _cleanup_free_ char *p = NULL;
         FILE *f;
@@ -942,6 +1029,9 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_ctrl_dispose_no_registration_support, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_ctrl_dispose_during_get_log, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_ctrl_stop_retrying_and_connect_now, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_ctrl_info_state_keys, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_ctrl_info_state_disabled, setup, teardown),
+                cmocka_unit_test(test_ctrl_error_name),
                 cmocka_unit_test_setup_teardown(test_ctrl_info, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_ctrl_sysfs_details, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_ctrl_generation, setup, teardown),
