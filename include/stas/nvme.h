@@ -229,6 +229,11 @@ void stas_nvme_build_config(const StasConnectOptions *opts, struct nvme_fabrics_
  */
 int stas_nvme_map_error(int ret, int err, int *ret_status);
 /* stas_nvme_strerror() - message for a mapped error (libnvme's text for -ENVME_*, else strerror). */
+/*
+ * stas_nvme_error_name() - the errno name a libnvme connect code (>= STAS_NVME_ERRNO_BASE) stands
+ * for ("ECONNREFUSED" for ENVME_CONNECT_CONNREFUSED), NULL for the others.
+ */
+const char *stas_nvme_error_name(int r);
 const char *stas_nvme_strerror(int r);
 /* stas_nvme_status_string() - libnvme's text for an NVMe (fabrics) status. */
 const char *stas_nvme_status_string(int status);

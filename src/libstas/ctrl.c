@@ -879,7 +879,7 @@ uint64_t stas_ctrl_generation(const StasCtrl *c) {
  */
 const char *stas_ctrl_error_name(int r, char *buf, size_t size) {
         int e = r < 0 ? -r : r;
-        const char *n = e < STAS_NVME_ERRNO_BASE ? strerrorname_np(e) : NULL;
+        const char *n = e < STAS_NVME_ERRNO_BASE ? strerrorname_np(e) : stas_nvme_error_name(e);
 
         if (e == 0)
                 return "";

@@ -115,6 +115,27 @@ int stas_nvme_map_error(int ret, int err, int *ret_status) {
         return -err;
 }
 
+const char *stas_nvme_error_name(int r) {
+        /* libnvme's connect codes that stand for an errno (values fixed by libnvme's ABI) */
+        static const struct {
+                int code;
+                const char *name;
+        } map[] = {
+                { STAS_NVME_ERRNO_BASE + 12, "EALREADY" },     /* ENVME_CONNECT_ALREADY */
+                { STAS_NVME_ERRNO_BASE + 13, "EINVAL" },       /* ENVME_CONNECT_INVAL */
+                { STAS_NVME_ERRNO_BASE + 14, "EADDRINUSE" },   /* ENVME_CONNECT_ADDRINUSE */
+                { STAS_NVME_ERRNO_BASE + 15, "ENODEV" },       /* ENVME_CONNECT_NODEV */
+                { STAS_NVME_ERRNO_BASE + 16, "EOPNOTSUPP" },   /* ENVME_CONNECT_OPNOTSUPP */
+                { STAS_NVME_ERRNO_BASE + 17, "ECONNREFUSED" }, /* ENVME_CONNECT_CONNREFUSED */
+        };
+        int e = r < 0 ? -r : r;
+
+        for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+                if (map[i].code == e)
+                        return map[i].name;
+        return NULL;
+}
+
 const char *stas_nvme_strerror(int r) {
         int e = r < 0 ? -r : r;
 

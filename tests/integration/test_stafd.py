@@ -114,6 +114,35 @@ def test_configured_dc_dlp(t):
     t.eq(w.fk.find(traddr=A), devs, "persistent-connections (default true) keeps the DC connected at exit")
 
 
+def test_operator_state_keys(t):
+    """Issue 11: state, counters and the last error of each DC in list_controllers and controller_info."""
+    w = t.w
+    w.fk.set_scenario({"controllers": [dc(A, [dlpe(IO1, NQN1)]),
+                                       {"transport": "tcp", "traddr": B, "trsvcid": "8009",
+                                        "connect_error": "ECONNREFUSED"}]})
+    d = w.stafd(stafd_conf([cfg(A), cfg(B)]))
+    wait_pages(t, d, A, 1)
+    t.wait(lambda: (dc_entry(d, B) or {}).get("state") == "retrying", "the refused DC is shown retrying")
+    t.eq(dc_entry(d, A).get("state"), "live", "the connected DC's short entry has the kernel state")
+    full = {c["traddr"]: c for c in d.list_controllers(True)}
+    a, b = full[A], full[B]
+    t.eq((a["state"], a["state reason"], a["retry in"], a["last error"]), ("live", "", "", ""),
+         "connected DC: live, no reason, no retry, no error")
+    t.check(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", a["connected since"]),
+            f"connected since is RFC 3339 UTC ({a['connected since']})")
+    t.eq((a["connect attempts total"], a["connect failures total"]), ("1", "0"), "connected DC counters")
+    t.eq((b["state reason"], b["last error name"], b["connected since"]), ("ECONNREFUSED", "ECONNREFUSED", ""),
+         "refused DC: the reason and the error name")
+    t.check(int(b["retry in"]) >= 1 and int(b["connect failures total"]) >= 1
+            and int(b["connect attempts total"]) >= int(b["connect failures total"]),
+            f"refused DC: retry in {b['retry in']}, totals {b['connect attempts total']}/{b['connect failures total']}")
+    t.check(b["last error"] != "" and b["last error time"].endswith("Z"), "refused DC: last error text and time")
+    info = d.controller_info(b)
+    t.eq((info.get("state"), info.get("last error name")), ("retrying", "ECONNREFUSED"),
+         "controller_info has the state keys too")
+    t.stop_clean(d)
+
+
 def test_supported_log_pages_rejected(t):
     """A DC that answers Supported Log Pages with an error status (as Linux nvmet does) still has
     its discovery log read, without PLEO, and is not retried forever."""
@@ -645,7 +674,7 @@ def test_state_file_directory(t):
     state_file_directory(t, t.w.stafd(stafd_conf([cfg(A)]), start=False))
 
 
-TESTS = [test_state_file_fifo, test_state_file_directory, test_state_file_cannot_forge_log_lines, test_read_only_calls_never_read_sysfs, test_configured_dc_dlp, test_supported_log_pages_rejected, test_aen_changed_once,
+TESTS = [test_state_file_fifo, test_state_file_directory, test_state_file_cannot_forge_log_lines, test_read_only_calls_never_read_sysfs, test_configured_dc_dlp, test_operator_state_keys, test_supported_log_pages_rejected, test_aen_changed_once,
          test_referral_added_removed, test_exclusion,
          test_remove_event_reconnect, test_dim_register_deregister, test_sighup_broken_config,
          test_restart_restores_cache, test_restart_adopts_connection, test_secrets_not_on_dbus,

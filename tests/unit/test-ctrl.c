@@ -515,6 +515,8 @@ static void test_ctrl_error_name(void **state) {
         assert_string_equal(stas_ctrl_error_name(0, buf, sizeof buf), "");
         assert_string_equal(stas_ctrl_error_name(-ECONNREFUSED, buf, sizeof buf), "ECONNREFUSED");
         assert_string_equal(
+                stas_ctrl_error_name(-(STAS_NVME_ERRNO_BASE + 17), buf, sizeof buf), "ECONNREFUSED");
+        assert_string_equal(
                 stas_ctrl_error_name(-(STAS_NVME_ERRNO_BASE + 2), buf, sizeof buf), "ENVME_1002");
 }
 
