@@ -111,6 +111,7 @@ static void dc_after(StafDc *dc, Stage next) {
 static void dim_done(int r, uint32_t result, void *userdata) {
         StafDc *dc = userdata;
 
+        dc->dim_state = r == -EOPNOTSUPP ? "not supported" : r < 0 ? "failed" : "registered";
         if (r == -EOPNOTSUPP)
                 log_debug("Controller %s: not a TP8010 discovery controller.", staf_dc_name(dc));
         else if (r == -EREMOTEIO)
@@ -250,6 +251,9 @@ static void log_done(int r, StasKV **entries, const StasDlpReport *report, void 
                 return;
         }
         log_page_problems(dc, report);
+        dc->log_read_time = time(NULL);
+        dc->log_genctr = report->genctr;
+        dc->log_entries = dlp_list_length(entries);
         dc->stage_failures = 0;
         dc->stage = STAGE_DONE;
         log_info(
@@ -302,6 +306,7 @@ void staf_dc_start_stage(StafDc *dc, Stage s) {
         case STAGE_REGISTER:
                 r = stas_ctrl_registration_supported(dc->ctrl);
                 if (r == 0) {
+                        dc->dim_state = "not supported";
                         staf_dc_start_stage(dc, STAGE_SUPPORTED);
                         return;
                 }
@@ -358,6 +363,7 @@ static void dc_removed(StasCtrl *c, void *userdata) {
         dc->stage = STAGE_IDLE;
         dc->log_reached = false;
         dc->registered = false;
+        dc->dim_state = NULL;
         staf_dc_check_lost(dc);
 }
 
@@ -365,6 +371,7 @@ static void dc_change(StasCtrl *c, const StasUevent *ev, void *userdata) {
         StafDc *dc = userdata;
 
         if (uevent_is_dlp_changed(ev)) {
+                dc->aen_count++;
                 if (dc->log_reached) {
                         log_debug("Controller %s: AEN: discovery log changed.", staf_dc_name(dc));
                         staf_dc_start_stage(dc, STAGE_LOG);
@@ -451,6 +458,23 @@ static const char *stage_state(const StafDc *dc, Stage s) {
         return NULL;
 }
 
+/* Issue 11: the DIM state, the last log page read and the AEN count. */
+static int dc_info_dim_log(const StafDc *dc, StasKV *kv) {
+        char tbuf[STAS_RFC3339_MAX] = "", gen[32] = "", n[32] = "", aen[32];
+
+        if (dc->log_read_time != 0) {
+                rfc3339_utc(dc->log_read_time, tbuf, sizeof tbuf);
+                snprintf(gen, sizeof gen, "%" PRIu64, dc->log_genctr);
+                snprintf(n, sizeof n, "%zu", dc->log_entries);
+        }
+        snprintf(aen, sizeof aen, "%u", dc->aen_count);
+        if (kv_set(kv, "dim state", dc->dim_state ?: "") < 0 || kv_set(kv, "log page read time", tbuf) < 0 ||
+            kv_set(kv, "log page genctr", gen) < 0 || kv_set(kv, "log page entries", n) < 0 ||
+            kv_set(kv, "aen count", aen) < 0)
+                return -ENOMEM;
+        return 0;
+}
+
 /**
  * staf_dc_info() - see stafd-manager.h.
  */
@@ -462,6 +486,9 @@ int staf_dc_info(const StafDc *dc, StasKV *kv) {
         if (r < 0)
                 return r;
         r = kv_set(kv, "origin", stas_origin_to_string(dc->origin));
+        if (r < 0)
+                return r;
+        r = dc_info_dim_log(dc, kv);
         if (r < 0)
                 return r;
         if (dc->origin == STAS_ORIGIN_DISCOVERED) {

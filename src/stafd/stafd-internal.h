@@ -23,6 +23,7 @@
 #include "stas/filter.h"
 #include "stas/json-util.h"
 #include "stas/log-pages.h"
+#include "stas/timespan.h"
 #include "stas/kvv.h"
 #include "stas/daemon.h"
 #include "stas/lkc-writer.h"
@@ -59,7 +60,12 @@ struct StafDc {
         StasTimer *stage_timer;
         unsigned stage_failures;
         bool registered;
-        uint64_t dlp_warned; /* dlp_report_signature() of the page last warned about, 0 = none */
+        const char *dim_state; /* "registered", "failed", "not supported" or "" (issue 11) */
+        time_t log_read_time;  /* the last successful log page read (0: none) */
+        uint64_t log_genctr;   /* of that read */
+        size_t log_entries;    /* entries of that read */
+        unsigned aen_count;    /* "discovery log changed" AENs */
+        uint64_t dlp_warned;   /* dlp_report_signature() of the page last warned about, 0 = none */
 
         StasTimer *lost_timer;
         bool unresponsive;

@@ -137,6 +137,11 @@ def test_operator_state_keys(t):
             and int(b["connect attempts total"]) >= int(b["connect failures total"]),
             f"refused DC: retry in {b['retry in']}, totals {b['connect attempts total']}/{b['connect failures total']}")
     t.check(b["last error"] != "" and b["last error time"].endswith("Z"), "refused DC: last error text and time")
+    t.eq((a["log page entries"], a["aen count"], b["log page entries"], b["log page read time"], b["dim state"]),
+         ("1", "0", "", "", ""), "log page entries and AEN count of the DC read, nothing for the refused one")
+    t.check(a["log page genctr"].isdigit() and a["log page read time"].endswith("Z"),
+            f"log page genctr {a['log page genctr']} and read time {a['log page read time']}")
+    t.eq(a["dim state"], "not supported", "DIM state of a DC whose dctype is unknown")
     info = d.controller_info(b)
     t.eq((info.get("state"), info.get("last error name")), ("retrying", "ECONNREFUSED"),
          "controller_info has the state keys too")
@@ -170,6 +175,8 @@ def test_aen_changed_once(t):
     w.fk.set_scenario({"controllers": [dc(A, [e1, e2, e3])]})
     w.fk.ctl("aen", dev, socket=d.socket)
     wait_pages(t, d, A, 3, "AEN 0x70f002: the new entry is published")
+    t.eq(d.controller_info(dc_entry(d, A)).get("aen count"), "1", "the DC's aen count counts the AEN")
+    t.eq(d.controller_info(dc_entry(d, A)).get("log page entries"), "3", "log page entries of the last read")
     t.wait(lambda: len(changed_for(mon, A)) >= 2, "log_pages_changed emitted for the change")
 
     # Same content again: the daemon re-reads (admin log) but must not signal (DESIGN 4).
