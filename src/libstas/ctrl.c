@@ -14,6 +14,7 @@
 #include "stas/log.h"
 #include "stas/message-ids.h"
 #include "stas/match.h"
+#include "stas/metrics.h"
 #include "stas/timespan.h"
 
 typedef enum Verb {
@@ -62,6 +63,7 @@ struct StasCtrl {
         int last_failure;         /* the error of the last failure ever (0: none) */
         time_t last_failure_time; /* wall clock */
         time_t connected_since;   /* wall clock of the current connection (0: none) */
+        bool lost_device;         /* the device went away: the next connection is a reconnect */
 
         bool disposing;
         bool keep_connection;
@@ -238,6 +240,9 @@ StasCtrl *stas_ctrl_free(StasCtrl *c) {
 static void on_connected(StasCtrl *c) {
         const char *name = c->ops->name ? c->ops->name(c->h) : NULL;
 
+        if (c->lost_device)
+                stas_metrics_add("stas_reconnects_total", NULL, NULL, NULL, NULL, 1);
+        c->lost_device = false;
         c->connected = true;
         c->connected_since = time(NULL);
         free(c->device);
@@ -286,6 +291,16 @@ static void on_failed(StasCtrl *c, int r) {
         c->last_failure = r;
         c->last_failure_time = time(NULL);
         c->failures_total++;
+        {
+                char nbuf[64];
+                stas_metrics_add(
+                        "stas_connect_failures_total",
+                        "reason",
+                        stas_ctrl_error_name(r, nbuf, sizeof nbuf),
+                        NULL,
+                        NULL,
+                        1);
+        }
         touch(c);
         if (c->disposing) {
                 dispose_step(c);
@@ -334,6 +349,7 @@ static void attempt(StasCtrl *c, const void *snap) {
                 return;
         c->attempts++;
         c->attempts_total++;
+        stas_metrics_add("stas_connect_attempts_total", "transport", c->tid->transport, NULL, NULL, 1);
         c->stopped = false;
         touch(c);
         if (!c->h) {
@@ -495,6 +511,7 @@ static void device_removed(StasCtrl *c) {
                         c->tid_str,
                         strna(c->device));
         backend_release(c);
+        c->lost_device = true;
         c->connected_since = 0;
         c->attempts = 0;
         c->failing = false;

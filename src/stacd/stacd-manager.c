@@ -10,6 +10,7 @@
 #include <string.h>
 #include <syslog.h>
 
+#include "stas/metrics.h"
 #include "stacd-ctrl.h"
 #include "stacd-manager.h"
 #include "stacd-conf.h"
@@ -735,6 +736,7 @@ int manager_process_info(StacdManager *m, char **ret) {
                 r = bus_debug_info_add_disposing(
                         o, stas_ctrl_tid(c), stas_ctrl_busy(c) ? "waiting for operation" : "disposing");
         }
+        r = r ?: stas_metrics_info_add(o, m->ctrls, false);
         if (r < 0)
                 return r;
         return bus_debug_info_to_string(o, ret);

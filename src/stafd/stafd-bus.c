@@ -122,6 +122,7 @@ static int debug_process_info(void *userdata, char **ret) {
         r = bus_debug_info_add(o, "terminator.disposing", n);
         for (size_t i = 0; r >= 0 && i < staf_manager_n_disposing(b->m); i++)
                 r = bus_debug_info_add_disposing(o, staf_manager_disposing_tid(b->m, i), "disposing");
+        r = r ?: staf_manager_metrics_add(b->m, o);
         if (r < 0)
                 return r;
         if (b->info.zc) {

@@ -112,6 +112,15 @@ static void dim_done(int r, uint32_t result, void *userdata) {
         StafDc *dc = userdata;
 
         dc->dim_state = r == -EOPNOTSUPP ? "not supported" : r < 0 ? "failed" : "registered";
+        stas_metrics_add(
+                "stas_dim_results_total",
+                "operation",
+                dc->dim_task == STAS_DIM_DEREGISTER ? "deregister" : "register",
+                "result",
+                r == -EOPNOTSUPP ? "not supported"
+                        : r < 0  ? "failed"
+                                 : "success",
+                1);
         if (r == -EOPNOTSUPP)
                 log_debug("Controller %s: not a TP8010 discovery controller.", staf_dc_name(dc));
         else if (r == -EREMOTEIO)
@@ -242,6 +251,8 @@ static void log_done(int r, StasKV **entries, const StasDlpReport *report, void 
         StafDc *dc = userdata;
         StafManager *m = dc->m;
 
+        if (r < 0)
+                stas_metrics_add("stas_log_page_reads_total", "result", "error", NULL, NULL, 1);
         if (r < 0) {
                 if (dc->pending == STAGE_IDLE) {
                         log_read_failed(dc, r, report);
@@ -251,6 +262,8 @@ static void log_done(int r, StasKV **entries, const StasDlpReport *report, void 
                 return;
         }
         log_page_problems(dc, report);
+        stas_metrics_add("stas_log_page_reads_total", "result", "ok", NULL, NULL, 1);
+        stas_metrics_add("stas_log_page_bytes_total", NULL, NULL, NULL, NULL, report->bytes);
         dc->log_read_time = time(NULL);
         dc->log_genctr = report->genctr;
         dc->log_entries = dlp_list_length(entries);
@@ -372,6 +385,7 @@ static void dc_change(StasCtrl *c, const StasUevent *ev, void *userdata) {
 
         if (uevent_is_dlp_changed(ev)) {
                 dc->aen_count++;
+                stas_metrics_add("stas_aens_total", NULL, NULL, NULL, NULL, 1);
                 if (dc->log_reached) {
                         log_debug("Controller %s: AEN: discovery log changed.", staf_dc_name(dc));
                         staf_dc_start_stage(dc, STAGE_LOG);

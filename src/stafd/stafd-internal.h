@@ -23,6 +23,7 @@
 #include "stas/filter.h"
 #include "stas/json-util.h"
 #include "stas/log-pages.h"
+#include "stas/metrics.h"
 #include "stas/timespan.h"
 #include "stas/kvv.h"
 #include "stas/daemon.h"

@@ -3,6 +3,7 @@
  * stafd-manager.c - stafd: the DC set: reconcile, reload, zeroconf input, uevent routing, the bounded stop.
  * See stafd-internal.h and stafd-manager.h.
  */
+#include "stas/metrics.h"
 #include "stafd-internal.h"
 
 static void soak_cb(StasTimer *t, void *userdata);
@@ -454,6 +455,10 @@ StafDc *staf_manager_find(const StafManager *m, const StasTid *tid) {
                 if (tid_equal(staf_dc_tid(m->dcs[i]), tid))
                         return m->dcs[i];
         return NULL;
+}
+
+int staf_manager_metrics_add(const StafManager *m, json_object *o) {
+        return stas_metrics_info_add(o, m->ctrls, true);
 }
 
 size_t staf_manager_n_disposing(const StafManager *m) {

@@ -128,6 +128,8 @@ StafDc *staf_manager_dc(const StafManager *m, size_t i);
 StafDc *staf_manager_find(const StafManager *m, const StasTid *tid);
 /* staf_manager_n_disposing() - DCs being removed (the terminator). */
 size_t staf_manager_n_disposing(const StafManager *m);
+/* staf_manager_metrics_add() - the "metrics" key of process_info (metrics.h). */
+int staf_manager_metrics_add(const StafManager *m, json_object *o);
 const StasTid *staf_manager_disposing_tid(const StafManager *m, size_t i);
 /* staf_manager_soak_timer() - for process_info. */
 const StasTimer *staf_manager_soak_timer(const StafManager *m);

@@ -142,6 +142,13 @@ def test_operator_state_keys(t):
     t.check(a["log page genctr"].isdigit() and a["log page read time"].endswith("Z"),
             f"log page genctr {a['log page genctr']} and read time {a['log page read time']}")
     t.eq(a["dim state"], "not supported", "DIM state of a DC whose dctype is unknown")
+    fams = {f["name"]: f for f in d.process_info()["metrics"]}
+    t.eq(fams["stas_controllers"]["type"], "gauge", "process_info metrics: stas_controllers is a gauge")
+    t.check(any(s["labels"] == {"state": "retrying", "transport": "tcp"} and s["value"] == 1
+                for s in fams["stas_controllers"]["samples"]), "one tcp controller retrying")
+    t.check(any(s["labels"] == {"reason": "ECONNREFUSED"} and s["value"] >= 1
+                for s in fams["stas_connect_failures_total"]["samples"]), "connect failures ECONNREFUSED counted")
+    t.check(fams["stas_log_page_bytes_total"]["samples"][0]["value"] > 0, "log page bytes counted")
     info = d.controller_info(b)
     t.eq((info.get("state"), info.get("last error name")), ("retrying", "ECONNREFUSED"),
          "controller_info has the state keys too")

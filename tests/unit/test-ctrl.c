@@ -14,6 +14,7 @@
 
 #include "test-helpers.h"
 #include "stas/ctrl.h"
+#include "stas/metrics.h"
 #include "stas/dlp.h"
 #include "stas/log.h"
 #include "stas/message-ids.h"
@@ -484,6 +485,47 @@ static void test_ctrl_info_state_keys(void **state) {
         assert_string_equal(kv_get(kv, "connect failures total"), "1");
         assert_string_equal(kv_get(kv, "last error name"), "ECONNREFUSED"); /* kept */
         kv_free(kv);
+}
+
+/* The process-wide counters (metrics.h) and their JSON families. */
+static void test_ctrl_metrics(void **state) {
+        Env *env = *state;
+        StasCtrl *c;
+        json_object *a, *f, *ss;
+        bool seen_ctrls = false;
+
+        stas_metrics_reset();
+        env->f.auto_complete = true;
+        env->f.connect_result = -ECONNREFUSED;
+        c = mk(env);
+        assert_int_equal(stas_ctrl_start(c), 0);
+        RUN_UNTIL(env->e, env->o.failed == 1);
+        assert_int_equal(
+                stas_metrics_value("stas_connect_failures_total", "reason", "ECONNREFUSED", NULL, NULL), 1);
+        assert_int_equal(
+                stas_metrics_value(
+                        "stas_connect_attempts_total", "transport", stas_ctrl_tid(c)->transport, NULL, NULL),
+                1);
+        a = stas_metrics_json(&c, 1, false);
+        assert_non_null(a);
+        for (size_t i = 0; i < json_object_array_length(a); i++) {
+                f = json_object_array_get_idx(a, i);
+                if (!streq(json_object_get_string(json_object_object_get(f, "name")), "stas_controllers"))
+                        continue;
+                assert_string_equal(json_object_get_string(json_object_object_get(f, "type")), "gauge");
+                ss = json_object_object_get(f, "samples");
+                assert_int_equal(json_object_array_length(ss), 1);
+                f = json_object_array_get_idx(ss, 0);
+                assert_string_equal(
+                        json_object_get_string(
+                                json_object_object_get(json_object_object_get(f, "labels"), "state")),
+                        "retrying");
+                assert_int_equal(json_object_get_int(json_object_object_get(f, "value")), 1);
+                seen_ctrls = true;
+        }
+        assert_true(seen_ctrls);
+        json_object_put(a);
+        stas_metrics_reset();
 }
 
 /* The owner stopped the retries: "not connected", reason "disabled". */
@@ -1034,6 +1076,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_ctrl_info_state_keys, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_ctrl_info_state_disabled, setup, teardown),
                 cmocka_unit_test(test_ctrl_error_name),
+                cmocka_unit_test_setup_teardown(test_ctrl_metrics, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_ctrl_info, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_ctrl_sysfs_details, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_ctrl_generation, setup, teardown),
