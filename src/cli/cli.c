@@ -247,6 +247,21 @@ static int get_string(
         return *ret ? 0 : bus_fail(svc, NULL, -ENOMEM);
 }
 
+static int cmd_metrics(sd_bus *bus, const CliService *svc) {
+        _cleanup_free_ char *info = NULL;
+        json_object *root;
+        int r = get_string(bus, svc, svc->debug_interface, "process_info", &info, NULL);
+
+        if (r)
+                return r;
+        root = json_tokener_parse(info);
+        r = cli_metrics_print(stdout, svc->daemon, json_object_object_get(root, "metrics"));
+        json_object_put(root);
+        if (r < 0)
+                fprintf(stderr, "%s: %s sent no metrics\n", svc->program, svc->daemon);
+        return r < 0 ? 1 : 0;
+}
+
 static int call_get_log_pages(sd_bus *bus, const CliService *svc, const StasTid *t, StasKV ***ret) {
         _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
@@ -524,7 +539,8 @@ static void usage(const CliService *svc, FILE *f) {
                 "  ls [-d|--detailed]   list the controllers\n"
                 "  status               process information and every controller in detail\n"
                 "  tron                 turn debug tracing on (root)\n"
-                "  troff                turn debug tracing off (root)\n",
+                "  troff                turn debug tracing off (root)\n"
+                "  metrics              the daemon's metrics, Prometheus text format\n",
                 svc->program,
                 svc->daemon);
         if (svc->log_pages)
@@ -628,7 +644,7 @@ static int check_command(const CliService *svc, CliArgs *a, char **hostnqn) {
         const char *cmd = a->cmd;
 
         if (!streq(cmd, "ls") && !streq(cmd, "status") && !streq(cmd, "tron") && !streq(cmd, "troff") &&
-            !(svc->log_pages && (streq(cmd, "dlp") || streq(cmd, "adlp"))))
+            !streq(cmd, "metrics") && !(svc->log_pages && (streq(cmd, "dlp") || streq(cmd, "adlp"))))
                 return usage_error(svc, "unknown command '%s'", cmd);
         if (!streq(cmd, "dlp"))
                 return -1;
@@ -676,6 +692,8 @@ int cli_main(const CliService *svc, int argc, char **argv) {
                 return cmd_ls(bus, svc, a.detailed);
         if (streq(a.cmd, "status"))
                 return cmd_status(bus, svc);
+        if (streq(a.cmd, "metrics"))
+                return cmd_metrics(bus, svc);
         if (streq(a.cmd, "tron") || streq(a.cmd, "troff"))
                 return cmd_tron(bus, svc, streq(a.cmd, "tron"));
         if (streq(a.cmd, "adlp"))

@@ -7,6 +7,9 @@
  */
 #pragma once
 
+#include <json-c/json.h>
+#include <stdio.h>
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -67,3 +70,8 @@ json_object *cli_typed_process_info(json_object *info);
  * (ECONNREFUSED)", "not connected (disabled)"... Return: a new string, NULL on OOM.
  */
 char *cli_ctrl_state(const StasKV *kv);
+/*
+ * cli_metrics_print() - process_info's "metrics" @families as Prometheus text (format 0.0.4) on
+ * @f, daemon="@daemon" added to every sample; a family is printed once. Return: 0, -1 not an array.
+ */
+int cli_metrics_print(FILE *f, const char *daemon, json_object *families);

@@ -17,6 +17,7 @@ stas_vm_packages=(
 # only the tests: format, valgrind, fuzzing, coverage, the Debian package and lintian
 stas_test_packages=(
         clang-format valgrind clang-14 libclang-rt-14-dev gcovr debhelper dpkg-dev lintian
+        python3-prometheus-client
 )
 stas_packages=("${stas_build_packages[@]}" "${stas_vm_packages[@]}" "${stas_test_packages[@]}")
 
