@@ -184,7 +184,8 @@ static int cmd_ls(sd_bus *bus, const CliService *svc, bool detailed) {
         size_t n;
         int r;
 
-        r = call_list_controllers(bus, svc, detailed, &l);
+        /* the table's STATE column needs the reason and the retry time of the detailed dicts */
+        r = call_list_controllers(bus, svc, detailed || !arg_json, &l);
         if (r)
                 return r;
         n = kvv_length(l);
