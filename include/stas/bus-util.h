@@ -59,6 +59,8 @@ bool bus_string_is_valid(const char *s, size_t max);
  * InvalidArgs. Return: 0, or a negative errno (with @error set when the input was at fault).
  */
 int bus_read_tid(sd_bus_message *m, StasTid **ret, sd_bus_error *error);
+/* bus_append_tid() - the seven strings of @t, in bus_read_tid()'s order. Return: 0, -errno. */
+int bus_append_tid(sd_bus_message *m, const StasTid *t);
 
 /*
  * bus_read_tid_lenient() - like bus_read_tid(), but well-typed strings that cannot form a TID

@@ -126,27 +126,64 @@ static const CliColumn dlpe_columns[] = {
         { "subtype", "SUBTYPE" }, { "portid", "PORTID" }, { "treq", "TREQ" },     { "subnqn", "SUBNQN" },
 };
 
-static int call_list_controllers(sd_bus *bus, const CliService *svc, bool detailed, StasKV ***ret) {
+/* A method call with no argument, a TID (@t) or a boolean (@flag >= 0). Return: 0 or the exit status. */
+static int call(
+        sd_bus *bus,
+        const CliService *svc,
+        const char *iface,
+        const char *method,
+        const StasTid *t,
+        int flag,
+        sd_bus_message **reply) {
         _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
         int r;
 
-        r = sd_bus_call_method(
-                bus,
-                svc->bus_name,
-                svc->path,
-                svc->interface,
-                "list_controllers",
-                &e,
-                &reply,
-                "b",
-                detailed);
-        if (r < 0)
-                return bus_fail(svc, &e, r);
-        r = bus_read_kvv(reply, ret);
+        r = sd_bus_message_new_method_call(bus, &m, svc->bus_name, svc->path, iface, method);
+        if (r >= 0 && t)
+                r = bus_append_tid(m, t);
+        if (r >= 0 && flag >= 0)
+                r = sd_bus_message_append(m, "b", flag);
         if (r < 0)
                 return bus_fail(svc, NULL, r);
+        r = sd_bus_call(bus, m, 0, &e, reply);
+        if (r < 0)
+                return bus_fail(svc, &e, r);
         return 0;
+}
+
+/* A method that returns aa{ss} (list_controllers, get_log_pages). */
+static int call_kvv(
+        sd_bus *bus, const CliService *svc, const char *method, const StasTid *t, int flag, StasKV ***ret) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        int r = call(bus, svc, svc->interface, method, t, flag, &reply);
+
+        if (r)
+                return r;
+        r = bus_read_kvv(reply, ret);
+        return r < 0 ? bus_fail(svc, NULL, r) : 0;
+}
+
+/* A method that returns s (process_info, controller_info, get_all_log_pages). */
+static int call_string(
+        sd_bus *bus,
+        const CliService *svc,
+        const char *iface,
+        const char *method,
+        const StasTid *t,
+        int flag,
+        char **ret) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        const char *s;
+        int r = call(bus, svc, iface, method, t, flag, &reply);
+
+        if (r)
+                return r;
+        r = sd_bus_message_read(reply, "s", &s);
+        if (r < 0)
+                return bus_fail(svc, NULL, r);
+        *ret = strdup(s);
+        return *ret ? 0 : bus_fail(svc, NULL, -ENOMEM);
 }
 
 /* The typed JSON document of a command: {"version": N, @key: @value}. Takes @value. */
@@ -185,7 +222,7 @@ static int cmd_ls(sd_bus *bus, const CliService *svc, bool detailed) {
         int r;
 
         /* the table's STATE column needs the reason and the retry time of the detailed dicts */
-        r = call_list_controllers(bus, svc, detailed || !arg_json, &l);
+        r = call_kvv(bus, svc, "list_controllers", NULL, detailed || !arg_json, &l);
         if (r)
                 return r;
         n = kvv_length(l);
@@ -214,44 +251,10 @@ static int cmd_ls(sd_bus *bus, const CliService *svc, bool detailed) {
         return 0;
 }
 
-static int get_string(
-        sd_bus *bus,
-        const CliService *svc,
-        const char *iface,
-        const char *method,
-        char **ret,
-        const char *sig,
-        ...) {
-        _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
-        const char *s;
-        va_list ap;
-        int r;
-
-        r = sd_bus_message_new_method_call(bus, &m, svc->bus_name, svc->path, iface, method);
-        if (r < 0)
-                return bus_fail(svc, NULL, r);
-        if (sig) {
-                va_start(ap, sig);
-                r = sd_bus_message_appendv(m, sig, ap);
-                va_end(ap);
-                if (r < 0)
-                        return bus_fail(svc, NULL, r);
-        }
-        r = sd_bus_call(bus, m, 0, &e, &reply);
-        if (r < 0)
-                return bus_fail(svc, &e, r);
-        r = sd_bus_message_read(reply, "s", &s);
-        if (r < 0)
-                return bus_fail(svc, NULL, r);
-        *ret = strdup(s);
-        return *ret ? 0 : bus_fail(svc, NULL, -ENOMEM);
-}
-
 static int cmd_metrics(sd_bus *bus, const CliService *svc) {
         _cleanup_free_ char *info = NULL;
         json_object *root;
-        int r = get_string(bus, svc, svc->debug_interface, "process_info", &info, NULL);
+        int r = call_string(bus, svc, svc->debug_interface, "process_info", NULL, -1, &info);
 
         if (r)
                 return r;
@@ -263,54 +266,12 @@ static int cmd_metrics(sd_bus *bus, const CliService *svc) {
         return r < 0 ? 1 : 0;
 }
 
-static int call_get_log_pages(sd_bus *bus, const CliService *svc, const StasTid *t, StasKV ***ret) {
-        _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        int r;
-
-        r = sd_bus_call_method(
-                bus,
-                svc->bus_name,
-                svc->path,
-                svc->interface,
-                "get_log_pages",
-                &e,
-                &reply,
-                "sssssss",
-                t->transport,
-                t->traddr,
-                t->trsvcid,
-                t->subsysnqn,
-                t->host_traddr,
-                t->host_iface,
-                t->host_nqn);
-        if (r < 0)
-                return bus_fail(svc, &e, r);
-        r = bus_read_kvv(reply, ret);
-        if (r < 0)
-                return bus_fail(svc, NULL, r);
-        return 0;
-}
-
 /* controller_info of @t merged into @kv (a key there already keeps the list's value). */
 static void merge_controller_info(sd_bus *bus, const CliService *svc, const StasTid *t, StasKV *kv) {
         _cleanup_free_ char *ci = NULL;
         _cleanup_json_ json_object *x = NULL;
 
-        if (get_string(
-                    bus,
-                    svc,
-                    svc->debug_interface,
-                    "controller_info",
-                    &ci,
-                    "sssssss",
-                    t->transport,
-                    t->traddr,
-                    t->trsvcid,
-                    t->subsysnqn,
-                    t->host_traddr,
-                    t->host_iface,
-                    t->host_nqn) != 0)
+        if (call_string(bus, svc, svc->debug_interface, "controller_info", t, -1, &ci) != 0)
                 return;
         x = json_tokener_parse(ci);
         if (!x || !json_object_is_type(x, json_type_object))
@@ -331,7 +292,7 @@ static int status_controller(sd_bus *bus, const CliService *svc, StasKV *kv, jso
         if (t)
                 merge_controller_info(bus, svc, t, kv);
         if (t && svc->log_pages) {
-                r = call_get_log_pages(bus, svc, t, &pages);
+                r = call_kvv(bus, svc, "get_log_pages", t, -1, &pages);
                 if (r)
                         return r;
         }
@@ -372,10 +333,10 @@ static int cmd_status(sd_bus *bus, const CliService *svc) {
         size_t n;
         int r;
 
-        r = get_string(bus, svc, svc->debug_interface, "process_info", &info, NULL);
+        r = call_string(bus, svc, svc->debug_interface, "process_info", NULL, -1, &info);
         if (r)
                 return r;
-        r = call_list_controllers(bus, svc, true, &l);
+        r = call_kvv(bus, svc, "list_controllers", NULL, true, &l);
         if (r)
                 return r;
         n = kvv_length(l);
@@ -439,7 +400,7 @@ static int cmd_dlp(sd_bus *bus, const CliService *svc, const StasTid *t) {
         _cleanup_(kvv_freep) StasKV **l = NULL;
         int r;
 
-        r = call_get_log_pages(bus, svc, t, &l);
+        r = call_kvv(bus, svc, "get_log_pages", t, -1, &l);
         if (r)
                 return r;
         if (arg_json)
@@ -498,27 +459,13 @@ static json_object *typed_all_log_pages(json_object *root) {
 }
 
 static int cmd_adlp(sd_bus *bus, const CliService *svc, bool detailed) {
-        _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         _cleanup_json_ json_object *root = NULL;
-        const char *s;
+        _cleanup_free_ char *s = NULL;
         int r;
 
-        r = sd_bus_call_method(
-                bus,
-                svc->bus_name,
-                svc->path,
-                svc->interface,
-                "get_all_log_pages",
-                &e,
-                &reply,
-                "b",
-                detailed);
-        if (r < 0)
-                return bus_fail(svc, &e, r);
-        r = sd_bus_message_read(reply, "s", &s);
-        if (r < 0)
-                return bus_fail(svc, NULL, r);
+        r = call_string(bus, svc, svc->interface, "get_all_log_pages", NULL, detailed, &s);
+        if (r)
+                return r;
         if (log_pages_parse(s, &root) < 0) {
                 fprintf(stderr, "%s returned malformed log pages.\n", svc->daemon);
                 return 1;

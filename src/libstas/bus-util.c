@@ -316,3 +316,21 @@ int bus_request_name(sd_bus *bus, const char *name) {
                 return log_debug_errno(r, "Failed to request bus name %s: %m", name);
         return 0;
 }
+
+/**
+ * bus_append_tid() - see bus-util.h.
+ */
+int bus_append_tid(sd_bus_message *m, const StasTid *t) {
+        int r = sd_bus_message_append(
+                m,
+                "sssssss",
+                t->transport,
+                t->traddr,
+                t->trsvcid,
+                t->subsysnqn,
+                t->host_traddr,
+                t->host_iface,
+                t->host_nqn);
+
+        return r < 0 ? r : 0;
+}

@@ -110,6 +110,24 @@ static void test_bus_util_read_tid(void **state) {
         assert_false(sd_bus_error_is_set(&e));
 }
 
+static void test_bus_util_tid_round_trip(void **state) {
+        sd_bus *bus = bus_new_local();
+        sd_bus_message *m = NULL;
+        _cleanup_(tid_freep) StasTid *tid = tid_new("tcp", "::1", "8009", "nqn.x", "", "eth0", "nqn.h"),
+                                     *back = NULL;
+        sd_bus_error e = SD_BUS_ERROR_NULL;
+
+        assert_non_null(tid);
+        assert_true(sd_bus_message_new_signal(bus, &m, "/x", "x.y", "z") >= 0);
+        assert_int_equal(bus_append_tid(m, tid), 0);
+        assert_string_equal(sd_bus_message_get_signature(m, true), "sssssss");
+        sealed(bus, m);
+        assert_int_equal(bus_read_tid(m, &back, &e), 0);
+        assert_true(tid_equal(tid, back));
+        sd_bus_message_unref(m);
+        bus_free_local(bus);
+}
+
 static void test_bus_util_read_tid_rejects(void **state) {
         char big[300];
         const char *cases[][7] = {
@@ -207,6 +225,7 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_bus_util_kv_round_trip),
                 cmocka_unit_test(test_bus_util_kvv_round_trip),
+                cmocka_unit_test(test_bus_util_tid_round_trip),
                 cmocka_unit_test(test_bus_util_read_tid),
                 cmocka_unit_test(test_bus_util_read_tid_rejects),
                 cmocka_unit_test(test_bus_util_read_tid_lenient),
