@@ -575,8 +575,17 @@ def test_sd_notify(t):
         d.env = lambda: dict(base_env(), NOTIFY_SOCKET=path)
         d.start(wait=False)
 
+        statuses = []
+
         def recv():
-            return sk.recv(4096).decode().split("\n")
+            """The next notification that changes the state; STATUS= alone (what the daemon does,
+            ctrl_set_notify_status()) is collected in statuses."""
+            while True:
+                m = [x for x in sk.recv(4096).decode().split("\n") if x]
+                if all(x.startswith("STATUS=") for x in m):
+                    statuses.extend(m)
+                    continue
+                return m
         m = recv()
         t.check("READY=1" in m, f"first notification is READY=1 ({m})")
         t.check(w.bus.has_owner(H.STAF[0]), "sent after the bus name was acquired")
@@ -584,6 +593,7 @@ def test_sd_notify(t):
         m1, m2 = recv(), recv()
         t.check("RELOADING=1" in m1, f"SIGHUP: RELOADING=1 first ({m1})")
         t.check("READY=1" in m2, f"then READY=1 ({m2})")
+        t.check("STATUS=0 DCs connected" in statuses, f"STATUS= says what stafd does ({statuses})")
         d.send_signal(signal.SIGTERM)
         m = recv()
         t.check("STOPPING=1" in m, f"SIGTERM: STOPPING=1 ({m})")
