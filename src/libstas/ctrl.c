@@ -627,6 +627,16 @@ static void dim_done(int r, uint32_t result, void *userdata) {
 
         c->verb = VERB_NONE;
         if (v == VERB_DEREGISTER) {
+                /* the register results are counted by stafd, which knows the task */
+                stas_metrics_add(
+                        "stas_dim_results_total",
+                        "operation",
+                        "deregister",
+                        "result",
+                        r == -EOPNOTSUPP ? "not supported"
+                                : r < 0  ? "failed"
+                                         : "success",
+                        1);
                 if (r < 0)
                         log_debug(
                                 "Controller %s: DIM deregister failed: %s", c->tid_str, ctrl_strerror(c, r));

@@ -333,9 +333,14 @@ static void test_ctrl_dispose_waits_for_connect(void **state) {
 
         env->f.auto_complete = true;
         fake_complete(&env->f, 0); /* the connect succeeds now */
+        stas_metrics_reset();
         RUN_UNTIL(env->e, env->o.disposed == 1);
         assert_string_equal(env->f.calls, "ncDd");
         assert_int_equal(env->o.connected, 0); /* the owner never hears about it */
+        /* the deregistration is counted with the DIM results */
+        assert_int_equal(
+                stas_metrics_value("stas_dim_results_total", "operation", "deregister", "result", "success"),
+                1);
 }
 
 static void test_ctrl_dispose_keep_connection(void **state) {
