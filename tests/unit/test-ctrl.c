@@ -291,6 +291,7 @@ static void test_ctrl_remove_reconnects_after_backoff(void **state) {
         assert_int_equal(stas_ctrl_get_log_pages(c, 0, fake_log_cb, &env->o.logs), -EBUSY);
         env->f.auto_complete = true;
 
+        stas_metrics_reset();
         rm = fake_uevent(STAS_UEVENT_REMOVE, "nvme0");
         assert_true(stas_ctrl_handle_uevent(c, rm));
         assert_int_equal(env->o.removed, 1);
@@ -304,6 +305,8 @@ static void test_ctrl_remove_reconnects_after_backoff(void **state) {
         RUN_UNTIL(env->e, env->o.connected == 2);
         assert_string_equal(stas_ctrl_device(c), "nvme1");
         assert_int_equal(env->o.logs, 0);
+        /* the connection after the lost device is a reconnect (metrics) */
+        assert_int_equal(stas_metrics_value("stas_reconnects_total", NULL, NULL, NULL, NULL), 1);
         /* removed by the kernel, reconnected by stas: both at info level, once each */
         assert_int_equal(log_capture_count_has(&logs, LOG_INFO, "(nvme0) was removed by the kernel."), 1);
         assert_int_equal(log_capture_count_has(&logs, LOG_INFO, "Connected to controller"), 2);
