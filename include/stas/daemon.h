@@ -48,10 +48,13 @@ int daemon_parse_args(
         DaemonArgs *ret);
 
 /*
- * daemon_log_open() - log to syslog (-s) or stderr; debug level with --tron or on stderr, info
- * on syslog (until the configuration's tron= is known).
+ * daemon_log_open() - log to the system log (-s: the native journal where journald runs, else
+ * syslog), or to stderr (natively to the journal when stderr is its stream); debug level with
+ * --tron or on stderr, info on the system log (until the configuration's tron= is known).
  */
 void daemon_log_open(const char *name, const DaemonArgs *args);
+/* The native journal's socket: with --syslog, stas logs there when it exists. */
+#define DAEMON_JOURNAL_SOCKET "/run/systemd/journal/socket"
 
 /* daemon_log_level() - the log level for --tron @tron_flag and the configuration's tron=. */
 int daemon_log_level(bool tron_flag, bool conf_tron);

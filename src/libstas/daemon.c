@@ -98,11 +98,11 @@ int daemon_parse_args(
  * @args: the parsed command line
  */
 void daemon_log_open(const char *name, const DaemonArgs *args) {
-        log_open(
-                name,
-                args->syslog                      ? LOG_TARGET_SYSLOG
-                        : log_stderr_is_journal() ? LOG_TARGET_JOURNAL
-                                                  : LOG_TARGET_STDERR);
+        /* --syslog is "the system log": the journal natively where it runs (the units pass it),
+         * so that entries keep their fields; syslog(3) elsewhere */
+        bool journal = args->syslog ? access(DAEMON_JOURNAL_SOCKET, W_OK) == 0 : log_stderr_is_journal();
+
+        log_open(name, journal ? LOG_TARGET_JOURNAL : args->syslog ? LOG_TARGET_SYSLOG : LOG_TARGET_STDERR);
         log_set_max_level(args->syslog && !args->tron ? LOG_INFO : LOG_DEBUG);
 }
 

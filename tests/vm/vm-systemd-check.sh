@@ -151,6 +151,10 @@ else
         fail sys-ioc-connect "no controller to $SUB1: $(ctrl_table | tr '\n' ';')"
         show_units
 fi
+# stafd's STATUS= while it runs (sys-stop-stafd-keeps-iocs stops it before sys-status); STATUS=
+# follows a change within a second
+sleep 1.5
+st_f_early=$(systemctl show -p StatusText --value stafd.service)
 
 # --- sys-restart-stacd-keeps -------------------------------------------------------------------------
 # the same controller (instance and cntlid) afterwards, and no add or remove uevent in between
@@ -276,7 +280,7 @@ else
 fi
 
 # --- sys-status: STATUS= says what the daemons do --------------------------------------------------
-st_f=$(systemctl show -p StatusText --value stafd.service)
+st_f=$st_f_early # read while stafd ran
 st_c=$(systemctl show -p StatusText --value stacd.service)
 case "$st_f|$st_c" in
 *" DCs connected"*"|"*" I/O controllers connected"*) pass sys-status "stafd: $st_f; stacd: $st_c" ;;
